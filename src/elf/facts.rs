@@ -1,0 +1,186 @@
+//! The facts of one ELF file that decide whether it loads on a host.
+//!
+//! Plain serializable data: every later stage (resolve, policy, report) reads these and
+//! never the file again. The JSON field names are a documented contract (README,
+//! "JSON output"); add fields, never rename them.
+
+use super::version_name::VersionName;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Class {
+    #[serde(rename = "ELF32")]
+    Elf32,
+    #[serde(rename = "ELF64")]
+    Elf64,
+}
+
+impl Class {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Elf32 => "ELF32",
+            Class::Elf64 => "ELF64",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endian {
+    Little,
+    Big,
+}
+
+impl Endian {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endian::Little => "little",
+            Endian::Big => "big",
+        }
+    }
+}
+
+/// What the file is, as the kernel and the dynamic loader see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// ET_EXEC with a PT_INTERP: a classic non-PIE dynamic executable.
+    Executable,
+    /// ET_DYN started through a PT_INTERP (DF_1_PIE, or no SONAME).
+    PieExecutable,
+    SharedLibrary,
+    Relocatable,
+    /// ET_EXEC without PT_INTERP: the kernel jumps straight to its entry point.
+    StaticExecutable,
+    /// ET_DYN with DF_1_PIE and no PT_INTERP: relocates itself (glibc's `_dl_relocate_static_pie`).
+    StaticPie,
+    Core,
+    Other,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Executable => "executable",
+            Kind::PieExecutable => "pie-executable",
+            Kind::SharedLibrary => "shared-library",
+            Kind::Relocatable => "relocatable",
+            Kind::StaticExecutable => "static-executable",
+            Kind::StaticPie => "static-pie",
+            Kind::Core => "core",
+            Kind::Other => "other",
+        }
+    }
+
+    /// Executables are the roots of a load: the loader starts from them.
+    pub fn is_executable(self) -> bool {
+        matches!(
+            self,
+            Kind::Executable | Kind::PieExecutable | Kind::StaticExecutable | Kind::StaticPie
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Binding {
+    Local,
+    Global,
+    Weak,
+    /// STB_GNU_UNIQUE: one definition process-wide (C++ inline statics, templates).
+    GnuUnique,
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SymbolType {
+    NoType,
+    Object,
+    Func,
+    Section,
+    File,
+    Common,
+    Tls,
+    /// STT_GNU_IFUNC: resolved at load time by a resolver function.
+    Ifunc,
+    Other,
+}
+
+/// The version a dynamic symbol carries, from `.gnu.version` (DT_VERSYM).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SymbolVersion {
+    pub name: VersionName,
+    /// For an undefined symbol: the library the version is needed from (`vn_file`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub file: Option<String>,
+    /// Hidden (`sym@VER` rather than `sym@@VER`): not the default version, so an
+    /// unversioned reference never binds to it.
+    pub hidden: bool,
+}
+
+/// One entry of the dynamic symbol table (`.dynsym`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DynSymbol {
+    pub name: String,
+    pub defined: bool,
+    pub binding: Binding,
+    #[serde(rename = "type")]
+    pub kind: SymbolType,
+    /// None for unversioned symbols (versym index 0 or 1, or no `.gnu.version`).
+    pub version: Option<SymbolVersion>,
+}
+
+/// Everything preflight knows about one ELF file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ElfFacts {
+    pub class: Class,
+    pub endian: Endian,
+    /// Readable architecture name, e.g. "x86_64", "aarch64", "ppc64le" (see `machine.rs`).
+    pub machine: String,
+    /// The raw `e_machine`, for tools that want the number.
+    pub e_machine: u16,
+    pub kind: Kind,
+    /// PT_INTERP: the program interpreter (dynamic loader) the kernel starts.
+    pub interpreter: Option<String>,
+    pub soname: Option<String>,
+    /// DT_NEEDED entries, in file order (that order is the loader's load order).
+    pub needed: Vec<String>,
+    /// DT_RPATH split on ':'; `$ORIGIN` and friends kept raw, empty entries kept.
+    pub rpath: Vec<String>,
+    /// DT_RUNPATH split on ':'.
+    pub runpath: Vec<String>,
+    /// DT_TEXTREL, or DF_TEXTREL in DT_FLAGS: the loader must write into code pages.
+    pub textrel: bool,
+    /// DF_1_NODEFLIB: the default library directories are not searched for this object.
+    pub nodeflib: bool,
+    /// `.gnu.version_r`: needed file → the version names needed from it.
+    pub version_needs: BTreeMap<String, Vec<VersionName>>,
+    /// `.gnu.version_d`: versions this object defines (the VER_FLG_BASE entry, which
+    /// only repeats the file's own name, is left out).
+    pub version_defs: Vec<VersionName>,
+    /// For each needed version, the undefined dynamic symbols that require it.
+    pub symbols_by_version: BTreeMap<VersionName, Vec<String>>,
+    /// The whole dynamic symbol table (without the null entry), for binding checks.
+    pub symbols: Vec<DynSymbol>,
+}
+
+impl ElfFacts {
+    /// The highest version needed from each version family (`GLIBC_2.34`,
+    /// `GLIBCXX_3.4.30`, ...): the one line that tells how new a host must be.
+    pub fn highest_needed_versions(&self) -> Vec<&VersionName> {
+        let mut best: BTreeMap<&str, &VersionName> = BTreeMap::new();
+        for name in self.version_needs.values().flatten() {
+            let (family, numbers) = name.family_and_numbers();
+            if numbers.is_empty() {
+                continue;
+            }
+            let slot = best.entry(family).or_insert(name);
+            if name > *slot {
+                *slot = name;
+            }
+        }
+        best.into_values().collect()
+    }
+}

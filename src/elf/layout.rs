@@ -1,0 +1,107 @@
+//! Where the loader's tables live inside the file.
+//!
+//! The dynamic loader finds everything through PT_DYNAMIC and the addresses in it; it
+//! never reads section headers, which `strip` and `sstrip` may remove. readelf prefers
+//! the section headers when they exist. preflight does the same (so it agrees with
+//! readelf on every ordinary file), and falls back to the DT_* addresses, translated
+//! through the PT_LOAD segments, when a file has no section headers.
+
+use super::ElfError;
+use goblin::container::Ctx;
+use goblin::elf::program_header::PT_LOAD;
+use goblin::elf::{ProgramHeader, SectionHeader};
+use scroll::Pread;
+
+/// A bounds-checked view of the file.
+pub(crate) struct Layout<'a> {
+    pub bytes: &'a [u8],
+    pub ctx: Ctx,
+    pub phdrs: Vec<ProgramHeader>,
+    pub shdrs: Vec<SectionHeader>,
+}
+
+impl<'a> Layout<'a> {
+    /// The file bytes from `offset`, `len` long, or an error naming `what`.
+    pub fn slice(&self, offset: u64, len: u64, what: &str) -> Result<&'a [u8], ElfError> {
+        let start = usize::try_from(offset).ok();
+        let end = offset.checked_add(len).and_then(|e| usize::try_from(e).ok());
+        match (start, end) {
+            (Some(s), Some(e)) if e <= self.bytes.len() => Ok(&self.bytes[s..e]),
+            _ => Err(ElfError::Malformed(format!(
+                "{what} (offset {offset:#x}, {len} bytes) extends past the end of the file ({} bytes)",
+                self.bytes.len()
+            ))),
+        }
+    }
+
+    /// Translates a virtual address into a file offset and the number of bytes from
+    /// there to the end of its PT_LOAD segment's file image, as ld.so does when it
+    /// reads the dynamic tables of a mapped object.
+    pub fn vaddr_to_offset(&self, addr: u64) -> Option<(u64, u64)> {
+        self.phdrs
+            .iter()
+            .filter(|p| p.p_type == PT_LOAD)
+            .find(|p| addr >= p.p_vaddr && addr - p.p_vaddr < p.p_filesz)
+            .map(|p| {
+                let delta = addr - p.p_vaddr;
+                (p.p_offset + delta, p.p_filesz - delta)
+            })
+    }
+
+    /// The bytes at virtual address `addr`: `len` of them when given, else up to the end
+    /// of the segment.
+    pub fn at_vaddr(&self, addr: u64, len: Option<u64>, what: &str) -> Result<&'a [u8], ElfError> {
+        let (offset, available) = self.vaddr_to_offset(addr).ok_or_else(|| {
+            ElfError::Malformed(format!(
+                "{what} address {addr:#x} is not inside any loadable segment"
+            ))
+        })?;
+        self.slice(offset, len.unwrap_or(available), what)
+    }
+
+    pub fn section(&self, sh_type: u32) -> Option<&SectionHeader> {
+        self.shdrs.iter().find(|s| s.sh_type == sh_type)
+    }
+
+    pub fn section_bytes(&self, shdr: &SectionHeader, what: &str) -> Result<&'a [u8], ElfError> {
+        self.slice(shdr.sh_offset, shdr.sh_size, what)
+    }
+
+    pub fn u32_at(&self, data: &[u8], offset: usize) -> Option<u32> {
+        data.pread_with::<u32>(offset, self.ctx.le).ok()
+    }
+
+    pub fn u64_at(&self, data: &[u8], offset: usize) -> Option<u64> {
+        data.pread_with::<u64>(offset, self.ctx.le).ok()
+    }
+}
+
+/// A string table (`.dynstr`): NUL-terminated names addressed by offset.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct StringTable<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> StringTable<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        StringTable { data }
+    }
+
+    /// The string at `offset`. Names are bytes to the loader; invalid UTF-8 is shown
+    /// with replacement characters rather than rejected.
+    pub fn get(&self, offset: u64) -> Option<String> {
+        let start = usize::try_from(offset).ok()?;
+        let rest = self.data.get(start..)?;
+        let end = rest.iter().position(|&b| b == 0)?;
+        Some(String::from_utf8_lossy(&rest[..end]).into_owned())
+    }
+
+    pub fn require(&self, offset: u64, what: &str) -> Result<String, ElfError> {
+        self.get(offset).ok_or_else(|| {
+            ElfError::Malformed(format!(
+                "{what}: string offset {offset:#x} is outside the string table ({} bytes)",
+                self.data.len()
+            ))
+        })
+    }
+}

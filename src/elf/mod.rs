@@ -1,0 +1,37 @@
+//! The facts of one ELF file, read from its bytes with goblin.
+//!
+//! `read_facts` is the only entry point: it takes the bytes of one file (normally a
+//! memory map) and returns owned, serializable `ElfFacts`, or an `ElfError` that says
+//! why the file cannot be read. It never panics on hostile input: every offset is
+//! bounds-checked and every count is capped by the file's size.
+
+mod facts;
+mod layout;
+mod machine;
+mod read;
+mod symbols;
+pub mod version_name;
+
+pub use facts::{
+    Binding, Class, DynSymbol, ElfFacts, Endian, Kind, SymbolType, SymbolVersion,
+};
+pub use machine::machine_name;
+pub use read::read_facts;
+pub use version_name::VersionName;
+
+/// `\x7fELF`, the first four bytes of every ELF file.
+pub const ELF_MAGIC: [u8; 4] = *b"\x7fELF";
+
+pub fn has_elf_magic(bytes: &[u8]) -> bool {
+    bytes.starts_with(&ELF_MAGIC)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ElfError {
+    /// Not an ELF file at all: a normal outcome, such files are skipped.
+    #[error("not an ELF file")]
+    NotElf,
+    /// Starts like an ELF file but cannot be read: the reason names the part at fault.
+    #[error("{0}")]
+    Malformed(String),
+}

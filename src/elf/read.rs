@@ -1,0 +1,265 @@
+//! From bytes to `ElfFacts`: the header, the program headers, the dynamic section.
+
+use super::facts::{Class, ElfFacts, Endian, Kind};
+use super::layout::{Layout, StringTable};
+use super::machine::machine_name;
+use super::symbols::{read_symbols_and_versions, SymbolTables};
+use super::ElfError;
+use goblin::container::{Container, Ctx};
+use goblin::elf::dynamic::{
+    DF_1_NODEFLIB, DF_1_PIE, DF_TEXTREL, DT_FLAGS, DT_FLAGS_1, DT_NEEDED, DT_NULL, DT_RPATH,
+    DT_RUNPATH, DT_SONAME, DT_STRSZ, DT_STRTAB, DT_TEXTREL,
+};
+use goblin::elf::header::{self, Header};
+use goblin::elf::program_header::{PT_DYNAMIC, PT_INTERP, PT_LOAD};
+use goblin::elf::{Dynamic, ProgramHeader, SectionHeader};
+use scroll::Pread;
+
+/// The dynamic entries preflight needs, with strings already looked up.
+#[derive(Default)]
+struct DynamicFacts {
+    soname: Option<String>,
+    needed: Vec<String>,
+    rpath: Vec<String>,
+    runpath: Vec<String>,
+    textrel: bool,
+    pie: bool,
+    nodeflib: bool,
+}
+
+pub fn read_facts(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
+    if !super::has_elf_magic(bytes) {
+        return Err(ElfError::NotElf);
+    }
+    let header: Header = bytes
+        .pread(0)
+        .map_err(|e| ElfError::Malformed(format!("ELF header: {e}")))?;
+    let class = match header.e_ident[header::EI_CLASS] {
+        header::ELFCLASS32 => Class::Elf32,
+        header::ELFCLASS64 => Class::Elf64,
+        other => return Err(ElfError::Malformed(format!("unknown ELF class {other}"))),
+    };
+    let endian = match header.e_ident[header::EI_DATA] {
+        header::ELFDATA2LSB => Endian::Little,
+        header::ELFDATA2MSB => Endian::Big,
+        other => return Err(ElfError::Malformed(format!("unknown ELF data encoding {other}"))),
+    };
+    let container = match class {
+        Class::Elf32 => Container::Little,
+        Class::Elf64 => Container::Big,
+    };
+    let le = match endian {
+        Endian::Little => scroll::Endian::Little,
+        Endian::Big => scroll::Endian::Big,
+    };
+    let ctx = Ctx::new(container, le);
+    let phdrs = read_program_headers(bytes, &header, ctx)?;
+    let shdrs = read_section_headers(bytes, &header, ctx)?;
+    let layout = Layout {
+        bytes,
+        ctx,
+        phdrs,
+        shdrs,
+    };
+    check_segments_fit(&layout)?;
+
+    let interpreter = read_interpreter(&layout)?;
+    let dynamic = Dynamic::parse(bytes, &layout.phdrs, ctx)
+        .map_err(|e| ElfError::Malformed(format!("dynamic section: {e}")))?;
+    let dyns: Vec<(u64, u64)> = dynamic
+        .map(|d| d.dyns.iter().map(|e| (e.d_tag, e.d_val)).collect())
+        .unwrap_or_default();
+    let dynstr = dynamic_string_table(&layout, &dyns)?;
+    let facts = read_dynamic(&dyns, &dynstr)?;
+    let tables = SymbolTables::locate(&layout, &dyns, dynstr, header.e_machine)?;
+    let versions = read_symbols_and_versions(&layout, &tables)?;
+
+    let kind = classify(
+        header.e_type,
+        interpreter.is_some(),
+        facts.pie,
+        facts.soname.is_some(),
+    );
+    Ok(ElfFacts {
+        class,
+        endian,
+        machine: machine_name(header.e_machine, class, endian),
+        e_machine: header.e_machine,
+        kind,
+        interpreter,
+        soname: facts.soname,
+        needed: facts.needed,
+        rpath: facts.rpath,
+        runpath: facts.runpath,
+        textrel: facts.textrel,
+        nodeflib: facts.nodeflib,
+        version_needs: versions.needs,
+        version_defs: versions.defs,
+        symbols_by_version: versions.symbols_by_version,
+        symbols: versions.symbols,
+    })
+}
+
+fn read_program_headers(
+    bytes: &[u8],
+    header: &Header,
+    ctx: Ctx,
+) -> Result<Vec<ProgramHeader>, ElfError> {
+    if header.e_phnum == 0 {
+        return Ok(Vec::new());
+    }
+    // The kernel refuses a program header of another size (fs/binfmt_elf.c,
+    // load_elf_phdrs), and so must we: goblin would read them at the standard stride.
+    if usize::from(header.e_phentsize) != ProgramHeader::size(ctx) {
+        return Err(ElfError::Malformed(format!(
+            "program header entry size {} is not the standard {}",
+            header.e_phentsize,
+            ProgramHeader::size(ctx)
+        )));
+    }
+    let offset = usize::try_from(header.e_phoff).unwrap_or(usize::MAX);
+    ProgramHeader::parse(bytes, offset, usize::from(header.e_phnum), ctx).map_err(|_| {
+        ElfError::Malformed(format!(
+            "program header table ({} entries at offset {:#x}) extends past the end of the file ({} bytes)",
+            header.e_phnum,
+            header.e_phoff,
+            bytes.len()
+        ))
+    })
+}
+
+fn read_section_headers(
+    bytes: &[u8],
+    header: &Header,
+    ctx: Ctx,
+) -> Result<Vec<SectionHeader>, ElfError> {
+    if header.e_shoff == 0 {
+        return Ok(Vec::new());
+    }
+    if header.e_shnum != 0 && usize::from(header.e_shentsize) != SectionHeader::size(ctx) {
+        return Err(ElfError::Malformed(format!(
+            "section header entry size {} is not the standard {}",
+            header.e_shentsize,
+            SectionHeader::size(ctx)
+        )));
+    }
+    let offset = usize::try_from(header.e_shoff).unwrap_or(usize::MAX);
+    SectionHeader::parse(bytes, offset, usize::from(header.e_shnum), ctx).map_err(|_| {
+        ElfError::Malformed(format!(
+            "section header table ({} entries at offset {:#x}) extends past the end of the file ({} bytes): truncated?",
+            header.e_shnum,
+            header.e_shoff,
+            bytes.len()
+        ))
+    })
+}
+
+/// A file cut short (an interrupted download or copy) keeps its headers but loses the
+/// end of its last segment; the kernel would map it and the process would die with
+/// SIGBUS on first touch. Say so up front.
+fn check_segments_fit(layout: &Layout<'_>) -> Result<(), ElfError> {
+    for (index, p) in layout.phdrs.iter().enumerate() {
+        if p.p_type == PT_LOAD || p.p_type == PT_DYNAMIC || p.p_type == PT_INTERP {
+            layout.slice(
+                p.p_offset,
+                p.p_filesz,
+                &format!("truncated file: segment {index}"),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn read_interpreter(layout: &Layout<'_>) -> Result<Option<String>, ElfError> {
+    let Some(p) = layout.phdrs.iter().find(|p| p.p_type == PT_INTERP) else {
+        return Ok(None);
+    };
+    let data = layout.slice(p.p_offset, p.p_filesz, "PT_INTERP")?;
+    let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    Ok(Some(String::from_utf8_lossy(&data[..end]).into_owned()))
+}
+
+fn dynamic_string_table<'a>(
+    layout: &Layout<'a>,
+    dyns: &[(u64, u64)],
+) -> Result<StringTable<'a>, ElfError> {
+    let tag = |t: u64| dyns.iter().find(|(tag, _)| *tag == t).map(|&(_, v)| v);
+    match tag(DT_STRTAB) {
+        Some(addr) => {
+            let data = layout.at_vaddr(addr, tag(DT_STRSZ), "DT_STRTAB")?;
+            Ok(StringTable::new(data))
+        }
+        None => Ok(StringTable::default()),
+    }
+}
+
+fn read_dynamic(dyns: &[(u64, u64)], dynstr: &StringTable<'_>) -> Result<DynamicFacts, ElfError> {
+    let mut facts = DynamicFacts::default();
+    for &(tag, val) in dyns {
+        match tag {
+            DT_NULL => break,
+            DT_NEEDED => facts.needed.push(dynstr.require(val, "DT_NEEDED")?),
+            DT_SONAME => facts.soname = Some(dynstr.require(val, "DT_SONAME")?),
+            DT_RPATH => facts
+                .rpath
+                .extend(split_path(&dynstr.require(val, "DT_RPATH")?)),
+            DT_RUNPATH => facts
+                .runpath
+                .extend(split_path(&dynstr.require(val, "DT_RUNPATH")?)),
+            DT_TEXTREL => facts.textrel = true,
+            DT_FLAGS => facts.textrel |= val & DF_TEXTREL != 0,
+            DT_FLAGS_1 => {
+                facts.pie = val & DF_1_PIE != 0;
+                facts.nodeflib = val & DF_1_NODEFLIB != 0;
+            }
+            _ => {}
+        }
+    }
+    Ok(facts)
+}
+
+/// ld.so splits search paths on ':' only (elf/dl-load.c, fillin_rpath); an empty
+/// element means the current directory, so it is kept.
+fn split_path(value: &str) -> Vec<String> {
+    value.split(':').map(str::to_string).collect()
+}
+
+/// The kind of file, from `e_type`, PT_INTERP, DF_1_PIE and DT_SONAME.
+///
+/// ET_DYN covers libraries and PIEs alike. Since binutils 2.35 a PIE carries DF_1_PIE;
+/// older PIEs are told apart by having an interpreter and no SONAME (glibc's libc.so.6
+/// has an interpreter too, so it can be run, but it has a SONAME).
+fn classify(e_type: u16, has_interp: bool, pie_flag: bool, has_soname: bool) -> Kind {
+    match e_type {
+        header::ET_REL => Kind::Relocatable,
+        header::ET_CORE => Kind::Core,
+        header::ET_EXEC if has_interp => Kind::Executable,
+        header::ET_EXEC => Kind::StaticExecutable,
+        header::ET_DYN if pie_flag && has_interp => Kind::PieExecutable,
+        header::ET_DYN if pie_flag => Kind::StaticPie,
+        header::ET_DYN if has_interp && !has_soname => Kind::PieExecutable,
+        header::ET_DYN => Kind::SharedLibrary,
+        _ => Kind::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_follows_type_interp_and_pie_flag() {
+        assert_eq!(classify(header::ET_DYN, true, true, false), Kind::PieExecutable);
+        assert_eq!(classify(header::ET_DYN, false, true, false), Kind::StaticPie);
+        assert_eq!(classify(header::ET_DYN, true, false, true), Kind::SharedLibrary);
+        assert_eq!(classify(header::ET_DYN, true, false, false), Kind::PieExecutable);
+        assert_eq!(classify(header::ET_EXEC, false, false, false), Kind::StaticExecutable);
+        assert_eq!(classify(header::ET_EXEC, true, false, false), Kind::Executable);
+        assert_eq!(classify(header::ET_REL, false, false, false), Kind::Relocatable);
+    }
+
+    #[test]
+    fn empty_rpath_elements_are_kept() {
+        assert_eq!(split_path("$ORIGIN/../lib::/opt"), ["$ORIGIN/../lib", "", "/opt"]);
+    }
+}

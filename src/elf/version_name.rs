@@ -1,0 +1,109 @@
+//! Symbol-version names such as `GLIBC_2.2.5`, `GLIBCXX_3.4.30` or `CXXABI_1.3.13`.
+//!
+//! They are ordered the way a person reads them: by family, then numerically part by
+//! part, so `GLIBC_2.2.5` < `GLIBC_2.17` < `GLIBC_2.34`. A plain string sort would put
+//! `GLIBC_2.17` before `GLIBC_2.2.5`. The semver crate does not fit: these are not
+//! semantic versions (two or four parts are common, and `GLIBC_PRIVATE` has none).
+
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A version name as written in `.gnu.version_r` / `.gnu.version_d`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct VersionName(pub String);
+
+impl VersionName {
+    pub fn new(name: impl Into<String>) -> Self {
+        VersionName(name.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Splits `GLIBC_2.34` into (`GLIBC`, [2, 34]). A name without a numeric tail
+    /// (`GLIBC_PRIVATE`, `FOO`) has an empty number list.
+    pub fn family_and_numbers(&self) -> (&str, Vec<u64>) {
+        split_family(&self.0)
+    }
+}
+
+fn split_family(name: &str) -> (&str, Vec<u64>) {
+    if let Some(pos) = name.rfind('_') {
+        let tail = &name[pos + 1..];
+        if let Some(numbers) = parse_numbers(tail) {
+            return (&name[..pos], numbers);
+        }
+    }
+    (name, Vec::new())
+}
+
+fn parse_numbers(text: &str) -> Option<Vec<u64>> {
+    if text.is_empty() {
+        return None;
+    }
+    text.split('.').map(|part| part.parse::<u64>().ok()).collect()
+}
+
+/// Compares two version names by family, then numerically; ties broken by the raw text
+/// so the order is total and consistent with `Eq`.
+pub fn compare_version_names(a: &str, b: &str) -> Ordering {
+    let (fa, na) = split_family(a);
+    let (fb, nb) = split_family(b);
+    fa.cmp(fb).then_with(|| na.cmp(&nb)).then_with(|| a.cmp(b))
+}
+
+impl Ord for VersionName {
+    fn cmp(&self, other: &Self) -> Ordering {
+        compare_version_names(&self.0, &other.0)
+    }
+}
+
+impl PartialOrd for VersionName {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for VersionName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for VersionName {
+    fn from(s: &str) -> Self {
+        VersionName(s.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_order_within_a_family() {
+        let mut names: Vec<VersionName> = ["GLIBC_2.34", "GLIBC_2.2.5", "GLIBC_2.17", "GLIBC_2.3"]
+            .into_iter()
+            .map(VersionName::from)
+            .collect();
+        names.sort();
+        let sorted: Vec<&str> = names.iter().map(VersionName::as_str).collect();
+        assert_eq!(sorted, ["GLIBC_2.2.5", "GLIBC_2.3", "GLIBC_2.17", "GLIBC_2.34"]);
+    }
+
+    #[test]
+    fn families_group_and_private_names_sort_first_in_family() {
+        assert_eq!(
+            VersionName::from("GLIBC_PRIVATE").family_and_numbers(),
+            ("GLIBC_PRIVATE", vec![])
+        );
+        assert_eq!(
+            VersionName::from("GLIBCXX_3.4.30").family_and_numbers(),
+            ("GLIBCXX", vec![3, 4, 30])
+        );
+        assert!(VersionName::from("CXXABI_1.3") < VersionName::from("GLIBC_2.2.5"));
+    }
+}

@@ -1,0 +1,18 @@
+//! Turning finished results into text. No other stage prints; every printer writes a
+//! complete report to any `Write`.
+
+mod json;
+mod table;
+
+pub use json::{write_inspect_json, write_scan_json};
+pub use table::{write_inspect_table, write_scan_table};
+
+use clap::ValueEnum;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable tables.
+    Table,
+    /// Machine-readable JSON (the documented contract, see README).
+    Json,
+}

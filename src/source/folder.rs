@@ -1,0 +1,111 @@
+//! Walking a folder: every regular file once, in a stable order.
+
+use serde::Serialize;
+use std::collections::HashSet;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+/// A regular file found under the scanned folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FolderFile {
+    /// Where to open it.
+    pub disk_path: PathBuf,
+    /// Its path relative to the scanned folder, with '/' separators: what reports show.
+    pub relative: String,
+}
+
+/// A path that could not be walked or read (permission denied, removed during the
+/// scan). It is reported and the scan goes on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IoProblem {
+    pub path: String,
+    pub message: String,
+}
+
+/// Lists the regular files under `root`, sorted by path. Symbolic links are not
+/// followed: a link to a file inside the folder names a file the walk reaches anyway,
+/// and a link out of the folder must not be read. Hard links to one inode are listed
+/// once, under the first path in sorted order.
+pub fn walk_folder(root: &Path) -> (Vec<FolderFile>, Vec<IoProblem>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen = HashSet::new();
+    let walker = WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name();
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let path = err.path().map(|p| relative(root, p)).unwrap_or_default();
+                problems.push(IoProblem {
+                    path,
+                    message: err.to_string(),
+                });
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        match entry.metadata() {
+            Ok(meta) if meta.nlink() > 1 => {
+                if !seen.insert((meta.dev(), meta.ino())) {
+                    continue;
+                }
+            }
+            Ok(_) => {}
+            Err(err) => {
+                problems.push(IoProblem {
+                    path: relative(root, entry.path()),
+                    message: err.to_string(),
+                });
+                continue;
+            }
+        }
+        files.push(FolderFile {
+            relative: relative(root, entry.path()),
+            disk_path: entry.into_path(),
+        });
+    }
+    (files, problems)
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let text = rel.to_string_lossy();
+    if text.is_empty() {
+        // The root itself was a file.
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else {
+        text.into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn hard_links_are_listed_once_and_symlinks_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(root.join("sub")).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(root.join("a"), b"x").unwrap();
+        fs::hard_link(root.join("a"), root.join("sub/b")).unwrap();
+        fs::write(outside.join("secret"), b"y").unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("escape")).unwrap();
+        std::os::unix::fs::symlink(outside.join("secret"), root.join("link")).unwrap();
+
+        let (files, problems) = walk_folder(&root);
+        let names: Vec<&str> = files.iter().map(|f| f.relative.as_str()).collect();
+        assert_eq!(names, ["a"]);
+        assert!(problems.is_empty());
+    }
+}

@@ -1,0 +1,11 @@
+//! Where the files to check come from.
+//!
+//! Today: a folder on disk. preflight only ever opens regular files for reading; it
+//! never follows a symbolic link (so nothing outside the scanned folder is read) and
+//! never opens a FIFO or a device (opening a FIFO would block the scan forever).
+
+mod folder;
+mod open;
+
+pub use folder::{walk_folder, FolderFile, IoProblem};
+pub use open::{read_elf_bytes, FileBytes, OpenError};
