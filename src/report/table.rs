@@ -5,14 +5,12 @@ use crate::scan::{FileReport, Outcome, ScanReport};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 use std::io::{self, Write};
 
+/// Fits the terminal when there is one; in a pipe or a CI log, lines stay whole.
 fn new_table() -> Table {
     let mut table = Table::new();
     table
         .load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
-    if table.width().is_none() {
-        table.set_width(120);
-    }
     table
 }
 
