@@ -23,7 +23,9 @@ pub struct Cli {
 pub enum Command {
     /// Show the loader facts of ELF files: arch, interpreter, NEEDED, RPATH/RUNPATH,
     /// symbol-version needs and definitions.
-    #[command(after_help = "Examples:\n  preflight inspect target/release/myapp\n  preflight inspect --format json dist/lib/*.so")]
+    #[command(
+        after_help = "Examples:\n  preflight inspect target/release/myapp\n  preflight inspect --format json dist/lib/*.so"
+    )]
     Inspect {
         /// ELF files to inspect.
         #[arg(required = true)]
@@ -35,7 +37,9 @@ pub enum Command {
         symbols: bool,
     },
     /// Inspect every ELF file under a folder.
-    #[command(after_help = "Examples:\n  preflight scan ./dist\n  preflight scan --format json ./dist > facts.json")]
+    #[command(
+        after_help = "Examples:\n  preflight scan ./dist\n  preflight scan --format json ./dist > facts.json"
+    )]
     Scan {
         /// The folder to scan (symbolic links inside it are not followed).
         dir: PathBuf,

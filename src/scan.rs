@@ -62,8 +62,11 @@ pub fn inspect_file(disk_path: &Path, shown_as: &str) -> Result<Option<FileRepor
     };
     // The reader is written to fail with an error, never a panic; this guard keeps a
     // bug in it (or in goblin) from losing the rest of a scan.
-    let result = catch_unwind(AssertUnwindSafe(|| read_facts(&bytes)))
-        .unwrap_or_else(|_| Err(ElfError::Malformed("internal error while reading this file".into())));
+    let result = catch_unwind(AssertUnwindSafe(|| read_facts(&bytes))).unwrap_or_else(|_| {
+        Err(ElfError::Malformed(
+            "internal error while reading this file".into(),
+        ))
+    });
     let outcome = match result {
         Ok(facts) => Outcome::Elf(Box::new(facts)),
         Err(ElfError::NotElf) => return Ok(None),
@@ -113,7 +116,10 @@ impl Summary {
         match report.facts() {
             Some(facts) => {
                 self.elf += 1;
-                *self.kinds.entry(facts.kind.as_str().to_string()).or_default() += 1;
+                *self
+                    .kinds
+                    .entry(facts.kind.as_str().to_string())
+                    .or_default() += 1;
             }
             None => self.unreadable += 1,
         }

@@ -13,7 +13,10 @@ fn fixture_bytes() -> Vec<(String, Vec<u8>)> {
         let path = entry.unwrap().path();
         let bytes = fs::read(&path).unwrap();
         if bytes.starts_with(b"\x7fELF") {
-            all.push((path.file_name().unwrap().to_string_lossy().into_owned(), bytes));
+            all.push((
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                bytes,
+            ));
         }
     }
     assert!(all.len() >= 10);
@@ -53,7 +56,11 @@ fn corrupted_fixtures_never_panic() {
             let mut copy = bytes.clone();
             for _ in 0..1 + next() % 8 {
                 // Mostly the first 4 KiB, where headers and dynamic tables live.
-                let limit = if next() % 4 == 0 { copy.len() } else { copy.len().min(4096) };
+                let limit = if next() % 4 == 0 {
+                    copy.len()
+                } else {
+                    copy.len().min(4096)
+                };
                 let at = (next() as usize) % limit;
                 copy[at] = next() as u8;
             }
@@ -90,7 +97,10 @@ fn scan_survives_links_out_of_the_root_loops_and_fifos() {
     symlink("loop-a", root.join("loop-b")).unwrap();
     symlink(".", root.join("lib/self")).unwrap();
     let fifo = root.join("lib/libfifo.so");
-    let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
     assert!(status.success());
 
     let report = scan_folder(&root);

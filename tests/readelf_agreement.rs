@@ -31,7 +31,9 @@ fn sorted(value: &Value) -> Value {
             items.sort_by_key(|v| v.to_string());
             Value::Array(items)
         }
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), sorted(v))).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
+        }
         other => other.clone(),
     }
 }
@@ -53,17 +55,27 @@ fn every_fixture_agrees_with_readelf() {
         let actual = serde_json::to_value(&facts).unwrap();
         for key in ORDERED {
             if actual[key] != expected[key] {
-                mismatches.push(format!("{name}.{key}: preflight {} readelf {}", actual[key], expected[key]));
+                mismatches.push(format!(
+                    "{name}.{key}: preflight {} readelf {}",
+                    actual[key], expected[key]
+                ));
             }
         }
         for key in AS_SETS {
             if sorted(&actual[key]) != sorted(&expected[key]) {
-                mismatches.push(format!("{name}.{key}: preflight {} readelf {}", actual[key], expected[key]));
+                mismatches.push(format!(
+                    "{name}.{key}: preflight {} readelf {}",
+                    actual[key], expected[key]
+                ));
             }
         }
         compared.push(name);
     }
-    assert!(mismatches.is_empty(), "disagreements with readelf:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "disagreements with readelf:\n{}",
+        mismatches.join("\n")
+    );
     compared.sort();
     // The fixtures the issue asks for must all have been compared.
     for required in [
@@ -80,7 +92,10 @@ fn every_fixture_agrees_with_readelf() {
         "nonpie-exe",
         "object.o",
     ] {
-        assert!(compared.iter().any(|c| c == required), "{required} has no readelf record");
+        assert!(
+            compared.iter().any(|c| c == required),
+            "{required} has no readelf record"
+        );
     }
 }
 
@@ -93,14 +108,22 @@ fn glibc_234_need_is_traced_to_libc_start_main() {
         .find(|(version, _)| version.as_str() == "GLIBC_2.34")
         .map(|(_, symbols)| symbols.clone());
     assert_eq!(start_main, Some(vec!["__libc_start_main".to_string()]));
-    let highest: Vec<&str> = facts.highest_needed_versions().iter().map(|v| v.as_str()).collect();
+    let highest: Vec<&str> = facts
+        .highest_needed_versions()
+        .iter()
+        .map(|v| v.as_str())
+        .collect();
     assert_eq!(highest, ["GLIBC_2.34"]);
 }
 
 #[test]
 fn defined_and_undefined_symbols_keep_version_and_binding() {
     let facts = read_facts(&fs::read(common::fixture("libsoname-runpath.so.1")).unwrap()).unwrap();
-    let pow = facts.symbols.iter().find(|s| s.name == "pow").expect("pow is imported");
+    let pow = facts
+        .symbols
+        .iter()
+        .find(|s| s.name == "pow")
+        .expect("pow is imported");
     assert!(!pow.defined);
     let version = pow.version.as_ref().expect("pow is versioned");
     assert_eq!(version.name.as_str(), "GLIBC_2.29");
@@ -109,7 +132,9 @@ fn defined_and_undefined_symbols_keep_version_and_binding() {
     for def in &facts.version_defs {
         assert!(
             facts.symbols.iter().any(|s| s.defined
-                && s.version.as_ref().is_some_and(|v| &v.name == def && v.file.is_none())),
+                && s.version
+                    .as_ref()
+                    .is_some_and(|v| &v.name == def && v.file.is_none())),
             "no defined symbol carries {def}"
         );
     }

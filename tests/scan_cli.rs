@@ -23,7 +23,12 @@ fn scan_reports_every_elf_and_one_unreadable_entry_for_the_truncated_file() {
         .arg(common::fixtures().join("bin"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     let files = report["files"].as_array().unwrap();
     let paths: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
@@ -31,16 +36,30 @@ fn scan_reports_every_elf_and_one_unreadable_entry_for_the_truncated_file() {
     assert!(paths.contains(&"pie-glibc234"));
     assert!(paths.contains(&"aarch64-exe"));
     assert!(!paths.iter().any(|p| p.starts_with("not-elf")));
-    let unreadable: Vec<&Value> = files.iter().filter(|f| f["status"] == "unreadable").collect();
+    let unreadable: Vec<&Value> = files
+        .iter()
+        .filter(|f| f["status"] == "unreadable")
+        .collect();
     assert_eq!(unreadable.len(), 1, "{unreadable:?}");
     assert_eq!(unreadable[0]["path"], "truncated.so");
-    assert!(unreadable[0]["reason"].as_str().unwrap().contains("past the end of the file"));
+    assert!(unreadable[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("past the end of the file"));
     // Every expected record has a scanned counterpart.
-    let expected = fs::read_dir(common::fixtures().join("expected")).unwrap().count();
-    assert_eq!(report["summary"]["elf"].as_u64().unwrap() as usize, expected);
+    let expected = fs::read_dir(common::fixtures().join("expected"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        report["summary"]["elf"].as_u64().unwrap() as usize,
+        expected
+    );
     assert_eq!(report["summary"]["unreadable"], 1);
     assert_eq!(report["summary"]["not_elf"], 2);
-    assert!(files.iter().all(|f| f.get("symbols").is_none()), "symbols are opt-in");
+    assert!(
+        files.iter().all(|f| f.get("symbols").is_none()),
+        "symbols are opt-in"
+    );
 }
 
 #[test]
@@ -56,7 +75,10 @@ fn scan_table_has_a_row_per_file_and_a_summary_line() {
     assert!(text.contains("GLIBC_2.34"));
     assert!(text.contains("unreadable"));
     let last = text.lines().last().unwrap();
-    assert!(last.contains("1 unreadable") && last.contains("2 not ELF"), "{last}");
+    assert!(
+        last.contains("1 unreadable") && last.contains("2 not ELF"),
+        "{last}"
+    );
 }
 
 #[test]
@@ -102,7 +124,10 @@ fn inspect_symbols_flag_adds_the_dynamic_symbol_table() {
         .unwrap();
     let report = json(&out);
     let symbols = report[0]["symbols"].as_array().unwrap();
-    let start = symbols.iter().find(|s| s["name"] == "__libc_start_main").unwrap();
+    let start = symbols
+        .iter()
+        .find(|s| s["name"] == "__libc_start_main")
+        .unwrap();
     assert_eq!(start["defined"], false);
     assert_eq!(start["binding"], "global");
     assert_eq!(start["version"]["name"], "GLIBC_2.34");
@@ -111,7 +136,10 @@ fn inspect_symbols_flag_adds_the_dynamic_symbol_table() {
 
 #[test]
 fn usage_and_io_errors_exit_2() {
-    let missing = common::preflight().args(["scan", "/nonexistent/dir"]).output().unwrap();
+    let missing = common::preflight()
+        .args(["scan", "/nonexistent/dir"])
+        .output()
+        .unwrap();
     assert_eq!(missing.status.code(), Some(2));
     let not_elf = common::preflight()
         .arg("inspect")
@@ -120,6 +148,9 @@ fn usage_and_io_errors_exit_2() {
         .unwrap();
     assert_eq!(not_elf.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&not_elf.stderr).contains("not an ELF file"));
-    let bad_flag = common::preflight().args(["scan", "--bogus"]).output().unwrap();
+    let bad_flag = common::preflight()
+        .args(["scan", "--bogus"])
+        .output()
+        .unwrap();
     assert_eq!(bad_flag.status.code(), Some(2));
 }

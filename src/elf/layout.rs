@@ -24,7 +24,9 @@ impl<'a> Layout<'a> {
     /// The file bytes from `offset`, `len` long, or an error naming `what`.
     pub fn slice(&self, offset: u64, len: u64, what: &str) -> Result<&'a [u8], ElfError> {
         let start = usize::try_from(offset).ok();
-        let end = offset.checked_add(len).and_then(|e| usize::try_from(e).ok());
+        let end = offset
+            .checked_add(len)
+            .and_then(|e| usize::try_from(e).ok());
         match (start, end) {
             (Some(s), Some(e)) if e <= self.bytes.len() => Ok(&self.bytes[s..e]),
             _ => Err(ElfError::Malformed(format!(

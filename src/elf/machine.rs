@@ -35,7 +35,8 @@ pub fn machine_name(e_machine: u16, class: Class, endian: Endian) -> String {
                 "ppc64"
             }
         }
-        22 => {
+        // 0xA390: the number S/390 used before EM_S390 was assigned; readelf names it alike.
+        22 | 0xA390 => {
             if is64 {
                 "s390x"
             } else {

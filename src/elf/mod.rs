@@ -12,9 +12,7 @@ mod read;
 mod symbols;
 pub mod version_name;
 
-pub use facts::{
-    Binding, Class, DynSymbol, ElfFacts, Endian, Kind, SymbolType, SymbolVersion,
-};
+pub use facts::{Binding, Class, DynSymbol, ElfFacts, Endian, Kind, SymbolType, SymbolVersion};
 pub use machine::machine_name;
 pub use read::read_facts;
 pub use version_name::VersionName;

@@ -42,7 +42,11 @@ pub fn read_facts(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     let endian = match header.e_ident[header::EI_DATA] {
         header::ELFDATA2LSB => Endian::Little,
         header::ELFDATA2MSB => Endian::Big,
-        other => return Err(ElfError::Malformed(format!("unknown ELF data encoding {other}"))),
+        other => {
+            return Err(ElfError::Malformed(format!(
+                "unknown ELF data encoding {other}"
+            )))
+        }
     };
     let container = match class {
         Class::Elf32 => Container::Little,
@@ -74,12 +78,16 @@ pub fn read_facts(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     let tables = SymbolTables::locate(&layout, &dyns, dynstr, header.e_machine)?;
     let versions = read_symbols_and_versions(&layout, &tables)?;
 
-    let kind = classify(
-        header.e_type,
-        interpreter.is_some(),
-        facts.pie,
-        facts.soname.is_some(),
-    );
+    let kind = if is_debug_companion(&layout) {
+        Kind::Other
+    } else {
+        classify(
+            header.e_type,
+            interpreter.is_some(),
+            facts.pie,
+            facts.soname.is_some(),
+        )
+    };
     Ok(ElfFacts {
         class,
         endian,
@@ -170,8 +178,23 @@ fn check_segments_fit(layout: &Layout<'_>) -> Result<(), ElfError> {
     Ok(())
 }
 
+/// A separate debug-info file (`objcopy --only-keep-debug`, the files under
+/// /usr/lib/debug) keeps the program headers of its binary but none of the loaded
+/// bytes: PT_DYNAMIC and PT_INTERP have a file size of 0. It cannot be run or loaded
+/// (the kernel refuses a PT_INTERP shorter than 2 bytes, fs/binfmt_elf.c), so it is
+/// of kind "other", not the executable or library it describes.
+fn is_debug_companion(layout: &Layout<'_>) -> bool {
+    layout.phdrs.iter().any(|p| {
+        (p.p_type == PT_DYNAMIC || p.p_type == PT_INTERP) && p.p_filesz == 0 && p.p_memsz > 0
+    })
+}
+
 fn read_interpreter(layout: &Layout<'_>) -> Result<Option<String>, ElfError> {
-    let Some(p) = layout.phdrs.iter().find(|p| p.p_type == PT_INTERP) else {
+    let Some(p) = layout
+        .phdrs
+        .iter()
+        .find(|p| p.p_type == PT_INTERP && p.p_filesz > 0)
+    else {
         return Ok(None);
     };
     let data = layout.slice(p.p_offset, p.p_filesz, "PT_INTERP")?;
@@ -249,17 +272,41 @@ mod tests {
 
     #[test]
     fn classify_follows_type_interp_and_pie_flag() {
-        assert_eq!(classify(header::ET_DYN, true, true, false), Kind::PieExecutable);
-        assert_eq!(classify(header::ET_DYN, false, true, false), Kind::StaticPie);
-        assert_eq!(classify(header::ET_DYN, true, false, true), Kind::SharedLibrary);
-        assert_eq!(classify(header::ET_DYN, true, false, false), Kind::PieExecutable);
-        assert_eq!(classify(header::ET_EXEC, false, false, false), Kind::StaticExecutable);
-        assert_eq!(classify(header::ET_EXEC, true, false, false), Kind::Executable);
-        assert_eq!(classify(header::ET_REL, false, false, false), Kind::Relocatable);
+        assert_eq!(
+            classify(header::ET_DYN, true, true, false),
+            Kind::PieExecutable
+        );
+        assert_eq!(
+            classify(header::ET_DYN, false, true, false),
+            Kind::StaticPie
+        );
+        assert_eq!(
+            classify(header::ET_DYN, true, false, true),
+            Kind::SharedLibrary
+        );
+        assert_eq!(
+            classify(header::ET_DYN, true, false, false),
+            Kind::PieExecutable
+        );
+        assert_eq!(
+            classify(header::ET_EXEC, false, false, false),
+            Kind::StaticExecutable
+        );
+        assert_eq!(
+            classify(header::ET_EXEC, true, false, false),
+            Kind::Executable
+        );
+        assert_eq!(
+            classify(header::ET_REL, false, false, false),
+            Kind::Relocatable
+        );
     }
 
     #[test]
     fn empty_rpath_elements_are_kept() {
-        assert_eq!(split_path("$ORIGIN/../lib::/opt"), ["$ORIGIN/../lib", "", "/opt"]);
+        assert_eq!(
+            split_path("$ORIGIN/../lib::/opt"),
+            ["$ORIGIN/../lib", "", "/opt"]
+        );
     }
 }

@@ -63,7 +63,9 @@ impl<'a> SymbolTables<'a> {
         let tag = |t: u64| dyns.iter().find(|(tag, _)| *tag == t).map(|&(_, v)| v);
         let synth = |addr: u64, len: Option<u64>, sh_type: u32, info: u64, what: &str| {
             let (offset, available) = layout.vaddr_to_offset(addr).ok_or_else(|| {
-                ElfError::Malformed(format!("{what} address {addr:#x} is not in a loadable segment"))
+                ElfError::Malformed(format!(
+                    "{what} address {addr:#x} is not in a loadable segment"
+                ))
             })?;
             Ok::<_, ElfError>(SectionHeader {
                 sh_type,
@@ -77,9 +79,21 @@ impl<'a> SymbolTables<'a> {
         let dynsym = match tag(DT_SYMTAB) {
             Some(addr) => {
                 let count = dynsym_count_from_hash(layout, dyns, e_machine)?;
-                let shdr = synth(addr, Some(count as u64 * entsize), SHT_DYNSYM, 0, "DT_SYMTAB")?;
+                let shdr = synth(
+                    addr,
+                    Some(count as u64 * entsize),
+                    SHT_DYNSYM,
+                    0,
+                    "DT_SYMTAB",
+                )?;
                 let count = (shdr.sh_size / entsize) as usize;
-                Some((Table { shdr, strings: dynstr }, count))
+                Some((
+                    Table {
+                        shdr,
+                        strings: dynstr,
+                    },
+                    count,
+                ))
             }
             None => None,
         };
@@ -190,13 +204,12 @@ fn dynsym_count_from_hash(
     if let Some(addr) = tag(DT_HASH) {
         let data = layout.at_vaddr(addr, None, "DT_HASH")?;
         // 64-bit s390 and Alpha use 8-byte hash words (readelf, get_num_dynamic_syms).
-        let nchain = if (e_machine == EM_S390 || e_machine == EM_ALPHA)
-            && layout.ctx.container.is_big()
-        {
-            layout.u64_at(data, 8).ok_or_else(|| bad("DT_HASH"))? as usize
-        } else {
-            layout.u32_at(data, 4).ok_or_else(|| bad("DT_HASH"))? as usize
-        };
+        let nchain =
+            if (e_machine == EM_S390 || e_machine == EM_ALPHA) && layout.ctx.container.is_big() {
+                layout.u64_at(data, 8).ok_or_else(|| bad("DT_HASH"))? as usize
+            } else {
+                layout.u32_at(data, 4).ok_or_else(|| bad("DT_HASH"))? as usize
+            };
         return Ok(nchain);
     }
     Ok(0)
@@ -216,9 +229,14 @@ pub(crate) fn read_symbols_and_versions(
         let section = VerneedSection::parse(bytes, std::slice::from_ref(&t.shdr), ctx)
             .map_err(|e| ElfError::Malformed(format!(".gnu.version_r: {e}")))?;
         for need in section.iter().flat_map(|s| s.iter().collect::<Vec<_>>()) {
-            let file = t.strings.require(need.vn_file as u64, "version need file")?;
+            let file = t
+                .strings
+                .require(need.vn_file as u64, "version need file")?;
             for aux in need.iter() {
-                let name = VersionName(t.strings.require(aux.vna_name as u64, "version need name")?);
+                let name = VersionName(
+                    t.strings
+                        .require(aux.vna_name as u64, "version need name")?,
+                );
                 needs.entry(file.clone()).or_default().push(name.clone());
                 by_index.insert(aux.vna_other, (name, Some(file.clone())));
             }
@@ -228,8 +246,13 @@ pub(crate) fn read_symbols_and_versions(
         let section = VerdefSection::parse(bytes, std::slice::from_ref(&t.shdr), ctx)
             .map_err(|e| ElfError::Malformed(format!(".gnu.version_d: {e}")))?;
         for def in section.iter().flat_map(|s| s.iter().collect::<Vec<_>>()) {
-            let Some(aux) = def.iter().next() else { continue };
-            let name = VersionName(t.strings.require(aux.vda_name as u64, "version definition name")?);
+            let Some(aux) = def.iter().next() else {
+                continue;
+            };
+            let name = VersionName(
+                t.strings
+                    .require(aux.vda_name as u64, "version definition name")?,
+            );
             if def.vd_flags & VER_FLG_BASE == 0 {
                 defs.push(name.clone());
             }
@@ -263,18 +286,17 @@ pub(crate) fn read_symbols_and_versions(
         symbols.reserve(count.saturating_sub(1));
         for index in 1..count {
             let Some(sym) = symtab.get(index) else { break };
-            let name = t.strings.require(sym.st_name as u64, "dynamic symbol name")?;
-            let version = versym
-                .as_ref()
-                .and_then(|v| v.get_at(index))
-                .and_then(|v| {
-                    let (name, file) = by_index.get(&v.version())?;
-                    (v.version() > 1).then(|| SymbolVersion {
-                        name: name.clone(),
-                        file: file.clone(),
-                        hidden: v.is_hidden(),
-                    })
-                });
+            let name = t
+                .strings
+                .require(sym.st_name as u64, "dynamic symbol name")?;
+            let version = versym.as_ref().and_then(|v| v.get_at(index)).and_then(|v| {
+                let (name, file) = by_index.get(&v.version())?;
+                (v.version() > 1).then(|| SymbolVersion {
+                    name: name.clone(),
+                    file: file.clone(),
+                    hidden: v.is_hidden(),
+                })
+            });
             let defined = sym.st_shndx != 0;
             if let Some(SymbolVersion {
                 name: version,

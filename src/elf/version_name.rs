@@ -44,7 +44,9 @@ fn parse_numbers(text: &str) -> Option<Vec<u64>> {
     if text.is_empty() {
         return None;
     }
-    text.split('.').map(|part| part.parse::<u64>().ok()).collect()
+    text.split('.')
+        .map(|part| part.parse::<u64>().ok())
+        .collect()
 }
 
 /// Compares two version names by family, then numerically; ties broken by the raw text
@@ -91,7 +93,10 @@ mod tests {
             .collect();
         names.sort();
         let sorted: Vec<&str> = names.iter().map(VersionName::as_str).collect();
-        assert_eq!(sorted, ["GLIBC_2.2.5", "GLIBC_2.3", "GLIBC_2.17", "GLIBC_2.34"]);
+        assert_eq!(
+            sorted,
+            ["GLIBC_2.2.5", "GLIBC_2.3", "GLIBC_2.17", "GLIBC_2.34"]
+        );
     }
 
     #[test]

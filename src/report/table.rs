@@ -49,10 +49,18 @@ pub fn write_inspect_table(out: &mut dyn Write, files: &[FileReport]) -> io::Res
 fn add_fact_rows(table: &mut Table, f: &ElfFacts) {
     table.add_row(vec![
         "format".to_string(),
-        format!("{} {}-endian {}", f.class.as_str(), f.endian.as_str(), f.machine),
+        format!(
+            "{} {}-endian {}",
+            f.class.as_str(),
+            f.endian.as_str(),
+            f.machine
+        ),
     ]);
     table.add_row(vec!["kind".to_string(), f.kind.as_str().to_string()]);
-    table.add_row(vec!["interpreter".to_string(), or_dash(f.interpreter.as_deref())]);
+    table.add_row(vec![
+        "interpreter".to_string(),
+        or_dash(f.interpreter.as_deref()),
+    ]);
     table.add_row(vec!["soname".to_string(), or_dash(f.soname.as_deref())]);
     table.add_row(vec!["needed".to_string(), list(&f.needed)]);
     if !f.rpath.is_empty() {
@@ -84,7 +92,13 @@ pub fn write_scan_table(out: &mut dyn Write, report: &ScanReport) -> io::Result<
     if !report.files.is_empty() {
         let mut table = new_table();
         table.set_header(vec![
-            "file", "kind", "arch", "interpreter", "needed", "needs at least", "notes",
+            "file",
+            "kind",
+            "arch",
+            "interpreter",
+            "needed",
+            "needs at least",
+            "notes",
         ]);
         for file in &report.files {
             table.add_row(scan_row(file));
@@ -143,14 +157,14 @@ fn scan_row(file: &FileReport) -> Vec<String> {
 fn summary_line(report: &ScanReport) -> String {
     let s = &report.summary;
     let kinds: Vec<String> = s.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    let mut line = format!(
-        "{}: {} files, {} ELF",
-        report.root, s.files_seen, s.elf
-    );
+    let mut line = format!("{}: {} files, {} ELF", report.root, s.files_seen, s.elf);
     if !kinds.is_empty() {
         line.push_str(&format!(" ({})", kinds.join(", ")));
     }
-    line.push_str(&format!(", {} unreadable, {} not ELF", s.unreadable, s.not_elf));
+    line.push_str(&format!(
+        ", {} unreadable, {} not ELF",
+        s.unreadable, s.not_elf
+    ));
     if !report.problems.is_empty() {
         line.push_str(&format!(", {} could not be read", report.problems.len()));
     }

@@ -31,9 +31,7 @@ pub fn walk_folder(root: &Path) -> (Vec<FolderFile>, Vec<IoProblem>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
     let mut seen = HashSet::new();
-    let walker = WalkDir::new(root)
-        .follow_links(false)
-        .sort_by_file_name();
+    let walker = WalkDir::new(root).follow_links(false).sort_by_file_name();
     for entry in walker {
         let entry = match entry {
             Ok(entry) => entry,

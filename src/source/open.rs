@@ -2,9 +2,9 @@
 
 use memmap2::Mmap;
 use std::fs::OpenOptions;
-use std::os::unix::fs::OpenOptionsExt;
 use std::io::Read;
 use std::ops::Deref;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// The bytes of an ELF file, memory-mapped: only the pages the reader touches (headers,
