@@ -139,3 +139,42 @@ fn defined_and_undefined_symbols_keep_version_and_binding() {
         );
     }
 }
+
+/// Clears e_shoff, e_shnum and e_shstrndx, as `sstrip` does: the loader never needed
+/// the section headers, and neither may preflight.
+fn without_section_headers(bytes: &[u8]) -> Vec<u8> {
+    let mut copy = bytes.to_vec();
+    let is64 = copy[4] == 2;
+    let (shoff, shnum) = if is64 {
+        (0x28..0x30, 0x3c..0x40)
+    } else {
+        (0x20..0x24, 0x30..0x34)
+    };
+    copy[shoff].fill(0);
+    copy[shnum].fill(0); // e_shnum and e_shstrndx
+    copy
+}
+
+#[test]
+fn stripped_section_headers_give_the_same_facts_through_the_dynamic_section() {
+    let mut checked = 0;
+    for name in [
+        "pie-glibc234",
+        "libsoname-runpath.so.1",
+        "librpath.so",
+        "aarch64-exe",
+        "i386-exe",
+        "s390x-exe",
+        "musl-exe",
+        "nonpie-exe",
+    ] {
+        let bytes = fs::read(common::fixture(name)).unwrap();
+        let with = read_facts(&bytes).unwrap();
+        let without = read_facts(&without_section_headers(&bytes))
+            .unwrap_or_else(|e| panic!("{name} without section headers: {e}"));
+        assert!(!with.symbols.is_empty(), "{name} has dynamic symbols");
+        assert_eq!(with, without, "{name}");
+        checked += 1;
+    }
+    assert_eq!(checked, 8);
+}

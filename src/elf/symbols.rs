@@ -78,7 +78,7 @@ impl<'a> SymbolTables<'a> {
         let entsize = symbol_entry_size(layout);
         let dynsym = match tag(DT_SYMTAB) {
             Some(addr) => {
-                let count = dynsym_count_from_hash(layout, dyns, e_machine)?;
+                let count = dynsym_count(layout, dyns, e_machine)?;
                 let shdr = synth(
                     addr,
                     Some(count as u64 * entsize),
@@ -162,9 +162,63 @@ fn symbol_entry_size(layout: &Layout<'_>) -> u64 {
     }
 }
 
-/// Without section headers the number of dynamic symbols comes from the hash tables,
-/// as in readelf (process_symbol_table): DT_HASH's `nchain`, or the highest symbol
-/// index reachable through DT_GNU_HASH's buckets and chains.
+/// Without section headers nothing records how many dynamic symbols there are. As in
+/// goblin and readelf: DT_HASH's `nchain`, or the highest index reachable through
+/// DT_GNU_HASH's chains; and since DT_GNU_HASH only covers the exported symbols (an
+/// executable's imports sit below `symoffset`), also one past the highest symbol
+/// index any dynamic relocation uses.
+fn dynsym_count(
+    layout: &Layout<'_>,
+    dyns: &[(u64, u64)],
+    e_machine: u16,
+) -> Result<usize, ElfError> {
+    let from_hash = dynsym_count_from_hash(layout, dyns, e_machine)?;
+    Ok(from_hash.max(highest_relocated_symbol(layout, dyns).map_or(0, |i| i + 1)))
+}
+
+const DT_RELA: u64 = 7;
+const DT_RELASZ: u64 = 8;
+const DT_REL: u64 = 17;
+const DT_RELSZ: u64 = 18;
+const DT_PLTREL: u64 = 20;
+const DT_JMPREL: u64 = 23;
+const DT_PLTRELSZ: u64 = 2;
+
+fn highest_relocated_symbol(layout: &Layout<'_>, dyns: &[(u64, u64)]) -> Option<usize> {
+    let tag = |t: u64| dyns.iter().find(|(tag, _)| *tag == t).map(|&(_, v)| v);
+    let is64 = layout.ctx.container.is_big();
+    let word = if is64 { 8 } else { 4 };
+    let entry_size = |rela: bool| if rela { word * 3 } else { word * 2 };
+    let plt_is_rela = tag(DT_PLTREL) == Some(DT_RELA);
+    let tables = [
+        (tag(DT_RELA), tag(DT_RELASZ), true),
+        (tag(DT_REL), tag(DT_RELSZ), false),
+        (tag(DT_JMPREL), tag(DT_PLTRELSZ), plt_is_rela),
+    ];
+    let mut highest = None;
+    for (addr, size, rela) in tables {
+        let (Some(addr), Some(size)) = (addr, size) else {
+            continue;
+        };
+        let Ok(data) = layout.at_vaddr(addr, Some(size), "relocations") else {
+            continue;
+        };
+        for entry in data.chunks_exact(entry_size(rela)) {
+            // r_info follows r_offset; the symbol index is its high part (ELF64_R_SYM,
+            // ELF32_R_SYM).
+            let sym = if is64 {
+                layout.u64_at(entry, 8).map(|info| info >> 32)
+            } else {
+                layout.u32_at(entry, 4).map(|info| u64::from(info >> 8))
+            };
+            if let Some(sym) = sym.and_then(|s| usize::try_from(s).ok()) {
+                highest = highest.max(Some(sym));
+            }
+        }
+    }
+    highest
+}
+
 fn dynsym_count_from_hash(
     layout: &Layout<'_>,
     dyns: &[(u64, u64)],
