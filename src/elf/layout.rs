@@ -107,3 +107,24 @@ impl<'a> StringTable<'a> {
         })
     }
 }
+
+/// The entries of the dynamic section, as (d_tag, d_val), up to DT_NULL.
+#[derive(Default)]
+pub(crate) struct DynamicTags(pub Vec<(u64, u64)>);
+
+impl DynamicTags {
+    /// The value of the last entry with `tag`: ld.so stores `info[d_tag] = dyn` for
+    /// each entry in turn (glibc elf/get-dynamic-info.h), so a repeated tag's last
+    /// value is the one it uses.
+    pub fn get(&self, tag: u64) -> Option<u64> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(t, _)| *t == tag)
+            .map(|&(_, v)| v)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &(u64, u64)> {
+        self.0.iter()
+    }
+}

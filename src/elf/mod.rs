@@ -10,6 +10,7 @@ mod layout;
 mod machine;
 mod read;
 mod symbols;
+mod tables;
 pub mod version_name;
 
 pub use facts::{Binding, Class, DynSymbol, ElfFacts, Endian, Kind, SymbolType, SymbolVersion};

@@ -1,9 +1,10 @@
 //! From bytes to `ElfFacts`: the header, the program headers, the dynamic section.
 
 use super::facts::{Class, ElfFacts, Endian, Kind};
-use super::layout::{Layout, StringTable};
+use super::layout::{DynamicTags, Layout, StringTable};
 use super::machine::machine_name;
-use super::symbols::{read_symbols_and_versions, SymbolTables};
+use super::symbols::read_symbols_and_versions;
+use super::tables::SymbolTables;
 use super::ElfError;
 use goblin::container::{Container, Ctx};
 use goblin::elf::dynamic::{
@@ -70,9 +71,11 @@ pub fn read_facts(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     let interpreter = read_interpreter(&layout)?;
     let dynamic = Dynamic::parse(bytes, &layout.phdrs, ctx)
         .map_err(|e| ElfError::Malformed(format!("dynamic section: {e}")))?;
-    let dyns: Vec<(u64, u64)> = dynamic
-        .map(|d| d.dyns.iter().map(|e| (e.d_tag, e.d_val)).collect())
-        .unwrap_or_default();
+    let dyns = DynamicTags(
+        dynamic
+            .map(|d| d.dyns.iter().map(|e| (e.d_tag, e.d_val)).collect())
+            .unwrap_or_default(),
+    );
     let dynstr = dynamic_string_table(&layout, &dyns)?;
     let facts = read_dynamic(&dyns, &dynstr)?;
     let tables = SymbolTables::locate(&layout, &dyns, dynstr, header.e_machine)?;
@@ -204,9 +207,9 @@ fn read_interpreter(layout: &Layout<'_>) -> Result<Option<String>, ElfError> {
 
 fn dynamic_string_table<'a>(
     layout: &Layout<'a>,
-    dyns: &[(u64, u64)],
+    dyns: &DynamicTags,
 ) -> Result<StringTable<'a>, ElfError> {
-    let tag = |t: u64| dyns.iter().find(|(tag, _)| *tag == t).map(|&(_, v)| v);
+    let tag = |t: u64| dyns.get(t);
     match tag(DT_STRTAB) {
         Some(addr) => {
             let data = layout.at_vaddr(addr, tag(DT_STRSZ), "DT_STRTAB")?;
@@ -216,9 +219,9 @@ fn dynamic_string_table<'a>(
     }
 }
 
-fn read_dynamic(dyns: &[(u64, u64)], dynstr: &StringTable<'_>) -> Result<DynamicFacts, ElfError> {
+fn read_dynamic(dyns: &DynamicTags, dynstr: &StringTable<'_>) -> Result<DynamicFacts, ElfError> {
     let mut facts = DynamicFacts::default();
-    for &(tag, val) in dyns {
+    for &(tag, val) in dyns.iter() {
         match tag {
             DT_NULL => break,
             DT_NEEDED => facts.needed.push(dynstr.require(val, "DT_NEEDED")?),
