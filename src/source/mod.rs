@@ -1,11 +1,14 @@
 //! Where the files to check come from.
 //!
-//! Today: a folder on disk. preflight only ever opens regular files for reading; it
+//! A folder on disk, walked (`walk_folder`), and a root filesystem seen as the loader
+//! inside it would see it (`RootView`). preflight only ever opens regular files for reading; it
 //! never follows a symbolic link (so nothing outside the scanned folder is read) and
 //! never opens a FIFO or a device (opening a FIFO would block the scan forever).
 
 mod folder;
 mod open;
+mod root;
 
 pub use folder::{walk_folder, FolderFile, IoProblem};
 pub use open::{read_elf_bytes, FileBytes, OpenError};
+pub use root::{LookupError, RootView};

@@ -1,0 +1,325 @@
+//! A read-only view of a root filesystem, as the loader inside it would see it.
+//!
+//! Every lookup happens inside the root, like a chroot: an absolute symbolic link is
+//! re-rooted, `..` never climbs above `/`, and a chain of more than 40 links is a
+//! loop (Linux's MAXSYMLINKS, the point where open(2) returns ELOOP). Paths are
+//! resolved one component at a time with lstat, so no host symlink is ever followed
+//! by the operating system on our behalf.
+//!
+//! A view may also have folders mounted at a path inside it: `preflight scan ./dist
+//! --root /srv/rootfs` sees `./dist` at its own absolute path and the rest of the
+//! namespace in `/srv/rootfs`.
+
+use super::open::{read_elf_bytes, FileBytes, OpenError};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Linux follows at most 40 symbolic links in one lookup (include/linux/namei.h).
+const MAX_SYMLINKS: usize = 40;
+
+#[derive(Clone, Debug)]
+struct Mount {
+    /// Absolute path inside the view, without a trailing '/' ("" for the root).
+    at: String,
+    host: PathBuf,
+}
+
+#[derive(Clone, Debug)]
+pub struct RootView {
+    /// Longest mount point first, so the innermost mount wins.
+    mounts: Vec<Mount>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    #[error("no such file")]
+    NotFound,
+    #[error("too many levels of symbolic links (a link loop?)")]
+    Loop,
+    #[error("not a regular file")]
+    NotRegular,
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+impl From<OpenError> for LookupError {
+    fn from(err: OpenError) -> Self {
+        match err {
+            OpenError::NotRegular => LookupError::NotRegular,
+            OpenError::Io(e) if e.kind() == io::ErrorKind::NotFound => LookupError::NotFound,
+            OpenError::Io(e) => LookupError::Io(e),
+        }
+    }
+}
+
+impl RootView {
+    /// A view whose `/` is the host folder `root`.
+    pub fn new(root: &Path) -> io::Result<Self> {
+        let host = fs::canonicalize(root)?;
+        if !host.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a folder"));
+        }
+        Ok(RootView {
+            mounts: vec![Mount {
+                at: String::new(),
+                host,
+            }],
+        })
+    }
+
+    /// Shows the host folder `host` at the absolute path `at` inside the view.
+    pub fn mount(&mut self, at: &str, host: &Path) -> io::Result<()> {
+        let host = fs::canonicalize(host)?;
+        let at = normalize(at);
+        self.mounts.retain(|m| m.at != at);
+        self.mounts.push(Mount { at, host });
+        self.mounts.sort_by_key(|m| std::cmp::Reverse(m.at.len()));
+        Ok(())
+    }
+
+    /// The path inside the view of a host path, when a mount contains it.
+    pub fn view_path_of(&self, host_path: &Path) -> Option<String> {
+        let host_path = fs::canonicalize(host_path).ok()?;
+        // The innermost host folder wins: search by the longest host prefix.
+        let mut best: Option<(&Mount, usize)> = None;
+        for m in &self.mounts {
+            if host_path.starts_with(&m.host) {
+                let depth = m.host.components().count();
+                if best.is_none_or(|(_, d)| depth > d) {
+                    best = Some((m, depth));
+                }
+            }
+        }
+        let (mount, _) = best?;
+        let rest = host_path.strip_prefix(&mount.host).ok()?;
+        let mut path = mount.at.clone();
+        for part in rest.components() {
+            path.push('/');
+            path.push_str(&part.as_os_str().to_string_lossy());
+        }
+        Some(if path.is_empty() { "/".into() } else { path })
+    }
+
+    /// Where the (already resolved) view path lives on the host.
+    fn host_path(&self, path: &str) -> PathBuf {
+        for m in &self.mounts {
+            if let Some(rest) = strip_mount(path, &m.at) {
+                let mut host = m.host.clone();
+                host.extend(rest.split('/').filter(|c| !c.is_empty()));
+                return host;
+            }
+        }
+        unreachable!("the root mount matches every absolute path")
+    }
+
+    fn leads_to_mount(&self, path: &str) -> bool {
+        self.mounts
+            .iter()
+            .any(|m| strip_mount(&m.at, path).is_some_and(|rest| !rest.is_empty()))
+    }
+
+    /// Resolves every symbolic link in `path` (absolute, inside the view) and returns
+    /// the path of the file or folder it names, inside the view.
+    pub fn canonicalize(&self, path: &str) -> Result<String, LookupError> {
+        let mut resolved: Vec<String> = Vec::new();
+        let mut pending: Vec<String> = components(path).rev().collect();
+        let mut links = 0;
+        while let Some(part) = pending.pop() {
+            match part.as_str() {
+                "" | "." => continue,
+                // `..` of the root is the root, as in a chroot.
+                ".." => {
+                    resolved.pop();
+                    continue;
+                }
+                _ => {}
+            }
+            resolved.push(part);
+            let current = join(&resolved);
+            let host = self.host_path(&current);
+            let meta = match fs::symlink_metadata(&host) {
+                Ok(meta) => meta,
+                // A folder on the way to a mount point exists in the view even when
+                // the root has no such folder.
+                Err(e) if e.kind() == io::ErrorKind::NotFound && self.leads_to_mount(&current) => {
+                    continue
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(LookupError::NotFound),
+                Err(e) => return Err(LookupError::Io(e)),
+            };
+            if meta.file_type().is_symlink() {
+                links += 1;
+                if links > MAX_SYMLINKS {
+                    return Err(LookupError::Loop);
+                }
+                let target = fs::read_link(&host)?;
+                let target = target.to_string_lossy().into_owned();
+                resolved.pop();
+                if target.starts_with('/') {
+                    resolved.clear();
+                }
+                pending.extend(components(&target).rev());
+            } else if !meta.is_dir() && !pending.iter().all(|p| p.is_empty() || p == ".") {
+                // A file used as a folder: ENOTDIR.
+                return Err(LookupError::NotFound);
+            }
+        }
+        Ok(join(&resolved))
+    }
+
+    /// The kind of what `path` names after resolving links: Some(true) for a folder,
+    /// Some(false) for anything else, None when it does not resolve.
+    pub fn is_dir(&self, path: &str) -> Option<bool> {
+        let real = self.canonicalize(path).ok()?;
+        fs::metadata(self.host_path(&real)).ok().map(|m| m.is_dir())
+    }
+
+    /// Opens an ELF file inside the view. `Ok(None)` when it exists but is not ELF.
+    pub fn open_elf(&self, path: &str) -> Result<(String, Option<FileBytes>), LookupError> {
+        let real = self.canonicalize(path)?;
+        let bytes = read_elf_bytes(&self.host_path(&real))?;
+        Ok((real, bytes))
+    }
+
+    /// Reads a small text file (a loader configuration file), at most `limit` bytes.
+    pub fn read_text(&self, path: &str, limit: u64) -> Result<String, LookupError> {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        let real = self.canonicalize(path)?;
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(self.host_path(&real))?;
+        if !file.metadata()?.is_file() {
+            return Err(LookupError::NotRegular);
+        }
+        let mut text = String::new();
+        let mut bytes = Vec::new();
+        file.take(limit).read_to_end(&mut bytes)?;
+        text.push_str(&String::from_utf8_lossy(&bytes));
+        Ok(text)
+    }
+
+    /// The names in a folder inside the view, sorted.
+    pub fn list_dir(&self, path: &str) -> Result<Vec<String>, LookupError> {
+        let real = self.canonicalize(path)?;
+        let mut names: Vec<String> = fs::read_dir(self.host_path(&real))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+}
+
+fn components(path: &str) -> impl DoubleEndedIterator<Item = String> + '_ {
+    path.split('/').map(str::to_string)
+}
+
+fn join(parts: &[String]) -> String {
+    if parts.is_empty() {
+        "/".to_string()
+    } else {
+        parts.iter().map(|p| format!("/{p}")).collect()
+    }
+}
+
+fn normalize(path: &str) -> String {
+    let parts: Vec<String> = components(path)
+        .filter(|p| !p.is_empty() && p != ".")
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        join(&parts)
+    }
+}
+
+/// `path` below the mount point `at`, if it is inside it.
+fn strip_mount<'a>(path: &'a str, at: &str) -> Option<&'a str> {
+    if at.is_empty() {
+        return Some(path);
+    }
+    let rest = path.strip_prefix(at)?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn tree() -> (tempfile::TempDir, RootView) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("usr/lib")).unwrap();
+        fs::create_dir_all(root.join("etc")).unwrap();
+        fs::write(root.join("usr/lib/libz.so.1.2"), b"x").unwrap();
+        symlink("libz.so.1.2", root.join("usr/lib/libz.so.1")).unwrap();
+        symlink("usr/lib", root.join("lib")).unwrap();
+        symlink("/etc/passwd", root.join("usr/lib/libpasswd.so")).unwrap();
+        symlink(
+            "../../../../../../etc/shadow",
+            root.join("usr/lib/libclimb.so"),
+        )
+        .unwrap();
+        symlink("loop2", root.join("loop1")).unwrap();
+        symlink("loop1", root.join("loop2")).unwrap();
+        fs::write(root.join("etc/passwd"), b"root-inside").unwrap();
+        let view = RootView::new(root).unwrap();
+        (dir, view)
+    }
+
+    #[test]
+    fn links_resolve_inside_the_root() {
+        let (_dir, view) = tree();
+        assert_eq!(
+            view.canonicalize("/lib/libz.so.1").unwrap(),
+            "/usr/lib/libz.so.1.2"
+        );
+        // An absolute link is re-rooted: /etc/passwd of the view, not of the host.
+        assert_eq!(
+            view.canonicalize("/lib/libpasswd.so").unwrap(),
+            "/etc/passwd"
+        );
+        assert_eq!(
+            view.read_text("/lib/libpasswd.so", 100).unwrap(),
+            "root-inside"
+        );
+        // `..` stops at the root.
+        assert!(matches!(
+            view.canonicalize("/usr/lib/libclimb.so"),
+            Err(LookupError::NotFound)
+        ));
+        assert_eq!(
+            view.canonicalize("/../../usr/./lib/../lib").unwrap(),
+            "/usr/lib"
+        );
+    }
+
+    #[test]
+    fn loops_are_reported() {
+        let (_dir, view) = tree();
+        assert!(matches!(
+            view.canonicalize("/loop1"),
+            Err(LookupError::Loop)
+        ));
+    }
+
+    #[test]
+    fn mounts_overlay_the_root() {
+        let (dir, mut view) = tree();
+        let dist = dir.path().join("elsewhere/dist");
+        fs::create_dir_all(dist.join("lib")).unwrap();
+        fs::write(dist.join("lib/libapp.so"), b"y").unwrap();
+        view.mount("/opt/app", &dist).unwrap();
+        assert_eq!(view.read_text("/opt/app/lib/libapp.so", 10).unwrap(), "y");
+        assert_eq!(
+            view.view_path_of(&dist.join("lib")).unwrap(),
+            "/opt/app/lib"
+        );
+        assert_eq!(view.view_path_of(&dir.path().join("usr")).unwrap(), "/usr");
+        assert!(view.is_dir("/usr/lib").unwrap());
+    }
+}
