@@ -5,6 +5,8 @@
 
 pub mod cli;
 pub mod elf;
+pub mod policy;
 pub mod report;
+pub mod resolve;
 pub mod scan;
 pub mod source;

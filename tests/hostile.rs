@@ -3,7 +3,7 @@
 mod common;
 
 use preflight::elf::{read_facts, ElfError};
-use preflight::scan::scan_folder;
+use preflight::scan::{scan, ScanOptions};
 use std::fs;
 use std::os::unix::fs::symlink;
 
@@ -103,7 +103,12 @@ fn scan_survives_links_out_of_the_root_loops_and_fifos() {
         .unwrap();
     assert!(status.success());
 
-    let report = scan_folder(&root);
+    let options = ScanOptions {
+        root: Some(dir.path().join("empty-root")),
+        ..ScanOptions::default()
+    };
+    fs::create_dir_all(dir.path().join("empty-root")).unwrap();
+    let report = scan(&root, &options).unwrap();
     let paths: Vec<&str> = report.files.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["app", "lib/broken.so"]);
     assert_eq!(report.summary.unreadable, 1);

@@ -16,16 +16,25 @@ fn json(output: &Output) -> Value {
     })
 }
 
+/// A root with nothing in it: no loader, no library. Keeps these tests independent of
+/// the machine they run on.
+fn empty_root() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
 #[test]
 fn scan_reports_every_elf_and_one_unreadable_entry_for_the_truncated_file() {
+    let root = empty_root();
     let out = common::preflight()
-        .args(["scan", "--format", "json"])
+        .args(["scan", "--format", "json", "--root"])
+        .arg(root.path())
         .arg(common::fixtures().join("bin"))
         .output()
         .unwrap();
+    // Against an empty root nothing dynamic can start: error findings, exit 1.
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -60,20 +69,73 @@ fn scan_reports_every_elf_and_one_unreadable_entry_for_the_truncated_file() {
         files.iter().all(|f| f.get("symbols").is_none()),
         "symbols are opt-in"
     );
+
+    let findings = report["findings"].as_array().unwrap();
+    let rules_for = |path: &str| -> Vec<&str> {
+        findings
+            .iter()
+            .filter(|f| f["path"] == path)
+            .map(|f| f["rule"].as_str().unwrap())
+            .collect()
+    };
+    for exe in [
+        "pie-glibc234",
+        "aarch64-exe",
+        "musl-exe",
+        "i386-exe",
+        "s390x-exe",
+        "nonpie-exe",
+    ] {
+        assert_eq!(rules_for(exe), ["missing-interpreter"], "{exe}");
+    }
+    // Libraries no scanned executable loads are resolved alone: no libc in this root.
+    let lib = rules_for("libsoname-runpath.so.1");
+    assert!(lib.contains(&"missing-library"), "{lib:?}");
+    assert_eq!(rules_for("truncated.so"), ["unreadable-file"]);
+    assert!(rules_for("static-exe").is_empty());
+    assert!(rules_for("static-pie").is_empty());
+    assert!(rules_for("object.o").is_empty());
+    let missing = findings
+        .iter()
+        .find(|f| f["path"] == "libsoname-runpath.so.1" && f["library"] == "libm.so.6")
+        .expect("libm.so.6 is reported missing");
+    assert!(!missing["tried"].as_array().unwrap().is_empty());
+    assert!(missing["help"].as_str().unwrap().contains("RUNPATH"));
+}
+
+#[test]
+fn scan_exits_0_when_everything_loads() {
+    let dist = tempfile::tempdir().unwrap();
+    fs::copy(common::fixture("static-exe"), dist.path().join("tool")).unwrap();
+    fs::write(dist.path().join("README"), "docs").unwrap();
+    let root = empty_root();
+    let out = common::preflight()
+        .args(["scan", "--root"])
+        .arg(root.path())
+        .arg(dist.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("0 errors"), "{text}");
 }
 
 #[test]
 fn scan_table_has_a_row_per_file_and_a_summary_line() {
+    let root = empty_root();
     let out = common::preflight()
-        .arg("scan")
+        .args(["scan", "--root"])
+        .arg(root.path())
         .arg(common::fixtures().join("bin"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("pie-glibc234"));
     assert!(text.contains("GLIBC_2.34"));
     assert!(text.contains("unreadable"));
+    assert!(text.contains("error [missing-interpreter]"));
+    assert!(text.contains("warning [unreadable-file]"));
     let last = text.lines().last().unwrap();
     assert!(
         last.contains("1 unreadable") && last.contains("2 not ELF"),

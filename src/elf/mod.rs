@@ -34,3 +34,15 @@ pub enum ElfError {
     #[error("{0}")]
     Malformed(String),
 }
+
+/// `read_facts`, with a guard: the reader is written to fail with an error, never a
+/// panic, but a bug in it (or in goblin) must not lose the rest of a scan.
+pub fn read_facts_guarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_facts(bytes))).unwrap_or_else(
+        |_| {
+            Err(ElfError::Malformed(
+                "internal error while reading this file".into(),
+            ))
+        },
+    )
+}

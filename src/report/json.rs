@@ -41,7 +41,9 @@ pub fn write_scan_json(
         .collect::<io::Result<Vec<_>>>()?;
     let value = json!({
         "root": report.root,
+        "host": report.host,
         "files": files,
+        "findings": report.findings,
         "problems": report.problems,
         "summary": report.summary,
     });

@@ -3,9 +3,11 @@
 
 mod json;
 mod table;
+mod tree;
 
 pub use json::{write_inspect_json, write_scan_json};
 pub use table::{write_inspect_table, write_scan_table};
+pub use tree::{write_tree_json, write_tree_table, TreeEntry};
 
 use clap::ValueEnum;
 

@@ -105,6 +105,7 @@ pub fn write_scan_table(out: &mut dyn Write, report: &ScanReport) -> io::Result<
         }
         writeln!(out, "{table}")?;
     }
+    write_findings(out, report)?;
     for problem in &report.problems {
         writeln!(out, "error: {}: {}", problem.path, problem.message)?;
     }
@@ -168,5 +169,40 @@ fn summary_line(report: &ScanReport) -> String {
     if !report.problems.is_empty() {
         line.push_str(&format!(", {} could not be read", report.problems.len()));
     }
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    line.push_str(&format!(
+        "; checked against {}: {} error{}, {} warning{}",
+        report.host,
+        s.errors,
+        plural(s.errors),
+        s.warnings,
+        plural(s.warnings)
+    ));
     line
+}
+
+/// Findings grouped by file: what, then why it matters and the fix.
+fn write_findings(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
+    let mut current: Option<&str> = None;
+    for finding in &report.findings {
+        if current != Some(finding.path.as_str()) {
+            writeln!(out, "\n{}", finding.path)?;
+            current = Some(&finding.path);
+        }
+        writeln!(
+            out,
+            "  {} [{}] {}",
+            finding.severity.as_str(),
+            finding.rule.id(),
+            finding.message
+        )?;
+        for place in &finding.tried {
+            writeln!(out, "      tried {place}")?;
+        }
+        writeln!(out, "      {}", finding.help)?;
+    }
+    if !report.findings.is_empty() {
+        writeln!(out)?;
+    }
+    Ok(())
 }

@@ -1,0 +1,147 @@
+//! Findings about loading: what the loader would fail on.
+
+use super::{Finding, Rule};
+use crate::resolve::{Attempt, Outcome, Resolution};
+
+/// Turns one resolution into findings about `shown` (the scanned file). `display`
+/// maps a path inside the host to what the report shows (relative to the scanned
+/// folder when the file lies in it).
+pub fn findings_from_resolution(
+    resolution: &Resolution,
+    shown: &str,
+    display: &dyn Fn(&str) -> String,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let by = |needed_by: &str| {
+        let who = display(needed_by);
+        (who != shown).then_some(who)
+    };
+    if resolution.interpreter_missing {
+        // Nothing else matters when the program cannot even start; the rest would
+        // only repeat the same cause (no aarch64 libc on an x86_64 host, ...).
+        let interp = resolution.interpreter.clone().unwrap_or_default();
+        findings.push(Finding::new(
+            Rule::MissingInterpreter,
+            shown,
+            format!(
+                "program interpreter {interp} does not exist on {} (its libraries were not checked)",
+                resolution.root
+            ),
+            "The kernel cannot start this program (\"No such file or directory\" although the file exists). \
+                 It was built for another loader: a musl binary on a glibc host or the reverse, another \
+                 architecture, or a loader path that host does not use. Build for the target (e.g. in the \
+                 target's image, or statically), or install that loader."
+                .to_string(),
+        ));
+        return findings;
+    }
+    for miss in &resolution.missing {
+        let mut finding = Finding::new(
+            Rule::MissingLibrary,
+            shown,
+            format!(
+                "{} (needed by {}) not found on {}",
+                miss.soname,
+                display(&miss.needed_by),
+                resolution.root
+            ),
+            format!(
+                "The program will fail to start with \"{}: cannot open shared object file\". Ship the library \
+                 with the program and point RUNPATH at it (e.g. -Wl,-rpath,'$ORIGIN/../lib'), install the \
+                 package that provides it on the host, or link it statically.",
+                miss.soname
+            ),
+        );
+        finding.needed_by = by(&miss.needed_by);
+        finding.library = Some(miss.soname.clone());
+        finding.tried = miss.tried.iter().map(describe_attempt).collect();
+        findings.push(finding);
+    }
+    for gap in &resolution.version_gaps {
+        let have = gap
+            .newest_available
+            .as_ref()
+            .map(|v| format!("; it has up to {v}"))
+            .unwrap_or_default();
+        let symbols = if gap.symbols.is_empty() {
+            String::new()
+        } else {
+            format!(" (for {})", gap.symbols.join(", "))
+        };
+        let mut finding = Finding::new(
+            Rule::SymbolVersion,
+            shown,
+            format!(
+                "{} needs version {} of {}{symbols}, which {} does not define{have}",
+                display(&gap.needed_by),
+                gap.version,
+                gap.library,
+                gap.library_path
+            ),
+            version_help(&gap.version),
+        );
+        finding.needed_by = by(&gap.needed_by);
+        finding.library = Some(gap.library.clone());
+        finding.version = Some(gap.version.clone());
+        finding.symbol = gap.symbols.first().cloned();
+        findings.push(finding);
+    }
+    for unbound in &resolution.unbound_symbols {
+        let versioned = unbound
+            .version
+            .as_ref()
+            .map(|v| format!("@{v}"))
+            .unwrap_or_default();
+        let mut finding = Finding::new(
+            Rule::UndefinedSymbol,
+            shown,
+            format!(
+                "undefined symbol {}{versioned} (needed by {}) is defined by no loaded object",
+                unbound.symbol,
+                display(&unbound.needed_by)
+            ),
+            "The program fails with \"undefined symbol\" when it starts (with BIND_NOW) or when the symbol is \
+             first used. A library on the host is an older or different build than the one linked against: \
+             ship the library the program was built with, or build against the host's version."
+                .to_string(),
+        );
+        finding.needed_by = by(&unbound.needed_by);
+        finding.symbol = Some(unbound.symbol.clone());
+        finding.version = unbound.version.clone();
+        findings.push(finding);
+    }
+    findings
+}
+
+fn version_help(version: &str) -> String {
+    if version.starts_with("GLIBC_") {
+        format!(
+            "The program fails to start with \"version `{version}' not found\". It was built against a newer \
+             glibc than the host has: build on the oldest glibc you support (an older distribution image, or \
+             manylinux_2_28 / manylinux2014 containers), or ship for a newer host."
+        )
+    } else if version.starts_with("GLIBCXX_") || version.starts_with("CXXABI_") {
+        format!(
+            "The program fails to start with \"version `{version}' not found\". It was built with a newer \
+             GCC than the host's libstdc++: build with the host's compiler, link libstdc++ statically \
+             (-static-libstdc++), or ship the newer libstdc++.so.6 with the program."
+        )
+    } else {
+        format!(
+            "The program fails to start with \"version `{version}' not found\": the host's library is older \
+             than the one it was linked against. Ship the library it was built with, or build against the \
+             host's version."
+        )
+    }
+}
+
+fn describe_attempt(attempt: &Attempt) -> String {
+    let how = attempt.found_by.as_str();
+    match &attempt.outcome {
+        Outcome::Absent => format!("{} ({how}): absent", attempt.path),
+        Outcome::Loop => format!("{} ({how}): symbolic link loop", attempt.path),
+        Outcome::WrongArch(why) => format!("{} ({how}): skipped, {why}", attempt.path),
+        Outcome::NotInCache(why) => format!("{} ({how}): not in the cache, {why}", attempt.path),
+        Outcome::Fatal(why) => format!("{} ({how}): {why}", attempt.path),
+    }
+}

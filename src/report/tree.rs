@@ -1,0 +1,154 @@
+//! `preflight tree`: the dependency tree as the loader builds it.
+
+use crate::resolve::{Edge, FoundBy, Resolution};
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::io::{self, Write};
+
+/// One `tree` entry: a resolution, or why the file could not be resolved.
+pub enum TreeEntry {
+    Resolved(Box<Resolution>),
+    Failed { path: String, error: String },
+}
+
+/// JSON: one object for one file, an array for several (README, "tree JSON").
+pub fn write_tree_json(out: &mut dyn Write, entries: &[TreeEntry]) -> io::Result<()> {
+    let values: Vec<Value> = entries
+        .iter()
+        .map(|e| match e {
+            TreeEntry::Resolved(r) => serde_json::to_value(r).map_err(io::Error::from),
+            TreeEntry::Failed { path, error } => Ok(json!({"path": path, "error": error})),
+        })
+        .collect::<io::Result<_>>()?;
+    let value = if values.len() == 1 {
+        values.into_iter().next().unwrap_or(Value::Null)
+    } else {
+        Value::Array(values)
+    };
+    serde_json::to_writer_pretty(&mut *out, &value)?;
+    writeln!(out)
+}
+
+pub fn write_tree_table(out: &mut dyn Write, entries: &[TreeEntry]) -> io::Result<()> {
+    for (i, entry) in entries.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        match entry {
+            TreeEntry::Failed { path, error } => writeln!(out, "{path}: {error}")?,
+            TreeEntry::Resolved(r) => write_one(out, r)?,
+        }
+    }
+    Ok(())
+}
+
+fn write_one(out: &mut dyn Write, r: &Resolution) -> io::Result<()> {
+    let loader = serde_json::to_value(r.loader).ok();
+    let loader = loader.as_ref().and_then(Value::as_str).unwrap_or("?");
+    writeln!(
+        out,
+        "{} [{loader} loader, libraries from {}]",
+        r.path, r.root
+    )?;
+    if r.interpreter_missing {
+        writeln!(
+            out,
+            "  ! interpreter {} does not exist",
+            r.interpreter.as_deref().unwrap_or("?")
+        )?;
+    }
+    let mut expanded = HashSet::new();
+    expanded.insert(r.view_path.clone());
+    write_children(out, r, &r.view_path, "", &mut expanded)?;
+    for miss in &r.missing {
+        writeln!(
+            out,
+            "  ! {} (needed by {}) not found; tried:",
+            miss.soname, miss.needed_by
+        )?;
+        if miss.tried.is_empty() {
+            writeln!(out, "      (nowhere: the loader providing it is missing)")?;
+        }
+        for attempt in &miss.tried {
+            let detail = serde_json::to_value(&attempt.outcome).ok();
+            let what = detail
+                .as_ref()
+                .and_then(|d| d.get("outcome"))
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            let extra = detail
+                .as_ref()
+                .and_then(|d| d.get("detail"))
+                .and_then(Value::as_str)
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "      {} [{}] {what}{extra}",
+                attempt.path,
+                attempt.found_by.as_str()
+            )?;
+        }
+    }
+    for gap in &r.version_gaps {
+        writeln!(
+            out,
+            "  ! {} needs {} from {} ({}), which does not define it",
+            gap.needed_by, gap.version, gap.library, gap.library_path
+        )?;
+    }
+    for s in &r.unbound_symbols {
+        let version = s
+            .version
+            .as_ref()
+            .map(|v| format!("@{v}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  ! undefined symbol {}{version} (needed by {})",
+            s.symbol, s.needed_by
+        )?;
+    }
+    if let Some(why) = &r.binding_not_checked {
+        writeln!(out, "  symbols not checked: {why}")?;
+    }
+    Ok(())
+}
+
+/// Prints the NEEDED entries of `from`; a library's own dependencies are shown under
+/// the entry that loaded it, once.
+fn write_children(
+    out: &mut dyn Write,
+    r: &Resolution,
+    from: &str,
+    indent: &str,
+    expanded: &mut HashSet<String>,
+) -> io::Result<()> {
+    let children: Vec<&Edge> = r.edges.iter().filter(|e| e.from == from).collect();
+    for (i, edge) in children.iter().enumerate() {
+        let last = i + 1 == children.len();
+        let branch = if last { "└── " } else { "├── " };
+        let line = match (&edge.to, edge.found_by) {
+            (None, _) => format!("{} => not found", edge.name),
+            (Some(to), Some(how)) => {
+                let via = r
+                    .loaded
+                    .iter()
+                    .find(|l| &l.path == to && how != FoundBy::AlreadyLoaded)
+                    .and_then(|l| l.via.as_ref())
+                    .map(|v| format!(" of {v}"))
+                    .unwrap_or_default();
+                format!("{} => {to} [{}{via}]", edge.name, how.as_str())
+            }
+            (Some(to), None) => format!("{} => {to}", edge.name),
+        };
+        writeln!(out, "{indent}{branch}{line}")?;
+        if let (Some(to), Some(how)) = (&edge.to, edge.found_by) {
+            if how != FoundBy::AlreadyLoaded && expanded.insert(to.clone()) {
+                let deeper = format!("{indent}{}", if last { "    " } else { "│   " });
+                write_children(out, r, to, &deeper, expanded)?;
+            }
+        }
+    }
+    Ok(())
+}

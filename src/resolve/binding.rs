@@ -1,0 +1,140 @@
+//! Symbol versions and symbol binding in one load scope: `ldd -r`, statically.
+//!
+//! Version needs: glibc elf/dl-version.c (`_dl_check_map_versions`, `match_symbol`):
+//! every `.gnu.version_r` entry must be defined by the library it names, or the
+//! program does not start ("version `GLIBC_2.34' not found"); a library without any
+//! version definitions only earns a warning. Binding: glibc elf/dl-lookup.c
+//! (`check_match`): a reference `sym@VER` binds to a definition of VER, or to an
+//! unversioned one; an unversioned reference binds to an unversioned or default
+//! (`@@`) definition, never a hidden one. Undefined weak references may stay unbound.
+
+use super::host::HostObject;
+use super::model::{Resolution, UnboundSymbol, VersionGap};
+use crate::elf::{Binding, SymbolType, SymbolVersion, VersionName};
+use std::collections::{BTreeSet, HashMap};
+
+pub fn check_binding(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
+    check_versions(scope, resolution);
+    if !resolution.missing.is_empty() {
+        resolution.binding_not_checked = Some(format!(
+            "{} needed librar{} missing",
+            resolution.missing.len(),
+            if resolution.missing.len() == 1 {
+                "y is"
+            } else {
+                "ies are"
+            }
+        ));
+        return;
+    }
+    check_symbols(scope, resolution);
+}
+
+fn check_versions(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
+    let by_path: HashMap<&str, &HostObject> = scope.iter().copied().collect();
+    let mut gaps = Vec::new();
+    for &(path, object) in scope {
+        for (file, versions) in &object.facts.version_needs {
+            let Some(target) = resolution
+                .edges
+                .iter()
+                .find(|e| e.from == path && &e.name == file)
+                .and_then(|e| e.to.as_deref())
+            else {
+                continue;
+            };
+            let Some(library) = by_path.get(target) else {
+                continue;
+            };
+            let defs = &library.facts.version_defs;
+            if defs.is_empty() {
+                continue;
+            }
+            for version in versions {
+                if defs.contains(version) {
+                    continue;
+                }
+                gaps.push(VersionGap {
+                    library: file.clone(),
+                    library_path: target.to_string(),
+                    version: version.to_string(),
+                    needed_by: path.to_string(),
+                    symbols: symbols_needing(object, file, version),
+                    newest_available: newest_of_family(defs, version).map(|v| v.to_string()),
+                });
+            }
+        }
+    }
+    resolution.version_gaps = gaps;
+}
+
+fn symbols_needing(object: &HostObject, file: &str, version: &VersionName) -> Vec<String> {
+    let set: BTreeSet<&str> = object
+        .facts
+        .symbols
+        .iter()
+        .filter(|s| !s.defined)
+        .filter(|s| {
+            s.version
+                .as_ref()
+                .is_some_and(|v| &v.name == version && v.file.as_deref() == Some(file))
+        })
+        .map(|s| s.name.as_str())
+        .collect();
+    set.into_iter().map(str::to_string).collect()
+}
+
+fn newest_of_family<'a>(defs: &'a [VersionName], wanted: &VersionName) -> Option<&'a VersionName> {
+    let (family, _) = wanted.family_and_numbers();
+    defs.iter()
+        .filter(|d| {
+            let (f, n) = d.family_and_numbers();
+            f == family && !n.is_empty()
+        })
+        .max()
+}
+
+fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
+    let mut definitions: HashMap<&str, Vec<Option<&SymbolVersion>>> = HashMap::new();
+    for (_, object) in scope {
+        for symbol in &object.facts.symbols {
+            let exported = symbol.defined
+                && matches!(
+                    symbol.binding,
+                    Binding::Global | Binding::Weak | Binding::GnuUnique
+                )
+                && !matches!(symbol.kind, SymbolType::Section | SymbolType::File);
+            if exported {
+                definitions
+                    .entry(symbol.name.as_str())
+                    .or_default()
+                    .push(symbol.version.as_ref());
+            }
+        }
+    }
+    let mut unbound = Vec::new();
+    let mut seen = BTreeSet::new();
+    for &(path, object) in scope {
+        for symbol in &object.facts.symbols {
+            if symbol.defined || symbol.binding != Binding::Global || symbol.name.is_empty() {
+                continue;
+            }
+            let defs = definitions
+                .get(symbol.name.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let bound = match &symbol.version {
+                Some(wanted) => defs.iter().any(|d| d.is_none_or(|d| d.name == wanted.name)),
+                None => defs.iter().any(|d| d.is_none_or(|d| !d.hidden)),
+            };
+            if !bound && seen.insert((path, symbol.name.as_str())) {
+                unbound.push(UnboundSymbol {
+                    symbol: symbol.name.clone(),
+                    version: symbol.version.as_ref().map(|v| v.name.to_string()),
+                    needed_by: path.to_string(),
+                });
+            }
+        }
+    }
+    resolution.unbound_symbols = unbound;
+}

@@ -1,0 +1,176 @@
+//! Which dynamic loader runs an object, and the parts of its search that depend on
+//! the loader, the architecture and the distribution's layout.
+
+use crate::elf::{Class, ElfFacts};
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoaderKind {
+    Glibc,
+    Musl,
+    /// A static executable: nothing is loaded.
+    None,
+}
+
+impl LoaderKind {
+    /// The loader that will run `facts`: its interpreter for an executable; for a
+    /// library scanned on its own, musl when it links against musl's libc (Alpine
+    /// names it `libc.musl-ARCH.so.1`; other musl builds link `libc.so`).
+    pub fn of(facts: &ElfFacts) -> LoaderKind {
+        if let Some(interp) = &facts.interpreter {
+            return if basename(interp).starts_with("ld-musl-") {
+                LoaderKind::Musl
+            } else {
+                LoaderKind::Glibc
+            };
+        }
+        if facts.kind.is_executable() {
+            return LoaderKind::None;
+        }
+        if facts
+            .needed
+            .iter()
+            .any(|n| n.starts_with("libc.musl-") || n == "libc.so")
+        {
+            LoaderKind::Musl
+        } else {
+            LoaderKind::Glibc
+        }
+    }
+}
+
+pub(crate) fn basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+pub(crate) fn dirname(path: &str) -> String {
+    match path.rfind('/') {
+        Some(0) => "/".to_string(),
+        Some(i) => path[..i].to_string(),
+        None => ".".to_string(),
+    }
+}
+
+/// Debian's multiarch triplet for an object (`dpkg-architecture -qDEB_HOST_MULTIARCH`).
+fn multiarch_triplets(facts: &ElfFacts) -> &'static [&'static str] {
+    match facts.machine.as_str() {
+        "x86_64" => &["x86_64-linux-gnu"],
+        "i386" => &["i386-linux-gnu"],
+        "aarch64" => &["aarch64-linux-gnu"],
+        "arm" => &["arm-linux-gnueabihf", "arm-linux-gnueabi"],
+        "ppc64le" => &["powerpc64le-linux-gnu"],
+        "ppc64" => &["powerpc64-linux-gnu"],
+        "ppc" => &["powerpc-linux-gnu"],
+        "s390x" => &["s390x-linux-gnu"],
+        "riscv64" => &["riscv64-linux-gnu"],
+        "mips64el" => &["mips64el-linux-gnuabi64"],
+        "mipsel" => &["mipsel-linux-gnu"],
+        "mips" => &["mips-linux-gnu"],
+        "loongarch64" => &["loongarch64-linux-gnu"],
+        "sparc64" => &["sparc64-linux-gnu"],
+        "m68k" => &["m68k-linux-gnu"],
+        "hppa" => &["hppa-linux-gnu"],
+        "alpha" => &["alpha-linux-gnu"],
+        "sh" => &["sh4-linux-gnu"],
+        _ => &[],
+    }
+}
+
+/// 64-bit ports whose glibc puts libraries in `lib64` (sysdeps/unix/sysv/linux/*/
+/// configure: libc_cv_slibdir=/lib64); Fedora, RHEL, SUSE and Amazon Linux follow it.
+fn uses_lib64(facts: &ElfFacts) -> bool {
+    facts.class == Class::Elf64
+        && matches!(
+            facts.machine.as_str(),
+            "x86_64"
+                | "aarch64"
+                | "ppc64le"
+                | "ppc64"
+                | "s390x"
+                | "sparc64"
+                | "mips64"
+                | "mips64el"
+                | "loongarch64"
+                | "riscv64"
+        )
+}
+
+/// The glibc loader's layout for one class and architecture inside a root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GlibcLayout {
+    /// The trusted system directories (glibc's SYSTEM_DIRS, printed by `ld.so --help`).
+    pub default_dirs: Vec<String>,
+    /// What `$LIB` expands to.
+    pub lib: String,
+    /// What `$PLATFORM` expands to.
+    pub platform: String,
+}
+
+impl GlibcLayout {
+    /// Debian and Ubuntu build glibc with multiarch directories: SYSTEM_DIRS is
+    /// `/lib/TRIPLET:/usr/lib/TRIPLET:/lib:/usr/lib` and `$LIB` is `lib/TRIPLET`. Other
+    /// distributions use `/lib64:/usr/lib64` on 64-bit ports and `/lib:/usr/lib`
+    /// elsewhere. The root tells which: a multiarch folder exists or it does not.
+    pub fn detect(facts: &ElfFacts, dir_exists: impl Fn(&str) -> bool) -> GlibcLayout {
+        let platform = platform(facts);
+        for triplet in multiarch_triplets(facts) {
+            if dir_exists(&format!("/lib/{triplet}")) || dir_exists(&format!("/usr/lib/{triplet}"))
+            {
+                return GlibcLayout {
+                    default_dirs: vec![
+                        format!("/lib/{triplet}"),
+                        format!("/usr/lib/{triplet}"),
+                        "/lib".into(),
+                        "/usr/lib".into(),
+                    ],
+                    lib: format!("lib/{triplet}"),
+                    platform,
+                };
+            }
+        }
+        if uses_lib64(facts) {
+            GlibcLayout {
+                default_dirs: vec!["/lib64".into(), "/usr/lib64".into()],
+                lib: "lib64".into(),
+                platform,
+            }
+        } else {
+            GlibcLayout {
+                default_dirs: vec!["/lib".into(), "/usr/lib".into()],
+                lib: "lib".into(),
+                platform,
+            }
+        }
+    }
+}
+
+/// `$PLATFORM` is the kernel's AT_PLATFORM string; it depends on the CPU, so this is
+/// the usual value for the architecture (i386 kernels report "i686" on any modern CPU).
+fn platform(facts: &ElfFacts) -> String {
+    match facts.machine.as_str() {
+        "i386" => "i686".into(),
+        other => other.into(),
+    }
+}
+
+/// musl's architecture name, as in its loader's file name `ld-musl-ARCH.so.1` and its
+/// path file `/etc/ld-musl-ARCH.path`.
+pub fn musl_arch(interpreter: Option<&str>, facts: &ElfFacts) -> String {
+    if let Some(arch) = interpreter
+        .map(basename)
+        .and_then(|b| b.strip_prefix("ld-musl-"))
+        .and_then(|b| b.strip_suffix(".so.1"))
+    {
+        return arch.to_string();
+    }
+    match facts.machine.as_str() {
+        "ppc64le" => "powerpc64le".into(),
+        "ppc64" => "powerpc64".into(),
+        other => other.into(),
+    }
+}
+
+/// musl's search path when `/etc/ld-musl-ARCH.path` is absent (ldso/dynlink.c,
+/// load_library: `sys_path = "/lib:/usr/local/lib:/usr/lib"`).
+pub const MUSL_DEFAULT_PATH: &[&str] = &["/lib", "/usr/local/lib", "/usr/lib"];

@@ -1,0 +1,19 @@
+//! Loader-accurate dependency resolution and symbol binding, without executing
+//! anything: which file each NEEDED loads, how it was found, what is missing, and
+//! whether every undefined symbol and symbol version is met.
+
+mod binding;
+mod flavor;
+mod host;
+mod ldconf;
+mod load;
+mod model;
+mod search;
+
+pub use flavor::LoaderKind;
+pub use host::{FilesystemHost, HostObject, LibraryHost, Probe};
+pub use load::{ResolveOptions, Resolver};
+pub use model::{
+    Attempt, Edge, FoundBy, LoadedObject, MissingLibrary, Outcome, Resolution, UnboundSymbol,
+    VersionGap,
+};

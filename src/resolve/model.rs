@@ -1,0 +1,150 @@
+//! What resolution finds, as plain serializable data (the `tree` JSON contract).
+
+use super::flavor::LoaderKind;
+use super::host::HostObject;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// How the loader found a library (libtree's `how_t`, glibc's search steps).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FoundBy {
+    /// The program interpreter (ld.so / musl's ld-musl, which is also its libc).
+    Interpreter,
+    /// The NEEDED entry contains a '/': it is a path, not searched.
+    Path,
+    /// DT_RPATH of the object or of one that loaded it (`via` names whose).
+    Rpath,
+    LdLibraryPath,
+    /// DT_RUNPATH of the object itself.
+    Runpath,
+    /// glibc's loader cache, built from `/etc/ld.so.conf`.
+    #[serde(rename = "ld.so.conf")]
+    LdSoConf,
+    /// musl's `/etc/ld-musl-ARCH.path`.
+    MuslPath,
+    /// The loader's default directories.
+    Default,
+    /// A library of that name (or that very file) was already loaded.
+    AlreadyLoaded,
+}
+
+impl FoundBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FoundBy::Interpreter => "interpreter",
+            FoundBy::Path => "path",
+            FoundBy::Rpath => "rpath",
+            FoundBy::LdLibraryPath => "ld-library-path",
+            FoundBy::Runpath => "runpath",
+            FoundBy::LdSoConf => "ld.so.conf",
+            FoundBy::MuslPath => "musl-path",
+            FoundBy::Default => "default",
+            FoundBy::AlreadyLoaded => "already-loaded",
+        }
+    }
+}
+
+/// What was at one candidate path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", content = "detail", rename_all = "kebab-case")]
+pub enum Outcome {
+    Absent,
+    /// Another class, byte order or machine: ld.so skips it and searches on.
+    WrongArch(String),
+    /// The file exists but `ldconfig` would not have cached it under this name.
+    NotInCache(String),
+    /// The loader would stop here with an error (not ELF, unreadable, a FIFO...).
+    Fatal(String),
+    /// A link loop.
+    Loop,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Attempt {
+    pub path: String,
+    pub found_by: FoundBy,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// One object the loader maps, in load order.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoadedObject {
+    /// The NEEDED name that loaded it.
+    pub soname: String,
+    /// The path the loader opens (not resolved through symbolic links).
+    pub path: String,
+    /// The file behind `path`, links resolved.
+    pub real_path: String,
+    pub found_by: FoundBy,
+    /// Whose RPATH or RUNPATH found it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    pub needed_by: String,
+    /// 1 for direct dependencies of the root object.
+    pub depth: usize,
+    #[serde(skip)]
+    pub object: Option<Arc<HostObject>>,
+}
+
+/// One NEEDED entry, and where it led.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Edge {
+    pub from: String,
+    pub name: String,
+    /// The path of the object it resolved to; None when missing.
+    pub to: Option<String>,
+    pub found_by: Option<FoundBy>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MissingLibrary {
+    pub soname: String,
+    pub needed_by: String,
+    pub tried: Vec<Attempt>,
+}
+
+/// A library found, but without a symbol version an object needs from it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VersionGap {
+    pub library: String,
+    pub library_path: String,
+    pub version: String,
+    pub needed_by: String,
+    /// The undefined symbols of `needed_by` that ask for this version.
+    pub symbols: Vec<String>,
+    /// The newest version of the same family the library defines (e.g. GLIBC_2.31).
+    pub newest_available: Option<String>,
+}
+
+/// An undefined, non-weak symbol that no object in the load scope defines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UnboundSymbol {
+    pub symbol: String,
+    pub version: Option<String>,
+    pub needed_by: String,
+}
+
+/// The loader's view of one file: `preflight tree`'s JSON, one object per file.
+#[derive(Clone, Debug, Serialize)]
+pub struct Resolution {
+    /// The file as the user named it.
+    pub path: String,
+    /// Its path inside the host (what `needed_by` and `$ORIGIN` refer to).
+    pub view_path: String,
+    /// Which host the libraries came from.
+    pub root: String,
+    pub loader: LoaderKind,
+    pub interpreter: Option<String>,
+    /// PT_INTERP names a file the host does not have: the kernel cannot start it.
+    pub interpreter_missing: bool,
+    pub loaded: Vec<LoadedObject>,
+    pub missing: Vec<MissingLibrary>,
+    pub edges: Vec<Edge>,
+    pub version_gaps: Vec<VersionGap>,
+    pub unbound_symbols: Vec<UnboundSymbol>,
+    /// Why symbol binding was not checked, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binding_not_checked: Option<String>,
+}
