@@ -1,6 +1,6 @@
 //! Findings about loading: what the loader would fail on.
 
-use super::{Finding, Rule};
+use super::{Finding, Rule, Severity};
 use crate::resolve::{Attempt, Outcome, Resolution};
 
 /// Turns one resolution into findings about `shown` (the scanned file). `display`
@@ -86,28 +86,59 @@ pub fn findings_from_resolution(
         finding.symbol = gap.symbols.first().cloned();
         findings.push(finding);
     }
+    // One finding per object that needs unbound symbols, naming all of them.
+    let mut by_object: Vec<(&str, Vec<String>)> = Vec::new();
     for unbound in &resolution.unbound_symbols {
-        let versioned = unbound
-            .version
-            .as_ref()
-            .map(|v| format!("@{v}"))
-            .unwrap_or_default();
+        let name = match &unbound.version {
+            Some(v) => format!("{}@{v}", unbound.symbol),
+            None => unbound.symbol.clone(),
+        };
+        match by_object
+            .iter_mut()
+            .find(|(who, _)| *who == unbound.needed_by)
+        {
+            Some((_, names)) => names.push(name),
+            None => by_object.push((&unbound.needed_by, vec![name])),
+        }
+    }
+    let alone = !resolution.kind.is_executable();
+    for (needed_by, symbols) in by_object {
+        let shown_symbols = if symbols.len() > 8 {
+            format!(
+                "{}, ... ({} in all)",
+                symbols[..8].join(", "),
+                symbols.len()
+            )
+        } else {
+            symbols.join(", ")
+        };
+        let plural = if symbols.len() == 1 { "" } else { "s" };
         let mut finding = Finding::new(
             Rule::UndefinedSymbol,
             shown,
             format!(
-                "undefined symbol {}{versioned} (needed by {}) is defined by no loaded object",
-                unbound.symbol,
-                display(&unbound.needed_by)
+                "{} needs {} symbol{plural} that no loaded object defines: {shown_symbols}",
+                display(needed_by),
+                symbols.len()
             ),
-            "The program fails with \"undefined symbol\" when it starts (with BIND_NOW) or when the symbol is \
-             first used. A library on the host is an older or different build than the one linked against: \
-             ship the library the program was built with, or build against the host's version."
-                .to_string(),
+            if alone {
+                "Checked alone, this library's NEEDED libraries do not define these symbols. That is fine when \
+                 the program that loads it provides them (a plugin, a Perl or Python extension, libthread_db); \
+                 otherwise loading it fails with \"undefined symbol\". Add the library that defines them to its \
+                 NEEDED (link with -lNAME), or check it with the program that loads it."
+            } else {
+                "The program fails with \"undefined symbol\" when it starts (with BIND_NOW) or when a symbol is \
+                 first used. A library on the host is an older or different build than the one linked against: \
+                 ship the library the program was built with, or build against the host's version."
+            }
+            .to_string(),
         );
-        finding.needed_by = by(&unbound.needed_by);
-        finding.symbol = Some(unbound.symbol.clone());
-        finding.version = unbound.version.clone();
+        if alone {
+            finding.severity = Severity::Warning;
+        }
+        finding.needed_by = by(needed_by);
+        finding.symbol = symbols.first().cloned();
+        finding.symbols = symbols;
         findings.push(finding);
     }
     findings

@@ -83,6 +83,9 @@ pub struct Finding {
     pub symbol: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// Every symbol concerned, when there are several (`symbol` is the first).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub symbols: Vec<String>,
     /// Places the loader tried, for a missing library.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tried: Vec<String>,
@@ -100,6 +103,7 @@ impl Finding {
             library: None,
             symbol: None,
             version: None,
+            symbols: Vec::new(),
             tried: Vec::new(),
         }
     }

@@ -127,7 +127,16 @@ fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
                 Some(wanted) => defs.iter().any(|d| d.is_none_or(|d| d.name == wanted.name)),
                 None => defs.iter().any(|d| d.is_none_or(|d| !d.hidden)),
             };
-            if !bound && seen.insert((path, symbol.name.as_str())) {
+            // A reference to a version the library lacks is already a version gap:
+            // the same cause, reported once.
+            let explained = symbol.version.as_ref().is_some_and(|v| {
+                resolution.version_gaps.iter().any(|g| {
+                    g.needed_by == path
+                        && g.version == v.name.as_str()
+                        && Some(&g.library) == v.file.as_ref()
+                })
+            });
+            if !bound && !explained && seen.insert((path, symbol.name.as_str())) {
                 unbound.push(UnboundSymbol {
                     symbol: symbol.name.clone(),
                     version: symbol.version.as_ref().map(|v| v.name.to_string()),

@@ -86,6 +86,7 @@ impl<'h> Resolver<'h> {
             path: shown.to_string(),
             view_path: view_path.to_string(),
             root: self.host.describe(),
+            kind: facts.kind,
             loader,
             interpreter: facts.interpreter.clone(),
             interpreter_missing: false,
@@ -113,12 +114,8 @@ impl<'h> Resolver<'h> {
             via: None,
             needed_as: String::new(),
         }];
-        let interpreter = self.load_interpreter(&object, &mut resolution);
-        if let Some(interp) = &interpreter {
-            nodes.push(interp_node(
-                interp,
-                facts.interpreter.as_deref().unwrap_or_default(),
-            ));
+        if let Some((interp, path)) = self.load_interpreter(&object, loader, &mut resolution) {
+            nodes.push(interp_node(&interp, &path));
         }
         let mut queue = VecDeque::from([0usize]);
         while let Some(index) = queue.pop_front() {
@@ -214,6 +211,14 @@ impl<'h> Resolver<'h> {
             .collect();
         for &i in &scope[1..] {
             let n = &nodes[i];
+            // A library checked alone lists the loader only when something needs it.
+            let needed = resolution
+                .edges
+                .iter()
+                .any(|e| e.to.as_deref() == Some(n.path.as_str()));
+            if n.found_by == FoundBy::Interpreter && facts.interpreter.is_none() && !needed {
+                continue;
+            }
             resolution.loaded.push(LoadedObject {
                 soname: n.needed_as.clone(),
                 path: n.path.clone(),
@@ -235,19 +240,39 @@ impl<'h> Resolver<'h> {
         resolution
     }
 
+    /// The program interpreter is mapped before any dependency and answers to its
+    /// SONAME (libc.so.6 NEEDs `ld-linux-x86-64.so.2`). A library checked alone gets
+    /// the architecture's standard loader, as any program that loads it would have.
     fn load_interpreter(
         &self,
         object: &HostObject,
+        loader: LoaderKind,
         resolution: &mut Resolution,
-    ) -> Option<Arc<HostObject>> {
-        let path = object.facts.interpreter.as_deref()?;
-        match self.host.probe(path) {
-            Probe::Found(interp) => Some(interp),
-            _ => {
-                resolution.interpreter_missing = true;
-                None
-            }
+    ) -> Option<(Arc<HostObject>, String)> {
+        if let Some(path) = object.facts.interpreter.as_deref() {
+            return match self.host.probe(path) {
+                Probe::Found(interp) => Some((interp, path.to_string())),
+                _ => {
+                    resolution.interpreter_missing = true;
+                    None
+                }
+            };
         }
+        let implied = match loader {
+            LoaderKind::Musl => vec![format!(
+                "/lib/ld-musl-{}.so.1",
+                musl_arch(None, &object.facts)
+            )],
+            _ => standard_glibc_interpreters(&object.facts),
+        };
+        implied
+            .into_iter()
+            .find_map(|path| match self.host.probe(&path) {
+                Probe::Found(interp) if interp.facts.e_machine == object.facts.e_machine => {
+                    Some((interp, path))
+                }
+                _ => None,
+            })
     }
 
     /// glibc matches a NEEDED name against every loaded object's names before it
@@ -637,4 +662,27 @@ mod tests {
         assert!(!is_musl_reserved("libcrypto.so.3"));
         assert!(!is_musl_reserved("libmagic.so.1"));
     }
+}
+
+/// The program interpreter each glibc port's ABI fixes (glibc sysdeps/*/ldconfig.h
+/// and the psABI documents).
+fn standard_glibc_interpreters(facts: &crate::elf::ElfFacts) -> Vec<String> {
+    let paths: &[&str] = match facts.machine.as_str() {
+        "x86_64" if facts.class == crate::elf::Class::Elf64 => &["/lib64/ld-linux-x86-64.so.2"],
+        "x86_64" => &["/libx32/ld-linux-x32.so.2"],
+        "i386" => &["/lib/ld-linux.so.2"],
+        "aarch64" => &["/lib/ld-linux-aarch64.so.1"],
+        "arm" => &["/lib/ld-linux-armhf.so.3", "/lib/ld-linux.so.3"],
+        "ppc64le" => &["/lib64/ld64.so.2"],
+        "ppc64" => &["/lib64/ld64.so.1"],
+        "ppc" => &["/lib/ld.so.1"],
+        "s390x" => &["/lib/ld64.so.1"],
+        "riscv64" => &["/lib/ld-linux-riscv64-lp64d.so.1"],
+        "mips64" | "mips64el" => &["/lib64/ld.so.1"],
+        "mips" | "mipsel" => &["/lib/ld.so.1"],
+        "loongarch64" => &["/lib64/ld-linux-loongarch-lp64d.so.1"],
+        "sparc64" => &["/lib64/ld-linux.so.2"],
+        _ => &[],
+    };
+    paths.iter().map(|p| p.to_string()).collect()
 }

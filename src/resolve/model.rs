@@ -2,6 +2,7 @@
 
 use super::flavor::LoaderKind;
 use super::host::HostObject;
+use crate::elf::Kind;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -135,6 +136,9 @@ pub struct Resolution {
     pub view_path: String,
     /// Which host the libraries came from.
     pub root: String,
+    /// The kind of the file: an executable starts a load; a library checked alone is
+    /// resolved as if loaded by a program that adds nothing.
+    pub kind: Kind,
     pub loader: LoaderKind,
     pub interpreter: Option<String>,
     /// PT_INTERP names a file the host does not have: the kernel cannot start it.
