@@ -174,3 +174,52 @@ pub fn musl_arch(interpreter: Option<&str>, facts: &ElfFacts) -> String {
 /// musl's search path when `/etc/ld-musl-ARCH.path` is absent (ldso/dynlink.c,
 /// load_library: `sys_path = "/lib:/usr/local/lib:/usr/lib"`).
 pub const MUSL_DEFAULT_PATH: &[&str] = &["/lib", "/usr/local/lib", "/usr/lib"];
+
+/// musl's loader is also its libc: `libc.*`, `libpthread.*`, `librt.*`, `libm.*`,
+/// `libdl.*`, `libutil.*` and `libxnet.*` all resolve to it (ldso/dynlink.c,
+/// load_library, the `reserved` list).
+pub fn is_musl_reserved(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("lib") else {
+        return false;
+    };
+    ["c.", "pthread.", "rt.", "m.", "dl.", "util.", "xnet."]
+        .iter()
+        .any(|r| rest.starts_with(r))
+}
+
+/// The program interpreter each glibc port's ABI fixes (glibc sysdeps/*/ldconfig.h
+/// and the psABI documents).
+pub fn standard_glibc_interpreters(facts: &ElfFacts) -> Vec<String> {
+    let paths: &[&str] = match facts.machine.as_str() {
+        "x86_64" if facts.class == Class::Elf64 => &["/lib64/ld-linux-x86-64.so.2"],
+        "x86_64" => &["/libx32/ld-linux-x32.so.2"],
+        "i386" => &["/lib/ld-linux.so.2"],
+        "aarch64" => &["/lib/ld-linux-aarch64.so.1"],
+        "arm" => &["/lib/ld-linux-armhf.so.3", "/lib/ld-linux.so.3"],
+        "ppc64le" => &["/lib64/ld64.so.2"],
+        "ppc64" => &["/lib64/ld64.so.1"],
+        "ppc" => &["/lib/ld.so.1"],
+        "s390x" => &["/lib/ld64.so.1"],
+        "riscv64" => &["/lib/ld-linux-riscv64-lp64d.so.1"],
+        "mips64" | "mips64el" => &["/lib64/ld.so.1"],
+        "mips" | "mipsel" => &["/lib/ld.so.1"],
+        "loongarch64" => &["/lib64/ld-linux-loongarch-lp64d.so.1"],
+        "sparc64" => &["/lib64/ld-linux.so.2"],
+        _ => &[],
+    };
+    paths.iter().map(|p| p.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn musl_reserved_names() {
+        assert!(is_musl_reserved("libc.musl-x86_64.so.1"));
+        assert!(is_musl_reserved("libc.so"));
+        assert!(is_musl_reserved("libpthread.so.0"));
+        assert!(!is_musl_reserved("libcrypto.so.3"));
+        assert!(!is_musl_reserved("libmagic.so.1"));
+    }
+}

@@ -3,11 +3,12 @@
 //! musl's ldso/dynlink.c (`load_library`, `load_deps`) would.
 
 use super::binding::check_binding;
-use super::flavor::{basename, dirname, musl_arch, GlibcLayout, LoaderKind, MUSL_DEFAULT_PATH};
+use super::flavor::{
+    basename, dirname, musl_arch, standard_glibc_interpreters, GlibcLayout, LoaderKind,
+};
 use super::host::{HostObject, LibraryHost, Probe};
-use super::ldconf::ld_so_conf_dirs;
 use super::model::{Attempt, Edge, FoundBy, LoadedObject, MissingLibrary, Resolution};
-use super::search::{candidate, expand_tokens, judge_cache, judge_glibc, judge_musl, Step, Tokens};
+use super::search::{expand_tokens, Tokens};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -25,33 +26,33 @@ pub struct ResolveOptions {
 /// Resolves objects against one host. Per-host facts (ld.so.conf, layouts) are
 /// computed once and shared by every file of a scan.
 pub struct Resolver<'h> {
-    host: &'h dyn LibraryHost,
-    options: ResolveOptions,
-    conf_dirs: OnceLock<Vec<String>>,
-    layouts: Mutex<HashMap<(u16, bool), Arc<GlibcLayout>>>,
-    musl_paths: Mutex<HashMap<String, Arc<SystemPath>>>,
-    hwcaps_allowed: OnceLock<bool>,
+    pub(super) host: &'h dyn LibraryHost,
+    pub(super) options: ResolveOptions,
+    pub(super) conf_dirs: OnceLock<Vec<String>>,
+    pub(super) layouts: Mutex<HashMap<(u16, bool), Arc<GlibcLayout>>>,
+    pub(super) musl_paths: Mutex<HashMap<String, Arc<SystemPath>>>,
+    pub(super) hwcaps_allowed: OnceLock<bool>,
 }
 
 /// musl's system search path and how to label what it finds.
-type SystemPath = (Vec<String>, FoundBy);
+pub(super) type SystemPath = (Vec<String>, FoundBy);
 
 /// One object in the simulated link map.
-struct Node {
+pub(super) struct Node {
     /// Names it answers to: NEEDED names that loaded it, its SONAME, its path.
-    names: Vec<String>,
-    path: String,
-    object: Arc<HostObject>,
+    pub(super) names: Vec<String>,
+    pub(super) path: String,
+    pub(super) object: Arc<HostObject>,
     /// The object whose NEEDED loaded it (`l_loader`): the RPATH chain goes up this.
-    loader: Option<usize>,
-    origin: String,
-    depth: usize,
-    found_by: FoundBy,
-    via: Option<String>,
-    needed_as: String,
+    pub(super) loader: Option<usize>,
+    pub(super) origin: String,
+    pub(super) depth: usize,
+    pub(super) found_by: FoundBy,
+    pub(super) via: Option<String>,
+    pub(super) needed_as: String,
 }
 
-enum Search {
+pub(super) enum Search {
     Found {
         path: String,
         object: Arc<HostObject>,
@@ -285,297 +286,6 @@ impl<'h> Resolver<'h> {
                     && basename(&n.path) == name)
         })
     }
-
-    fn tokens_for<'a>(&self, node: &'a Node, layout: &'a GlibcLayout) -> Tokens<'a> {
-        Tokens {
-            origin: &node.origin,
-            lib: &layout.lib,
-            platform: &layout.platform,
-        }
-    }
-
-    fn layout(&self, root: &HostObject) -> Arc<GlibcLayout> {
-        let key = (
-            root.facts.e_machine,
-            root.facts.class == crate::elf::Class::Elf64,
-        );
-        let mut layouts = self.layouts.lock().expect("layout lock");
-        layouts
-            .entry(key)
-            .or_insert_with(|| Arc::new(GlibcLayout::detect(&root.facts, |d| self.host.is_dir(d))))
-            .clone()
-    }
-
-    fn conf_dirs(&self) -> &[String] {
-        self.conf_dirs.get_or_init(|| ld_so_conf_dirs(self.host))
-    }
-
-    /// glibc-hwcaps subfolders exist since glibc 2.33 (elf/dl-hwcaps.c); an older
-    /// loader never looks there.
-    fn hwcaps(&self, layout: &GlibcLayout, root: &HostObject) -> &[String] {
-        let allowed = *self.hwcaps_allowed.get_or_init(|| {
-            !self.options.hwcaps.is_empty() && host_glibc_at_least(self.host, layout, root, (2, 33))
-        });
-        if allowed {
-            &self.options.hwcaps
-        } else {
-            &[]
-        }
-    }
-
-    fn search_glibc(&self, name: &str, index: usize, nodes: &[Node]) -> Search {
-        let root = &nodes[0].object;
-        let wanted = &root.facts;
-        let layout = self.layout(root);
-        let loader = &nodes[index];
-        let mut tried = Vec::new();
-        if name.contains('/') {
-            let path = expand_tokens(name, &self.tokens_for(loader, &layout));
-            let path = candidate("", path.trim_start_matches('/'));
-            return match judge_glibc(
-                self.host.probe(&path),
-                path.clone(),
-                FoundBy::Path,
-                wanted,
-                &mut tried,
-            ) {
-                Step::Take(object) => Search::Found {
-                    path,
-                    object,
-                    found_by: FoundBy::Path,
-                    via: None,
-                },
-                _ => Search::Missing(tried),
-            };
-        }
-        let hwcaps = self.hwcaps(&layout, root);
-        let try_dirs =
-            |dirs: Vec<String>, found_by: FoundBy, via: Option<&str>, tried: &mut Vec<Attempt>| {
-                for dir in dirs {
-                    let subdirs = hwcaps
-                        .iter()
-                        .map(|h| format!("{}/glibc-hwcaps/{h}", dir.trim_end_matches('/')))
-                        .chain(std::iter::once(dir.clone()));
-                    for sub in subdirs {
-                        let path = candidate(&sub, name);
-                        match judge_glibc(
-                            self.host.probe(&path),
-                            path.clone(),
-                            found_by,
-                            wanted,
-                            tried,
-                        ) {
-                            Step::Take(object) => {
-                                return Some(Search::Found {
-                                    path,
-                                    object,
-                                    found_by,
-                                    via: via.map(str::to_string),
-                                })
-                            }
-                            Step::Stop => return Some(Search::Missing(std::mem::take(tried))),
-                            Step::Next => {}
-                        }
-                    }
-                }
-                None
-            };
-        // 1. DT_RPATH of the loader, then of the object that loaded it, and on up —
-        //    only when the loader has no DT_RUNPATH. An object with DT_RUNPATH
-        //    contributes no DT_RPATH (glibc elf/get-dynamic-info.h drops it).
-        if loader.object.facts.runpath.is_empty() {
-            let mut at = Some(index);
-            while let Some(i) = at {
-                let n = &nodes[i];
-                let f = &n.object.facts;
-                if f.runpath.is_empty() && !f.rpath.is_empty() {
-                    let dirs = expand_all(&f.rpath, &self.tokens_for(n, &layout));
-                    if let Some(found) = try_dirs(dirs, FoundBy::Rpath, Some(&n.path), &mut tried) {
-                        return found;
-                    }
-                }
-                at = n.loader;
-            }
-        }
-        // 2. LD_LIBRARY_PATH ($ORIGIN there is the executable's).
-        let dirs = expand_all(
-            &self.options.ld_library_path,
-            &self.tokens_for(&nodes[0], &layout),
-        );
-        if let Some(found) = try_dirs(dirs, FoundBy::LdLibraryPath, None, &mut tried) {
-            return found;
-        }
-        // 3. DT_RUNPATH of the loader only.
-        let f = &loader.object.facts;
-        if !f.runpath.is_empty() {
-            let dirs = expand_all(&f.runpath, &self.tokens_for(loader, &layout));
-            if let Some(found) = try_dirs(dirs, FoundBy::Runpath, Some(&loader.path), &mut tried) {
-                return found;
-            }
-        }
-        // 4. The loader cache. With DF_1_NODEFLIB, cache entries in the default
-        //    folders are refused (`_dl_map_object`, the `system_dirs` prefix check).
-        for dir in self.conf_dirs() {
-            if f.nodeflib && layout.default_dirs.contains(dir) {
-                continue;
-            }
-            for sub in hwcaps
-                .iter()
-                .map(|h| format!("{dir}/glibc-hwcaps/{h}"))
-                .chain(std::iter::once(dir.clone()))
-            {
-                let path = candidate(&sub, name);
-                if let Step::Take(object) = judge_cache(
-                    self.host.probe(&path),
-                    path.clone(),
-                    name,
-                    wanted,
-                    &mut tried,
-                ) {
-                    return Search::Found {
-                        path,
-                        object,
-                        found_by: FoundBy::LdSoConf,
-                        via: None,
-                    };
-                }
-            }
-        }
-        // 5. The default folders, unless DF_1_NODEFLIB.
-        if !f.nodeflib {
-            if let Some(found) = try_dirs(
-                layout.default_dirs.clone(),
-                FoundBy::Default,
-                None,
-                &mut tried,
-            ) {
-                return found;
-            }
-        }
-        Search::Missing(tried)
-    }
-
-    fn search_musl(&self, name: &str, index: usize, nodes: &[Node]) -> Search {
-        let root = &nodes[0].object;
-        let wanted = &root.facts;
-        let mut tried = Vec::new();
-        if is_musl_reserved(name) {
-            return Search::Interpreter;
-        }
-        if name.contains('/') {
-            let path = candidate("", name.trim_start_matches('/'));
-            return match judge_musl(
-                self.host.probe(&path),
-                path.clone(),
-                FoundBy::Path,
-                wanted,
-                &mut tried,
-            ) {
-                Step::Take(object) => Search::Found {
-                    path,
-                    object,
-                    found_by: FoundBy::Path,
-                    via: None,
-                },
-                _ => Search::Missing(tried),
-            };
-        }
-        let try_dirs =
-            |dirs: &[String], found_by: FoundBy, via: Option<&str>, tried: &mut Vec<Attempt>| {
-                for dir in dirs {
-                    let path = candidate(dir, name);
-                    match judge_musl(
-                        self.host.probe(&path),
-                        path.clone(),
-                        found_by,
-                        wanted,
-                        tried,
-                    ) {
-                        Step::Take(object) => {
-                            return Some(Search::Found {
-                                path,
-                                object,
-                                found_by,
-                                via: via.map(str::to_string),
-                            })
-                        }
-                        Step::Stop => return Some(Search::Missing(std::mem::take(tried))),
-                        Step::Next => {}
-                    }
-                }
-                None
-            };
-        // musl: LD_LIBRARY_PATH first, then the RPATH or RUNPATH (RUNPATH wins when
-        // both exist; musl treats them alike and inherits both) of the loader and
-        // each object above it, with only $ORIGIN expanded (fixup_rpath).
-        if let Some(found) = try_dirs(
-            &self.options.ld_library_path,
-            FoundBy::LdLibraryPath,
-            None,
-            &mut tried,
-        ) {
-            return found;
-        }
-        let mut at = Some(index);
-        while let Some(i) = at {
-            let n = &nodes[i];
-            let f = &n.object.facts;
-            let (list, found_by) = if f.runpath.is_empty() {
-                (&f.rpath, FoundBy::Rpath)
-            } else {
-                (&f.runpath, FoundBy::Runpath)
-            };
-            let dirs: Vec<String> = list
-                .iter()
-                .map(|d| {
-                    expand_tokens(
-                        d,
-                        &Tokens {
-                            origin: &n.origin,
-                            lib: "$LIB",
-                            platform: "$PLATFORM",
-                        },
-                    )
-                })
-                .collect();
-            if let Some(found) = try_dirs(&dirs, found_by, Some(&n.path), &mut tried) {
-                return found;
-            }
-            at = n.loader;
-        }
-        let system = self.musl_path(root);
-        if let Some(found) = try_dirs(&system.0, system.1, None, &mut tried) {
-            return found;
-        }
-        Search::Missing(tried)
-    }
-
-    /// `/etc/ld-musl-ARCH.path` (folders separated by newlines or ':'), or musl's
-    /// built-in default when there is no such file.
-    fn musl_path(&self, root: &HostObject) -> Arc<SystemPath> {
-        let arch = musl_arch(root.facts.interpreter.as_deref(), &root.facts);
-        let mut cache = self.musl_paths.lock().expect("musl path lock");
-        cache
-            .entry(arch.clone())
-            .or_insert_with(|| {
-                let file = format!("/etc/ld-musl-{arch}.path");
-                Arc::new(match self.host.read_config(&file, 1 << 16) {
-                    Some(text) => (
-                        text.split(['\n', ':'])
-                            .map(str::trim)
-                            .filter(|d| !d.is_empty())
-                            .map(str::to_string)
-                            .collect(),
-                        FoundBy::MuslPath,
-                    ),
-                    None => (
-                        MUSL_DEFAULT_PATH.iter().map(|d| d.to_string()).collect(),
-                        FoundBy::Default,
-                    ),
-                })
-            })
-            .clone()
-    }
 }
 
 fn interp_node(interp: &Arc<HostObject>, path: &str) -> Node {
@@ -598,7 +308,7 @@ fn interp_node(interp: &Arc<HostObject>, path: &str) -> Node {
     }
 }
 
-fn expand_all(list: &[String], tokens: &Tokens<'_>) -> Vec<String> {
+pub(super) fn expand_all(list: &[String], tokens: &Tokens<'_>) -> Vec<String> {
     list.iter().map(|d| expand_tokens(d, tokens)).collect()
 }
 
@@ -618,71 +328,4 @@ fn edge_missing(from: &str, name: &str) -> Edge {
         to: None,
         found_by: None,
     }
-}
-
-/// musl's loader is also its libc: `libc.*`, `libpthread.*`, `librt.*`, `libm.*`,
-/// `libdl.*`, `libutil.*` and `libxnet.*` all resolve to it (ldso/dynlink.c,
-/// load_library, the `reserved` list).
-fn is_musl_reserved(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix("lib") else {
-        return false;
-    };
-    ["c.", "pthread.", "rt.", "m.", "dl.", "util.", "xnet."]
-        .iter()
-        .any(|r| rest.starts_with(r))
-}
-
-/// Whether the host's glibc (its libc.so.6 in a default folder) defines
-/// GLIBC_major.minor.
-fn host_glibc_at_least(
-    host: &dyn LibraryHost,
-    layout: &GlibcLayout,
-    root: &HostObject,
-    want: (u64, u64),
-) -> bool {
-    layout.default_dirs.iter().any(|dir| match host.probe(&candidate(dir, "libc.so.6")) {
-        Probe::Found(libc) if libc.facts.e_machine == root.facts.e_machine => libc
-            .facts
-            .version_defs
-            .iter()
-            .any(|v| matches!(v.family_and_numbers(), ("GLIBC", n) if n.len() >= 2 && (n[0], n[1]) >= want)),
-        _ => false,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn musl_reserved_names() {
-        assert!(is_musl_reserved("libc.musl-x86_64.so.1"));
-        assert!(is_musl_reserved("libc.so"));
-        assert!(is_musl_reserved("libpthread.so.0"));
-        assert!(!is_musl_reserved("libcrypto.so.3"));
-        assert!(!is_musl_reserved("libmagic.so.1"));
-    }
-}
-
-/// The program interpreter each glibc port's ABI fixes (glibc sysdeps/*/ldconfig.h
-/// and the psABI documents).
-fn standard_glibc_interpreters(facts: &crate::elf::ElfFacts) -> Vec<String> {
-    let paths: &[&str] = match facts.machine.as_str() {
-        "x86_64" if facts.class == crate::elf::Class::Elf64 => &["/lib64/ld-linux-x86-64.so.2"],
-        "x86_64" => &["/libx32/ld-linux-x32.so.2"],
-        "i386" => &["/lib/ld-linux.so.2"],
-        "aarch64" => &["/lib/ld-linux-aarch64.so.1"],
-        "arm" => &["/lib/ld-linux-armhf.so.3", "/lib/ld-linux.so.3"],
-        "ppc64le" => &["/lib64/ld64.so.2"],
-        "ppc64" => &["/lib64/ld64.so.1"],
-        "ppc" => &["/lib/ld.so.1"],
-        "s390x" => &["/lib/ld64.so.1"],
-        "riscv64" => &["/lib/ld-linux-riscv64-lp64d.so.1"],
-        "mips64" | "mips64el" => &["/lib64/ld.so.1"],
-        "mips" | "mipsel" => &["/lib/ld.so.1"],
-        "loongarch64" => &["/lib64/ld-linux-loongarch-lp64d.so.1"],
-        "sparc64" => &["/lib64/ld-linux.so.2"],
-        _ => &[],
-    };
-    paths.iter().map(|p| p.to_string()).collect()
 }

@@ -4,10 +4,12 @@
 
 mod binding;
 mod flavor;
+mod glibc;
 mod host;
 mod ldconf;
 mod load;
 mod model;
+mod musl;
 mod search;
 
 pub use flavor::LoaderKind;

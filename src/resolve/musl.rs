@@ -1,0 +1,132 @@
+//! musl's search for a NEEDED name (ldso/dynlink.c, `load_library`).
+
+use super::flavor::{is_musl_reserved, musl_arch, MUSL_DEFAULT_PATH};
+use super::host::HostObject;
+use super::load::{Node, Resolver, Search, SystemPath};
+use super::model::{Attempt, FoundBy};
+use super::search::{candidate, expand_tokens, judge_musl, Step, Tokens};
+use std::sync::Arc;
+
+impl Resolver<'_> {
+    pub(super) fn search_musl(&self, name: &str, index: usize, nodes: &[Node]) -> Search {
+        let root = &nodes[0].object;
+        let wanted = &root.facts;
+        let mut tried = Vec::new();
+        if is_musl_reserved(name) {
+            return Search::Interpreter;
+        }
+        if name.contains('/') {
+            let path = candidate("", name.trim_start_matches('/'));
+            return match judge_musl(
+                self.host.probe(&path),
+                path.clone(),
+                FoundBy::Path,
+                wanted,
+                &mut tried,
+            ) {
+                Step::Take(object) => Search::Found {
+                    path,
+                    object,
+                    found_by: FoundBy::Path,
+                    via: None,
+                },
+                _ => Search::Missing(tried),
+            };
+        }
+        let try_dirs =
+            |dirs: &[String], found_by: FoundBy, via: Option<&str>, tried: &mut Vec<Attempt>| {
+                for dir in dirs {
+                    let path = candidate(dir, name);
+                    match judge_musl(
+                        self.host.probe(&path),
+                        path.clone(),
+                        found_by,
+                        wanted,
+                        tried,
+                    ) {
+                        Step::Take(object) => {
+                            return Some(Search::Found {
+                                path,
+                                object,
+                                found_by,
+                                via: via.map(str::to_string),
+                            })
+                        }
+                        Step::Stop => return Some(Search::Missing(std::mem::take(tried))),
+                        Step::Next => {}
+                    }
+                }
+                None
+            };
+        // musl: LD_LIBRARY_PATH first, then the RPATH or RUNPATH (RUNPATH wins when
+        // both exist; musl treats them alike and inherits both) of the loader and
+        // each object above it, with only $ORIGIN expanded (fixup_rpath).
+        if let Some(found) = try_dirs(
+            &self.options.ld_library_path,
+            FoundBy::LdLibraryPath,
+            None,
+            &mut tried,
+        ) {
+            return found;
+        }
+        let mut at = Some(index);
+        while let Some(i) = at {
+            let n = &nodes[i];
+            let f = &n.object.facts;
+            let (list, found_by) = if f.runpath.is_empty() {
+                (&f.rpath, FoundBy::Rpath)
+            } else {
+                (&f.runpath, FoundBy::Runpath)
+            };
+            let dirs: Vec<String> = list
+                .iter()
+                .map(|d| {
+                    expand_tokens(
+                        d,
+                        &Tokens {
+                            origin: &n.origin,
+                            lib: "$LIB",
+                            platform: "$PLATFORM",
+                        },
+                    )
+                })
+                .collect();
+            if let Some(found) = try_dirs(&dirs, found_by, Some(&n.path), &mut tried) {
+                return found;
+            }
+            at = n.loader;
+        }
+        let system = self.musl_path(root);
+        if let Some(found) = try_dirs(&system.0, system.1, None, &mut tried) {
+            return found;
+        }
+        Search::Missing(tried)
+    }
+
+    /// `/etc/ld-musl-ARCH.path` (folders separated by newlines or ':'), or musl's
+    /// built-in default when there is no such file.
+    fn musl_path(&self, root: &HostObject) -> Arc<SystemPath> {
+        let arch = musl_arch(root.facts.interpreter.as_deref(), &root.facts);
+        let mut cache = self.musl_paths.lock().expect("musl path lock");
+        cache
+            .entry(arch.clone())
+            .or_insert_with(|| {
+                let file = format!("/etc/ld-musl-{arch}.path");
+                Arc::new(match self.host.read_config(&file, 1 << 16) {
+                    Some(text) => (
+                        text.split(['\n', ':'])
+                            .map(str::trim)
+                            .filter(|d| !d.is_empty())
+                            .map(str::to_string)
+                            .collect(),
+                        FoundBy::MuslPath,
+                    ),
+                    None => (
+                        MUSL_DEFAULT_PATH.iter().map(|d| d.to_string()).collect(),
+                        FoundBy::Default,
+                    ),
+                })
+            })
+            .clone()
+    }
+}
