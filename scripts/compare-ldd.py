@@ -282,6 +282,18 @@ def compare_file(path, interp, ldd, pf, same_file_ok):
         if isinstance(e, dict) and "soname" in e:
             pf_missing.add(e["soname"])
 
+    # A NEEDED containing "/" (e.g. "$ORIGIN/../lib/libx.so") is printed by
+    # ldd without "=>", under its expanded path: match preflight's entry for
+    # it by path.
+    for soname in list(pf_loaded):
+        if "/" in soname and soname not in ldd_loaded:
+            q = next((q for q in pf_loaded[soname] if q in path_needed), None)
+            if q is None:
+                q = next((n for n in path_needed for q2 in pf_loaded[soname]
+                          if q2 and same_file(n, q2)), None)
+            if q is not None:
+                pf_loaded.setdefault(q, []).extend(pf_loaded.pop(soname))
+
     # the interpreter: left out of the edges, reported apart
     interp_paths = set(interp_lines) | ({interp} if interp else set())
     interp_names = {os.path.basename(p) for p in interp_paths}
