@@ -375,6 +375,9 @@ def main(argv):
         return 2
 
     parser = load_ldd_parser()
+    # Absolute folder names: for "./bin/app" ld.so prints "$PWD/./bin/../lib/x"
+    # (it keeps the "./" in $ORIGIN) where a kernel exec gives "$PWD/bin/../lib/x".
+    args.dirs = [os.path.abspath(d) for d in args.dirs]
     paths, unreadable = find_elf_files(args.dirs)
     skipped = collections.Counter()
     traced = []
