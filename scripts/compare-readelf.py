@@ -48,7 +48,17 @@ ORACLE = os.path.join(REPO, "tests", "fixtures", "readelf_facts.py")
 ORDERED_LIST_KEYS = ("needed", "rpath", "runpath")
 SET_KEYS = ("version_defs",)
 DICT_OF_SETS_KEYS = ("version_needs", "symbols_by_version")
-SCALAR_KEYS = ("class", "endian", "machine", "kind", "interpreter", "soname", "textrel")
+SCALAR_KEYS = (
+    "class",
+    "endian",
+    "machine",
+    "kind",
+    "interpreter",
+    "soname",
+    "textrel",
+    "executable_stack",
+    "x86_isa_level",
+)
 COMPARED_KEYS = SCALAR_KEYS + ORDERED_LIST_KEYS + SET_KEYS + DICT_OF_SETS_KEYS
 
 

@@ -19,7 +19,9 @@ const ORDERED: &[&str] = &[
     "needed",
     "rpath",
     "runpath",
-    "textrel",
+        "textrel",
+    "executable_stack",
+    "x86_isa_level",
 ];
 /// Keys compared as sets: preflight sorts versions numerically, readelf_facts.py as text.
 const AS_SETS: &[&str] = &["version_needs", "version_defs", "symbols_by_version"];

@@ -155,6 +155,11 @@ pub struct ElfFacts {
     pub textrel: bool,
     /// DF_1_NODEFLIB: the default library directories are not searched for this object.
     pub nodeflib: bool,
+    /// The object makes the process stack executable (PT_GNU_STACK with PF_X, or no
+    /// PT_GNU_STACK on ports whose default is executable). Relocatable objects: false.
+    pub executable_stack: bool,
+    /// x86-64 micro-architecture level (1-4) the GNU property note says the code needs.
+    pub x86_isa_level: Option<u8>,
     /// `.gnu.version_r`: needed file → the version names needed from it.
     pub version_needs: BTreeMap<String, Vec<VersionName>>,
     /// `.gnu.version_d`: versions this object defines (the VER_FLG_BASE entry, which

@@ -8,6 +8,7 @@
 mod facts;
 mod layout;
 mod machine;
+mod notes;
 mod read;
 mod symbols;
 mod tables;

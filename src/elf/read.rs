@@ -3,6 +3,7 @@
 use super::facts::{Class, ElfFacts, Endian, Kind};
 use super::layout::{DynamicTags, Layout, StringTable};
 use super::machine::machine_name;
+use super::notes;
 use super::symbols::read_symbols_and_versions;
 use super::tables::SymbolTables;
 use super::ElfError;
@@ -81,6 +82,7 @@ pub fn read_facts(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     let tables = SymbolTables::locate(&layout, &dyns, dynstr, header.e_machine)?;
     let versions = read_symbols_and_versions(&layout, &tables)?;
 
+    let machine = machine_name(header.e_machine, class, endian);
     let kind = if is_debug_companion(&layout) {
         Kind::Other
     } else {
@@ -91,10 +93,18 @@ pub fn read_facts(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
             facts.soname.is_some(),
         )
     };
+    let executable_stack = matches!(
+        kind,
+        Kind::Executable
+            | Kind::PieExecutable
+            | Kind::SharedLibrary
+            | Kind::StaticExecutable
+            | Kind::StaticPie
+    ) && notes::executable_stack(&layout, &machine);
     Ok(ElfFacts {
         class,
         endian,
-        machine: machine_name(header.e_machine, class, endian),
+        machine,
         e_machine: header.e_machine,
         kind,
         interpreter,
@@ -104,6 +114,8 @@ pub fn read_facts(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
         runpath: facts.runpath,
         textrel: facts.textrel,
         nodeflib: facts.nodeflib,
+        executable_stack,
+        x86_isa_level: notes::x86_isa_level(&layout),
         version_needs: versions.needs,
         version_defs: versions.defs,
         symbols_by_version: versions.symbols_by_version,
