@@ -1,6 +1,8 @@
 //! The command line: clap definitions, and `run`, which turns parsed arguments into
 //! library calls and a report. `main.rs` only maps the outcome to an exit code.
 
+use crate::policy::{PolicyConfig, Severity};
+use crate::profile::{builtin_profiles, capture_root, find_profile, normalize_platform};
 use crate::report::{self, Format, TreeEntry};
 use crate::resolve::{LibraryHost, Probe, ResolveOptions, Resolver};
 use crate::scan::{inspect_file, open_host, scan, FileReport, ScanOptions};
@@ -13,7 +15,7 @@ use std::path::PathBuf;
     name = "preflight",
     version,
     about = "Check Linux binaries before they are deployed: will they load on the target host?",
-    after_help = "Exit codes: 0 no error found, 1 error findings, 2 usage or I/O error."
+    after_help = "Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or input error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -73,9 +75,10 @@ pub enum Command {
         symbols: bool,
     },
     /// Check every ELF file under a folder: facts, then whether each one loads on the
-    /// host (missing libraries, symbol versions, undefined symbols).
+    /// host or on target profiles (missing libraries, symbol versions, architecture,
+    /// libc, undefined symbols, and build hygiene rules).
     #[command(
-        after_help = "Examples:\n  preflight scan ./dist\n  preflight scan ./dist --root /srv/debian12-rootfs\n  preflight scan --format json ./dist > report.json"
+        after_help = "Examples:\n  preflight scan ./dist\n  preflight scan ./dist --target ubuntu-20.04 --target debian-12\n  preflight scan ./dist --target prod.yaml --platform linux/arm64\n  preflight scan ./dist --runs-on\n  preflight scan ./dist --root /srv/debian12-rootfs --format json > report.json"
     )]
     Scan {
         /// The folder to scan (symbolic links inside it are not followed).
@@ -85,8 +88,31 @@ pub enum Command {
         /// Include the whole dynamic symbol table of each file in JSON output.
         #[arg(long)]
         symbols: bool,
+        /// A target host: a built-in profile (`preflight profiles`) or a profile file.
+        /// Repeatable. Libraries come from the scanned folder first, then the target.
+        #[arg(long, value_name = "NAME|FILE")]
+        target: Vec<String>,
+        /// The targets' platform, Docker's way: linux/amd64 or linux/arm64 (x86_64 and
+        /// aarch64 are accepted too).
+        #[arg(long, default_value = "linux/amd64")]
+        platform: String,
+        /// Check against every built-in profile and print where the files run.
+        #[arg(long, conflicts_with = "target")]
+        runs_on: bool,
+        /// Policy file (severities, waivers); default: .preflight.yaml in the folder.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// Exit with 1 when a finding is at or above this severity.
+        #[arg(long, value_enum, default_value_t = FailOn::Error)]
+        fail_on: FailOn,
         #[command(flatten)]
         host: HostArgs,
+    },
+    /// List the built-in target profiles, show one, or capture a real root as one.
+    #[command(alias = "profile")]
+    Profiles {
+        #[command(subcommand)]
+        action: Option<ProfileAction>,
     },
     /// Show the dependency tree of ELF files as the dynamic loader would load it, with
     /// where and how each library was found.
@@ -101,6 +127,49 @@ pub enum Command {
         #[command(flatten)]
         host: HostArgs,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileAction {
+    /// List the built-in profiles (the default).
+    List,
+    /// Print one profile's YAML, with the sources of its facts.
+    Show { name: String },
+    /// Write a profile read off a root filesystem: its loader, libc and every library
+    /// on the loader's search path with its exact version definitions.
+    #[command(
+        after_help = "Example:\n  preflight profile capture /srv/prod-rootfs -o prod.yaml\n  preflight scan ./dist --target prod.yaml"
+    )]
+    Capture {
+        root: PathBuf,
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        #[arg(long, default_value = "linux/amd64")]
+        platform: String,
+        /// The profile's name (default: ID-VERSION_ID-captured from os-release).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+impl FailOn {
+    fn fails(self, worst: Option<Severity>) -> bool {
+        let Some(worst) = worst else { return false };
+        match self {
+            FailOn::Error => worst >= Severity::Error,
+            FailOn::Warning => worst >= Severity::Warning,
+            FailOn::Note => true,
+            FailOn::Never => false,
+        }
+    }
 }
 
 /// How a run ended, before it becomes an exit code.
@@ -125,31 +194,64 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
             dir,
             format,
             symbols,
+            target,
+            platform,
+            runs_on,
+            policy,
+            fail_on,
             host,
         } => {
             if !dir.is_dir() {
                 anyhow::bail!("{}: not a folder", dir.display());
             }
+            let platform = normalize_platform(&platform).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown platform `{platform}`, expected linux/amd64 or linux/arm64"
+                )
+            })?;
+            let targets = if runs_on {
+                builtin_profiles()
+                    .into_iter()
+                    .filter(|p| p.profile.platforms.contains_key(platform))
+                    .collect()
+            } else {
+                target
+                    .iter()
+                    .map(|t| find_profile(t).map_err(|e| anyhow::anyhow!(e)))
+                    .collect::<anyhow::Result<Vec<_>>>()?
+            };
             let options = ScanOptions {
                 root: host.root.clone(),
                 resolve: host.resolve_options(),
+                targets,
+                platform: platform.to_string(),
+                policy: load_policy(policy.as_deref(), &dir)?,
             };
             let report = scan(&dir, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
-            match format {
-                Format::Table => report::write_scan_table(out, &report)?,
-                Format::Json => report::write_scan_json(out, &report, symbols)?,
+            if runs_on {
+                let matrix = crate::compat::RunsOn::from_scan(&report, &options.targets, platform);
+                match format {
+                    Format::Table => report::write_runs_on_table(out, &matrix)?,
+                    Format::Json => report::write_runs_on_json(out, &matrix)?,
+                }
+            } else {
+                match format {
+                    Format::Table => report::write_scan_table(out, &report)?,
+                    Format::Json => report::write_scan_json(out, &report, symbols)?,
+                }
             }
             for problem in &report.problems {
                 writeln!(err, "preflight: {}: {}", problem.path, problem.message)?;
             }
             Ok(if !report.problems.is_empty() {
                 Outcome::InputErrors
-            } else if report.has_errors() {
+            } else if fail_on.fails(report.worst()) {
                 Outcome::Findings
             } else {
                 Outcome::Clean
             })
         }
+        Command::Profiles { action } => profiles(action.unwrap_or(ProfileAction::List), out),
         Command::Tree {
             files,
             format,
@@ -236,6 +338,70 @@ fn tree(
         Format::Json => report::write_tree_json(out, &entries)?,
     }
     Ok(outcome)
+}
+
+/// The policy: `--policy FILE`, else `.preflight.yaml` at the scanned folder's root,
+/// else the defaults. A policy with errors stops the run, listing every error.
+fn load_policy(
+    explicit: Option<&std::path::Path>,
+    dir: &std::path::Path,
+) -> anyhow::Result<PolicyConfig> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let default = dir.join(".preflight.yaml");
+            if !default.is_file() {
+                return Ok(PolicyConfig::default());
+            }
+            default
+        }
+    };
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    PolicyConfig::parse(&text, &path.display().to_string()).map_err(|errors| {
+        anyhow::anyhow!(
+            "invalid policy file:\n{}",
+            errors
+                .iter()
+                .map(|e| format!("  {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
+fn profiles(action: ProfileAction, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    match action {
+        ProfileAction::List => report::write_profiles_table(out, &builtin_profiles())?,
+        ProfileAction::Show { name } => {
+            let loaded = find_profile(&name).map_err(|e| anyhow::anyhow!(e))?;
+            out.write_all(loaded.text.as_bytes())?;
+        }
+        ProfileAction::Capture {
+            root,
+            output,
+            platform,
+            name,
+        } => {
+            let platform = normalize_platform(&platform)
+                .ok_or_else(|| anyhow::anyhow!("unknown platform `{platform}`"))?;
+            let profile =
+                capture_root(&root, platform, name.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
+            let text =
+                crate::profile::yaml::to_yaml(&profile).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let header = format!(
+                "# Captured by preflight {} from {} ({platform}).\n# Check builds against it: preflight scan DIR --target {}\n",
+                env!("CARGO_PKG_VERSION"),
+                root.display(),
+                output.display()
+            );
+            std::fs::write(&output, header + &text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", output.display()))?;
+            let count: usize = profile.platforms.values().map(|p| p.libraries.len()).sum();
+            writeln!(out, "wrote {} ({} libraries)", output.display(), count)?;
+        }
+    }
+    Ok(Outcome::Clean)
 }
 
 /// True when writing failed because the reader went away (`preflight ... | head`),

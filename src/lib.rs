@@ -4,8 +4,10 @@
 //! many) → `report` (table, json). `cli` wires the command line to it.
 
 pub mod cli;
+pub mod compat;
 pub mod elf;
 pub mod policy;
+pub mod profile;
 pub mod report;
 pub mod resolve;
 pub mod scan;

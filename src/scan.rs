@@ -1,10 +1,17 @@
-//! The pipeline behind `preflight scan`: walk a folder, read every ELF file through
-//! the host view, resolve each executable (and each library no scanned executable
-//! loads) against the host, and evaluate the rules.
+//! The pipeline behind `preflight scan`: walk a folder, read every ELF file once, and
+//! for each host (a root filesystem, or each target profile) check every file's facts
+//! and resolve each executable (and each library no scanned executable loads) as its
+//! loader would, then apply the policy.
 
 use crate::elf::{ElfFacts, Kind};
-use crate::policy::{findings_from_resolution, Finding, Rule, Severity};
-use crate::resolve::{FilesystemHost, LibraryHost, Probe, Resolution, ResolveOptions, Resolver};
+use crate::policy::{
+    findings_from_facts, findings_from_resolution, Finding, PolicyConfig, Rule, Severity,
+    TargetFacts,
+};
+use crate::profile::{LoadedProfile, ProfileHost};
+use crate::resolve::{
+    FilesystemHost, HostObject, LibraryHost, Probe, Resolution, ResolveOptions, Resolver,
+};
 use crate::source::{walk_folder, IoProblem, RootView};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -39,19 +46,25 @@ impl FileReport {
     }
 }
 
+/// What a scan checks against, and how.
 #[derive(Clone, Debug, Default)]
 pub struct ScanOptions {
-    /// The host the libraries come from; `/` when None.
+    /// The host the libraries come from when no target is given; `/` when None.
     pub root: Option<PathBuf>,
     pub resolve: ResolveOptions,
+    /// Target profiles to check against (the scanned tree provides its own libraries).
+    pub targets: Vec<LoadedProfile>,
+    /// Docker platform of the targets ("linux/amd64").
+    pub platform: String,
+    pub policy: PolicyConfig,
 }
 
 /// The result of `preflight scan DIR`.
 #[derive(Clone, Debug, Serialize)]
 pub struct ScanReport {
     pub root: String,
-    /// Which host the files were checked against.
-    pub host: String,
+    /// Which hosts the files were checked against.
+    pub hosts: Vec<String>,
     pub files: Vec<FileReport>,
     pub findings: Vec<Finding>,
     pub problems: Vec<IoProblem>,
@@ -59,8 +72,8 @@ pub struct ScanReport {
 }
 
 impl ScanReport {
-    pub fn has_errors(&self) -> bool {
-        self.findings.iter().any(|f| f.severity == Severity::Error)
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
     }
 }
 
@@ -76,6 +89,9 @@ pub struct Summary {
     pub kinds: BTreeMap<String, usize>,
     pub errors: usize,
     pub warnings: usize,
+    pub notes: usize,
+    /// Findings silenced by waivers of the policy file.
+    pub waived: usize,
 }
 
 /// A host view for checking `paths`: `root` (or `/`) with every path that lies
@@ -88,19 +104,9 @@ pub fn open_host(
     let mut view = RootView::new(root.unwrap_or(Path::new("/")))?;
     let mut located = Vec::new();
     for path in paths {
-        let inside = view.view_path_of(path);
-        let at = match inside {
+        let at = match view.view_path_of(path) {
             Some(at) => at,
-            None => {
-                let abs = std::fs::canonicalize(path)?;
-                let folder = if abs.is_dir() {
-                    abs.clone()
-                } else {
-                    abs.parent().unwrap_or(Path::new("/")).to_path_buf()
-                };
-                view.mount(&folder.to_string_lossy(), &folder)?;
-                abs.to_string_lossy().into_owned()
-            }
+            None => mount_at_own_path(&mut view, path)?,
         };
         located.push(at);
     }
@@ -111,27 +117,81 @@ pub fn open_host(
     Ok((FilesystemHost::new(view, label), located))
 }
 
+/// Mounts `path` (a folder, or a file's folder) at its own absolute location.
+fn mount_at_own_path(view: &mut RootView, path: &Path) -> io::Result<String> {
+    let abs = std::fs::canonicalize(path)?;
+    let folder = if abs.is_dir() {
+        abs.clone()
+    } else {
+        abs.parent().unwrap_or(Path::new("/")).to_path_buf()
+    };
+    view.mount(&folder.to_string_lossy(), &folder)?;
+    Ok(abs.to_string_lossy().into_owned())
+}
+
+/// The scanned tree alone, at its own absolute path: the real half of a target check.
+pub fn open_tree(dir: &Path) -> io::Result<(FilesystemHost, String)> {
+    let mut view = RootView::mounts_only();
+    let at = mount_at_own_path(&mut view, dir)?;
+    Ok((
+        FilesystemHost::new(view, format!("tree {}", dir.display())),
+        at,
+    ))
+}
+
+/// The ELF objects of a scanned tree, read once, shared by every target.
+struct Tree {
+    dir_view: String,
+    objects: Vec<(String, Arc<HostObject>)>,
+}
+
+impl Tree {
+    fn view_of(&self, relative: &str) -> String {
+        format!("{}/{relative}", self.dir_view.trim_end_matches('/'))
+    }
+
+    fn display(&self, path: &str) -> String {
+        let base = self.dir_view.trim_end_matches('/');
+        path.strip_prefix(base)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .map(str::to_string)
+            .unwrap_or_else(|| path.to_string())
+    }
+}
+
 pub fn scan(dir: &Path, options: &ScanOptions) -> io::Result<ScanReport> {
-    let (host, located) = open_host(options.root.as_deref(), &[dir])?;
-    let dir_view = located.into_iter().next().unwrap_or_else(|| "/".into());
-    let (files, mut problems) = walk_folder(dir);
-    let view_of = |relative: &str| format!("{}/{relative}", dir_view.trim_end_matches('/'));
-    let probes: Vec<Probe> = files
+    let (walked, mut problems) = walk_folder(dir);
+    let (root_host, tree_host, dir_view) = if options.targets.is_empty() {
+        let (host, located) = open_host(options.root.as_deref(), &[dir])?;
+        (
+            Some(host),
+            None,
+            located.into_iter().next().unwrap_or_default(),
+        )
+    } else {
+        let (host, at) = open_tree(dir)?;
+        (None, Some(host), at)
+    };
+    let reader: &FilesystemHost = root_host.as_ref().or(tree_host.as_ref()).expect("one host");
+    let mut tree = Tree {
+        dir_view,
+        objects: Vec::new(),
+    };
+    let probes: Vec<Probe> = walked
         .par_iter()
-        .map(|f| host.probe(&view_of(&f.relative)))
+        .map(|f| reader.probe(&tree.view_of(&f.relative)))
         .collect();
 
     let mut summary = Summary {
-        files_seen: files.len(),
+        files_seen: walked.len(),
         ..Summary::default()
     };
     let mut reports = Vec::new();
-    let mut objects = Vec::new();
     let mut findings = Vec::new();
-    for (file, probe) in files.iter().zip(probes) {
+    for (file, probe) in walked.iter().zip(probes) {
         let outcome = match probe {
             Probe::Found(object) => {
-                objects.push((file.relative.clone(), object.clone()));
+                tree.objects.push((file.relative.clone(), object.clone()));
                 Outcome::Elf(object.facts.clone())
             }
             Probe::NotElf => {
@@ -158,49 +218,51 @@ pub fn scan(dir: &Path, options: &ScanOptions) -> io::Result<ScanReport> {
         reports.push(report);
     }
 
-    let resolver = Resolver::new(&host, options.resolve.clone());
-    let display = |path: &str| display_path(&dir_view, path);
-    let resolve = |(shown, object): &(String, Arc<crate::resolve::HostObject>)| {
-        resolver.resolve(object.clone(), &view_of(shown), shown)
-    };
-    // Executables first: a library they load is judged in their context (its
-    // inherited RPATH, its place in their scope), not alone.
-    let executables: Vec<_> = objects
-        .iter()
-        .filter(|(_, o)| is_dynamic_executable(&o.facts))
-        .collect();
-    let mut resolutions: Vec<Resolution> = executables.par_iter().map(|o| resolve(o)).collect();
-    let loaded: HashSet<&str> = resolutions
-        .iter()
-        .flat_map(|r| r.loaded.iter().map(|l| l.real_path.as_str()))
-        .collect();
-    let standalone: Vec<_> = objects
-        .iter()
-        .filter(|(_, o)| {
-            o.facts.kind == Kind::SharedLibrary && !loaded.contains(o.real_path.as_str())
-        })
-        .collect();
-    let alone: Vec<Resolution> = standalone.par_iter().map(|o| resolve(o)).collect();
-    resolutions.extend(alone);
-    for resolution in &resolutions {
-        findings.extend(findings_from_resolution(
-            resolution,
-            &resolution.path,
-            &display,
-        ));
+    let mut hosts = Vec::new();
+    let mut used = vec![false; options.policy.waivers.len()];
+    let (kept, waived) = options.policy.apply(findings, &BTreeMap::new(), &mut used);
+    let mut findings = kept;
+    summary.waived += waived;
+    if let Some(host) = &root_host {
+        hosts.push(host.describe());
+        let raw = evaluate(&tree, host, None, &options.resolve, &|_| None);
+        let (kept, waived) = options.policy.apply(raw, &BTreeMap::new(), &mut used);
+        findings.extend(kept);
+        summary.waived += waived;
     }
-    findings.sort_by(|a, b| a.path.cmp(&b.path).then(b.severity.cmp(&a.severity)));
-    summary.errors = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count();
-    summary.warnings = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Warning)
-        .count();
+    for target in &options.targets {
+        let profile = &target.profile;
+        let host = ProfileHost::new(profile, &options.platform, tree_host.as_ref())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let facts = profile.target_facts(&options.platform);
+        hosts.push(host.describe());
+        let mut raw = evaluate(&tree, &host, facts.as_ref(), &options.resolve, &|soname| {
+            host.install_hint(soname)
+        });
+        for finding in &mut raw {
+            finding.target = Some(profile.name.clone());
+        }
+        let (kept, waived) = options.policy.apply(raw, &profile.rule_levels(), &mut used);
+        findings.extend(kept);
+        summary.waived += waived;
+    }
+    findings.extend(options.policy.unused_waivers(&used));
+    findings.sort_by(|a, b| {
+        a.path
+            .cmp(&b.path)
+            .then(a.target.cmp(&b.target))
+            .then(b.severity.cmp(&a.severity))
+    });
+    for f in &findings {
+        match f.severity {
+            Severity::Error => summary.errors += 1,
+            Severity::Warning => summary.warnings += 1,
+            Severity::Note => summary.notes += 1,
+        }
+    }
     Ok(ScanReport {
         root: dir.display().to_string(),
-        host: host.describe(),
+        hosts,
         files: reports,
         findings,
         problems,
@@ -208,31 +270,83 @@ pub fn scan(dir: &Path, options: &ScanOptions) -> io::Result<ScanReport> {
     })
 }
 
+/// Every rule for every ELF object of the tree against one host: facts first, then
+/// the loader simulation for what can run there.
+fn evaluate(
+    tree: &Tree,
+    host: &dyn LibraryHost,
+    target: Option<&TargetFacts>,
+    options: &ResolveOptions,
+    install_hint: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut runnable = Vec::new();
+    for (path, object) in &tree.objects {
+        if findings_from_facts(&object.facts, path, target, &mut findings) {
+            runnable.push((path, object));
+        }
+    }
+    let resolver = Resolver::new(host, options.clone());
+    let resolve = |(shown, object): &(&String, &Arc<HostObject>)| {
+        resolver.resolve((*object).clone(), &tree.view_of(shown), shown)
+    };
+    // Executables first: a library they load is judged in their context (its
+    // inherited RPATH, its place in their scope), not alone.
+    let executables: Vec<_> = runnable
+        .iter()
+        .filter(|(_, o)| is_dynamic_executable(&o.facts))
+        .copied()
+        .collect();
+    let mut resolutions: Vec<Resolution> = executables.par_iter().map(resolve).collect();
+    let loaded: HashSet<&str> = resolutions
+        .iter()
+        .flat_map(|r| r.loaded.iter().map(|l| l.real_path.as_str()))
+        .collect();
+    let standalone: Vec<_> = runnable
+        .iter()
+        .filter(|(_, o)| {
+            o.facts.kind == Kind::SharedLibrary && !loaded.contains(o.real_path.as_str())
+        })
+        .copied()
+        .collect();
+    let alone: Vec<Resolution> = standalone.par_iter().map(resolve).collect();
+    resolutions.extend(alone);
+    let display = |path: &str| tree.display(path);
+    for resolution in &resolutions {
+        let mut found = findings_from_resolution(resolution, &resolution.path, &display);
+        for finding in &mut found {
+            if finding.rule != Rule::MissingLibrary {
+                continue;
+            }
+            if let Some(hint) = finding.library.as_deref().and_then(install_hint) {
+                finding.severity = Severity::Warning;
+                finding
+                    .message
+                    .push_str(" (not in its base image; its repositories have it)");
+                finding.fix = format!(
+                    "Install it on the host ({hint}), or ship it with the program. {}",
+                    finding.fix
+                );
+            }
+        }
+        findings.extend(found);
+    }
+    findings
+}
+
 fn is_dynamic_executable(facts: &ElfFacts) -> bool {
     matches!(facts.kind, Kind::Executable | Kind::PieExecutable)
 }
 
-/// A path inside the host as the report shows it: relative to the scanned folder
-/// when it lies inside, else as the host has it.
-fn display_path(dir_view: &str, path: &str) -> String {
-    let base = dir_view.trim_end_matches('/');
-    path.strip_prefix(base)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .map(str::to_string)
-        .unwrap_or_else(|| path.to_string())
-}
-
 fn unreadable_finding(path: &str, reason: &str) -> Finding {
-    let mut finding = Finding::new(
+    Finding::new(
         Rule::UnreadableFile,
         path,
-        format!("not a readable ELF file: {reason}"),
-        "The file starts like an ELF binary but is cut short or damaged (an interrupted download, copy \
-         or build step). Anything that runs or loads it will fail; rebuild or re-copy it."
-            .to_string(),
-    );
-    finding.severity = Severity::Warning;
-    finding
+        format!("is not a readable ELF file: {reason}"),
+        "The file starts like an ELF binary but is cut short or damaged (an interrupted download, \
+         copy or build step): anything that runs or loads it will fail.",
+        "Rebuild or re-copy it.".to_string(),
+    )
 }
 
 impl Summary {

@@ -163,6 +163,7 @@ fn program_needing(host: &dyn LibraryHost, path: &str, needed: &[&str]) -> Arc<H
     Arc::new(HostObject {
         real_path: object.real_path.clone(),
         facts: Arc::new(facts),
+        described: None,
     })
 }
 
@@ -268,6 +269,7 @@ fn nodeflib_refuses_default_folders_and_their_cache_entries() {
     let nodeflib = Arc::new(HostObject {
         real_path: "/bin/app".into(),
         facts: Arc::new(facts),
+        described: None,
     });
     let r = resolver.resolve(nodeflib, "/bin/app", "app");
     let missing: Vec<&str> = r.missing.iter().map(|m| m.soname.as_str()).collect();

@@ -19,7 +19,7 @@ const ORDERED: &[&str] = &[
     "needed",
     "rpath",
     "runpath",
-        "textrel",
+    "textrel",
     "executable_stack",
     "x86_isa_level",
 ];

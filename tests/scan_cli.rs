@@ -86,7 +86,7 @@ fn scan_reports_every_elf_and_one_unreadable_entry_for_the_truncated_file() {
         "s390x-exe",
         "nonpie-exe",
     ] {
-        assert_eq!(rules_for(exe), ["missing-interpreter"], "{exe}");
+        assert_eq!(rules_for(exe), ["interpreter-missing"], "{exe}");
     }
     // Libraries no scanned executable loads are resolved alone: no libc in this root.
     let lib = rules_for("libsoname-runpath.so.1");
@@ -100,7 +100,7 @@ fn scan_reports_every_elf_and_one_unreadable_entry_for_the_truncated_file() {
         .find(|f| f["path"] == "libsoname-runpath.so.1" && f["library"] == "libm.so.6")
         .expect("libm.so.6 is reported missing");
     assert!(!missing["tried"].as_array().unwrap().is_empty());
-    assert!(missing["help"].as_str().unwrap().contains("RUNPATH"));
+    assert!(missing["fix"].as_str().unwrap().contains("RUNPATH"));
 }
 
 #[test]
@@ -134,7 +134,7 @@ fn scan_table_has_a_row_per_file_and_a_summary_line() {
     assert!(text.contains("pie-glibc234"));
     assert!(text.contains("GLIBC_2.34"));
     assert!(text.contains("unreadable"));
-    assert!(text.contains("error [missing-interpreter]"));
+    assert!(text.contains("error [interpreter-missing]"));
     assert!(text.contains("warning [unreadable-file]"));
     let last = text.lines().last().unwrap();
     assert!(

@@ -189,3 +189,30 @@ impl ElfFacts {
         best.into_values().collect()
     }
 }
+
+impl ElfFacts {
+    /// Facts with nothing in them but what identifies the file's format: for objects
+    /// preflight knows of without reading them (libraries a target profile describes).
+    pub fn bare(class: Class, endian: Endian, machine: &str, e_machine: u16, kind: Kind) -> Self {
+        ElfFacts {
+            class,
+            endian,
+            machine: machine.to_string(),
+            e_machine,
+            kind,
+            interpreter: None,
+            soname: None,
+            needed: Vec::new(),
+            rpath: Vec::new(),
+            runpath: Vec::new(),
+            textrel: false,
+            nodeflib: false,
+            executable_stack: false,
+            x86_isa_level: None,
+            version_needs: BTreeMap::new(),
+            version_defs: Vec::new(),
+            symbols_by_version: BTreeMap::new(),
+            symbols: Vec::new(),
+        }
+    }
+}

@@ -41,7 +41,7 @@ pub fn x86_isa_level(layout: &Layout<'_>) -> Option<u8> {
 /// The 4-byte value of one GNU property, from the first note segment that has it.
 fn gnu_property(layout: &Layout<'_>, wanted: u32) -> Option<u32> {
     let align = if layout.ctx.container.is_big() { 8 } else { 4 };
-        // Loadable files carry the note in a segment; relocatable objects, which have
+    // Loadable files carry the note in a segment; relocatable objects, which have
     // no program headers, only in a SHT_NOTE section.
     let segments = layout
         .phdrs

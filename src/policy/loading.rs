@@ -21,16 +21,16 @@ pub fn findings_from_resolution(
         // only repeat the same cause (no aarch64 libc on an x86_64 host, ...).
         let interp = resolution.interpreter.clone().unwrap_or_default();
         findings.push(Finding::new(
-            Rule::MissingInterpreter,
+            Rule::InterpreterMissing,
             shown,
             format!(
                 "program interpreter {interp} does not exist on {} (its libraries were not checked)",
                 resolution.root
             ),
-            "The kernel cannot start this program (\"No such file or directory\" although the file exists). \
-                 It was built for another loader: a musl binary on a glibc host or the reverse, another \
-                 architecture, or a loader path that host does not use. Build for the target (e.g. in the \
-                 target's image, or statically), or install that loader."
+            "The kernel cannot start the program: exec fails with \"No such file or directory\" \
+             although the file exists.",
+            "Build for the target's loader (in the target's image, or for its libc and architecture), \
+             link statically, or install that loader on the host."
                 .to_string(),
         ));
         return findings;
@@ -40,15 +40,16 @@ pub fn findings_from_resolution(
             Rule::MissingLibrary,
             shown,
             format!(
-                "{} (needed by {}) not found on {}",
+                "{} (needed by {}) is not found on {}",
                 miss.soname,
                 display(&miss.needed_by),
                 resolution.root
             ),
+            "The program fails to start with \"cannot open shared object file: No such file or \
+             directory\".",
             format!(
-                "The program will fail to start with \"{}: cannot open shared object file\". Ship the library \
-                 with the program and point RUNPATH at it (e.g. -Wl,-rpath,'$ORIGIN/../lib'), install the \
-                 package that provides it on the host, or link it statically.",
+                "Ship {} with the program and point RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib'), \
+                 install the package that provides it on the host, or link it statically.",
                 miss.soname
             ),
         );
@@ -61,32 +62,50 @@ pub fn findings_from_resolution(
         let have = gap
             .newest_available
             .as_ref()
-            .map(|v| format!("; it has up to {v}"))
+            .map(|v| format!("; it provides up to {v}"))
             .unwrap_or_default();
         let symbols = if gap.symbols.is_empty() {
             String::new()
         } else {
-            format!(" (for {})", gap.symbols.join(", "))
+            let named: Vec<String> = gap
+                .symbols
+                .iter()
+                .map(|s| format!("{s}@{}", gap.version))
+                .collect();
+            format!(" (for {})", named.join(", "))
         };
         let mut finding = Finding::new(
             Rule::SymbolVersion,
             shown,
             format!(
-                "{} needs version {} of {}{symbols}, which {} does not define{have}",
+                "{} needs {} from {}{symbols}, which {} on {} does not define{have}",
                 display(&gap.needed_by),
                 gap.version,
                 gap.library,
-                gap.library_path
+                gap.library_path,
+                resolution.root
             ),
-            version_help(&gap.version),
+            "The program fails to start with \"version `...' not found\".",
+            version_fix(&gap.version),
         );
         finding.needed_by = by(&gap.needed_by);
         finding.library = Some(gap.library.clone());
         finding.version = Some(gap.version.clone());
         finding.symbol = gap.symbols.first().cloned();
+        finding.symbols = gap.symbols.clone();
         findings.push(finding);
     }
-    // One finding per object that needs unbound symbols, naming all of them.
+    undefined_symbol_findings(resolution, shown, display, &mut findings);
+    findings
+}
+
+/// One finding per object that needs unbound symbols, naming all of them.
+fn undefined_symbol_findings(
+    resolution: &Resolution,
+    shown: &str,
+    display: &dyn Fn(&str) -> String,
+    findings: &mut Vec<Finding>,
+) {
     let mut by_object: Vec<(&str, Vec<String>)> = Vec::new();
     for unbound in &resolution.unbound_symbols {
         let name = match &unbound.version {
@@ -103,7 +122,7 @@ pub fn findings_from_resolution(
     }
     let alone = !resolution.kind.is_executable();
     for (needed_by, symbols) in by_object {
-        let shown_symbols = if symbols.len() > 8 {
+        let listed = if symbols.len() > 8 {
             format!(
                 "{}, ... ({} in all)",
                 symbols[..8].join(", "),
@@ -113,55 +132,54 @@ pub fn findings_from_resolution(
             symbols.join(", ")
         };
         let plural = if symbols.len() == 1 { "" } else { "s" };
+        let who = display(needed_by);
         let mut finding = Finding::new(
             Rule::UndefinedSymbol,
             shown,
-            format!(
-                "{} needs {} symbol{plural} that no loaded object defines: {shown_symbols}",
-                display(needed_by),
-                symbols.len()
-            ),
+            format!("{who} needs {} symbol{plural} that no loaded object defines: {listed}", symbols.len()),
             if alone {
-                "Checked alone, this library's NEEDED libraries do not define these symbols. That is fine when \
-                 the program that loads it provides them (a plugin, a Perl or Python extension, libthread_db); \
-                 otherwise loading it fails with \"undefined symbol\". Add the library that defines them to its \
-                 NEEDED (link with -lNAME), or check it with the program that loads it."
+                "Checked alone, this library's NEEDED libraries do not define these symbols. That is fine \
+                 when the program that loads it provides them (a plugin, a Perl or Python extension, \
+                 libthread_db); otherwise loading it fails with \"undefined symbol\"."
             } else {
-                "The program fails with \"undefined symbol\" when it starts (with BIND_NOW) or when a symbol is \
-                 first used. A library on the host is an older or different build than the one linked against: \
-                 ship the library the program was built with, or build against the host's version."
+                "The program fails with \"undefined symbol\" when it starts (with BIND_NOW) or when a \
+                 symbol is first used."
+            },
+            if alone {
+                "Add the library that defines them to its NEEDED (link with -lNAME), or check it with the \
+                 program that loads it."
+            } else {
+                "A library on the host is an older or different build than the one linked against: ship \
+                 the library the program was built with, or build against the host's version."
             }
             .to_string(),
         );
         if alone {
             finding.severity = Severity::Warning;
         }
-        finding.needed_by = by(needed_by);
+        finding.needed_by = (who != shown).then_some(who);
         finding.symbol = symbols.first().cloned();
         finding.symbols = symbols;
         findings.push(finding);
     }
-    findings
 }
 
-fn version_help(version: &str) -> String {
+fn version_fix(version: &str) -> String {
     if version.starts_with("GLIBC_") {
-        format!(
-            "The program fails to start with \"version `{version}' not found\". It was built against a newer \
-             glibc than the host has: build on the oldest glibc you support (an older distribution image, or \
-             manylinux_2_28 / manylinux2014 containers), or ship for a newer host."
-        )
+        "Build against the oldest glibc you support: on an older distribution, or in a manylinux_2_28 / \
+         manylinux2014 container (or with zig cc -target x86_64-linux-gnu.2.28); or target a newer host."
+            .to_string()
     } else if version.starts_with("GLIBCXX_") || version.starts_with("CXXABI_") {
-        format!(
-            "The program fails to start with \"version `{version}' not found\". It was built with a newer \
-             GCC than the host's libstdc++: build with the host's compiler, link libstdc++ statically \
-             (-static-libstdc++), or ship the newer libstdc++.so.6 with the program."
-        )
+        "Build with the target's GCC, link libstdc++ statically (-static-libstdc++), or ship the newer \
+         libstdc++.so.6 with the program and set RUNPATH to $ORIGIN/../lib."
+            .to_string()
+    } else if version.starts_with("GCC_") {
+        "Build with the target's GCC, or link libgcc statically (-static-libgcc).".to_string()
     } else {
         format!(
-            "The program fails to start with \"version `{version}' not found\": the host's library is older \
-             than the one it was linked against. Ship the library it was built with, or build against the \
-             host's version."
+            "The target's library is older than the one the file was linked against: ship the library \
+             it was built with next to it (RUNPATH $ORIGIN/../lib), or build against the target's \
+             version, which lacks {version}."
         )
     }
 }

@@ -1,69 +1,18 @@
 //! Rules → findings. Every finding has a stable kebab-case rule id, a severity, the
-//! file it is about, and an explanation for a person: what, why it matters on the
-//! host, and how to fix it.
+//! file it is about, and an explanation for a person: what, what the target has, why
+//! it matters, and how to fix it.
 
+mod artifact;
+mod config;
 mod loading;
+mod rules;
 
+pub use artifact::{findings_from_facts, TargetFacts};
+pub use config::{PolicyConfig, Waiver};
 pub use loading::findings_from_resolution;
+pub use rules::{Rule, Severity};
 
 use serde::Serialize;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Note,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Note => "note",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
-
-/// The rules preflight knows, with what each one checks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Rule {
-    MissingLibrary,
-    MissingInterpreter,
-    SymbolVersion,
-    UndefinedSymbol,
-    UnreadableFile,
-}
-
-impl Rule {
-    pub fn id(self) -> &'static str {
-        match self {
-            Rule::MissingLibrary => "missing-library",
-            Rule::MissingInterpreter => "missing-interpreter",
-            Rule::SymbolVersion => "symbol-version",
-            Rule::UndefinedSymbol => "undefined-symbol",
-            Rule::UnreadableFile => "unreadable-file",
-        }
-    }
-
-    pub fn description(self) -> &'static str {
-        match self {
-            Rule::MissingLibrary => "A NEEDED library is not found where the loader searches.",
-            Rule::MissingInterpreter => {
-                "The program interpreter (dynamic loader) is not on the host."
-            }
-            Rule::SymbolVersion => {
-                "A library is found but lacks a symbol version the object needs."
-            }
-            Rule::UndefinedSymbol => {
-                "An undefined symbol is defined by no object in the load scope."
-            }
-            Rule::UnreadableFile => "A file starts like ELF but is truncated or malformed.",
-        }
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -71,9 +20,14 @@ pub struct Finding {
     pub severity: Severity,
     /// The scanned file the finding is about (relative to the scanned folder).
     pub path: String,
+    /// The target profile it was checked against; None for a root filesystem host.
+    pub target: Option<String>,
+    /// What is wrong, where, what the file needs and what the target has.
     pub message: String,
-    /// Why it matters and how to fix it.
-    pub help: String,
+    /// Why it matters on the target.
+    pub why: String,
+    /// How to fix it.
+    pub fix: String,
     /// The object inside the load that needs the missing piece, when not `path` itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub needed_by: Option<String>,
@@ -92,13 +46,15 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(rule: Rule, path: &str, message: String, help: String) -> Self {
+    pub fn new(rule: Rule, path: &str, message: String, why: &str, fix: String) -> Self {
         Finding {
             rule,
-            severity: Severity::Error,
+            severity: rule.default_severity(),
             path: path.to_string(),
+            target: None,
             message,
-            help,
+            why: why.to_string(),
+            fix,
             needed_by: None,
             library: None,
             symbol: None,

@@ -41,7 +41,7 @@ pub fn write_scan_json(
         .collect::<io::Result<Vec<_>>>()?;
     let value = json!({
         "root": report.root,
-        "host": report.host,
+                "hosts": report.hosts,
         "files": files,
         "findings": report.findings,
         "problems": report.problems,

@@ -6,7 +6,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table}
 use std::io::{self, Write};
 
 /// Fits the terminal when there is one; in a pipe or a CI log, lines stay whole.
-fn new_table() -> Table {
+pub(super) fn new_table() -> Table {
     let mut table = Table::new();
     table
         .load_style(UTF8_FULL_CONDENSED)
@@ -171,13 +171,18 @@ fn summary_line(report: &ScanReport) -> String {
     }
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     line.push_str(&format!(
-        "; checked against {}: {} error{}, {} warning{}",
-        report.host,
+        "; checked against {}: {} error{}, {} warning{}, {} note{}",
+        report.hosts.join(", "),
         s.errors,
         plural(s.errors),
         s.warnings,
-        plural(s.warnings)
+        plural(s.warnings),
+        s.notes,
+        plural(s.notes)
     ));
+    if s.waived > 0 {
+        line.push_str(&format!(", {} waived", s.waived));
+    }
     line
 }
 
@@ -189,9 +194,14 @@ fn write_findings(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
             writeln!(out, "\n{}", finding.path)?;
             current = Some(&finding.path);
         }
+        let on = finding
+            .target
+            .as_ref()
+            .map(|t| format!(" on {t}"))
+            .unwrap_or_default();
         writeln!(
             out,
-            "  {} [{}] {}",
+            "  {} [{}]{on}: {}",
             finding.severity.as_str(),
             finding.rule.id(),
             finding.message
@@ -199,7 +209,8 @@ fn write_findings(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
         for place in &finding.tried {
             writeln!(out, "      tried {place}")?;
         }
-        writeln!(out, "      {}", finding.help)?;
+        writeln!(out, "      why: {}", finding.why)?;
+        writeln!(out, "      fix: {}", finding.fix)?;
     }
     if !report.findings.is_empty() {
         writeln!(out)?;

@@ -47,20 +47,29 @@ fn check_versions(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
                 continue;
             };
             let defs = &library.facts.version_defs;
-            if defs.is_empty() {
+            if defs.is_empty() && library.described.is_none() {
                 continue;
             }
             for version in versions {
-                if defs.contains(version) {
+                let met = match &library.described {
+                    // Unknown to the description: nothing to say.
+                    Some(described) => described.provides(version).unwrap_or(true),
+                    None => defs.contains(version),
+                };
+                if met {
                     continue;
                 }
+                let newest = match &library.described {
+                    Some(described) => described.newest_of_family(version),
+                    None => newest_of_family(defs, version).map(|v| v.to_string()),
+                };
                 gaps.push(VersionGap {
                     library: file.clone(),
                     library_path: target.to_string(),
                     version: version.to_string(),
                     needed_by: path.to_string(),
                     symbols: symbols_needing(object, file, version),
-                    newest_available: newest_of_family(defs, version).map(|v| v.to_string()),
+                    newest_available: newest,
                 });
             }
         }
@@ -112,6 +121,13 @@ fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
             }
         }
     }
+    // A described library has no symbol table: a reference it might satisfy (an
+    // unversioned one, or one versioned from it) cannot be judged.
+    let described: BTreeSet<&str> = scope
+        .iter()
+        .filter(|(_, o)| o.described.is_some())
+        .map(|(p, _)| *p)
+        .collect();
     let mut unbound = Vec::new();
     let mut seen = BTreeSet::new();
     for &(path, object) in scope {
@@ -136,7 +152,17 @@ fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
                         && Some(&g.library) == v.file.as_ref()
                 })
             });
-            if !bound && !explained && seen.insert((path, symbol.name.as_str())) {
+            let unknowable = !described.is_empty()
+                && match symbol.version.as_ref().and_then(|v| v.file.as_ref()) {
+                    None => true,
+                    Some(file) => resolution
+                        .edges
+                        .iter()
+                        .find(|e| e.from == path && &e.name == file)
+                        .and_then(|e| e.to.as_deref())
+                        .is_none_or(|to| described.contains(to)),
+                };
+            if !bound && !explained && !unknowable && seen.insert((path, symbol.name.as_str())) {
                 unbound.push(UnboundSymbol {
                     symbol: symbol.name.clone(),
                     version: symbol.version.as_ref().map(|v| v.name.to_string()),

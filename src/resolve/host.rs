@@ -1,7 +1,7 @@
 //! Where host libraries come from: a root filesystem today, a described host (a
 //! target profile) later. Resolution only talks to this trait.
 
-use crate::elf::{read_facts_guarded, ElfError, ElfFacts};
+use crate::elf::{read_facts_guarded, ElfError, ElfFacts, VersionName};
 use crate::source::{LookupError, RootView};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,6 +14,55 @@ pub struct HostObject {
     /// elf/dl-load.c `_dl_file_id_match_p`).
     pub real_path: String,
     pub facts: Arc<ElfFacts>,
+    /// For a library a target profile describes rather than a file preflight read:
+    /// the versions it provides. Such an object has no symbol table.
+    pub described: Option<DescribedVersions>,
+}
+
+/// The symbol versions a described library provides: exact names, and for some
+/// families everything up to a highest version (glibc's names have gaps, so "needs
+/// GLIBC_2.30" is met by any glibc >= 2.30, not by a list lookup).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DescribedVersions {
+    pub exact: Vec<VersionName>,
+    /// Family → highest version numbers (`GLIBC` → [2, 31]).
+    pub max: Vec<(String, Vec<u64>)>,
+}
+
+impl DescribedVersions {
+    /// Some(true/false) when the description covers the version's family, None when
+    /// it says nothing about it (a library listed without versions).
+    pub fn provides(&self, version: &VersionName) -> Option<bool> {
+        if self.exact.contains(version) {
+            return Some(true);
+        }
+        let (family, numbers) = version.family_and_numbers();
+        if let Some((_, max)) = self.max.iter().find(|(f, _)| f == family) {
+            return Some(!numbers.is_empty() && numbers <= *max);
+        }
+        let family_known = self
+            .exact
+            .iter()
+            .any(|v| v.family_and_numbers().0 == family);
+        family_known.then_some(false)
+    }
+
+    /// The newest version of `version`'s family it provides, for messages.
+    pub fn newest_of_family(&self, version: &VersionName) -> Option<String> {
+        let (family, _) = version.family_and_numbers();
+        if let Some((f, max)) = self.max.iter().find(|(f, _)| f == family) {
+            let dotted: Vec<String> = max.iter().map(u64::to_string).collect();
+            return Some(format!("{f}_{}", dotted.join(".")));
+        }
+        self.exact
+            .iter()
+            .filter(|v| {
+                let (f, n) = v.family_and_numbers();
+                f == family && !n.is_empty()
+            })
+            .max()
+            .map(|v| v.to_string())
+    }
 }
 
 /// What the loader would meet when it tries to open a path.
@@ -68,6 +117,11 @@ impl FilesystemHost {
         &self.view
     }
 
+    /// Whether `path` lies inside this host's files at all.
+    pub fn covers(&self, path: &str) -> bool {
+        self.view.covers(path)
+    }
+
     fn probe_uncached(&self, path: &str) -> Probe {
         let real = match self.view.canonicalize(path) {
             Ok(real) => real,
@@ -83,6 +137,7 @@ impl FilesystemHost {
                 Ok(facts) => Probe::Found(Arc::new(HostObject {
                     real_path,
                     facts: Arc::new(facts),
+                    described: None,
                 })),
                 Err(ElfError::NotElf) => Probe::NotElf,
                 Err(ElfError::Malformed(reason)) => Probe::Unreadable(reason),

@@ -12,8 +12,9 @@ mod model;
 mod musl;
 mod search;
 
-pub use flavor::LoaderKind;
-pub use host::{FilesystemHost, HostObject, LibraryHost, Probe};
+pub use flavor::{musl_arch, standard_glibc_interpreters, GlibcLayout, LoaderKind};
+pub use host::{DescribedVersions, FilesystemHost, HostObject, LibraryHost, Probe};
+pub use ldconf::ld_so_conf_dirs;
 pub use load::{ResolveOptions, Resolver};
 pub use model::{
     Attempt, Edge, FoundBy, LoadedObject, MissingLibrary, Outcome, Resolution, UnboundSymbol,

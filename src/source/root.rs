@@ -68,6 +68,12 @@ impl RootView {
         })
     }
 
+    /// A view with no root: only what is mounted exists. Used when the host is
+    /// described by a target profile and only the scanned folder is real.
+    pub fn mounts_only() -> Self {
+        RootView { mounts: Vec::new() }
+    }
+
     /// Shows the host folder `host` at the absolute path `at` inside the view.
     pub fn mount(&mut self, at: &str, host: &Path) -> io::Result<()> {
         let host = fs::canonicalize(host)?;
@@ -102,15 +108,25 @@ impl RootView {
     }
 
     /// Where the (already resolved) view path lives on the host.
-    fn host_path(&self, path: &str) -> PathBuf {
-        for m in &self.mounts {
-            if let Some(rest) = strip_mount(path, &m.at) {
+    /// Where the (already resolved) view path lives on the host; None outside every
+    /// mount (only in a view without a root, see `RootView::mounts_only`).
+    fn host_path(&self, path: &str) -> Option<PathBuf> {
+        self.mounts.iter().find_map(|m| {
+            strip_mount(path, &m.at).map(|rest| {
                 let mut host = m.host.clone();
                 host.extend(rest.split('/').filter(|c| !c.is_empty()));
-                return host;
-            }
-        }
-        unreachable!("the root mount matches every absolute path")
+                host
+            })
+        })
+    }
+
+    fn existing_host_path(&self, path: &str) -> Result<PathBuf, LookupError> {
+        self.host_path(path).ok_or(LookupError::NotFound)
+    }
+
+    /// Whether `path` lies inside one of the view's mounts (always, with a root).
+    pub fn covers(&self, path: &str) -> bool {
+        self.host_path(path).is_some()
     }
 
     fn leads_to_mount(&self, path: &str) -> bool {
@@ -137,7 +153,12 @@ impl RootView {
             }
             resolved.push(part);
             let current = join(&resolved);
-            let host = self.host_path(&current);
+            let Some(host) = self.host_path(&current) else {
+                if self.leads_to_mount(&current) {
+                    continue;
+                }
+                return Err(LookupError::NotFound);
+            };
             let meta = match fs::symlink_metadata(&host) {
                 Ok(meta) => meta,
                 // A folder on the way to a mount point exists in the view even when
@@ -172,13 +193,15 @@ impl RootView {
     /// Some(false) for anything else, None when it does not resolve.
     pub fn is_dir(&self, path: &str) -> Option<bool> {
         let real = self.canonicalize(path).ok()?;
-        fs::metadata(self.host_path(&real)).ok().map(|m| m.is_dir())
+        fs::metadata(self.host_path(&real)?)
+            .ok()
+            .map(|m| m.is_dir())
     }
 
     /// Opens an ELF file inside the view. `Ok(None)` when it exists but is not ELF.
     pub fn open_elf(&self, path: &str) -> Result<(String, Option<FileBytes>), LookupError> {
         let real = self.canonicalize(path)?;
-        let bytes = read_elf_bytes(&self.host_path(&real))?;
+        let bytes = read_elf_bytes(&self.existing_host_path(&real)?)?;
         Ok((real, bytes))
     }
 
@@ -190,7 +213,7 @@ impl RootView {
         let file = fs::OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-            .open(self.host_path(&real))?;
+            .open(self.existing_host_path(&real)?)?;
         if !file.metadata()?.is_file() {
             return Err(LookupError::NotRegular);
         }
@@ -204,7 +227,7 @@ impl RootView {
     /// The names in a folder inside the view, sorted.
     pub fn list_dir(&self, path: &str) -> Result<Vec<String>, LookupError> {
         let real = self.canonicalize(path)?;
-        let mut names: Vec<String> = fs::read_dir(self.host_path(&real))?
+        let mut names: Vec<String> = fs::read_dir(self.existing_host_path(&real)?)?
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();

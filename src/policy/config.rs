@@ -1,0 +1,188 @@
+//! The policy file (`--policy FILE`, or `.preflight.yaml` at the scanned folder's
+//! root): severities per rule, and waivers by rule and path glob, each with a reason.
+
+use super::{Finding, Rule, Severity};
+use crate::profile::yaml::{from_yaml, line_of, YamlError};
+use globset::{Glob, GlobMatcher};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[serde(default)]
+    rules: BTreeMap<String, String>,
+    #[serde(default)]
+    waivers: Vec<RawWaiver>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaiver {
+    rule: String,
+    path: String,
+    reason: String,
+    #[serde(default)]
+    target: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Waiver {
+    pub rule: Rule,
+    pub path: String,
+    pub reason: String,
+    pub target: Option<String>,
+    matcher: GlobMatcher,
+    /// Where it was written, for the unused-waiver note.
+    pub line: Option<usize>,
+}
+
+/// A validated policy.
+#[derive(Clone, Debug, Default)]
+pub struct PolicyConfig {
+    /// The file it came from, for messages.
+    pub file: Option<String>,
+    pub levels: BTreeMap<Rule, Option<Severity>>,
+    pub waivers: Vec<Waiver>,
+}
+
+impl PolicyConfig {
+    /// Parses and validates a policy file; every problem is reported, each with its
+    /// line.
+    pub fn parse(text: &str, file: &str) -> Result<PolicyConfig, Vec<YamlError>> {
+        let raw: RawPolicy = from_yaml(text, file).map_err(|e| vec![e])?;
+        let mut errors = Vec::new();
+        let error = |line: Option<usize>, message: String| YamlError {
+            file: file.to_string(),
+            line,
+            column: None,
+            message,
+        };
+        let mut config = PolicyConfig {
+            file: Some(file.to_string()),
+            ..PolicyConfig::default()
+        };
+        for (id, level) in &raw.rules {
+            let line = line_of(text, id, 1);
+            let Some(rule) = Rule::from_id(id) else {
+                errors.push(error(
+                    line,
+                    format!(
+                        "rules: unknown rule `{id}`, expected one of {}",
+                        Rule::all_ids()
+                    ),
+                ));
+                continue;
+            };
+            match Severity::parse_level(level) {
+                Ok(severity) => {
+                    config.levels.insert(rule, severity);
+                }
+                Err(message) => errors.push(error(line, format!("rules.{id}: {message}"))),
+            }
+        }
+        let mut search_from = 1;
+        for (index, waiver) in raw.waivers.iter().enumerate() {
+            let line = line_of(text, "rule", search_from);
+            search_from = line.map_or(search_from, |l| l + 1);
+            let at = format!("waivers[{index}]");
+            let rule = Rule::from_id(&waiver.rule);
+            if rule.is_none() {
+                errors.push(error(
+                    line,
+                    format!(
+                        "{at}.rule: unknown rule `{}`, expected one of {}",
+                        waiver.rule,
+                        Rule::all_ids()
+                    ),
+                ));
+            }
+            if waiver.reason.trim().is_empty() {
+                errors.push(error(line, format!("{at}.reason: a waiver needs a reason")));
+            }
+            let matcher = match Glob::new(&waiver.path) {
+                Ok(glob) => Some(glob.compile_matcher()),
+                Err(e) => {
+                    errors.push(error(line, format!("{at}.path: {e}")));
+                    None
+                }
+            };
+            if let (Some(rule), Some(matcher)) = (rule, matcher) {
+                config.waivers.push(Waiver {
+                    rule,
+                    path: waiver.path.clone(),
+                    reason: waiver.reason.clone(),
+                    target: waiver.target.clone(),
+                    matcher,
+                    line,
+                });
+            }
+        }
+        if errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Applies severities (rule default, then the target profile's, then this file's)
+    /// and waivers. Returns the findings that remain, and how many were waived.
+    pub fn apply(
+        &self,
+        findings: Vec<Finding>,
+        target_levels: &BTreeMap<Rule, Option<Severity>>,
+        used: &mut [bool],
+    ) -> (Vec<Finding>, usize) {
+        let mut kept = Vec::new();
+        let mut waived = 0;
+        for mut finding in findings {
+            let level = self
+                .levels
+                .get(&finding.rule)
+                .or_else(|| target_levels.get(&finding.rule))
+                .copied();
+            match level {
+                Some(None) => continue,
+                Some(Some(severity)) => finding.severity = severity,
+                None => {}
+            }
+            let waiver = self.waivers.iter().position(|w| {
+                w.rule == finding.rule
+                    && w.matcher.is_match(&finding.path)
+                    && w.target
+                        .as_ref()
+                        .is_none_or(|t| finding.target.as_ref() == Some(t))
+            });
+            match waiver {
+                Some(i) => {
+                    if let Some(flag) = used.get_mut(i) {
+                        *flag = true;
+                    }
+                    waived += 1;
+                }
+                None => kept.push(finding),
+            }
+        }
+        (kept, waived)
+    }
+
+    /// A note for each waiver that silenced nothing.
+    pub fn unused_waivers(&self, used: &[bool]) -> Vec<Finding> {
+        let file = self.file.clone().unwrap_or_else(|| "policy".into());
+        self.waivers
+            .iter()
+            .zip(used)
+            .filter(|(_, used)| !**used)
+            .map(|(w, _)| {
+                let at = w.line.map(|l| format!("{file}:{l}")).unwrap_or_else(|| file.clone());
+                Finding::new(
+                    Rule::UnusedWaiver,
+                    &file,
+                    format!("the waiver of {} for {} ({at}) matched no finding", w.rule.id(), w.path),
+                    "A waiver that matches nothing may hide a future problem, or its path is mistyped.",
+                    "Remove the waiver, or correct its rule or path.".to_string(),
+                )
+            })
+            .collect()
+    }
+}

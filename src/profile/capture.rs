@@ -1,0 +1,181 @@
+//! `preflight profile capture ROOT`: a profile read off a real root filesystem — its
+//! loader, its libc, and every library on the loader's search path with its exact
+//! version definitions. Capture a production image once, check every build against it.
+
+use super::model::{dotted_numbers, LibcFamily, Library, Platform, Profile};
+use crate::elf::Kind;
+use crate::resolve::{
+    ld_so_conf_dirs, musl_arch, standard_glibc_interpreters, FilesystemHost, GlibcLayout,
+    LibraryHost, Probe,
+};
+use crate::source::RootView;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub fn capture_root(root: &Path, platform: &str, name: Option<&str>) -> Result<Profile, String> {
+    let (e_machine, machine) =
+        Platform::elf_machine(platform).ok_or_else(|| format!("unknown platform {platform}"))?;
+    let view = RootView::new(root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let host = FilesystemHost::new(view, format!("root {}", root.display()));
+    let os = os_release(&host);
+
+    // The loader: glibc's ABI path for the architecture, else musl's.
+    let wanted = crate::elf::ElfFacts::bare(
+        crate::elf::Class::Elf64,
+        crate::elf::Endian::Little,
+        machine,
+        e_machine,
+        Kind::Other,
+    );
+    let glibc_loader = standard_glibc_interpreters(&wanted)
+        .into_iter()
+        .find(|p| matches!(host.probe(p), Probe::Found(o) if o.facts.e_machine == e_machine));
+    let musl_loader = format!("/lib/ld-musl-{}.so.1", musl_arch(None, &wanted));
+    let (libc, interpreter, dirs) = if let Some(interp) = glibc_loader {
+        // The default folders first: a profile places its libraries in its first
+        // folder, and that is where most of them are.
+        let layout = GlibcLayout::detect(&wanted, |d| host.is_dir(d));
+        let mut dirs = layout.default_dirs;
+        for d in ld_so_conf_dirs(&host) {
+            if !dirs.contains(&d) {
+                dirs.push(d);
+            }
+        }
+        (LibcFamily::Glibc, interp, dirs)
+    } else if matches!(host.probe(&musl_loader), Probe::Found(o) if o.facts.e_machine == e_machine)
+    {
+        let arch = musl_arch(None, &wanted);
+        let dirs = host
+            .read_config(&format!("/etc/ld-musl-{arch}.path"), 1 << 16)
+            .map(|t| {
+                t.split(['\n', ':'])
+                    .map(str::trim)
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_else(|| vec!["/lib".into(), "/usr/local/lib".into(), "/usr/lib".into()]);
+        (LibcFamily::Musl, musl_loader, dirs)
+    } else {
+        return Err(format!(
+            "{}: no {machine} dynamic loader found (looked for glibc's and musl's)",
+            root.display()
+        ));
+    };
+
+    let mut libraries: BTreeMap<String, Library> = BTreeMap::new();
+    for dir in &dirs {
+        for entry in host.list_dir(dir) {
+            let path = format!("{}/{entry}", dir.trim_end_matches('/'));
+            let Probe::Found(object) = host.probe(&path) else {
+                continue;
+            };
+            let f = &object.facts;
+            if f.e_machine != e_machine
+                || f.class != crate::elf::Class::Elf64
+                || f.kind != Kind::SharedLibrary
+            {
+                continue;
+            }
+            let soname = f.soname.clone().unwrap_or_else(|| entry.clone());
+            libraries.entry(soname).or_insert_with(|| Library {
+                versions: f.version_defs.iter().map(|v| v.to_string()).collect(),
+                ..Library::default()
+            });
+        }
+    }
+    if let Probe::Found(loader) = host.probe(&interpreter) {
+        if let Some(soname) = &loader.facts.soname {
+            libraries.entry(soname.clone()).or_insert_with(|| Library {
+                versions: loader
+                    .facts
+                    .version_defs
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect(),
+                ..Library::default()
+            });
+        }
+    }
+    let libc_version = match libc {
+        LibcFamily::Glibc => libraries
+            .get("libc.so.6")
+            .and_then(|l| {
+                l.versions
+                    .iter()
+                    .filter_map(|v| v.strip_prefix("GLIBC_").and_then(dotted_numbers))
+                    .max()
+            })
+            .map(|n| n.iter().map(u64::to_string).collect::<Vec<_>>().join("."))
+            .ok_or_else(|| {
+                format!(
+                    "{}: no libc.so.6 with GLIBC versions on the search path",
+                    root.display()
+                )
+            })?,
+        LibcFamily::Musl => musl_version(&host).unwrap_or_else(|| "1".into()),
+    };
+    let id = os.get("ID").cloned().unwrap_or_else(|| "custom".into());
+    let version = os
+        .get("VERSION_ID")
+        .filter(|v| dotted_numbers(v).is_some())
+        .cloned()
+        .unwrap_or_else(|| "0".into());
+    let name = name
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{id}-{version}-captured"));
+    let description = format!(
+        "{} captured from {}",
+        os.get("PRETTY_NAME").cloned().unwrap_or_else(|| id.clone()),
+        root.display()
+    );
+    Ok(Profile {
+        name,
+        aliases: Vec::new(),
+        family: id,
+        version,
+        description,
+        platforms: [(
+            platform.to_string(),
+            Platform {
+                libc,
+                libc_version,
+                interpreter,
+                library_dirs: dirs,
+                isa_level: None,
+                libraries,
+            },
+        )]
+        .into(),
+        rules: BTreeMap::new(),
+    })
+}
+
+/// `/etc/os-release` (or `/usr/lib/os-release`) as key → value.
+fn os_release(host: &FilesystemHost) -> BTreeMap<String, String> {
+    let text = host
+        .read_config("/etc/os-release", 1 << 16)
+        .or_else(|| host.read_config("/usr/lib/os-release", 1 << 16))
+        .unwrap_or_default();
+    text.lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
+        .collect()
+}
+
+/// musl's version is in Alpine's package database (`P:musl` … `V:1.2.5-r9`).
+fn musl_version(host: &FilesystemHost) -> Option<String> {
+    let db = host.read_config("/lib/apk/db/installed", 64 << 20)?;
+    let mut in_musl = false;
+    for line in db.lines() {
+        if line.is_empty() {
+            in_musl = false;
+        } else if line == "P:musl" {
+            in_musl = true;
+        } else if let (true, Some(v)) = (in_musl, line.strip_prefix("V:")) {
+            let version = v.split(['-', '_']).next()?;
+            return dotted_numbers(version).map(|_| version.to_string());
+        }
+    }
+    None
+}

@@ -1,0 +1,217 @@
+//! A target profile as a library host: the scanned tree is real, everything else is
+//! what the profile describes.
+
+use super::model::{LibcFamily, Library, Platform, Profile};
+use crate::elf::{Class, ElfFacts, Endian, Kind};
+use crate::resolve::{FilesystemHost, HostObject, LibraryHost, Probe};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub struct ProfileHost<'f> {
+    label: String,
+    family: String,
+    platform: Platform,
+    e_machine: u16,
+    machine: String,
+    /// The scanned tree, at its own absolute path.
+    files: Option<&'f FilesystemHost>,
+    described: Mutex<HashMap<String, Probe>>,
+}
+
+impl<'f> ProfileHost<'f> {
+    pub fn new(
+        profile: &Profile,
+        platform: &str,
+        files: Option<&'f FilesystemHost>,
+    ) -> Result<Self, String> {
+        let Some(p) = profile.platforms.get(platform) else {
+            let have: Vec<&str> = profile.platforms.keys().map(String::as_str).collect();
+            return Err(format!(
+                "target {} has no platform {platform} (it has {})",
+                profile.name,
+                have.join(", ")
+            ));
+        };
+        let (e_machine, machine) = Platform::elf_machine(platform)
+            .ok_or_else(|| format!("unknown platform {platform}"))?;
+        Ok(ProfileHost {
+            label: format!("{} ({platform})", profile.name),
+            family: profile.family.clone(),
+            platform: p.clone(),
+            e_machine,
+            machine: machine.to_string(),
+            files,
+            described: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// A library the target's repositories have but its base image lacks: the
+    /// command that installs it.
+    pub fn install_hint(&self, soname: &str) -> Option<String> {
+        let library = self
+            .platform
+            .libraries
+            .get(soname)
+            .filter(|l| !l.base_image)?;
+        let package = library
+            .package
+            .clone()
+            .unwrap_or_else(|| soname.to_string());
+        Some(match self.family.as_str() {
+            "debian" | "ubuntu" => format!("apt-get install {package}"),
+            "alpine" => format!("apk add {package}"),
+            "rhel" | "amazonlinux" | "fedora" => format!("dnf install {package}"),
+            _ => format!("install {package}"),
+        })
+    }
+
+    fn describe(&self, path: &str, soname: &str, library: Option<&Library>) -> Probe {
+        let mut facts = ElfFacts::bare(
+            Class::Elf64,
+            Endian::Little,
+            &self.machine,
+            self.e_machine,
+            Kind::SharedLibrary,
+        );
+        facts.soname = Some(soname.to_string());
+        Probe::Found(Arc::new(HostObject {
+            real_path: path.to_string(),
+            facts: Arc::new(facts),
+            described: Some(library.map(Library::described_versions).unwrap_or_default()),
+        }))
+    }
+
+    fn probe_described(&self, path: &str) -> Probe {
+        let (dir, name) = match path.rfind('/') {
+            Some(i) => (&path[..i.max(1)], &path[i + 1..]),
+            None => ("/", path),
+        };
+        if path == self.platform.interpreter {
+            let soname = name;
+            let library = self.platform.libraries.get(soname).cloned().or_else(|| {
+                // glibc's loader carries the GLIBC versions of its release.
+                (self.platform.libc == LibcFamily::Glibc).then(|| Library {
+                    max: [("GLIBC".to_string(), self.platform.libc_version.clone())].into(),
+                    ..Library::default()
+                })
+            });
+            return self.describe(path, soname, library.as_ref());
+        }
+        // Every library the profile lists lives in its first search folder.
+        if self.platform.library_dirs.first().map(String::as_str) == Some(dir) {
+            if let Some(library) = self.platform.libraries.get(name).filter(|l| l.base_image) {
+                return self.describe(path, name, Some(library));
+            }
+        }
+        Probe::Absent
+    }
+}
+
+impl LibraryHost for ProfileHost<'_> {
+    fn probe(&self, path: &str) -> Probe {
+        if let Some(files) = self.files {
+            if files.covers(path) {
+                return files.probe(path);
+            }
+        }
+        let mut cache = self.described.lock().expect("profile cache lock");
+        cache
+            .entry(path.to_string())
+            .or_insert_with(|| self.probe_described(path))
+            .clone()
+    }
+
+    fn read_config(&self, path: &str, limit: u64) -> Option<String> {
+        self.files
+            .as_ref()
+            .filter(|f| f.covers(path))
+            .and_then(|f| f.read_config(path, limit))
+    }
+
+    fn list_dir(&self, path: &str) -> Vec<String> {
+        self.files
+            .as_ref()
+            .filter(|f| f.covers(path))
+            .map(|f| f.list_dir(path))
+            .unwrap_or_default()
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        self.platform.library_dirs.iter().any(|d| d == path)
+            || self
+                .files
+                .as_ref()
+                .is_some_and(|f| f.covers(path) && f.is_dir(path))
+    }
+
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::elf::VersionName;
+
+    fn profile() -> Profile {
+        crate::profile::parse_profile(
+            r#"
+name: test-1
+family: debian
+version: "1"
+description: test
+platforms:
+  linux/amd64:
+    libc: glibc
+    libc_version: "2.31"
+    interpreter: /lib64/ld-linux-x86-64.so.2
+    library_dirs: [/lib/x86_64-linux-gnu, /usr/lib/x86_64-linux-gnu]
+    libraries:
+      libc.so.6: {max: {GLIBC: "2.31"}}
+      libssl.so.3: {package: libssl3, base_image: false}
+"#,
+            "test.yaml",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn described_libraries_live_in_the_first_folder_with_their_versions() {
+        let host = ProfileHost::new(&profile(), "linux/amd64", None).unwrap();
+        let Probe::Found(libc) = host.probe("/lib/x86_64-linux-gnu/libc.so.6") else {
+            panic!()
+        };
+        let described = libc.described.as_ref().unwrap();
+        assert_eq!(
+            described.provides(&VersionName::from("GLIBC_2.17")),
+            Some(true)
+        );
+        assert_eq!(
+            described.provides(&VersionName::from("GLIBC_2.34")),
+            Some(false)
+        );
+        assert_eq!(
+            described.provides(&VersionName::from("OPENSSL_3.0.0")),
+            None
+        );
+        assert!(matches!(
+            host.probe("/usr/lib/x86_64-linux-gnu/libc.so.6"),
+            Probe::Absent
+        ));
+        // Not in the base image: absent, with the command that installs it.
+        assert!(matches!(
+            host.probe("/lib/x86_64-linux-gnu/libssl.so.3"),
+            Probe::Absent
+        ));
+        assert_eq!(
+            host.install_hint("libssl.so.3").as_deref(),
+            Some("apt-get install libssl3")
+        );
+        assert!(matches!(
+            host.probe("/lib64/ld-linux-x86-64.so.2"),
+            Probe::Found(_)
+        ));
+        assert!(ProfileHost::new(&profile(), "linux/arm64", None).is_err());
+    }
+}

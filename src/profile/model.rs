@@ -1,0 +1,139 @@
+//! The target profile format (`policies/targets/*.yaml`, documented in
+//! policies/README.md): what a host provides.
+
+use crate::elf::VersionName;
+use crate::resolve::DescribedVersions;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// The distribution family, for the runs-on matrix ("ubuntu", "rhel", ...).
+    pub family: String,
+    /// Compared numerically within the family ("20.04" < "22.04").
+    pub version: String,
+    pub description: String,
+    /// Docker platform ("linux/amd64", "linux/arm64") → what the host has there.
+    pub platforms: BTreeMap<String, Platform>,
+    /// Rule id → severity on this target ("error", "warning", "note", "off").
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rules: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LibcFamily {
+    Glibc,
+    Musl,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Platform {
+    pub libc: LibcFamily,
+    pub libc_version: String,
+    /// The program interpreter binaries built for this host carry (PT_INTERP).
+    pub interpreter: String,
+    /// The loader's default search folders, in order.
+    pub library_dirs: Vec<String>,
+    /// x86-64 micro-architecture level the host's CPUs are assumed to have (1-4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isa_level: Option<u8>,
+    /// SONAME → what that library provides.
+    #[serde(default)]
+    pub libraries: BTreeMap<String, Library>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Library {
+    /// Family → highest version provided: a need FAMILY_x.y is met when x.y ≤ it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub max: BTreeMap<String, String>,
+    /// Exact version names provided.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<String>,
+    /// The package that provides it, for fix hints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// False when it can be installed from the release's repositories but is not in
+    /// its base container image.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub base_image: bool,
+}
+
+impl Default for Library {
+    /// Present in the base image, versions unknown.
+    fn default() -> Self {
+        Library {
+            max: BTreeMap::new(),
+            versions: Vec::new(),
+            package: None,
+            base_image: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+/// `"2.31"` → [2, 31]. Version strings of profiles compare numerically part by part;
+/// not semver (glibc has two parts, zlib four), so semver's parser does not fit.
+pub fn dotted_numbers(text: &str) -> Option<Vec<u64>> {
+    if text.is_empty() {
+        return None;
+    }
+    text.split('.').map(|p| p.parse().ok()).collect()
+}
+
+impl Library {
+    pub fn described_versions(&self) -> DescribedVersions {
+        DescribedVersions {
+            exact: self
+                .versions
+                .iter()
+                .map(|v| VersionName::new(v.as_str()))
+                .collect(),
+            max: self
+                .max
+                .iter()
+                .filter_map(|(family, v)| Some((family.clone(), dotted_numbers(v)?)))
+                .collect(),
+        }
+    }
+}
+
+impl Platform {
+    /// ELF class, byte order and machine of this platform's binaries.
+    pub fn elf_machine(platform: &str) -> Option<(u16, &'static str)> {
+        match platform {
+            "linux/amd64" => Some((62, "x86_64")),
+            "linux/arm64" => Some((183, "aarch64")),
+            _ => None,
+        }
+    }
+
+    pub fn libc_numbers(&self) -> Vec<u64> {
+        dotted_numbers(&self.libc_version).unwrap_or_default()
+    }
+}
+
+/// Docker's platform names, also accepting the kernel's (`x86_64`, `aarch64`).
+pub fn normalize_platform(text: &str) -> Option<&'static str> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "linux/amd64" | "amd64" | "x86_64" | "x86-64" | "linux/x86_64" => Some("linux/amd64"),
+        "linux/arm64" | "linux/arm64/v8" | "arm64" | "aarch64" | "linux/aarch64" => {
+            Some("linux/arm64")
+        }
+        _ => None,
+    }
+}
