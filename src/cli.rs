@@ -245,7 +245,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
             }
             Ok(if !report.problems.is_empty() {
                 Outcome::InputErrors
-            } else if fail_on.fails(report.worst()) {
+            } else if !runs_on && fail_on.fails(report.worst()) {
                 Outcome::Findings
             } else {
                 Outcome::Clean

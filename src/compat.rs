@@ -12,6 +12,8 @@ pub struct RunsOn {
     pub platform: String,
     /// Every target checked, oldest first within each family.
     pub targets: Vec<String>,
+    #[serde(skip)]
+    families: BTreeMap<String, String>,
     pub files: Vec<FileRunsOn>,
     /// The whole tree: the targets where every file runs.
     pub tree: Verdict,
@@ -20,6 +22,9 @@ pub struct RunsOn {
 #[derive(Clone, Debug, Serialize)]
 pub struct FileRunsOn {
     pub path: String,
+    /// Built for another architecture than the platform checked: left out of the
+    /// tree's verdict (check it with its own --platform).
+    pub other_platform: bool,
     /// The highest version it needs per family (GLIBC_2.34, GLIBCXX_3.4.30, ...).
     pub needs: Vec<String>,
     #[serde(flatten)]
@@ -72,10 +77,20 @@ impl RunsOn {
                     if !rules.iter().any(|r| r == f.rule.id()) {
                         rules.push(f.rule.id().to_string());
                     }
+                }
+            }
+            let other_platform = !names.is_empty()
+                && names.iter().all(|t| {
+                    fails
+                        .get(t)
+                        .is_some_and(|r| r.iter().any(|r| r == "arch-mismatch"))
+                });
+            if !other_platform {
+                for (target, rules) in &fails {
                     tree_fails
                         .entry(target.clone())
                         .or_default()
-                        .insert(f.rule.id().to_string());
+                        .extend(rules.iter().cloned());
                 }
             }
             let needs = file
@@ -89,6 +104,7 @@ impl RunsOn {
                 .unwrap_or_default();
             files.push(FileRunsOn {
                 path: file.path.clone(),
+                other_platform,
                 needs,
                 verdict: verdict(&ordered, fails),
             });
@@ -102,10 +118,21 @@ impl RunsOn {
         );
         RunsOn {
             platform: platform.to_string(),
+            families: ordered
+                .iter()
+                .map(|t| (t.profile.name.clone(), t.profile.family.clone()))
+                .collect(),
             targets: names,
             files,
             tree,
         }
+    }
+
+    pub fn family_of<'a>(&'a self, target: &'a str) -> &'a str {
+        self.families
+            .get(target)
+            .map(String::as_str)
+            .unwrap_or(target)
     }
 }
 

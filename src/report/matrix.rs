@@ -20,15 +20,34 @@ pub fn write_runs_on_table(out: &mut dyn Write, matrix: &RunsOn) -> io::Result<(
         } else {
             file.needs.join(", ")
         };
-        table.add_row(vec![file.path.clone(), needs, file.verdict.sentence()]);
+        let verdict = if file.other_platform {
+            format!(
+                "built for another architecture than {}: check it with its --platform",
+                matrix.platform
+            )
+        } else {
+            file.verdict.sentence()
+        };
+        table.add_row(vec![file.path.clone(), needs, verdict]);
     }
     writeln!(out, "{table}")?;
     writeln!(out, "whole tree: {}", matrix.tree.sentence())?;
-    // Why the newest failing release of each family fails, as a pointer.
-    for (target, rules) in &matrix.tree.fails_on {
-        writeln!(out, "  {target}: fails {}", rules.join(", "))?;
+    // Why the newest release that fails fails, per family: the line to act on.
+    let mut shown = std::collections::BTreeSet::new();
+    for target in matrix.targets.iter().rev() {
+        let Some(rules) = matrix.tree.fails_on.get(target) else {
+            continue;
+        };
+        let family = matrix.family_of(target);
+        if shown.insert(family) {
+            writeln!(
+                out,
+                "  newest {family} that fails: {target} ({})",
+                rules.join(", ")
+            )?;
+        }
     }
-    Ok(())
+    writeln!(out, "Details: preflight scan DIR --target NAME")
 }
 
 pub fn write_runs_on_json(out: &mut dyn Write, matrix: &RunsOn) -> io::Result<()> {
