@@ -65,7 +65,7 @@ pub fn line_of(text: &str, key: &str, from_line: usize) -> Option<usize> {
             let t = line.trim_start().trim_start_matches("- ");
             t.starts_with(&format!("{key}:"))
                 || t.starts_with(&format!("\"{key}\":"))
-                || t.starts_with(key)
+                || t.starts_with(&format!("'{key}':"))
         })
         .map(|(i, _)| i + 1)
 }
