@@ -40,6 +40,18 @@ impl DescribedVersions {
         if let Some((_, max)) = self.max.iter().find(|(f, _)| f == family) {
             return Some(!numbers.is_empty() && numbers <= *max);
         }
+        // A non-numeric name of a family the description bounds (GLIBC_ABI_DT_RELR,
+        // CXXABI_FLOAT128) exists only where it is listed. GLIBC_PRIVATE is left to
+        // the private-symbol rule.
+        let name = version.as_str();
+        if name != "GLIBC_PRIVATE"
+            && self.max.iter().any(|(f, _)| {
+                name.strip_prefix(f.as_str())
+                    .is_some_and(|r| r.starts_with('_'))
+            })
+        {
+            return Some(false);
+        }
         let family_known = self
             .exact
             .iter()
@@ -187,5 +199,34 @@ impl LibraryHost for FilesystemHost {
 
     fn describe(&self) -> String {
         self.label.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn described_versions_bound_their_families() {
+        let d = DescribedVersions {
+            exact: vec![VersionName::from("CXXABI_TM_1")],
+            max: vec![
+                ("GLIBC".into(), vec![2, 31]),
+                ("CXXABI".into(), vec![1, 3, 12]),
+            ],
+        };
+        let provides = |v: &str| d.provides(&VersionName::from(v));
+        assert_eq!(provides("GLIBC_2.2.5"), Some(true));
+        assert_eq!(provides("GLIBC_2.34"), Some(false));
+        assert_eq!(provides("GLIBC_ABI_DT_RELR"), Some(false));
+        assert_eq!(provides("CXXABI_TM_1"), Some(true));
+        assert_eq!(provides("CXXABI_FLOAT128"), Some(false));
+        assert_eq!(provides("GLIBC_PRIVATE"), None);
+        assert_eq!(provides("OPENSSL_3.0.0"), None);
+        assert_eq!(
+            d.newest_of_family(&VersionName::from("GLIBC_2.34"))
+                .as_deref(),
+            Some("GLIBC_2.31")
+        );
     }
 }
