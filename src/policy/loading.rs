@@ -45,8 +45,11 @@ pub fn findings_from_resolution(
                 display(&miss.needed_by),
                 resolution.root
             ),
-            "The program fails to start with \"cannot open shared object file: No such file or \
-             directory\".",
+                        format!(
+                "The program fails to start with \"error while loading shared libraries: {}: cannot \
+                 open shared object file: No such file or directory\".",
+                miss.soname
+            ),
             format!(
                 "Ship {} with the program and point RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib'), \
                  install the package that provides it on the host, or link it statically.",
@@ -85,7 +88,12 @@ pub fn findings_from_resolution(
                 gap.library_path,
                 resolution.root
             ),
-            "The program fails to start with \"version `...' not found\".",
+                        format!(
+                "The program fails to start with \"{}: version `{}' not found (required by {})\".",
+                gap.library,
+                gap.version,
+                display(&gap.needed_by)
+            ),
             version_fix(&gap.version),
         );
         finding.needed_by = by(&gap.needed_by);
