@@ -88,7 +88,7 @@ pub fn findings_from_resolution(
                 gap.library_path,
                 resolution.root
             ),
-                        format!(
+            format!(
                 "The program fails to start with \"{}: version `{}' not found (required by {})\".",
                 gap.library,
                 gap.version,

@@ -46,14 +46,20 @@ pub struct Finding {
 }
 
 impl Finding {
-        pub fn new(rule: Rule, path: &str, message: String, why: impl Into<String>, fix: String) -> Self {
+    pub fn new(
+        rule: Rule,
+        path: &str,
+        message: String,
+        why: impl Into<String>,
+        fix: String,
+    ) -> Self {
         Finding {
             rule,
             severity: rule.default_severity(),
             path: path.to_string(),
             target: None,
             message,
-                        why: why.into(),
+            why: why.into(),
             fix,
             needed_by: None,
             library: None,
