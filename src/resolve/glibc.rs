@@ -6,7 +6,7 @@ use super::host::{HostObject, LibraryHost, Probe};
 use super::ldconf::ld_so_conf_dirs;
 use super::load::{expand_all, Node, Resolver, Search};
 use super::model::{Attempt, FoundBy};
-use super::search::{candidate, expand_tokens, judge_cache, judge_glibc, Step, Tokens};
+use super::search::{candidate, expand_tokens, judge_cache, judge_glibc, Tokens};
 use std::sync::Arc;
 
 impl Resolver<'_> {
@@ -53,57 +53,38 @@ impl Resolver<'_> {
         let layout = self.layout(root);
         let loader = &nodes[index];
         let mut tried = Vec::new();
+        let judge = |found_by| {
+            move |probe, path, tried: &mut Vec<Attempt>| {
+                judge_glibc(probe, path, found_by, wanted, tried)
+            }
+        };
         if name.contains('/') {
             let path = expand_tokens(name, &self.tokens_for(loader, &layout));
             let path = candidate("", path.trim_start_matches('/'));
-            return match judge_glibc(
-                self.host.probe(&path),
-                path.clone(),
-                FoundBy::Path,
-                wanted,
-                &mut tried,
-            ) {
-                Step::Take(object) => Search::Found {
-                    path,
-                    object,
-                    found_by: FoundBy::Path,
-                    via: None,
-                },
-                _ => Search::Missing(tried),
-            };
+            return self
+                .try_paths(
+                    [path],
+                    &judge(FoundBy::Path),
+                    FoundBy::Path,
+                    None,
+                    &mut tried,
+                )
+                .unwrap_or(Search::Missing(tried));
         }
         let hwcaps = self.hwcaps(&layout, root);
-        let try_dirs =
-            |dirs: Vec<String>, found_by: FoundBy, via: Option<&str>, tried: &mut Vec<Attempt>| {
-                for dir in dirs {
-                    let subdirs = hwcaps
+        // Each folder's glibc-hwcaps subfolders (best first) come before it.
+        let candidates = |dirs: Vec<String>| -> Vec<String> {
+            dirs.iter()
+                .flat_map(|dir| {
+                    let dir = dir.trim_end_matches('/');
+                    hwcaps
                         .iter()
-                        .map(|h| format!("{}/glibc-hwcaps/{h}", dir.trim_end_matches('/')))
-                        .chain(std::iter::once(dir.clone()));
-                    for sub in subdirs {
-                        let path = candidate(&sub, name);
-                        match judge_glibc(
-                            self.host.probe(&path),
-                            path.clone(),
-                            found_by,
-                            wanted,
-                            tried,
-                        ) {
-                            Step::Take(object) => {
-                                return Some(Search::Found {
-                                    path,
-                                    object,
-                                    found_by,
-                                    via: via.map(str::to_string),
-                                })
-                            }
-                            Step::Stop => return Some(Search::Missing(std::mem::take(tried))),
-                            Step::Next => {}
-                        }
-                    }
-                }
-                None
-            };
+                        .map(move |h| format!("{dir}/glibc-hwcaps/{h}"))
+                        .chain(std::iter::once(dir.to_string()))
+                })
+                .map(|sub| candidate(&sub, name))
+                .collect()
+        };
         // 1. DT_RPATH of the loader, then of the object that loaded it, and on up —
         //    only when the loader has no DT_RUNPATH. An object with DT_RUNPATH
         //    contributes no DT_RPATH (glibc elf/get-dynamic-info.h drops it).
@@ -113,8 +94,11 @@ impl Resolver<'_> {
                 let n = &nodes[i];
                 let f = &n.object.facts;
                 if f.runpath.is_empty() && !f.rpath.is_empty() {
-                    let dirs = expand_all(&f.rpath, &self.tokens_for(n, &layout));
-                    if let Some(found) = try_dirs(dirs, FoundBy::Rpath, Some(&n.path), &mut tried) {
+                    let paths = candidates(expand_all(&f.rpath, &self.tokens_for(n, &layout)));
+                    let step = judge(FoundBy::Rpath);
+                    if let Some(found) =
+                        self.try_paths(paths, &step, FoundBy::Rpath, Some(&n.path), &mut tried)
+                    {
                         return found;
                     }
                 }
@@ -122,57 +106,54 @@ impl Resolver<'_> {
             }
         }
         // 2. LD_LIBRARY_PATH ($ORIGIN there is the executable's).
-        let dirs = expand_all(
+        let paths = candidates(expand_all(
             &self.options.ld_library_path,
             &self.tokens_for(&nodes[0], &layout),
-        );
-        if let Some(found) = try_dirs(dirs, FoundBy::LdLibraryPath, None, &mut tried) {
+        ));
+        let step = judge(FoundBy::LdLibraryPath);
+        if let Some(found) = self.try_paths(paths, &step, FoundBy::LdLibraryPath, None, &mut tried)
+        {
             return found;
         }
         // 3. DT_RUNPATH of the loader only.
         let f = &loader.object.facts;
         if !f.runpath.is_empty() {
-            let dirs = expand_all(&f.runpath, &self.tokens_for(loader, &layout));
-            if let Some(found) = try_dirs(dirs, FoundBy::Runpath, Some(&loader.path), &mut tried) {
+            let paths = candidates(expand_all(&f.runpath, &self.tokens_for(loader, &layout)));
+            let step = judge(FoundBy::Runpath);
+            if let Some(found) = self.try_paths(
+                paths,
+                &step,
+                FoundBy::Runpath,
+                Some(&loader.path),
+                &mut tried,
+            ) {
                 return found;
             }
         }
         // 4. The loader cache. With DF_1_NODEFLIB, cache entries in the default
         //    folders are refused (`_dl_map_object`, the `system_dirs` prefix check).
-        for dir in self.conf_dirs() {
-            if f.nodeflib && layout.default_dirs.contains(dir) {
-                continue;
-            }
-            for sub in hwcaps
-                .iter()
-                .map(|h| format!("{dir}/glibc-hwcaps/{h}"))
-                .chain(std::iter::once(dir.clone()))
-            {
-                let path = candidate(&sub, name);
-                if let Step::Take(object) = judge_cache(
-                    self.host.probe(&path),
-                    path.clone(),
-                    name,
-                    wanted,
-                    &mut tried,
-                ) {
-                    return Search::Found {
-                        path,
-                        object,
-                        found_by: FoundBy::LdSoConf,
-                        via: None,
-                    };
-                }
-            }
+        let cached: Vec<String> = self
+            .conf_dirs()
+            .iter()
+            .filter(|dir| !(f.nodeflib && layout.default_dirs.contains(dir)))
+            .cloned()
+            .collect();
+        let cache =
+            |probe, path, tried: &mut Vec<Attempt>| judge_cache(probe, path, name, wanted, tried);
+        if let Some(found) = self.try_paths(
+            candidates(cached),
+            &cache,
+            FoundBy::LdSoConf,
+            None,
+            &mut tried,
+        ) {
+            return found;
         }
         // 5. The default folders, unless DF_1_NODEFLIB.
         if !f.nodeflib {
-            if let Some(found) = try_dirs(
-                layout.default_dirs.clone(),
-                FoundBy::Default,
-                None,
-                &mut tried,
-            ) {
+            let step = judge(FoundBy::Default);
+            let paths = candidates(layout.default_dirs.clone());
+            if let Some(found) = self.try_paths(paths, &step, FoundBy::Default, None, &mut tried) {
                 return found;
             }
         }

@@ -8,7 +8,7 @@ use super::flavor::{
 };
 use super::host::{HostObject, LibraryHost, Probe};
 use super::model::{Attempt, Edge, FoundBy, LoadedObject, MissingLibrary, Resolution};
-use super::search::{expand_tokens, Tokens};
+use super::search::{expand_tokens, Step, Tokens};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -239,6 +239,34 @@ impl<'h> Resolver<'h> {
             .collect();
         check_binding(&scope_objects, &mut resolution);
         resolution
+    }
+
+    /// Tries `paths` in order, each judged by the loader's rules: the first one taken
+    /// was found by `found_by` (through the search path of `via`); a fatal one ends
+    /// the search for this name.
+    pub(super) fn try_paths(
+        &self,
+        paths: impl IntoIterator<Item = String>,
+        judge: &dyn Fn(Probe, String, &mut Vec<Attempt>) -> Step,
+        found_by: FoundBy,
+        via: Option<&str>,
+        tried: &mut Vec<Attempt>,
+    ) -> Option<Search> {
+        for path in paths {
+            match judge(self.host.probe(&path), path.clone(), tried) {
+                Step::Take(object) => {
+                    return Some(Search::Found {
+                        path,
+                        object,
+                        found_by,
+                        via: via.map(str::to_string),
+                    })
+                }
+                Step::Stop => return Some(Search::Missing(std::mem::take(tried))),
+                Step::Next => {}
+            }
+        }
+        None
     }
 
     /// The program interpreter is mapped before any dependency and answers to its

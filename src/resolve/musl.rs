@@ -4,7 +4,7 @@ use super::flavor::{is_musl_reserved, musl_arch, MUSL_DEFAULT_PATH};
 use super::host::HostObject;
 use super::load::{Node, Resolver, Search, SystemPath};
 use super::model::{Attempt, FoundBy};
-use super::search::{candidate, expand_tokens, judge_musl, Step, Tokens};
+use super::search::{candidate, expand_tokens, judge_musl, Tokens};
 use std::sync::Arc;
 
 impl Resolver<'_> {
@@ -15,58 +15,32 @@ impl Resolver<'_> {
         if is_musl_reserved(name) {
             return Search::Interpreter;
         }
+        let judge = |found_by| {
+            move |probe, path, tried: &mut Vec<Attempt>| {
+                judge_musl(probe, path, found_by, wanted, tried)
+            }
+        };
         if name.contains('/') {
             let path = candidate("", name.trim_start_matches('/'));
-            return match judge_musl(
-                self.host.probe(&path),
-                path.clone(),
-                FoundBy::Path,
-                wanted,
-                &mut tried,
-            ) {
-                Step::Take(object) => Search::Found {
-                    path,
-                    object,
-                    found_by: FoundBy::Path,
-                    via: None,
-                },
-                _ => Search::Missing(tried),
-            };
+            return self
+                .try_paths(
+                    [path],
+                    &judge(FoundBy::Path),
+                    FoundBy::Path,
+                    None,
+                    &mut tried,
+                )
+                .unwrap_or(Search::Missing(tried));
         }
-        let try_dirs =
-            |dirs: &[String], found_by: FoundBy, via: Option<&str>, tried: &mut Vec<Attempt>| {
-                for dir in dirs {
-                    let path = candidate(dir, name);
-                    match judge_musl(
-                        self.host.probe(&path),
-                        path.clone(),
-                        found_by,
-                        wanted,
-                        tried,
-                    ) {
-                        Step::Take(object) => {
-                            return Some(Search::Found {
-                                path,
-                                object,
-                                found_by,
-                                via: via.map(str::to_string),
-                            })
-                        }
-                        Step::Stop => return Some(Search::Missing(std::mem::take(tried))),
-                        Step::Next => {}
-                    }
-                }
-                None
-            };
+        let candidates =
+            |dirs: &[String]| -> Vec<String> { dirs.iter().map(|d| candidate(d, name)).collect() };
         // musl: LD_LIBRARY_PATH first, then the RPATH or RUNPATH (RUNPATH wins when
         // both exist; musl treats them alike and inherits both) of the loader and
         // each object above it, with only $ORIGIN expanded (fixup_rpath).
-        if let Some(found) = try_dirs(
-            &self.options.ld_library_path,
-            FoundBy::LdLibraryPath,
-            None,
-            &mut tried,
-        ) {
+        let step = judge(FoundBy::LdLibraryPath);
+        let paths = candidates(&self.options.ld_library_path);
+        if let Some(found) = self.try_paths(paths, &step, FoundBy::LdLibraryPath, None, &mut tried)
+        {
             return found;
         }
         let mut at = Some(index);
@@ -78,26 +52,30 @@ impl Resolver<'_> {
             } else {
                 (&f.runpath, FoundBy::Runpath)
             };
+            let only_origin = Tokens {
+                origin: &n.origin,
+                lib: "$LIB",
+                platform: "$PLATFORM",
+            };
             let dirs: Vec<String> = list
                 .iter()
-                .map(|d| {
-                    expand_tokens(
-                        d,
-                        &Tokens {
-                            origin: &n.origin,
-                            lib: "$LIB",
-                            platform: "$PLATFORM",
-                        },
-                    )
-                })
+                .map(|d| expand_tokens(d, &only_origin))
                 .collect();
-            if let Some(found) = try_dirs(&dirs, found_by, Some(&n.path), &mut tried) {
+            let step = judge(found_by);
+            if let Some(found) = self.try_paths(
+                candidates(&dirs),
+                &step,
+                found_by,
+                Some(&n.path),
+                &mut tried,
+            ) {
                 return found;
             }
             at = n.loader;
         }
-        let system = self.musl_path(root);
-        if let Some(found) = try_dirs(&system.0, system.1, None, &mut tried) {
+        let (dirs, found_by) = &*self.musl_path(root);
+        let step = judge(*found_by);
+        if let Some(found) = self.try_paths(candidates(dirs), &step, *found_by, None, &mut tried) {
             return found;
         }
         Search::Missing(tried)
