@@ -21,6 +21,13 @@ fn resolve_in(root: &Path, file: &str) -> Resolution {
     resolver.resolve(object, file, file)
 }
 
+/// Copies `source` to `dest` inside `root`, creating the folders on the way.
+fn put(root: &Path, dest: &str, source: impl AsRef<Path>) {
+    let dest = root.join(dest);
+    fs::create_dir_all(dest.parent().unwrap()).unwrap();
+    fs::copy(source, dest).unwrap();
+}
+
 fn mkfifo(path: &Path) {
     let status = std::process::Command::new("mkfifo")
         .arg(path)
@@ -43,13 +50,13 @@ fn lookups_stay_inside_the_root_and_survive_loops_and_fifos() {
     ] {
         fs::create_dir_all(root.join(d)).unwrap();
     }
-    fs::copy(common::fixture("pie-glibc234"), root.join("bin/app")).unwrap();
+    put(root, "bin/app", common::fixture("pie-glibc234"));
     // Any x86_64 ELF stands in for the loader.
-    fs::copy(
+    put(
+        root,
+        "lib64/ld-linux-x86-64.so.2",
         common::fixture("librpath.so"),
-        root.join("lib64/ld-linux-x86-64.so.2"),
-    )
-    .unwrap();
+    );
     fs::write(
         root.join("etc/ld.so.conf"),
         "# test\ninclude /etc/ld.so.conf.d/*.conf\n",
@@ -95,23 +102,20 @@ fn lookups_stay_inside_the_root_and_survive_loops_and_fifos() {
 fn a_library_without_the_needed_versions_is_a_version_gap() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    for d in ["bin", "lib64"] {
-        fs::create_dir_all(root.join(d)).unwrap();
-    }
-    fs::copy(common::fixture("pie-glibc234"), root.join("bin/app")).unwrap();
-    fs::copy(
+    put(root, "bin/app", common::fixture("pie-glibc234"));
+    put(
+        root,
+        "lib64/ld-linux-x86-64.so.2",
         common::fixture("librpath.so"),
-        root.join("lib64/ld-linux-x86-64.so.2"),
-    )
-    .unwrap();
+    );
     // A libc.so.6 that defines versions, but not GLIBC_*: every GLIBC need is a gap.
-    fs::copy(
+    put(
+        root,
+        "lib64/libc.so.6",
         common::fixture("libsoname-runpath.so.1"),
-        root.join("lib64/libc.so.6"),
-    )
-    .unwrap();
+    );
     // ... and its own dependency, so nothing is missing.
-    fs::copy(common::fixture("librpath.so"), root.join("lib64/libm.so.6")).unwrap();
+    put(root, "lib64/libm.so.6", common::fixture("librpath.so"));
 
     let r = resolve_in(root, "/bin/app");
     let libc = r.loaded.iter().find(|l| l.soname == "libc.so.6").unwrap();
@@ -130,18 +134,15 @@ fn a_library_without_the_needed_versions_is_a_version_gap() {
 fn musl_programs_find_libc_in_their_loader() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    for d in ["bin", "lib"] {
-        fs::create_dir_all(root.join(d)).unwrap();
-    }
-    fs::copy(common::fixture("musl-exe"), root.join("bin/app")).unwrap();
+    put(root, "bin/app", common::fixture("musl-exe"));
     let r = resolve_in(root, "/bin/app");
     assert!(r.interpreter_missing, "no loader yet");
 
-    fs::copy(
+    put(
+        root,
+        "lib/ld-musl-x86_64.so.1",
         common::fixture("librpath.so"),
-        root.join("lib/ld-musl-x86_64.so.1"),
-    )
-    .unwrap();
+    );
     let r = resolve_in(root, "/bin/app");
     assert_eq!(serde_json::to_value(r.loader).unwrap(), "musl");
     assert!(r.missing.is_empty(), "{:?}", r.missing);
@@ -173,38 +174,28 @@ fn musl_stops_at_the_first_file_glibc_skips_the_wrong_class() {
     // x86_64 one second.
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    for d in ["bin", "lib", "lib64", "opt/first", "opt/second", "etc"] {
-        fs::create_dir_all(root.join(d)).unwrap();
-    }
+    fs::create_dir_all(root.join("etc")).unwrap();
     let case = common::fixtures().join("resolve/wrong-class");
-    fs::copy(
-        case.join("lib32/libw.so.1"),
-        root.join("opt/first/libw.so.1"),
-    )
-    .unwrap();
-    fs::copy(
-        case.join("lib/libw.so.1"),
-        root.join("opt/second/libw.so.1"),
-    )
-    .unwrap();
-    fs::copy(
+    put(root, "opt/first/libw.so.1", case.join("lib32/libw.so.1"));
+    put(root, "opt/second/libw.so.1", case.join("lib/libw.so.1"));
+    put(
+        root,
+        "lib/ld-musl-x86_64.so.1",
         common::fixture("librpath.so"),
-        root.join("lib/ld-musl-x86_64.so.1"),
-    )
-    .unwrap();
-    fs::copy(
+    );
+    put(
+        root,
+        "lib64/ld-linux-x86-64.so.2",
         common::fixture("librpath.so"),
-        root.join("lib64/ld-linux-x86-64.so.2"),
-    )
-    .unwrap();
+    );
     fs::write(
         root.join("etc/ld-musl-x86_64.path"),
         "/opt/first\n/opt/second:/lib\n",
     )
     .unwrap();
     fs::write(root.join("etc/ld.so.conf"), "/opt/first\n/opt/second\n").unwrap();
-    fs::copy(common::fixture("musl-exe"), root.join("bin/musl-app")).unwrap();
-    fs::copy(common::fixture("pie-glibc234"), root.join("bin/glibc-app")).unwrap();
+    put(root, "bin/musl-app", common::fixture("musl-exe"));
+    put(root, "bin/glibc-app", common::fixture("pie-glibc234"));
     let (host, _) = open_host(Some(root), &[]).unwrap();
     let resolver = Resolver::new(&host, ResolveOptions::default());
 
@@ -239,22 +230,20 @@ fn musl_stops_at_the_first_file_glibc_skips_the_wrong_class() {
 fn nodeflib_refuses_default_folders_and_their_cache_entries() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    for d in ["bin", "lib64", "opt/extra", "etc"] {
-        fs::create_dir_all(root.join(d)).unwrap();
-    }
-    fs::copy(common::fixture("pie-glibc234"), root.join("bin/app")).unwrap();
-    fs::copy(
+    fs::create_dir_all(root.join("etc")).unwrap();
+    put(root, "bin/app", common::fixture("pie-glibc234"));
+    put(
+        root,
+        "lib64/ld-linux-x86-64.so.2",
         common::fixture("librpath.so"),
-        root.join("lib64/ld-linux-x86-64.so.2"),
-    )
-    .unwrap();
+    );
     // librpath.so has no SONAME, so the cache lists it under its file name.
-    fs::copy(common::fixture("librpath.so"), root.join("lib64/libdef.so")).unwrap();
-    fs::copy(
+    put(root, "lib64/libdef.so", common::fixture("librpath.so"));
+    put(
+        root,
+        "opt/extra/libextra.so",
         common::fixture("librpath.so"),
-        root.join("opt/extra/libextra.so"),
-    )
-    .unwrap();
+    );
     fs::write(root.join("etc/ld.so.conf"), "/lib64\n/opt/extra\n").unwrap();
     let (host, _) = open_host(Some(root), &[]).unwrap();
     let resolver = Resolver::new(&host, ResolveOptions::default());
