@@ -6,7 +6,7 @@ use crate::profile::{builtin_profiles, capture_root, find_profile, normalize_pla
 use crate::report::{self, Format, TreeEntry};
 use crate::resolve::{LibraryHost, Probe, ResolveOptions, Resolver};
 use crate::scan::{inspect_file, open_host, scan, FileReport, ScanOptions};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -20,6 +20,12 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print nothing but the report: no progress, no messages on standard error.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 /// Where libraries come from and what the process environment would hold.
@@ -114,6 +120,14 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ProfileAction>,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Example:\n  preflight completions bash > /etc/bash_completion.d/preflight"
+    )]
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff).
+    #[command(after_help = "Example:\n  preflight man > preflight.1 && man ./preflight.1")]
+    Man,
     /// Show the dependency tree of ELF files as the dynamic loader would load it, with
     /// where and how each library was found.
     #[command(
@@ -184,12 +198,18 @@ pub enum Outcome {
 }
 
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let quiet = cli.quiet;
+    let mut silent = io::sink();
+    let err: &mut dyn Write = if quiet { &mut silent } else { err };
     match cli.command {
         Command::Inspect {
             files,
             format,
             symbols,
-        } => inspect(&files, format, symbols, out, err),
+        } => {
+            table_or_json(format, "inspect")?;
+            inspect(&files, format, symbols, out, err)
+        }
         Command::Scan {
             dir,
             format,
@@ -220,28 +240,42 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
                     .map(|t| find_profile(t).map_err(|e| anyhow::anyhow!(e)))
                     .collect::<anyhow::Result<Vec<_>>>()?
             };
+            let progress = (!quiet).then(progress_bar);
             let options = ScanOptions {
                 root: host.root.clone(),
                 resolve: host.resolve_options(),
                 targets,
                 platform: platform.to_string(),
                 policy: load_policy(policy.as_deref(), &dir)?,
+                hashes: format == Format::Cyclonedx,
+                progress: progress.as_ref().map(|(_, tick)| tick.clone()),
             };
-            let report = scan(&dir, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let report = scan(&dir, &options).map_err(|e| anyhow::anyhow!("{e}"));
+            if let Some((bar, _)) = progress {
+                bar.finish_and_clear();
+            }
+            let report = report?;
             if runs_on {
+                table_or_json(format, "scan --runs-on")?;
                 let matrix = crate::compat::RunsOn::from_scan(&report, &options.targets, platform);
                 match format {
-                    Format::Table => report::write_runs_on_table(out, &matrix)?,
                     Format::Json => report::write_runs_on_json(out, &matrix)?,
+                    _ => report::write_runs_on_table(out, &matrix)?,
                 }
             } else {
                 match format {
                     Format::Table => report::write_scan_table(out, &report)?,
                     Format::Json => report::write_scan_json(out, &report, symbols)?,
+                    Format::Sarif => report::write_sarif(out, &report)?,
+                    Format::Github => report::write_github(out, &report)?,
+                    Format::Markdown => report::write_markdown(out, &report)?,
+                    Format::Cyclonedx => report::write_cyclonedx(out, &report)?,
                 }
             }
-            for problem in &report.problems {
-                writeln!(err, "preflight: {}: {}", problem.path, problem.message)?;
+            if !quiet {
+                for problem in &report.problems {
+                    writeln!(err, "preflight: {}: {}", problem.path, problem.message)?;
+                }
             }
             Ok(if !report.problems.is_empty() {
                 Outcome::InputErrors
@@ -252,11 +286,22 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
             })
         }
         Command::Profiles { action } => profiles(action.unwrap_or(ProfileAction::List), out),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "preflight", out);
+            Ok(Outcome::Clean)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(out)?;
+            Ok(Outcome::Clean)
+        }
         Command::Tree {
             files,
             format,
             host,
-        } => tree(&files, format, &host, out, err),
+        } => {
+            table_or_json(format, "tree")?;
+            tree(&files, format, &host, out, err)
+        }
     }
 }
 
@@ -284,8 +329,8 @@ fn inspect(
         }
     }
     match format {
-        Format::Table => report::write_inspect_table(out, &reports)?,
         Format::Json => report::write_inspect_json(out, &reports, symbols)?,
+        _ => report::write_inspect_table(out, &reports)?,
     }
     Ok(outcome)
 }
@@ -334,8 +379,8 @@ fn tree(
         entries.push(entry);
     }
     match format {
-        Format::Table => report::write_tree_table(out, &entries)?,
         Format::Json => report::write_tree_json(out, &entries)?,
+        _ => report::write_tree_table(out, &entries)?,
     }
     Ok(outcome)
 }
@@ -402,6 +447,49 @@ fn profiles(action: ProfileAction, out: &mut dyn Write) -> anyhow::Result<Outcom
         }
     }
     Ok(Outcome::Clean)
+}
+
+/// Where the report goes: `--output FILE`, else standard output.
+pub fn open_output(cli: &Cli) -> io::Result<Box<dyn Write>> {
+    Ok(match &cli.output {
+        Some(path) => Box::new(io::BufWriter::new(std::fs::File::create(path)?)),
+        None => Box::new(io::BufWriter::new(io::stdout())),
+    })
+}
+
+/// A progress line on standard error for scans that take more than a moment: hidden
+/// at first, shown after half a second, never when standard error is not a terminal
+/// (indicatif's stderr target checks that).
+fn progress_bar() -> (indicatif::ProgressBar, crate::scan::Progress) {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} reading {pos} files ({per_sec})") {
+        bar.set_style(style);
+    }
+    let started = std::time::Instant::now();
+    let shown = AtomicBool::new(false);
+    let handle = bar.clone();
+    let tick = move || {
+        handle.inc(1);
+        if !shown.load(Ordering::Relaxed)
+            && started.elapsed() > std::time::Duration::from_millis(500)
+        {
+            shown.store(true, Ordering::Relaxed);
+            handle.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    };
+    (bar, crate::scan::Progress(std::sync::Arc::new(tick)))
+}
+
+/// Formats other than table and json describe a scan; other commands refuse them.
+fn table_or_json(format: Format, command: &str) -> anyhow::Result<()> {
+    match format {
+        Format::Table | Format::Json => Ok(()),
+        other => anyhow::bail!(
+            "--format {other:?} is for `preflight scan`; `{command}` prints table or json"
+        ),
+    }
 }
 
 /// True when writing failed because the reader went away (`preflight ... | head`),

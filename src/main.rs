@@ -1,17 +1,18 @@
 use clap::Parser;
-use preflight::cli::{is_broken_pipe, run, Cli, Outcome};
-use std::io::Write;
+use preflight::cli::{is_broken_pipe, open_output, run, Cli, Outcome};
 use std::process::ExitCode;
 
-/// Exit codes (README, "Exit codes"): 0 no error found, 1 error findings, 2 usage or I/O error.
+/// Exit codes (README, "Exit codes"): 0 nothing at or above --fail-on, 1 findings at
+/// or above it, 2 usage or input error.
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = run(cli, &mut out, &mut std::io::stderr()).and_then(|o| {
-        out.flush()?;
-        Ok(o)
-    });
+    let result = open_output(&cli)
+        .map_err(anyhow::Error::from)
+        .and_then(|mut out| {
+            let outcome = run(cli, &mut out, &mut std::io::stderr())?;
+            out.flush()?;
+            Ok(outcome)
+        });
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Findings) => ExitCode::from(1),

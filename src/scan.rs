@@ -15,7 +15,7 @@ use crate::resolve::{
 use crate::source::{walk_folder, IoProblem, RootView};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +24,9 @@ use std::sync::Arc;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FileReport {
     pub path: String,
+    /// SHA-256 of the file, when the scan was asked for hashes (the SBOM needs them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     #[serde(flatten)]
     pub outcome: Outcome,
 }
@@ -57,6 +60,35 @@ pub struct ScanOptions {
     /// Docker platform of the targets ("linux/amd64").
     pub platform: String,
     pub policy: PolicyConfig,
+    /// Compute each ELF file's SHA-256.
+    pub hashes: bool,
+    /// Told about each file read, from any thread (a progress bar).
+    pub progress: Option<Progress>,
+}
+
+/// A callback for each file read; no stage prints, the caller decides how to show it.
+#[derive(Clone)]
+pub struct Progress(pub Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
+/// One scanned file's NEEDED entries and where the first host's loader found them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Dependency {
+    pub path: String,
+    pub needs: Vec<Need>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Need {
+    pub soname: String,
+    /// Relative to the scanned folder when inside it, else the host's path; None when
+    /// not found.
+    pub resolved: Option<String>,
 }
 
 /// The result of `preflight scan DIR`.
@@ -69,6 +101,12 @@ pub struct ScanReport {
     pub findings: Vec<Finding>,
     pub problems: Vec<IoProblem>,
     pub summary: Summary,
+    /// The dependency graph as the first host's loader builds it.
+    #[serde(skip)]
+    pub dependencies: Vec<Dependency>,
+    /// The scanned folder's absolute path.
+    #[serde(skip)]
+    pub root_abs: String,
 }
 
 impl ScanReport {
@@ -150,6 +188,37 @@ impl Tree {
         format!("{}/{relative}", self.dir_view.trim_end_matches('/'))
     }
 
+    /// Each scanned object's own NEEDED entries, as the resolutions found them.
+    fn dependencies(&self, resolutions: &[Resolution]) -> Vec<Dependency> {
+        self.objects
+            .iter()
+            .filter(|(_, o)| !o.facts.needed.is_empty())
+            .map(|(path, _)| {
+                let view = self.view_of(path);
+                let edges = resolutions
+                    .iter()
+                    .find(|r| r.edges.iter().any(|e| e.from == view))
+                    .map(|r| {
+                        r.edges
+                            .iter()
+                            .filter(|e| e.from == view)
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default();
+                Dependency {
+                    path: path.clone(),
+                    needs: edges
+                        .iter()
+                        .map(|e| Need {
+                            soname: e.name.clone(),
+                            resolved: e.to.as_deref().map(|to| self.display(to)),
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
     fn display(&self, path: &str) -> String {
         let base = self.dir_view.trim_end_matches('/');
         path.strip_prefix(base)
@@ -179,7 +248,13 @@ pub fn scan(dir: &Path, options: &ScanOptions) -> io::Result<ScanReport> {
     };
     let probes: Vec<Probe> = walked
         .par_iter()
-        .map(|f| reader.probe(&tree.view_of(&f.relative)))
+        .map(|f| {
+            let probe = reader.probe(&tree.view_of(&f.relative));
+            if let Some(Progress(tick)) = &options.progress {
+                tick();
+            }
+            probe
+        })
         .collect();
 
     let mut summary = Summary {
@@ -212,12 +287,31 @@ pub fn scan(dir: &Path, options: &ScanOptions) -> io::Result<ScanReport> {
         };
         let report = FileReport {
             path: file.relative.clone(),
+            sha256: None,
             outcome,
         };
         summary.count(&report);
         reports.push(report);
     }
 
+    if options.hashes {
+        let by_path: HashMap<&str, &std::path::Path> = walked
+            .iter()
+            .map(|f| (f.relative.as_str(), f.disk_path.as_path()))
+            .collect();
+        let hashes: Vec<Option<String>> = reports
+            .par_iter()
+            .map(|r| {
+                by_path
+                    .get(r.path.as_str())
+                    .and_then(|p| sha256_file(p).ok())
+            })
+            .collect();
+        for (report, hash) in reports.iter_mut().zip(hashes) {
+            report.sha256 = hash;
+        }
+    }
+    let mut dependencies: Option<Vec<Dependency>> = None;
     let mut hosts = Vec::new();
     let mut used = vec![false; options.policy.waivers.len()];
     let (kept, waived) = options.policy.apply(findings, &BTreeMap::new(), &mut used);
@@ -225,7 +319,8 @@ pub fn scan(dir: &Path, options: &ScanOptions) -> io::Result<ScanReport> {
     summary.waived += waived;
     if let Some(host) = &root_host {
         hosts.push(host.describe());
-        let raw = evaluate(&tree, host, None, &options.resolve, &|_| None);
+        let (raw, resolutions) = evaluate(&tree, host, None, &options.resolve, &|_| None);
+        dependencies.get_or_insert_with(|| tree.dependencies(&resolutions));
         let (kept, waived) = options.policy.apply(raw, &BTreeMap::new(), &mut used);
         findings.extend(kept);
         summary.waived += waived;
@@ -236,9 +331,11 @@ pub fn scan(dir: &Path, options: &ScanOptions) -> io::Result<ScanReport> {
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let facts = profile.target_facts(&options.platform);
         hosts.push(host.describe());
-        let mut raw = evaluate(&tree, &host, facts.as_ref(), &options.resolve, &|soname| {
-            host.install_hint(soname)
-        });
+        let (mut raw, resolutions) =
+            evaluate(&tree, &host, facts.as_ref(), &options.resolve, &|soname| {
+                host.install_hint(soname)
+            });
+        dependencies.get_or_insert_with(|| tree.dependencies(&resolutions));
         for finding in &mut raw {
             finding.target = Some(profile.name.clone());
         }
@@ -267,6 +364,8 @@ pub fn scan(dir: &Path, options: &ScanOptions) -> io::Result<ScanReport> {
         findings,
         problems,
         summary,
+        dependencies: dependencies.unwrap_or_default(),
+        root_abs: tree.dir_view.clone(),
     })
 }
 
@@ -278,7 +377,7 @@ fn evaluate(
     target: Option<&TargetFacts>,
     options: &ResolveOptions,
     install_hint: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Vec<Finding> {
+) -> (Vec<Finding>, Vec<Resolution>) {
     let mut findings = Vec::new();
     let mut runnable = Vec::new();
     for (path, object) in &tree.objects {
@@ -331,7 +430,28 @@ fn evaluate(
         }
         findings.extend(found);
     }
-    findings
+    (findings, resolutions)
+}
+
+/// Streams a file through SHA-256.
+fn sha256_file(path: &Path) -> io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 fn is_dynamic_executable(facts: &ElfFacts) -> bool {
@@ -380,6 +500,7 @@ pub fn inspect_file(
     };
     Ok(Some(FileReport {
         path: shown_as.to_string(),
+        sha256: None,
         outcome,
     }))
 }

@@ -77,16 +77,18 @@ pub fn findings_from_resolution(
                 .collect();
             format!(" (for {})", named.join(", "))
         };
+        let who = display(&gap.needed_by);
+        let subject = if who == shown {
+            String::new()
+        } else {
+            format!("{who} ")
+        };
         let mut finding = Finding::new(
             Rule::SymbolVersion,
             shown,
             format!(
-                "{} needs {} from {}{symbols}, which {} on {} does not define{have}",
-                display(&gap.needed_by),
-                gap.version,
-                gap.library,
-                gap.library_path,
-                resolution.root
+                "{subject}needs {} from {}{symbols}, which {} on {} does not define{have}",
+                gap.version, gap.library, gap.library_path, resolution.root
             ),
             format!(
                 "The program fails to start with \"{}: version `{}' not found (required by {})\".",
@@ -144,7 +146,11 @@ fn undefined_symbol_findings(
         let mut finding = Finding::new(
             Rule::UndefinedSymbol,
             shown,
-            format!("{who} needs {} symbol{plural} that no loaded object defines: {listed}", symbols.len()),
+                        format!(
+                "{}needs {} symbol{plural} that no loaded object defines: {listed}",
+                if who == shown { String::new() } else { format!("{who} ") },
+                symbols.len()
+            ),
             if alone {
                 "Checked alone, this library's NEEDED libraries do not define these symbols. That is fine \
                  when the program that loads it provides them (a plugin, a Perl or Python extension, \

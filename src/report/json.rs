@@ -4,6 +4,10 @@ use crate::scan::{FileReport, ScanReport};
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
+/// The version of the scan report's JSON schema (schemas/scan-report.schema.json).
+/// Raised when a key is removed or changes meaning; adding keys keeps it.
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// One file as a JSON object. The full dynamic symbol table (`symbols`) is large
 /// (thousands of entries for libc) and only shown when asked for.
 fn file_value(report: &FileReport, with_symbols: bool) -> io::Result<Value> {
@@ -40,6 +44,7 @@ pub fn write_scan_json(
         .map(|f| file_value(f, with_symbols))
         .collect::<io::Result<Vec<_>>>()?;
     let value = json!({
+        "schema_version": SCHEMA_VERSION,
         "root": report.root,
                 "hosts": report.hosts,
         "files": files,

@@ -1,13 +1,21 @@
 //! Turning finished results into text. No other stage prints; every printer writes a
 //! complete report to any `Write`.
 
+mod cyclonedx;
+mod github;
 mod json;
+mod markdown;
 mod matrix;
+mod sarif;
 mod table;
 mod tree;
 
+pub use cyclonedx::write_cyclonedx;
+pub use github::{escape_data, escape_property, write_github};
 pub use json::{write_inspect_json, write_scan_json};
+pub use markdown::write_markdown;
 pub use matrix::{write_profiles_table, write_runs_on_json, write_runs_on_table};
+pub use sarif::write_sarif;
 pub use table::{write_inspect_table, write_scan_table};
 pub use tree::{write_tree_json, write_tree_table, TreeEntry};
 
@@ -17,6 +25,14 @@ use clap::ValueEnum;
 pub enum Format {
     /// Human-readable tables.
     Table,
-    /// Machine-readable JSON (the documented contract, see README).
+    /// Machine-readable JSON (schemas/scan-report.schema.json).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning (scan only).
+    Sarif,
+    /// GitHub Actions workflow commands: one annotation per finding (scan only).
+    Github,
+    /// A Markdown summary for $GITHUB_STEP_SUMMARY (scan only).
+    Markdown,
+    /// A CycloneDX 1.5 JSON SBOM of the scanned binaries (scan only).
+    Cyclonedx,
 }

@@ -1,0 +1,77 @@
+//! GitHub Actions workflow commands: one annotation per finding
+//! (`::error file=…,title=…::message`), escaped as the workflow-command format
+//! requires (actions/toolkit, packages/core/src/command.ts).
+
+use crate::policy::Severity;
+use crate::scan::ScanReport;
+use std::io::{self, Write};
+
+/// Message data: `%`, CR and LF are encoded.
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Property values additionally encode `:` and `,`, which delimit properties.
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// `file=` is the scanned folder as given joined with the finding's path, which is the
+/// repository-relative path when the scan runs from the checkout's root.
+pub fn write_github(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
+    let base = report.root.trim_end_matches('/');
+    for f in &report.findings {
+        let command = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "notice",
+        };
+        let file = if base.is_empty() || base == "." {
+            f.path.clone()
+        } else {
+            format!("{base}/{}", f.path)
+        };
+        let on = f
+            .target
+            .as_ref()
+            .map(|t| format!(" on {t}"))
+            .unwrap_or_default();
+        let title = format!("preflight {}{on}", f.rule.id());
+        let message = format!("{}: {}\nwhy: {}\nfix: {}", f.path, f.message, f.why, f.fix);
+        writeln!(
+            out,
+            "::{command} file={},title={}::{}",
+            escape_property(&file),
+            escape_property(&title),
+            escape_data(&message)
+        )?;
+    }
+    let s = &report.summary;
+    writeln!(
+        out,
+        "::notice title=preflight::{}",
+        escape_data(&format!(
+            "{} ELF files checked against {}: {} errors, {} warnings, {} notes",
+            s.elf,
+            report.hosts.join(", "),
+            s.errors,
+            s.warnings,
+            s.notes
+        ))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_follow_the_workflow_command_spec() {
+        assert_eq!(escape_data("100%\r\nnext"), "100%25%0D%0Anext");
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+        // Data keeps ':' and ',' as they are.
+        assert_eq!(escape_data("a:b,c"), "a:b,c");
+    }
+}
