@@ -199,6 +199,10 @@ pub enum Outcome {
 
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Outcome> {
     let quiet = cli.quiet;
+    let color = {
+        use std::io::IsTerminal;
+        cli.output.is_none() && io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    };
     let mut silent = io::sink();
     let err: &mut dyn Write = if quiet { &mut silent } else { err };
     match cli.command {
@@ -264,7 +268,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
                 }
             } else {
                 match format {
-                    Format::Table => report::write_scan_table(out, &report)?,
+                    Format::Table => report::write_scan_table(out, &report, color)?,
                     Format::Json => report::write_scan_json(out, &report, symbols)?,
                     Format::Sarif => report::write_sarif(out, &report)?,
                     Format::Github => report::write_github(out, &report)?,

@@ -1,6 +1,7 @@
 //! Tables for a person at a terminal (comfy-table).
 
 use crate::elf::ElfFacts;
+use crate::policy::Severity;
 use crate::scan::{FileReport, Outcome, ScanReport};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 use std::io::{self, Write};
@@ -88,7 +89,8 @@ fn yes_no(value: bool) -> String {
 }
 
 /// `scan`: one row per file, then problems and a summary line.
-pub fn write_scan_table(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
+/// `color`: severities in colour (the caller decides: a terminal, and NO_COLOR unset).
+pub fn write_scan_table(out: &mut dyn Write, report: &ScanReport, color: bool) -> io::Result<()> {
     if !report.files.is_empty() {
         let mut table = new_table();
         table.set_header(vec![
@@ -105,7 +107,7 @@ pub fn write_scan_table(out: &mut dyn Write, report: &ScanReport) -> io::Result<
         }
         writeln!(out, "{table}")?;
     }
-    write_findings(out, report)?;
+    write_findings(out, report, color)?;
     for problem in &report.problems {
         writeln!(out, "error: {}: {}", problem.path, problem.message)?;
     }
@@ -187,7 +189,7 @@ fn summary_line(report: &ScanReport) -> String {
 }
 
 /// Findings grouped by file: what, then why it matters and the fix.
-fn write_findings(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
+fn write_findings(out: &mut dyn Write, report: &ScanReport, color: bool) -> io::Result<()> {
     let mut current: Option<&str> = None;
     for finding in &report.findings {
         if current != Some(finding.path.as_str()) {
@@ -202,7 +204,7 @@ fn write_findings(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
         writeln!(
             out,
             "  {} [{}]{on}: {}",
-            finding.severity.as_str(),
+            severity_label(finding.severity, color),
             finding.rule.id(),
             finding.message
         )?;
@@ -216,4 +218,17 @@ fn write_findings(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
         writeln!(out)?;
     }
     Ok(())
+}
+
+fn severity_label(severity: Severity, color: bool) -> String {
+    let name = severity.as_str();
+    if !color {
+        return name.to_string();
+    }
+    let code = match severity {
+        Severity::Error => "1;31",
+        Severity::Warning => "1;33",
+        Severity::Note => "1;36",
+    };
+    format!("\x1b[{code}m{name}\x1b[0m")
 }
