@@ -188,32 +188,49 @@ impl Tree {
         format!("{}/{relative}", self.dir_view.trim_end_matches('/'))
     }
 
-    /// Each scanned object's own NEEDED entries, as the resolutions found them.
+    /// Each scanned object's own NEEDED entries, as the resolutions found them. Objects
+    /// are matched by their real path: a library appears in an executable's load
+    /// under the path the loader opened (`bin/../lib/libx.so`).
     fn dependencies(&self, resolutions: &[Resolution]) -> Vec<Dependency> {
+        let real_of = |r: &Resolution, path: &str| -> Option<String> {
+            if path == r.view_path {
+                return self
+                    .objects
+                    .iter()
+                    .find(|(p, _)| self.view_of(p) == path)
+                    .map(|(_, o)| o.real_path.clone());
+            }
+            r.loaded
+                .iter()
+                .find(|l| l.path == path)
+                .map(|l| l.real_path.clone())
+        };
         self.objects
             .iter()
             .filter(|(_, o)| !o.facts.needed.is_empty())
-            .map(|(path, _)| {
-                let view = self.view_of(path);
-                let edges = resolutions
+            .map(|(path, object)| {
+                let needs = resolutions
                     .iter()
-                    .find(|r| r.edges.iter().any(|e| e.from == view))
-                    .map(|r| {
-                        r.edges
+                    .find_map(|r| {
+                        let edges: Vec<Need> = r
+                            .edges
                             .iter()
-                            .filter(|e| e.from == view)
-                            .collect::<Vec<_>>()
+                            .filter(|e| {
+                                real_of(r, &e.from).as_deref() == Some(object.real_path.as_str())
+                            })
+                            .map(|e| Need {
+                                soname: e.name.clone(),
+                                resolved: e.to.as_deref().map(|to| {
+                                    self.display(&real_of(r, to).unwrap_or_else(|| to.to_string()))
+                                }),
+                            })
+                            .collect();
+                        (!edges.is_empty()).then_some(edges)
                     })
                     .unwrap_or_default();
                 Dependency {
                     path: path.clone(),
-                    needs: edges
-                        .iter()
-                        .map(|e| Need {
-                            soname: e.name.clone(),
-                            resolved: e.to.as_deref().map(|to| self.display(to)),
-                        })
-                        .collect(),
+                    needs,
                 }
             })
             .collect()

@@ -230,3 +230,146 @@ fn completions_and_man_page() {
         &text[..200.min(text.len())]
     );
 }
+
+/// Serves the schemas' `$ref`s from tests/schemas/ (CycloneDX refers to its SPDX
+/// and JSF schemas by URL); nothing is fetched.
+struct LocalSchemas;
+
+impl jsonschema::Retrieve for LocalSchemas {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let name = uri
+            .path()
+            .as_str()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let path = schemas_dir().join(&name);
+        Ok(serde_json::from_str(
+            &fs::read_to_string(&path).map_err(|e| format!("{name}: {e}"))?,
+        )?)
+    }
+}
+
+fn schemas_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas")
+}
+
+fn official_errors(schema_file: &str, instance: &Value) -> Vec<String> {
+    let schema = read_json(&schemas_dir().join(schema_file));
+    let validator = jsonschema::options()
+        .with_retriever(LocalSchemas)
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("{schema_file} compiles: {e}"));
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn sarif_follows_the_official_sarif_2_1_0_schema() {
+    let empty_root = tempfile::tempdir().unwrap();
+    let fixtures = common::fixtures().join("bin");
+    for args in [
+        vec![
+            "scan",
+            "--format",
+            "sarif",
+            "--target",
+            "ubuntu-20.04",
+            "samples/dist",
+        ],
+        vec![
+            "scan",
+            "--format",
+            "sarif",
+            "--root",
+            empty_root.path().to_str().unwrap(),
+            fixtures.to_str().unwrap(),
+        ],
+    ] {
+        let sarif = stdout_json(&run(&args));
+        let errors = official_errors("sarif-schema-2.1.0.json", &sarif);
+        assert!(errors.is_empty(), "{args:?}: {errors:#?}");
+        let run0 = &sarif["runs"][0];
+        let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+        for result in run0["results"].as_array().unwrap() {
+            let index = result["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[index]["id"], result["ruleId"]);
+            assert!(rules[index]["help"]["text"]
+                .as_str()
+                .is_some_and(|t| !t.is_empty()));
+        }
+    }
+    // A broken log fails the schema: the validation is real.
+    let mut bad = stdout_json(&run(&[
+        "scan",
+        "--format",
+        "sarif",
+        "--target",
+        "ubuntu-20.04",
+        "samples/dist",
+    ]));
+    bad["runs"][0]["results"][0]["level"] = Value::from("fatal");
+    assert!(!official_errors("sarif-schema-2.1.0.json", &bad).is_empty());
+}
+
+#[test]
+fn cyclonedx_follows_the_official_1_5_schema_and_carries_the_graph() {
+    let bom = stdout_json(&run(&[
+        "scan",
+        "--format",
+        "cyclonedx",
+        "--target",
+        "debian-12",
+        "samples/dist",
+    ]));
+    let errors = official_errors("bom-1.5.schema.json", &bom);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let components = bom["components"].as_array().unwrap();
+    let hello = components
+        .iter()
+        .find(|c| c["name"] == "bin/hello")
+        .unwrap();
+    let hash = hello["hashes"][0]["content"].as_str().unwrap();
+    assert_eq!(hash.len(), 64);
+    let property = |c: &Value, name: &str| {
+        c["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["value"].clone())
+    };
+    assert_eq!(
+        property(hello, "preflight:glibc-required"),
+        Some(Value::from("2.34"))
+    );
+    assert_eq!(
+        property(hello, "preflight:libc"),
+        Some(Value::from("glibc"))
+    );
+    let deps = bom["dependencies"].as_array().unwrap();
+    let of_hello = deps.iter().find(|d| d["ref"] == "file:bin/hello").unwrap();
+    let depends: Vec<&str> = of_hello["dependsOn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(depends.contains(&"file:lib/libgreet.so.1"), "{depends:?}");
+    assert!(
+        depends
+            .iter()
+            .any(|d| d.starts_with("host:") && d.ends_with("libc.so.6")),
+        "{depends:?}"
+    );
+    let mut bad = bom.clone();
+    bad["components"][0]["type"] = Value::from("gizmo");
+    assert!(!official_errors("bom-1.5.schema.json", &bad).is_empty());
+}
