@@ -6,6 +6,7 @@
 //! never opens a FIFO or a device (opening a FIFO would block the scan forever).
 
 mod folder;
+mod namespace;
 mod open;
 mod root;
 

@@ -1,22 +1,18 @@
 //! A read-only view of a root filesystem, as the loader inside it would see it.
 //!
-//! Every lookup happens inside the root, like a chroot: an absolute symbolic link is
-//! re-rooted, `..` never climbs above `/`, and a chain of more than 40 links is a
-//! loop (Linux's MAXSYMLINKS, the point where open(2) returns ELOOP). Paths are
-//! resolved one component at a time with lstat, so no host symlink is ever followed
-//! by the operating system on our behalf.
+//! Every lookup happens inside the root, like a chroot (see `namespace::resolve`).
+//! Paths are resolved one component at a time with lstat, so no host symlink is ever
+//! followed by the operating system on our behalf.
 //!
 //! A view may also have folders mounted at a path inside it: `preflight scan ./dist
 //! --root /srv/rootfs` sees `./dist` at its own absolute path and the rest of the
 //! namespace in `/srv/rootfs`.
 
+use super::namespace::{components, join, resolve, Node};
 use super::open::{read_elf_bytes, FileBytes, OpenError};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-
-/// Linux follows at most 40 symbolic links in one lookup (include/linux/namei.h).
-const MAX_SYMLINKS: usize = 40;
 
 #[derive(Clone, Debug)]
 struct Mount {
@@ -138,55 +134,25 @@ impl RootView {
     /// Resolves every symbolic link in `path` (absolute, inside the view) and returns
     /// the path of the file or folder it names, inside the view.
     pub fn canonicalize(&self, path: &str) -> Result<String, LookupError> {
-        let mut resolved: Vec<String> = Vec::new();
-        let mut pending: Vec<String> = components(path).rev().collect();
-        let mut links = 0;
-        while let Some(part) = pending.pop() {
-            match part.as_str() {
-                "" | "." => continue,
-                // `..` of the root is the root, as in a chroot.
-                ".." => {
-                    resolved.pop();
-                    continue;
-                }
-                _ => {}
-            }
-            resolved.push(part);
-            let current = join(&resolved);
-            let Some(host) = self.host_path(&current) else {
-                if self.leads_to_mount(&current) {
-                    continue;
-                }
-                return Err(LookupError::NotFound);
-            };
-            let meta = match fs::symlink_metadata(&host) {
-                Ok(meta) => meta,
+        resolve(path, |current| {
+            let Some(host) = self.host_path(current) else {
                 // A folder on the way to a mount point exists in the view even when
                 // the root has no such folder.
-                Err(e) if e.kind() == io::ErrorKind::NotFound && self.leads_to_mount(&current) => {
-                    continue
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(LookupError::NotFound),
-                Err(e) => return Err(LookupError::Io(e)),
+                return Ok(self.leads_to_mount(current).then_some(Node::Dir));
             };
-            if meta.file_type().is_symlink() {
-                links += 1;
-                if links > MAX_SYMLINKS {
-                    return Err(LookupError::Loop);
+            match fs::symlink_metadata(&host) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    let target = fs::read_link(&host)?;
+                    Ok(Some(Node::Link(target.to_string_lossy().into_owned())))
                 }
-                let target = fs::read_link(&host)?;
-                let target = target.to_string_lossy().into_owned();
-                resolved.pop();
-                if target.starts_with('/') {
-                    resolved.clear();
+                Ok(meta) if meta.is_dir() => Ok(Some(Node::Dir)),
+                Ok(_) => Ok(Some(Node::Leaf)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    Ok(self.leads_to_mount(current).then_some(Node::Dir))
                 }
-                pending.extend(components(&target).rev());
-            } else if !meta.is_dir() && !pending.iter().all(|p| p.is_empty() || p == ".") {
-                // A file used as a folder: ENOTDIR.
-                return Err(LookupError::NotFound);
+                Err(e) => Err(LookupError::Io(e)),
             }
-        }
-        Ok(join(&resolved))
+        })
     }
 
     /// The kind of what `path` names after resolving links: Some(true) for a folder,
@@ -233,18 +199,6 @@ impl RootView {
             .collect();
         names.sort();
         Ok(names)
-    }
-}
-
-fn components(path: &str) -> impl DoubleEndedIterator<Item = String> + '_ {
-    path.split('/').map(str::to_string)
-}
-
-fn join(parts: &[String]) -> String {
-    if parts.is_empty() {
-        "/".to_string()
-    } else {
-        parts.iter().map(|p| format!("/{p}")).collect()
     }
 }
 
