@@ -43,6 +43,9 @@ pub struct Finding {
     /// Places the loader tried, for a missing library.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tried: Vec<String>,
+    /// The image layer the file came from (images only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
 }
 
 impl Finding {
@@ -67,6 +70,7 @@ impl Finding {
             version: None,
             symbols: Vec::new(),
             tried: Vec::new(),
+            layer: None,
         }
     }
 }

@@ -82,8 +82,10 @@ rules! {
         "The file needs an x86-64 micro-architecture level above the target's CPU baseline.";
     UnreadableFile => "unreadable-file", Warning,
         "A file starts like ELF but is truncated or malformed.";
-    UnusedWaiver => "unused-waiver", Note,
+        UnusedWaiver => "unused-waiver", Note,
         "A waiver in the policy file matched no finding.";
+    UnsafeImageEntry => "unsafe-image-entry", Warning,
+        "An image layer has an entry with `..`, an absolute name, or a device: never applied or opened.";
 }
 
 impl Rule {

@@ -3,7 +3,7 @@
 
 use super::model::{LibcFamily, Library, Platform, Profile};
 use crate::elf::{Class, ElfFacts, Endian, Kind};
-use crate::resolve::{FilesystemHost, HostObject, LibraryHost, Probe};
+use crate::resolve::{HostObject, LibraryHost, Probe, TreeHost};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -14,7 +14,7 @@ pub struct ProfileHost<'f> {
     e_machine: u16,
     machine: String,
     /// The scanned tree, at its own absolute path.
-    files: Option<&'f FilesystemHost>,
+    files: Option<&'f dyn TreeHost>,
     described: Mutex<HashMap<String, Probe>>,
 }
 
@@ -22,7 +22,7 @@ impl<'f> ProfileHost<'f> {
     pub fn new(
         profile: &Profile,
         platform: &str,
-        files: Option<&'f FilesystemHost>,
+        files: Option<&'f dyn TreeHost>,
     ) -> Result<Self, String> {
         let Some(p) = profile.platforms.get(platform) else {
             let have: Vec<&str> = profile.platforms.keys().map(String::as_str).collect();

@@ -43,7 +43,8 @@ fn rule_help(rule: Rule) -> &'static str {
         Rule::PrivateSymbol => "Use glibc's public interface only.",
         Rule::IsaLevel => "Build for the target's x86-64 level (-march=x86-64-v1/v2) and dispatch at run time.",
         Rule::UnreadableFile => "Rebuild or re-copy the file.",
-        Rule::UnusedWaiver => "Remove or correct the waiver.",
+                Rule::UnusedWaiver => "Remove or correct the waiver.",
+        Rule::UnsafeImageEntry => "Rebuild the image with a standard tool.",
     }
 }
 

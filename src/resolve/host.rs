@@ -106,6 +106,18 @@ pub trait LibraryHost: Sync {
     fn describe(&self) -> String;
 }
 
+/// A host that also holds the scanned files: it says which paths are the tree's (the
+/// rest, with a target profile, is the profile's).
+pub trait TreeHost: LibraryHost {
+    fn covers(&self, path: &str) -> bool;
+}
+
+impl TreeHost for FilesystemHost {
+    fn covers(&self, path: &str) -> bool {
+        self.view.covers(path)
+    }
+}
+
 /// A root filesystem (a folder, or `/` itself) as a library host. Each file's facts
 /// are read once however many objects need it.
 pub struct FilesystemHost {
@@ -127,11 +139,6 @@ impl FilesystemHost {
 
     pub fn view(&self) -> &RootView {
         &self.view
-    }
-
-    /// Whether `path` lies inside this host's files at all.
-    pub fn covers(&self, path: &str) -> bool {
-        self.view.covers(path)
     }
 
     fn probe_uncached(&self, path: &str) -> Probe {

@@ -6,6 +6,7 @@ mod binding;
 mod flavor;
 mod glibc;
 mod host;
+mod image;
 mod ldconf;
 mod load;
 mod model;
@@ -13,7 +14,8 @@ mod musl;
 mod search;
 
 pub use flavor::{musl_arch, standard_glibc_interpreters, GlibcLayout, LoaderKind};
-pub use host::{DescribedVersions, FilesystemHost, HostObject, LibraryHost, Probe};
+pub use host::{DescribedVersions, FilesystemHost, HostObject, LibraryHost, Probe, TreeHost};
+pub use image::ImageHost;
 pub use ldconf::ld_so_conf_dirs;
 pub use load::{ResolveOptions, Resolver};
 pub use model::{

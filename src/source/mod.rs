@@ -6,10 +6,12 @@
 //! never opens a FIFO or a device (opening a FIFO would block the scan forever).
 
 mod folder;
+pub mod image;
 mod namespace;
 mod open;
 mod root;
 
 pub use folder::{walk_folder, FolderFile, IoProblem};
+pub(crate) use namespace::{resolve, Node};
 pub use open::{read_elf_bytes, FileBytes, OpenError};
 pub use root::{LookupError, RootView};

@@ -1,0 +1,147 @@
+//! A container image's merged tree as a library host: the image's own loader,
+//! libraries and `/etc/ld.so.conf` are the host.
+
+use super::host::{HostObject, LibraryHost, Probe, TreeHost};
+use crate::source::image::{FileContent, Image, TreeEntry};
+use crate::source::{resolve, LookupError, Node};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub struct ImageHost {
+    image: Image,
+    /// Only paths below this are "the scanned tree" (`--path`).
+    scanned: String,
+    cache: Mutex<HashMap<String, Probe>>,
+}
+
+/// Hard links are followed this many times at most (a hostile image could chain them).
+const MAX_HARDLINKS: usize = 8;
+
+impl ImageHost {
+    pub fn new(image: Image, scanned: &str) -> Self {
+        let scanned = if scanned.is_empty() {
+            "/".into()
+        } else {
+            scanned.trim_end_matches('/').to_string()
+        };
+        ImageHost {
+            image,
+            scanned: if scanned.is_empty() {
+                "/".into()
+            } else {
+                scanned
+            },
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn image(&self) -> &Image {
+        &self.image
+    }
+
+    /// The layer that wrote `path` last.
+    pub fn layer_of(&self, path: &str) -> Option<&str> {
+        let node = self.image.tree.get(path)?;
+        self.image.tree.layers.get(node.layer).map(String::as_str)
+    }
+
+    fn canonicalize(&self, path: &str) -> Result<String, LookupError> {
+        let tree = &self.image.tree;
+        resolve(path, |current| {
+            Ok(match tree.get(current).map(|n| &n.entry) {
+                Some(TreeEntry::Dir) => Some(Node::Dir),
+                Some(TreeEntry::Symlink(target)) => Some(Node::Link(target.clone())),
+                Some(_) => Some(Node::Leaf),
+                // Tar archives may leave out folder entries.
+                None if current == "/" || tree.has_children(current) => Some(Node::Dir),
+                None => None,
+            })
+        })
+    }
+
+    /// The content at a resolved path, following hard links.
+    fn content(&self, real: &str) -> Result<(String, &TreeEntry), LookupError> {
+        let mut at = real.to_string();
+        for _ in 0..=MAX_HARDLINKS {
+            match self.image.tree.get(&at).map(|n| &n.entry) {
+                Some(TreeEntry::Hardlink(target)) => at = target.clone(),
+                Some(entry) => return Ok((at, entry)),
+                None if self.image.tree.has_children(&at) => return Ok((at, &TreeEntry::Dir)),
+                None => return Err(LookupError::NotFound),
+            }
+        }
+        Err(LookupError::Loop)
+    }
+
+    fn probe_uncached(&self, path: &str) -> Probe {
+        let real = match self.canonicalize(path) {
+            Ok(real) => real,
+            Err(LookupError::Loop) => return Probe::Loop,
+            Err(_) => return Probe::Absent,
+        };
+        match self.content(&real) {
+            Ok((_, TreeEntry::File(FileContent::Elf(Ok(facts))))) => {
+                Probe::Found(Arc::new(HostObject {
+                    real_path: real,
+                    facts: facts.clone(),
+                    described: None,
+                }))
+            }
+            Ok((_, TreeEntry::File(FileContent::Elf(Err(reason))))) => {
+                Probe::Unreadable(reason.clone())
+            }
+            Ok((_, TreeEntry::File(_))) => Probe::NotElf,
+            Ok(_) => Probe::NotRegular,
+            Err(LookupError::Loop) => Probe::Loop,
+            Err(_) => Probe::Absent,
+        }
+    }
+}
+
+impl LibraryHost for ImageHost {
+    fn probe(&self, path: &str) -> Probe {
+        if let Some(known) = self.cache.lock().expect("image cache lock").get(path) {
+            return known.clone();
+        }
+        let probe = self.probe_uncached(path);
+        self.cache
+            .lock()
+            .expect("image cache lock")
+            .insert(path.to_string(), probe.clone());
+        probe
+    }
+
+    fn read_config(&self, path: &str, limit: u64) -> Option<String> {
+        let real = self.canonicalize(path).ok()?;
+        match self.content(&real).ok()? {
+            (_, TreeEntry::File(FileContent::Text(text))) => {
+                Some(text.chars().take(limit as usize).collect())
+            }
+            _ => None,
+        }
+    }
+
+    fn list_dir(&self, path: &str) -> Vec<String> {
+        self.canonicalize(path)
+            .map(|real| self.image.tree.children(&real))
+            .unwrap_or_default()
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        self.canonicalize(path)
+            .is_ok_and(|real| matches!(self.content(&real), Ok((_, TreeEntry::Dir))))
+    }
+
+    fn describe(&self) -> String {
+        format!("image {}", self.image.name)
+    }
+}
+
+impl TreeHost for ImageHost {
+    /// Whether `path` lies in the scanned part of the image (`--path`).
+    fn covers(&self, path: &str) -> bool {
+        self.scanned == "/"
+            || path == self.scanned
+            || path.starts_with(&format!("{}/", self.scanned))
+    }
+}

@@ -1,0 +1,390 @@
+//! The pipeline every scan shares, whatever the files come from: read each file once,
+//! then for each host (a root filesystem or image, or each target profile) check every
+//! file's facts and resolve each executable — and each library no scanned executable
+//! loads — as its loader would, then apply the policy.
+
+use super::{Dependency, FileReport, Need, Outcome, Progress, ScanOptions, ScanReport, Summary};
+use crate::elf::{ElfFacts, Kind};
+use crate::policy::{
+    findings_from_facts, findings_from_resolution, Finding, Rule, Severity, TargetFacts,
+};
+use crate::profile::ProfileHost;
+use crate::resolve::{
+    HostObject, LibraryHost, Probe, Resolution, ResolveOptions, Resolver, TreeHost,
+};
+use crate::source::IoProblem;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashSet};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One file of the scanned tree.
+pub(super) struct TreeFile {
+    /// As reports show it (relative to the scanned folder, or the image path).
+    pub shown: String,
+    /// Its path inside the host.
+    pub view: String,
+    /// Where to read it on disk, for hashing (folders only).
+    pub disk: Option<PathBuf>,
+    /// The image layer that wrote it.
+    pub layer: Option<String>,
+}
+
+/// What a scan reads and where its libraries come from.
+pub(super) struct Input<'a> {
+    /// The scanned folder or image, as the user named it.
+    pub name: String,
+    /// Its path inside the host (the base of relative report paths).
+    pub base: String,
+    /// Report paths are absolute inside the host (images) rather than relative.
+    pub absolute: bool,
+    pub files: Vec<TreeFile>,
+    /// Reads the scanned files (and, for targets, serves them as the tree).
+    pub reader: &'a dyn TreeHost,
+    /// The host when no target is given.
+    pub root_host: Option<&'a dyn LibraryHost>,
+    pub problems: Vec<IoProblem>,
+    /// Findings the source itself produced (hostile image entries).
+    pub findings: Vec<Finding>,
+}
+
+struct TreeObject {
+    shown: String,
+    view: String,
+    object: Arc<HostObject>,
+}
+
+/// The ELF objects of a scanned tree, read once, shared by every host.
+struct Tree {
+    base: String,
+    absolute: bool,
+    objects: Vec<TreeObject>,
+}
+
+impl Tree {
+    fn display(&self, path: &str) -> String {
+        if self.absolute {
+            return path.to_string();
+        }
+        let base = self.base.trim_end_matches('/');
+        path.strip_prefix(base)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .map(str::to_string)
+            .unwrap_or_else(|| path.to_string())
+    }
+
+    /// Each scanned object's own NEEDED entries, as the resolutions found them. Objects
+    /// are matched by their real path: a library appears in an executable's load
+    /// under the path the loader opened (`bin/../lib/libx.so`).
+    fn dependencies(&self, resolutions: &[Resolution]) -> Vec<Dependency> {
+        let real_of = |r: &Resolution, path: &str| -> Option<String> {
+            if path == r.view_path {
+                return self
+                    .objects
+                    .iter()
+                    .find(|o| o.view == path)
+                    .map(|o| o.object.real_path.clone());
+            }
+            r.loaded
+                .iter()
+                .find(|l| l.path == path)
+                .map(|l| l.real_path.clone())
+        };
+        self.objects
+            .iter()
+            .filter(|o| !o.object.facts.needed.is_empty())
+            .map(|o| {
+                let needs = resolutions
+                    .iter()
+                    .find_map(|r| {
+                        let edges: Vec<Need> = r
+                            .edges
+                            .iter()
+                            .filter(|e| {
+                                real_of(r, &e.from).as_deref() == Some(o.object.real_path.as_str())
+                            })
+                            .map(|e| Need {
+                                soname: e.name.clone(),
+                                resolved: e.to.as_deref().map(|to| {
+                                    self.display(&real_of(r, to).unwrap_or_else(|| to.to_string()))
+                                }),
+                            })
+                            .collect();
+                        (!edges.is_empty()).then_some(edges)
+                    })
+                    .unwrap_or_default();
+                Dependency {
+                    path: o.shown.clone(),
+                    needs,
+                }
+            })
+            .collect()
+    }
+}
+
+pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanReport> {
+    let Input {
+        name,
+        base,
+        absolute,
+        files,
+        reader,
+        root_host,
+        mut problems,
+        findings: source_findings,
+    } = input;
+    let probes: Vec<Probe> = files
+        .par_iter()
+        .map(|f| {
+            let probe = reader.probe(&f.view);
+            if let Some(Progress(tick)) = &options.progress {
+                tick();
+            }
+            probe
+        })
+        .collect();
+
+    let mut tree = Tree {
+        base: base.clone(),
+        absolute,
+        objects: Vec::new(),
+    };
+    let mut summary = Summary {
+        files_seen: files.len(),
+        ..Summary::default()
+    };
+    let mut reports = Vec::new();
+    let mut findings = source_findings;
+    for (file, probe) in files.iter().zip(probes) {
+        let outcome = match probe {
+            Probe::Found(object) => {
+                tree.objects.push(TreeObject {
+                    shown: file.shown.clone(),
+                    view: file.view.clone(),
+                    object: object.clone(),
+                });
+                Outcome::Elf(object.facts.clone())
+            }
+            Probe::NotElf => {
+                summary.not_elf += 1;
+                continue;
+            }
+            Probe::Unreadable(reason) => {
+                findings.push(unreadable_finding(&file.shown, &reason));
+                Outcome::Unreadable { reason }
+            }
+            Probe::Absent | Probe::Loop | Probe::NotRegular | Probe::Error(_) => {
+                problems.push(IoProblem {
+                    path: file.shown.clone(),
+                    message: format!("{probe:?}"),
+                });
+                continue;
+            }
+        };
+        let report = FileReport {
+            path: file.shown.clone(),
+            sha256: None,
+            layer: file.layer.clone(),
+            outcome,
+        };
+        summary.count(&report);
+        reports.push(report);
+    }
+    if options.hashes {
+        hash_files(&files, &mut reports);
+    }
+
+    let mut dependencies: Option<Vec<Dependency>> = None;
+    let mut hosts = Vec::new();
+    let mut used = vec![false; options.policy.waivers.len()];
+    let (kept, waived) = options.policy.apply(findings, &BTreeMap::new(), &mut used);
+    let mut findings = kept;
+    summary.waived += waived;
+    if let Some(host) = root_host {
+        hosts.push(host.describe());
+        let (raw, resolutions) = evaluate(&tree, host, None, &options.resolve, &|_| None);
+        dependencies.get_or_insert_with(|| tree.dependencies(&resolutions));
+        let (kept, waived) = options.policy.apply(raw, &BTreeMap::new(), &mut used);
+        findings.extend(kept);
+        summary.waived += waived;
+    }
+    for target in &options.targets {
+        let profile = &target.profile;
+        let host = ProfileHost::new(profile, &options.platform, Some(reader))
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let facts = profile.target_facts(&options.platform);
+        hosts.push(host.describe());
+        let (mut raw, resolutions) =
+            evaluate(&tree, &host, facts.as_ref(), &options.resolve, &|soname| {
+                host.install_hint(soname)
+            });
+        dependencies.get_or_insert_with(|| tree.dependencies(&resolutions));
+        for finding in &mut raw {
+            finding.target = Some(profile.name.clone());
+        }
+        let (kept, waived) = options.policy.apply(raw, &profile.rule_levels(), &mut used);
+        findings.extend(kept);
+        summary.waived += waived;
+    }
+    findings.extend(options.policy.unused_waivers(&used));
+    // Findings name the layer their file came from.
+    for finding in &mut findings {
+        if let Some(file) = files.iter().find(|f| f.shown == finding.path) {
+            finding.layer = file.layer.clone();
+        }
+    }
+    findings.sort_by(|a, b| {
+        a.path
+            .cmp(&b.path)
+            .then(a.target.cmp(&b.target))
+            .then(b.severity.cmp(&a.severity))
+    });
+    for f in &findings {
+        match f.severity {
+            Severity::Error => summary.errors += 1,
+            Severity::Warning => summary.warnings += 1,
+            Severity::Note => summary.notes += 1,
+        }
+    }
+    Ok(ScanReport {
+        root: name,
+        hosts,
+        files: reports,
+        findings,
+        problems,
+        summary,
+        dependencies: dependencies.unwrap_or_default(),
+        root_abs: base,
+    })
+}
+
+fn hash_files(files: &[TreeFile], reports: &mut [FileReport]) {
+    let hashes: Vec<Option<String>> = reports
+        .par_iter()
+        .map(|r| {
+            files
+                .iter()
+                .find(|f| f.shown == r.path)
+                .and_then(|f| f.disk.as_deref())
+                .and_then(|p| sha256_file(p).ok())
+        })
+        .collect();
+    for (report, hash) in reports.iter_mut().zip(hashes) {
+        report.sha256 = hash;
+    }
+}
+
+/// Every rule for every ELF object of the tree against one host: facts first, then
+/// the loader simulation for what can run there.
+fn evaluate(
+    tree: &Tree,
+    host: &dyn LibraryHost,
+    target: Option<&TargetFacts>,
+    options: &ResolveOptions,
+    install_hint: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> (Vec<Finding>, Vec<Resolution>) {
+    let mut findings = Vec::new();
+    let mut runnable = Vec::new();
+    for o in &tree.objects {
+        if findings_from_facts(&o.object.facts, &o.shown, target, &mut findings) {
+            runnable.push(o);
+        }
+    }
+    let resolver = Resolver::new(host, options.clone());
+    let resolve = |o: &&TreeObject| resolver.resolve(o.object.clone(), &o.view, &o.shown);
+    // Executables first: a library they load is judged in their context (its
+    // inherited RPATH, its place in their scope), not alone.
+    let executables: Vec<&TreeObject> = runnable
+        .iter()
+        .filter(|o| is_dynamic_executable(&o.object.facts))
+        .copied()
+        .collect();
+    let mut resolutions: Vec<Resolution> = executables.par_iter().map(resolve).collect();
+    let loaded: HashSet<&str> = resolutions
+        .iter()
+        .flat_map(|r| r.loaded.iter().map(|l| l.real_path.as_str()))
+        .collect();
+    let standalone: Vec<&TreeObject> = runnable
+        .iter()
+        .filter(|o| {
+            o.object.facts.kind == Kind::SharedLibrary
+                && !loaded.contains(o.object.real_path.as_str())
+        })
+        .copied()
+        .collect();
+    let alone: Vec<Resolution> = standalone.par_iter().map(resolve).collect();
+    resolutions.extend(alone);
+    let display = |path: &str| tree.display(path);
+    for resolution in &resolutions {
+        let mut found = findings_from_resolution(resolution, &resolution.path, &display);
+        for finding in &mut found {
+            if finding.rule != Rule::MissingLibrary {
+                continue;
+            }
+            if let Some(hint) = finding.library.as_deref().and_then(install_hint) {
+                finding.severity = Severity::Warning;
+                finding
+                    .message
+                    .push_str(" (not in its base image; its repositories have it)");
+                finding.fix = format!(
+                    "Install it on the host ({hint}), or ship it with the program. {}",
+                    finding.fix
+                );
+            }
+        }
+        findings.extend(found);
+    }
+    (findings, resolutions)
+}
+
+/// Streams a file through SHA-256.
+fn sha256_file(path: &Path) -> io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+fn is_dynamic_executable(facts: &ElfFacts) -> bool {
+    matches!(facts.kind, Kind::Executable | Kind::PieExecutable)
+}
+
+fn unreadable_finding(path: &str, reason: &str) -> Finding {
+    Finding::new(
+        Rule::UnreadableFile,
+        path,
+        format!("is not a readable ELF file: {reason}"),
+        "The file starts like an ELF binary but is cut short or damaged (an interrupted download, \
+         copy or build step): anything that runs or loads it will fail.",
+        "Rebuild or re-copy it.".to_string(),
+    )
+}
+
+impl Summary {
+    fn count(&mut self, report: &FileReport) {
+        match report.facts() {
+            Some(facts) => {
+                self.elf += 1;
+                *self
+                    .kinds
+                    .entry(facts.kind.as_str().to_string())
+                    .or_default() += 1;
+            }
+            None => self.unreadable += 1,
+        }
+    }
+}
