@@ -2,10 +2,12 @@
 //! library calls and a report. `main.rs` only maps the outcome to an exit code.
 
 use crate::policy::{PolicyConfig, Severity};
-use crate::profile::{builtin_profiles, capture_root, find_profile, normalize_platform};
+use crate::profile::{builtin_profiles, capture, capture_root, find_profile, normalize_platform};
 use crate::report::{self, Format, TreeEntry};
+use crate::resolve::ImageHost;
 use crate::resolve::{LibraryHost, Probe, ResolveOptions, Resolver};
-use crate::scan::{inspect_file, open_host, scan, FileReport, ScanOptions};
+use crate::scan::{inspect_file, open_host, scan, scan_image, FileReport, ScanOptions};
+use crate::source::image::{looks_like_image, open_image};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -87,8 +89,15 @@ pub enum Command {
         after_help = "Examples:\n  preflight scan ./dist\n  preflight scan ./dist --target ubuntu-20.04 --target debian-12\n  preflight scan ./dist --target prod.yaml --platform linux/arm64\n  preflight scan ./dist --runs-on\n  preflight scan ./dist --root /srv/debian12-rootfs --format json > report.json"
     )]
     Scan {
-        /// The folder to scan (symbolic links inside it are not followed).
-        dir: PathBuf,
+        /// A folder (symbolic links inside it are not followed), or a container image: a
+        /// `docker save` tarball, an OCI layout folder or archive, also written
+        /// `docker-archive:FILE`, `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`.
+        #[arg(value_name = "DIR|IMAGE")]
+        dir: String,
+        /// With an image: check only the files under this path (the whole image still
+        /// provides libraries).
+        #[arg(long, value_name = "PATH", default_value = "/")]
+        path: String,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
         /// Include the whole dynamic symbol table of each file in JSON output.
@@ -98,10 +107,11 @@ pub enum Command {
         /// Repeatable. Libraries come from the scanned folder first, then the target.
         #[arg(long, value_name = "NAME|FILE")]
         target: Vec<String>,
-        /// The targets' platform, Docker's way: linux/amd64 or linux/arm64 (x86_64 and
-        /// aarch64 are accepted too).
-        #[arg(long, default_value = "linux/amd64")]
-        platform: String,
+        /// The platform, Docker's way: linux/amd64 or linux/arm64 (x86_64 and aarch64
+        /// are accepted too). Picks the manifest of a multi-platform image and the
+        /// targets' architecture (default: the image's, else linux/amd64).
+        #[arg(long)]
+        platform: Option<String>,
         /// Check against every built-in profile and print where the files run.
         #[arg(long, conflicts_with = "target")]
         runs_on: bool,
@@ -152,14 +162,14 @@ pub enum ProfileAction {
     /// Write a profile read off a root filesystem: its loader, libc and every library
     /// on the loader's search path with its exact version definitions.
     #[command(
-        after_help = "Example:\n  preflight profile capture /srv/prod-rootfs -o prod.yaml\n  preflight scan ./dist --target prod.yaml"
+        after_help = "Example:\n  preflight profile capture /srv/prod-rootfs -o prod.yaml\n  preflight profile capture docker-archive:prod.tar -o prod.yaml\n  preflight scan ./dist --target prod.yaml"
     )]
     Capture {
-        root: PathBuf,
-        #[arg(short, long, value_name = "FILE")]
-        output: PathBuf,
-        #[arg(long, default_value = "linux/amd64")]
-        platform: String,
+        /// A root folder, or a container image (as `scan` takes it).
+        #[arg(value_name = "ROOT|IMAGE")]
+        root: String,
+        #[arg(long)]
+        platform: Option<String>,
         /// The profile's name (default: ID-VERSION_ID-captured from os-release).
         #[arg(long)]
         name: Option<String>,
@@ -216,6 +226,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
         }
         Command::Scan {
             dir,
+            path,
             format,
             symbols,
             target,
@@ -225,14 +236,19 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
             fail_on,
             host,
         } => {
-            if !dir.is_dir() {
-                anyhow::bail!("{}: not a folder", dir.display());
-            }
-            let platform = normalize_platform(&platform).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "unknown platform `{platform}`, expected linux/amd64 or linux/arm64"
-                )
-            })?;
+            let platform = platform
+                .map(|p| {
+                    normalize_platform(&p).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "unknown platform `{p}`, expected linux/amd64 or linux/arm64"
+                        )
+                    })
+                })
+                .transpose()?;
+            let source = Source::open(&dir, platform, &path)?;
+            let platform = platform
+                .or_else(|| source.platform().and_then(normalize_platform))
+                .unwrap_or("linux/amd64");
             let targets = if runs_on {
                 builtin_profiles()
                     .into_iter()
@@ -250,11 +266,11 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
                 resolve: host.resolve_options(),
                 targets,
                 platform: platform.to_string(),
-                policy: load_policy(policy.as_deref(), &dir)?,
+                policy: load_policy(policy.as_deref(), source.folder())?,
                 hashes: format == Format::Cyclonedx,
                 progress: progress.as_ref().map(|(_, tick)| tick.clone()),
             };
-            let report = scan(&dir, &options).map_err(|e| anyhow::anyhow!("{e}"));
+            let report = source.scan(&options).map_err(|e| anyhow::anyhow!("{e}"));
             if let Some((bar, _)) = progress {
                 bar.finish_and_clear();
             }
@@ -289,7 +305,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
                 Outcome::Clean
             })
         }
-        Command::Profiles { action } => profiles(action.unwrap_or(ProfileAction::List), out),
+        Command::Profiles { action } => profiles(action.unwrap_or(ProfileAction::List), out, err),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "preflight", out);
             Ok(Outcome::Clean)
@@ -389,15 +405,63 @@ fn tree(
     Ok(outcome)
 }
 
+/// What `scan` reads: a folder or an opened image.
+enum Source {
+    Folder(PathBuf),
+    Image(Box<ImageHost>),
+}
+
+impl Source {
+    fn open(spec: &str, platform: Option<&str>, path: &str) -> anyhow::Result<Source> {
+        if looks_like_image(spec) {
+            let image = open_image(spec, platform).map_err(|e| anyhow::anyhow!("{spec}: {e}"))?;
+            return Ok(Source::Image(Box::new(ImageHost::new(image, path))));
+        }
+        let dir = PathBuf::from(spec);
+        if !dir.is_dir() {
+            anyhow::bail!("{spec}: neither a folder nor a container image");
+        }
+        if path != "/" {
+            anyhow::bail!(
+                "--path selects files of an image; scan the folder {spec}/{path} instead"
+            );
+        }
+        Ok(Source::Folder(dir))
+    }
+
+    fn platform(&self) -> Option<&str> {
+        match self {
+            Source::Image(host) => host.image().platform.as_deref(),
+            Source::Folder(_) => None,
+        }
+    }
+
+    /// Where `.preflight.yaml` is looked for.
+    fn folder(&self) -> Option<&std::path::Path> {
+        match self {
+            Source::Folder(dir) => Some(dir),
+            Source::Image(_) => None,
+        }
+    }
+
+    fn scan(&self, options: &ScanOptions) -> std::io::Result<crate::scan::ScanReport> {
+        match self {
+            Source::Folder(dir) => scan(dir, options),
+            Source::Image(host) => scan_image(host, options),
+        }
+    }
+}
+
 /// The policy: `--policy FILE`, else `.preflight.yaml` at the scanned folder's root,
 /// else the defaults. A policy with errors stops the run, listing every error.
 fn load_policy(
     explicit: Option<&std::path::Path>,
-    dir: &std::path::Path,
+    dir: Option<&std::path::Path>,
 ) -> anyhow::Result<PolicyConfig> {
-    let path = match explicit {
-        Some(p) => p.to_path_buf(),
-        None => {
+    let path = match (explicit, dir) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, None) => return Ok(PolicyConfig::default()),
+        (None, Some(dir)) => {
             let default = dir.join(".preflight.yaml");
             if !default.is_file() {
                 return Ok(PolicyConfig::default());
@@ -419,7 +483,11 @@ fn load_policy(
     })
 }
 
-fn profiles(action: ProfileAction, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+fn profiles(
+    action: ProfileAction,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
     match action {
         ProfileAction::List => report::write_profiles_table(out, &builtin_profiles())?,
         ProfileAction::Show { name } => {
@@ -428,26 +496,40 @@ fn profiles(action: ProfileAction, out: &mut dyn Write) -> anyhow::Result<Outcom
         }
         ProfileAction::Capture {
             root,
-            output,
             platform,
             name,
         } => {
-            let platform = normalize_platform(&platform)
-                .ok_or_else(|| anyhow::anyhow!("unknown platform `{platform}`"))?;
-            let profile =
-                capture_root(&root, platform, name.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
+            let platform = platform
+                .map(|p| {
+                    normalize_platform(&p).ok_or_else(|| anyhow::anyhow!("unknown platform `{p}`"))
+                })
+                .transpose()?;
+            let profile = match Source::open(&root, platform, "/")? {
+                Source::Folder(dir) => {
+                    capture_root(&dir, platform.unwrap_or("linux/amd64"), name.as_deref())
+                }
+                Source::Image(host) => {
+                    let platform = platform
+                        .or_else(|| {
+                            host.image()
+                                .platform
+                                .as_deref()
+                                .and_then(normalize_platform)
+                        })
+                        .unwrap_or("linux/amd64");
+                    capture(host.as_ref(), &root, platform, name.as_deref())
+                }
+            }
+            .map_err(|e| anyhow::anyhow!(e))?;
             let text =
                 crate::profile::yaml::to_yaml(&profile).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let header = format!(
-                "# Captured by preflight {} from {} ({platform}).\n# Check builds against it: preflight scan DIR --target {}\n",
+            write!(
+                out,
+                "# Captured by preflight {} from {root}.\n# Check builds against it: preflight scan DIR --target THIS_FILE\n{text}",
                 env!("CARGO_PKG_VERSION"),
-                root.display(),
-                output.display()
-            );
-            std::fs::write(&output, header + &text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", output.display()))?;
+            )?;
             let count: usize = profile.platforms.values().map(|p| p.libraries.len()).sum();
-            writeln!(out, "wrote {} ({} libraries)", output.display(), count)?;
+            writeln!(err, "captured {} ({count} libraries)", profile.name)?;
         }
     }
     Ok(Outcome::Clean)
@@ -502,4 +584,15 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error
         .downcast_ref::<io::Error>()
         .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        // clap's own checks: no clashing flags or shorts, valid defaults.
+        Cli::command().debug_assert();
+    }
 }

@@ -13,11 +13,21 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 pub fn capture_root(root: &Path, platform: &str, name: Option<&str>) -> Result<Profile, String> {
-    let (e_machine, machine) =
-        Platform::elf_machine(platform).ok_or_else(|| format!("unknown platform {platform}"))?;
     let view = RootView::new(root).map_err(|e| format!("{}: {e}", root.display()))?;
     let host = FilesystemHost::new(view, format!("root {}", root.display()));
-    let os = os_release(&host);
+    capture(&host, &root.display().to_string(), platform, name)
+}
+
+/// A profile of whatever `host` is (a root folder, an image), named after `origin`.
+pub fn capture(
+    host: &dyn LibraryHost,
+    origin: &str,
+    platform: &str,
+    name: Option<&str>,
+) -> Result<Profile, String> {
+    let (e_machine, machine) =
+        Platform::elf_machine(platform).ok_or_else(|| format!("unknown platform {platform}"))?;
+    let os = os_release(host);
 
     // The loader: glibc's ABI path for the architecture, else musl's.
     let wanted = crate::elf::ElfFacts::bare(
@@ -36,7 +46,7 @@ pub fn capture_root(root: &Path, platform: &str, name: Option<&str>) -> Result<P
         // folder, and that is where most of them are.
         let layout = GlibcLayout::detect(&wanted, |d| host.is_dir(d));
         let mut dirs = layout.default_dirs;
-        for d in ld_so_conf_dirs(&host) {
+        for d in ld_so_conf_dirs(host) {
             if !dirs.contains(&d) {
                 dirs.push(d);
             }
@@ -59,7 +69,7 @@ pub fn capture_root(root: &Path, platform: &str, name: Option<&str>) -> Result<P
     } else {
         return Err(format!(
             "{}: no {machine} dynamic loader found (looked for glibc's and musl's)",
-            root.display()
+            origin
         ));
     };
 
@@ -110,10 +120,10 @@ pub fn capture_root(root: &Path, platform: &str, name: Option<&str>) -> Result<P
             .ok_or_else(|| {
                 format!(
                     "{}: no libc.so.6 with GLIBC versions on the search path",
-                    root.display()
+                    origin
                 )
             })?,
-        LibcFamily::Musl => musl_version(&host).unwrap_or_else(|| "1".into()),
+        LibcFamily::Musl => musl_version(host).unwrap_or_else(|| "1".into()),
     };
     let id = os.get("ID").cloned().unwrap_or_else(|| "custom".into());
     let version = os
@@ -127,7 +137,7 @@ pub fn capture_root(root: &Path, platform: &str, name: Option<&str>) -> Result<P
     let description = format!(
         "{} captured from {}",
         os.get("PRETTY_NAME").cloned().unwrap_or_else(|| id.clone()),
-        root.display()
+        origin
     );
     Ok(Profile {
         name,
@@ -152,7 +162,7 @@ pub fn capture_root(root: &Path, platform: &str, name: Option<&str>) -> Result<P
 }
 
 /// `/etc/os-release` (or `/usr/lib/os-release`) as key → value.
-fn os_release(host: &FilesystemHost) -> BTreeMap<String, String> {
+fn os_release(host: &dyn LibraryHost) -> BTreeMap<String, String> {
     let text = host
         .read_config("/etc/os-release", 1 << 16)
         .or_else(|| host.read_config("/usr/lib/os-release", 1 << 16))
@@ -164,7 +174,7 @@ fn os_release(host: &FilesystemHost) -> BTreeMap<String, String> {
 }
 
 /// musl's version is in Alpine's package database (`P:musl` … `V:1.2.5-r9`).
-fn musl_version(host: &FilesystemHost) -> Option<String> {
+fn musl_version(host: &dyn LibraryHost) -> Option<String> {
     let db = host.read_config("/lib/apk/db/installed", 64 << 20)?;
     let mut in_musl = false;
     for line in db.lines() {

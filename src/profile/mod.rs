@@ -7,7 +7,7 @@ mod host;
 mod model;
 pub mod yaml;
 
-pub use capture::capture_root;
+pub use capture::{capture, capture_root};
 pub use host::ProfileHost;
 pub use model::{dotted_numbers, normalize_platform, LibcFamily, Library, Platform, Profile};
 
