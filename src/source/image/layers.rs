@@ -216,3 +216,137 @@ fn read_content<R: Read>(path: &str, entry: &mut tar::Entry<'_, R>) -> io::Resul
     }
     Ok(FileContent::Other)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A layer tar built in memory: (name, kind, data or link target).
+    fn layer(entries: &[(&str, char, &str)]) -> Box<dyn Read + Send> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (name, kind, data) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_mode(0o755);
+            match kind {
+                'f' => {
+                    header.set_entry_type(tar::EntryType::Regular);
+                    header.set_size(data.len() as u64);
+                    builder
+                        .append_data(&mut header, name, data.as_bytes())
+                        .unwrap();
+                }
+                'd' => {
+                    header.set_entry_type(tar::EntryType::Directory);
+                    header.set_size(0);
+                    builder.append_data(&mut header, name, &[][..]).unwrap();
+                }
+                'l' | 'h' => {
+                    header.set_entry_type(if *kind == 'l' {
+                        tar::EntryType::Symlink
+                    } else {
+                        tar::EntryType::Link
+                    });
+                    header.set_size(0);
+                    builder.append_link(&mut header, name, data).unwrap();
+                }
+                _ => unreachable!(),
+            }
+        }
+        Box::new(io::Cursor::new(builder.into_inner().unwrap()))
+    }
+
+    /// A raw tar with one entry whose name the tar crate's builder would refuse.
+    fn raw_entry(name: &str) -> Box<dyn Read + Send> {
+        let mut header = tar::Header::new_old();
+        header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        header.set_size(1);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_cksum();
+        let mut bytes = header.as_bytes().to_vec();
+        bytes.extend_from_slice(&[b'x']);
+        bytes.resize(512 * 2, 0);
+        bytes.extend_from_slice(&[0u8; 1024]);
+        Box::new(io::Cursor::new(bytes))
+    }
+
+    fn paths(tree: &MergedTree) -> Vec<&str> {
+        tree.nodes.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn whiteouts_opaque_folders_and_replacement() {
+        let mut tree = MergedTree::default();
+        apply_layer(
+            &mut tree,
+            0,
+            "base",
+            layer(&[
+                ("usr/lib/libgone.so", 'f', "a"),
+                ("usr/lib/libkeep.so", 'f', "b"),
+                ("opt/plugins/old.so", 'f', "c"),
+                ("srv/data/x", 'f', "d"),
+            ]),
+        )
+        .unwrap();
+        apply_layer(
+            &mut tree,
+            1,
+            "top",
+            layer(&[
+                ("usr/lib/.wh.libgone.so", 'f', ""),
+                ("opt/plugins/new.so", 'f', "e"),
+                ("opt/plugins/.wh..wh..opq", 'f', ""),
+                ("srv/data", 'f', "now a file"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            paths(&tree),
+            ["/opt/plugins/new.so", "/srv/data", "/usr/lib/libkeep.so"],
+            "the whiteout deletes, the opaque marker keeps only this layer's entries, a file replaces a folder"
+        );
+        assert_eq!(tree.layers, ["base", "top"]);
+        assert_eq!(tree.get("/opt/plugins/new.so").unwrap().layer, 1);
+    }
+
+    #[test]
+    fn links_are_recorded_and_escapes_refused() {
+        let mut tree = MergedTree::default();
+        apply_layer(
+            &mut tree,
+            0,
+            "l",
+            layer(&[
+                ("lib/real.so", 'f', "x"),
+                ("lib/hard.so", 'h', "lib/real.so"),
+                ("lib/soft.so", 'l', "/lib/real.so"),
+            ]),
+        )
+        .unwrap();
+        assert!(
+            matches!(&tree.get("/lib/hard.so").unwrap().entry, TreeEntry::Hardlink(t) if t == "/lib/real.so")
+        );
+        assert!(
+            matches!(&tree.get("/lib/soft.so").unwrap().entry, TreeEntry::Symlink(t) if t == "/lib/real.so")
+        );
+        apply_layer(&mut tree, 1, "evil", raw_entry("../escape.txt")).unwrap();
+        apply_layer(&mut tree, 2, "evil2", raw_entry("/abs.txt")).unwrap();
+        assert!(tree.get("/escape.txt").is_none() && tree.get("/abs.txt").is_none());
+        let notes: Vec<&str> = tree.notes.iter().map(|n| n.message.as_str()).collect();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("`..`") && notes[1].contains("absolute"));
+    }
+
+    #[test]
+    fn a_truncated_layer_is_an_error_not_a_panic() {
+        let mut full = Vec::new();
+        layer(&[("lib/a.so", 'f', &"x".repeat(5000))])
+            .read_to_end(&mut full)
+            .unwrap();
+        full.truncate(1500);
+        let mut tree = MergedTree::default();
+        let result = apply_layer(&mut tree, 0, "cut", Box::new(io::Cursor::new(full)));
+        assert!(matches!(result, Err(ImageError::Invalid(m)) if m.contains("layer cut")));
+    }
+}
