@@ -264,7 +264,7 @@ mod tests {
         header.set_entry_type(tar::EntryType::Regular);
         header.set_cksum();
         let mut bytes = header.as_bytes().to_vec();
-        bytes.extend_from_slice(&[b'x']);
+        bytes.extend_from_slice(b"x");
         bytes.resize(512 * 2, 0);
         bytes.extend_from_slice(&[0u8; 1024]);
         Box::new(io::Cursor::new(bytes))
