@@ -155,9 +155,12 @@ fn undefined_symbol_findings(
                 "Checked alone, this library's NEEDED libraries do not define these symbols. That is fine \
                  when the program that loads it provides them (a plugin, a Perl or Python extension, \
                  libthread_db); otherwise loading it fails with \"undefined symbol\"."
-            } else {
+                        } else if resolution.missing.is_empty() {
                 "The program fails with \"undefined symbol\" when it starts (with BIND_NOW) or when a \
                  symbol is first used."
+            } else {
+                "The program fails with \"undefined symbol\" when it starts (with BIND_NOW) or when a \
+                 symbol is first used; they may be the missing library's, reported beside."
             },
             if alone {
                 "Add the library that defines them to its NEEDED (link with -lNAME), or check it with the \

@@ -109,9 +109,6 @@ fn write_one(out: &mut dyn Write, r: &Resolution) -> io::Result<()> {
             s.symbol, s.needed_by
         )?;
     }
-    if let Some(why) = &r.binding_not_checked {
-        writeln!(out, "  symbols not checked: {why}")?;
-    }
     Ok(())
 }
 

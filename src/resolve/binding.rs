@@ -13,20 +13,11 @@ use super::model::{Resolution, UnboundSymbol, VersionGap};
 use crate::elf::{Binding, SymbolType, SymbolVersion, VersionName};
 use std::collections::{BTreeSet, HashMap};
 
+/// Symbols are checked even when a library is missing, as `ldd -r` does: an
+/// unversioned reference cannot say which library should have defined it, so the
+/// findings say it may be the missing one.
 pub fn check_binding(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
     check_versions(scope, resolution);
-    if !resolution.missing.is_empty() {
-        resolution.binding_not_checked = Some(format!(
-            "{} needed librar{} missing",
-            resolution.missing.len(),
-            if resolution.missing.len() == 1 {
-                "y is"
-            } else {
-                "ies are"
-            }
-        ));
-        return;
-    }
     check_symbols(scope, resolution);
 }
 

@@ -96,7 +96,6 @@ impl<'h> Resolver<'h> {
             edges: Vec::new(),
             version_gaps: Vec::new(),
             unbound_symbols: Vec::new(),
-            binding_not_checked: None,
         };
         if loader == LoaderKind::None {
             return resolution;

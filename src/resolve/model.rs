@@ -148,7 +148,4 @@ pub struct Resolution {
     pub edges: Vec<Edge>,
     pub version_gaps: Vec<VersionGap>,
     pub unbound_symbols: Vec<UnboundSymbol>,
-    /// Why symbol binding was not checked, when it was not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub binding_not_checked: Option<String>,
 }

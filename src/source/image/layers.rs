@@ -65,15 +65,54 @@ pub(crate) fn apply_layer(
         Decoder::Plain(raw)
     };
     let mut archive = tar::Archive::new(decoder);
+    let mut applied = 0usize;
+    let mut ended_early = None;
     for entry in archive.entries().map_err(layer_error)? {
-        let mut entry = entry.map_err(layer_error)?;
-        apply_entry(tree, index, label, &mut entry).map_err(layer_error)?;
+        match entry {
+            Ok(mut entry) => {
+                apply_entry(tree, index, label, &mut entry).map_err(layer_error)?;
+                applied += 1;
+            }
+            // umoci 0.4 (bug #436) ends some layers right after the last file's data,
+            // without the padding and end blocks; Go's archive/tar, which runtimes use,
+            // accepts that. It is accepted here too when the compressed stream itself
+            // ends cleanly (checked below); a truncated stream still fails.
+            // (The tar crate reports it as ErrorKind::Other "unexpected EOF during skip".)
+            Err(e) if applied > 0 && is_end_of_data(&e) => {
+                ended_early = Some(e);
+                break;
+            }
+            Err(e) => return Err(layer_error(e)),
+        }
     }
     // Read both streams to their ends: a truncated or altered blob must fail its digest.
     let mut decoder = archive.into_inner();
+    if let Some(early) = ended_early {
+        if io::copy(&mut decoder, &mut io::sink()).is_err() {
+            return Err(layer_error(early));
+        }
+    }
     io::copy(&mut decoder, &mut io::sink()).map_err(layer_error)?;
     io::copy(&mut decoder.into_raw(), &mut io::sink()).map_err(layer_error)?;
     Ok(())
+}
+
+/// A reader that counts what it passed on.
+struct Counted<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+fn is_end_of_data(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::UnexpectedEof || e.to_string().contains("unexpected EOF")
 }
 
 fn note(tree: &mut MergedTree, label: &str, path: &str, message: &str) {
@@ -116,7 +155,27 @@ fn apply_entry<R: Read>(
     let kind = entry.header().entry_type();
     let new = match kind {
         Directory => TreeEntry::Dir,
-        Regular | Continuous => TreeEntry::File(read_content(&path, entry)?),
+        Regular | Continuous => {
+            // Every byte of the file is read, so that a layer cut inside a file is an
+            // error (a layer cut only after its last file, see apply_layer, is not).
+            let size = entry.size();
+            let mut counted = Counted {
+                inner: entry,
+                read: 0,
+            };
+            let content = read_content(&path, &mut counted, size)?;
+            io::copy(&mut counted, &mut io::sink())?;
+            if counted.read < size {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the layer ends inside {path} ({} of {size} bytes)",
+                        counted.read
+                    ),
+                ));
+            }
+            TreeEntry::File(content)
+        }
         Symlink => {
             let target = entry
                 .link_name_bytes()
@@ -187,8 +246,7 @@ fn is_config(path: &str) -> bool {
 
 /// Reads what the checks need of a file: an ELF file's facts (from memory, or from a
 /// temporary file for a large one), a configuration file's text, nothing of the rest.
-fn read_content<R: Read>(path: &str, entry: &mut tar::Entry<'_, R>) -> io::Result<FileContent> {
-    let size = entry.size();
+fn read_content(path: &str, entry: &mut impl Read, size: u64) -> io::Result<FileContent> {
     let mut magic = Vec::with_capacity(4);
     entry.by_ref().take(4).read_to_end(&mut magic)?;
     if has_elf_magic(&magic) {

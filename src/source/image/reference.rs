@@ -69,7 +69,8 @@ fn detect(path: &Path) -> Option<ImageKind> {
     if &header[257..262] != b"ustar" {
         return None;
     }
-    let mut archive = tar::Archive::new(file);
+    // Read the members from the start again (the header check moved the offset).
+    let mut archive = tar::Archive::new(std::fs::File::open(path).ok()?);
     let mut kind = None;
     for entry in archive.entries().ok()?.take(10_000) {
         let entry = entry.ok()?;
