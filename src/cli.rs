@@ -267,7 +267,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
                 targets,
                 platform: platform.to_string(),
                 policy: load_policy(policy.as_deref(), source.folder())?,
-                hashes: format == Format::Cyclonedx,
+                sbom: format == Format::Cyclonedx,
                 progress: progress.as_ref().map(|(_, tick)| tick.clone()),
             };
             let report = source.scan(&options).map_err(|e| anyhow::anyhow!("{e}"));

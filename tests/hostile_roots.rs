@@ -165,6 +165,7 @@ fn program_needing(host: &dyn LibraryHost, path: &str, needed: &[&str]) -> Arc<H
         real_path: object.real_path.clone(),
         facts: Arc::new(facts),
         described: None,
+        identity: None,
     })
 }
 
@@ -259,6 +260,7 @@ fn nodeflib_refuses_default_folders_and_their_cache_entries() {
         real_path: "/bin/app".into(),
         facts: Arc::new(facts),
         described: None,
+        identity: None,
     });
     let r = resolver.resolve(nodeflib, "/bin/app", "app");
     let missing: Vec<&str> = r.missing.iter().map(|m| m.soname.as_str()).collect();

@@ -78,6 +78,7 @@ impl<'f> ProfileHost<'f> {
             real_path: path.to_string(),
             facts: Arc::new(facts),
             described: Some(library.map(Library::described_versions).unwrap_or_default()),
+            identity: None,
         }))
     }
 

@@ -2,7 +2,7 @@
 //! target profile) later. Resolution only talks to this trait.
 
 use crate::elf::{read_facts_guarded, ElfError, ElfFacts, VersionName};
-use crate::source::{LookupError, RootView};
+use crate::source::{FileBytes, LookupError, RootView};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -17,6 +17,8 @@ pub struct HostObject {
     /// For a library a target profile describes rather than a file preflight read:
     /// the versions it provides. Such an object has no symbol table.
     pub described: Option<DescribedVersions>,
+    /// (device, inode) of a file on disk: hard links to one file are one object.
+    pub identity: Option<(u64, u64)>,
 }
 
 /// The symbol versions a described library provides: exact names, and for some
@@ -110,11 +112,24 @@ pub trait LibraryHost: Sync {
 /// rest, with a target profile, is the profile's).
 pub trait TreeHost: LibraryHost {
     fn covers(&self, path: &str) -> bool;
+
+    /// A file the scan's own walk found at `disk_path`.
+    fn probe_walked(&self, view_path: &str, _disk_path: &std::path::Path) -> Probe {
+        self.probe(view_path)
+    }
 }
 
 impl TreeHost for FilesystemHost {
     fn covers(&self, path: &str) -> bool {
         self.view.covers(path)
+    }
+
+    /// A walked file is opened by its disk path: the walk followed no link, so its
+    /// path inside the view is already its real path, and resolving it component by
+    /// component again would cost a system call per component.
+    fn probe_walked(&self, view_path: &str, disk_path: &std::path::Path) -> Probe {
+        let opened = crate::source::read_elf_bytes(disk_path).map_err(LookupError::from);
+        self.object_at(view_path.to_string(), opened)
     }
 }
 
@@ -146,17 +161,25 @@ impl FilesystemHost {
             Ok(real) => real,
             Err(err) => return lookup_probe(err),
         };
+        let opened = self.view.open_resolved_elf(&real);
+        self.object_at(real, opened)
+    }
+
+    /// The object at `real` (a path with no link left in it), read once: later probes
+    /// of the same file, under any name, share it.
+    fn object_at(&self, real: String, opened: Result<Option<FileBytes>, LookupError>) -> Probe {
         if let Some(known) = self.objects.lock().expect("cache lock").get(&real) {
             return known.clone();
         }
-        let probe = match self.view.open_elf(&real) {
+        let probe = match opened {
             Err(err) => lookup_probe(err),
-            Ok((_, None)) => Probe::NotElf,
-            Ok((real_path, Some(bytes))) => match read_facts_guarded(&bytes) {
+            Ok(None) => Probe::NotElf,
+            Ok(Some(bytes)) => match read_facts_guarded(&bytes) {
                 Ok(facts) => Probe::Found(Arc::new(HostObject {
-                    real_path,
+                    real_path: real.clone(),
                     facts: Arc::new(facts),
                     described: None,
+                    identity: Some(bytes.identity),
                 })),
                 Err(ElfError::NotElf) => Probe::NotElf,
                 Err(ElfError::Malformed(reason)) => Probe::Unreadable(reason),

@@ -85,6 +85,7 @@ impl ImageHost {
                     real_path: real,
                     facts: facts.clone(),
                     described: None,
+                    identity: None,
                 }))
             }
             Ok((_, TreeEntry::File(FileContent::Elf(Err(reason))))) => {

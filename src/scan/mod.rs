@@ -58,8 +58,8 @@ pub struct ScanOptions {
     /// Docker platform of the targets ("linux/amd64").
     pub platform: String,
     pub policy: PolicyConfig,
-    /// Compute each ELF file's SHA-256.
-    pub hashes: bool,
+    /// Gather what an SBOM needs: each ELF file's SHA-256 and the dependency graph.
+    pub sbom: bool,
     /// Told about each file read, from any thread (a progress bar).
     pub progress: Option<Progress>,
 }
@@ -128,6 +128,8 @@ pub struct Summary {
     pub notes: usize,
     /// Findings silenced by waivers of the policy file.
     pub waived: usize,
+    /// ELF files reached again through another hard link (reported once).
+    pub hard_links: usize,
 }
 
 /// A host view for checking `paths`: `root` (or `/`) with every path that lies

@@ -14,7 +14,7 @@ use crate::resolve::{
 };
 use crate::source::IoProblem;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -78,46 +78,51 @@ impl Tree {
     /// are matched by their real path: a library appears in an executable's load
     /// under the path the loader opened (`bin/../lib/libx.so`).
     fn dependencies(&self, resolutions: &[Resolution]) -> Vec<Dependency> {
-        let real_of = |r: &Resolution, path: &str| -> Option<String> {
-            if path == r.view_path {
-                return self
-                    .objects
-                    .iter()
-                    .find(|o| o.view == path)
-                    .map(|o| o.object.real_path.clone());
-            }
-            r.loaded
+        let view_to_real: HashMap<&str, &str> = self
+            .objects
+            .iter()
+            .map(|o| (o.view.as_str(), o.object.real_path.as_str()))
+            .collect();
+        // Real path of an object → its edges, from the first resolution that has them.
+        let mut needs_of: HashMap<String, Vec<Need>> = HashMap::new();
+        for r in resolutions {
+            let mut real_of: HashMap<&str, &str> = r
+                .loaded
                 .iter()
-                .find(|l| l.path == path)
-                .map(|l| l.real_path.clone())
-        };
+                .map(|l| (l.path.as_str(), l.real_path.as_str()))
+                .collect();
+            if let Some(real) = view_to_real.get(r.view_path.as_str()) {
+                real_of.insert(r.view_path.as_str(), real);
+            }
+            let mut found: HashMap<&str, Vec<Need>> = HashMap::new();
+            for e in &r.edges {
+                let Some(from) = real_of.get(e.from.as_str()) else {
+                    continue;
+                };
+                if needs_of.contains_key(*from) {
+                    continue;
+                }
+                found.entry(from).or_default().push(Need {
+                    soname: e.name.clone(),
+                    resolved: e
+                        .to
+                        .as_deref()
+                        .map(|to| self.display(real_of.get(to).copied().unwrap_or(to))),
+                });
+            }
+            for (from, needs) in found {
+                needs_of.insert(from.to_string(), needs);
+            }
+        }
         self.objects
             .iter()
             .filter(|o| !o.object.facts.needed.is_empty())
-            .map(|o| {
-                let needs = resolutions
-                    .iter()
-                    .find_map(|r| {
-                        let edges: Vec<Need> = r
-                            .edges
-                            .iter()
-                            .filter(|e| {
-                                real_of(r, &e.from).as_deref() == Some(o.object.real_path.as_str())
-                            })
-                            .map(|e| Need {
-                                soname: e.name.clone(),
-                                resolved: e.to.as_deref().map(|to| {
-                                    self.display(&real_of(r, to).unwrap_or_else(|| to.to_string()))
-                                }),
-                            })
-                            .collect();
-                        (!edges.is_empty()).then_some(edges)
-                    })
-                    .unwrap_or_default();
-                Dependency {
-                    path: o.shown.clone(),
-                    needs,
-                }
+            .map(|o| Dependency {
+                path: o.shown.clone(),
+                needs: needs_of
+                    .get(&o.object.real_path)
+                    .cloned()
+                    .unwrap_or_default(),
             })
             .collect()
     }
@@ -137,7 +142,10 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
     let probes: Vec<Probe> = files
         .par_iter()
         .map(|f| {
-            let probe = reader.probe(&f.view);
+            let probe = match &f.disk {
+                Some(disk) => reader.probe_walked(&f.view, disk),
+                None => reader.probe(&f.view),
+            };
             if let Some(Progress(tick)) = &options.progress {
                 tick();
             }
@@ -156,8 +164,14 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
     };
     let mut reports = Vec::new();
     let mut findings = source_findings;
+    let mut seen = HashSet::new();
     for (file, probe) in files.iter().zip(probes) {
         let outcome = match probe {
+            // A hard link to a file already reported (its first path in walk order).
+            Probe::Found(object) if object.identity.is_some_and(|id| !seen.insert(id)) => {
+                summary.hard_links += 1;
+                continue;
+            }
             Probe::Found(object) => {
                 tree.objects.push(TreeObject {
                     shown: file.shown.clone(),
@@ -191,7 +205,7 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
         summary.count(&report);
         reports.push(report);
     }
-    if options.hashes {
+    if options.sbom {
         hash_files(&files, &mut reports);
     }
 
@@ -204,7 +218,9 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
     if let Some(host) = root_host {
         hosts.push(host.describe());
         let (raw, resolutions) = evaluate(&tree, host, None, &options.resolve, &|_| None);
-        dependencies.get_or_insert_with(|| tree.dependencies(&resolutions));
+        if options.sbom {
+            dependencies.get_or_insert_with(|| tree.dependencies(&resolutions));
+        }
         let (kept, waived) = options.policy.apply(raw, &BTreeMap::new(), &mut used);
         findings.extend(kept);
         summary.waived += waived;
@@ -219,7 +235,9 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
             evaluate(&tree, &host, facts.as_ref(), &options.resolve, &|soname| {
                 host.install_hint(soname)
             });
-        dependencies.get_or_insert_with(|| tree.dependencies(&resolutions));
+        if options.sbom {
+            dependencies.get_or_insert_with(|| tree.dependencies(&resolutions));
+        }
         for finding in &mut raw {
             finding.target = Some(profile.name.clone());
         }
@@ -229,9 +247,13 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
     }
     findings.extend(options.policy.unused_waivers(&used));
     // Findings name the layer their file came from.
+    let layer_of: HashMap<&str, &String> = files
+        .iter()
+        .filter_map(|f| f.layer.as_ref().map(|l| (f.shown.as_str(), l)))
+        .collect();
     for finding in &mut findings {
-        if let Some(file) = files.iter().find(|f| f.shown == finding.path) {
-            finding.layer = file.layer.clone();
+        if let Some(layer) = layer_of.get(finding.path.as_str()) {
+            finding.layer = Some((*layer).clone());
         }
     }
     findings.sort_by(|a, b| {

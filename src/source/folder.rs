@@ -1,8 +1,6 @@
 //! Walking a folder: every regular file once, in a stable order.
 
 use serde::Serialize;
-use std::collections::HashSet;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
@@ -23,14 +21,14 @@ pub struct IoProblem {
     pub message: String,
 }
 
-/// Lists the regular files under `root`, sorted by path. Symbolic links are not
-/// followed: a link to a file inside the folder names a file the walk reaches anyway,
-/// and a link out of the folder must not be read. Hard links to one inode are listed
-/// once, under the first path in sorted order.
+/// Lists the regular files under `root`, sorted by path, from the directory entries'
+/// types alone (no stat per file). Symbolic links are not followed: a link to a file
+/// inside the folder names a file the walk reaches anyway, and a link out of the folder
+/// must not be read. Hard links to one file are all listed; the scan reads the file
+/// once and reports it under its first path.
 pub fn walk_folder(root: &Path) -> (Vec<FolderFile>, Vec<IoProblem>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
-    let mut seen = HashSet::new();
     let walker = WalkDir::new(root).follow_links(false).sort_by_file_name();
     for entry in walker {
         let entry = match entry {
@@ -46,21 +44,6 @@ pub fn walk_folder(root: &Path) -> (Vec<FolderFile>, Vec<IoProblem>) {
         };
         if !entry.file_type().is_file() {
             continue;
-        }
-        match entry.metadata() {
-            Ok(meta) if meta.nlink() > 1 => {
-                if !seen.insert((meta.dev(), meta.ino())) {
-                    continue;
-                }
-            }
-            Ok(_) => {}
-            Err(err) => {
-                problems.push(IoProblem {
-                    path: relative(root, entry.path()),
-                    message: err.to_string(),
-                });
-                continue;
-            }
         }
         files.push(FolderFile {
             relative: relative(root, entry.path()),
@@ -89,7 +72,7 @@ mod tests {
     use std::fs;
 
     #[test]
-    fn hard_links_are_listed_once_and_symlinks_are_not_followed() {
+    fn symlinks_are_not_followed() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("root");
         let outside = dir.path().join("outside");
@@ -103,7 +86,7 @@ mod tests {
 
         let (files, problems) = walk_folder(&root);
         let names: Vec<&str> = files.iter().map(|f| f.relative.as_str()).collect();
-        assert_eq!(names, ["a"]);
+        assert_eq!(names, ["a", "sub/b"]);
         assert!(problems.is_empty());
     }
 }

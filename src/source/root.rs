@@ -167,8 +167,18 @@ impl RootView {
     /// Opens an ELF file inside the view. `Ok(None)` when it exists but is not ELF.
     pub fn open_elf(&self, path: &str) -> Result<(String, Option<FileBytes>), LookupError> {
         let real = self.canonicalize(path)?;
-        let bytes = read_elf_bytes(&self.existing_host_path(&real)?)?;
+        let bytes = self.open_resolved_elf(&real)?;
         Ok((real, bytes))
+    }
+
+    /// `open_elf` for a path `canonicalize` already returned.
+    pub fn open_resolved_elf(&self, real: &str) -> Result<Option<FileBytes>, LookupError> {
+        let host = self.existing_host_path(real)?;
+        // Never open a device or a FIFO: opening alone can act on it.
+        if !fs::symlink_metadata(&host)?.file_type().is_file() {
+            return Err(LookupError::NotRegular);
+        }
+        Ok(read_elf_bytes(&host)?)
     }
 
     /// Reads a small text file (a loader configuration file), at most `limit` bytes.
@@ -176,10 +186,14 @@ impl RootView {
         use std::io::Read;
         use std::os::unix::fs::OpenOptionsExt;
         let real = self.canonicalize(path)?;
+        let host = self.existing_host_path(&real)?;
+        if !fs::symlink_metadata(&host)?.file_type().is_file() {
+            return Err(LookupError::NotRegular);
+        }
         let file = fs::OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-            .open(self.existing_host_path(&real)?)?;
+            .open(host)?;
         if !file.metadata()?.is_file() {
             return Err(LookupError::NotRegular);
         }
