@@ -161,12 +161,12 @@ fn program_needing(host: &dyn LibraryHost, path: &str, needed: &[&str]) -> Arc<H
     let mut facts = (*object.facts).clone();
     facts.needed = needed.iter().map(|n| n.to_string()).collect();
     facts.version_needs.clear();
-    Arc::new(HostObject {
-        real_path: object.real_path.clone(),
-        facts: Arc::new(facts),
-        described: None,
-        identity: None,
-    })
+    Arc::new(HostObject::new(
+        object.real_path.clone(),
+        Arc::new(facts),
+        None,
+        None,
+    ))
 }
 
 #[test]
@@ -256,12 +256,12 @@ fn nodeflib_refuses_default_folders_and_their_cache_entries() {
     let mut facts =
         (*program_needing(&host, "/bin/app", &["libdef.so", "libextra.so"]).facts).clone();
     facts.nodeflib = true;
-    let nodeflib = Arc::new(HostObject {
-        real_path: "/bin/app".into(),
-        facts: Arc::new(facts),
-        described: None,
-        identity: None,
-    });
+    let nodeflib = Arc::new(HostObject::new(
+        "/bin/app".into(),
+        Arc::new(facts),
+        None,
+        None,
+    ));
     let r = resolver.resolve(nodeflib, "/bin/app", "app");
     let missing: Vec<&str> = r.missing.iter().map(|m| m.soname.as_str()).collect();
     assert_eq!(

@@ -74,12 +74,12 @@ impl<'f> ProfileHost<'f> {
             Kind::SharedLibrary,
         );
         facts.soname = Some(soname.to_string());
-        Probe::Found(Arc::new(HostObject {
-            real_path: path.to_string(),
-            facts: Arc::new(facts),
-            described: Some(library.map(Library::described_versions).unwrap_or_default()),
-            identity: None,
-        }))
+        Probe::Found(Arc::new(HostObject::new(
+            path.to_string(),
+            Arc::new(facts),
+            Some(library.map(Library::described_versions).unwrap_or_default()),
+            None,
+        )))
     }
 
     fn probe_described(&self, path: &str) -> Probe {

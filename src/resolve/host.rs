@@ -19,6 +19,32 @@ pub struct HostObject {
     pub described: Option<DescribedVersions>,
     /// (device, inode) of a file on disk: hard links to one file are one object.
     pub identity: Option<(u64, u64)>,
+    /// Its exported symbols indexed by name, built the first time a load needs them.
+    exports: std::sync::OnceLock<super::binding::Exports>,
+}
+
+impl HostObject {
+    pub fn new(
+        real_path: String,
+        facts: Arc<ElfFacts>,
+        described: Option<DescribedVersions>,
+        identity: Option<(u64, u64)>,
+    ) -> Self {
+        HostObject {
+            real_path,
+            facts,
+            described,
+            identity,
+            exports: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The exported symbols by name: built once per object, shared by every load
+    /// that has the object in its scope.
+    pub(crate) fn exports(&self) -> &super::binding::Exports {
+        self.exports
+            .get_or_init(|| super::binding::Exports::of(&self.facts))
+    }
 }
 
 /// The symbol versions a described library provides: exact names, and for some
@@ -175,12 +201,12 @@ impl FilesystemHost {
             Err(err) => lookup_probe(err),
             Ok(None) => Probe::NotElf,
             Ok(Some(bytes)) => match read_facts_guarded(&bytes) {
-                Ok(facts) => Probe::Found(Arc::new(HostObject {
-                    real_path: real.clone(),
-                    facts: Arc::new(facts),
-                    described: None,
-                    identity: Some(bytes.identity),
-                })),
+                Ok(facts) => Probe::Found(Arc::new(HostObject::new(
+                    real.clone(),
+                    Arc::new(facts),
+                    None,
+                    Some(bytes.identity),
+                ))),
                 Err(ElfError::NotElf) => Probe::NotElf,
                 Err(ElfError::Malformed(reason)) => Probe::Unreadable(reason),
             },

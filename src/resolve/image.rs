@@ -81,12 +81,7 @@ impl ImageHost {
         };
         match self.content(&real) {
             Ok((_, TreeEntry::File(FileContent::Elf(Ok(facts))))) => {
-                Probe::Found(Arc::new(HostObject {
-                    real_path: real,
-                    facts: facts.clone(),
-                    described: None,
-                    identity: None,
-                }))
+                Probe::Found(Arc::new(HostObject::new(real, facts.clone(), None, None)))
             }
             Ok((_, TreeEntry::File(FileContent::Elf(Err(reason))))) => {
                 Probe::Unreadable(reason.clone())
