@@ -7,6 +7,7 @@
 use super::version_name::VersionName;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Class {
@@ -114,7 +115,7 @@ pub struct SymbolVersion {
     pub name: VersionName,
     /// For an undefined symbol: the library the version is needed from (`vn_file`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub file: Option<String>,
+    pub file: Option<Arc<str>>,
     /// Hidden (`sym@VER` rather than `sym@@VER`): not the default version, so an
     /// unversioned reference never binds to it.
     pub hidden: bool,

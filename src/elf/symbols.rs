@@ -15,6 +15,7 @@ use super::ElfError;
 use goblin::elf::symver::{VerdefSection, VerneedSection, VersymSection, VER_FLG_BASE};
 use goblin::elf::Symtab;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 pub(crate) struct Versions {
     pub needs: BTreeMap<String, Vec<VersionName>>,
@@ -29,7 +30,7 @@ pub(crate) fn read_symbols_and_versions(
 ) -> Result<Versions, ElfError> {
     let bytes = layout.bytes;
     let ctx = layout.ctx;
-    let mut by_index: HashMap<u16, (VersionName, Option<String>)> = HashMap::new();
+    let mut by_index: HashMap<u16, (VersionName, Option<Arc<str>>)> = HashMap::new();
     let mut needs: BTreeMap<String, Vec<VersionName>> = BTreeMap::new();
     let mut defs = Vec::new();
 
@@ -40,13 +41,14 @@ pub(crate) fn read_symbols_and_versions(
             let file = t
                 .strings
                 .require(need.vn_file as u64, "version need file")?;
+            let shared: Arc<str> = file.as_str().into();
             for aux in need.iter() {
-                let name = VersionName(
+                let name = VersionName::new(
                     t.strings
                         .require(aux.vna_name as u64, "version need name")?,
                 );
                 needs.entry(file.clone()).or_default().push(name.clone());
-                by_index.insert(aux.vna_other, (name, Some(file.clone())));
+                by_index.insert(aux.vna_other, (name, Some(shared.clone())));
             }
         }
     }
@@ -57,7 +59,7 @@ pub(crate) fn read_symbols_and_versions(
             let Some(aux) = def.iter().next() else {
                 continue;
             };
-            let name = VersionName(
+            let name = VersionName::new(
                 t.strings
                     .require(aux.vda_name as u64, "version definition name")?,
             );

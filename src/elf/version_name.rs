@@ -8,14 +8,16 @@
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::fmt;
+use std::sync::Arc;
 
-/// A version name as written in `.gnu.version_r` / `.gnu.version_d`.
+/// A version name as written in `.gnu.version_r` / `.gnu.version_d`. Shared, not
+/// copied: every symbol of a file that needs `GLIBC_2.2.5` points at one string.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct VersionName(pub String);
+pub struct VersionName(Arc<str>);
 
 impl VersionName {
-    pub fn new(name: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<Arc<str>>) -> Self {
         VersionName(name.into())
     }
 
@@ -77,7 +79,7 @@ impl fmt::Display for VersionName {
 
 impl From<&str> for VersionName {
     fn from(s: &str) -> Self {
-        VersionName(s.to_string())
+        VersionName(s.into())
     }
 }
 

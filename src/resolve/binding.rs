@@ -179,7 +179,7 @@ fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
                 resolution.version_gaps.iter().any(|g| {
                     g.needed_by == path
                         && g.version == v.name.as_str()
-                        && Some(&g.library) == v.file.as_ref()
+                        && v.file.as_deref() == Some(g.library.as_str())
                 })
             });
             let unknowable = !described.is_empty()
@@ -188,7 +188,7 @@ fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
                     Some(file) => resolution
                         .edges
                         .iter()
-                        .find(|e| e.from == path && &e.name == file)
+                        .find(|e| e.from == path && *e.name == **file)
                         .and_then(|e| e.to.as_deref())
                         .is_none_or(|to| described.contains(to)),
                 };
