@@ -166,6 +166,7 @@ pub struct FilesystemHost {
     label: String,
     probes: Mutex<HashMap<String, Probe>>,
     objects: Mutex<HashMap<String, Probe>>,
+    by_identity: Mutex<HashMap<(u64, u64), Probe>>,
 }
 
 impl FilesystemHost {
@@ -175,6 +176,7 @@ impl FilesystemHost {
             label: label.into(),
             probes: Mutex::new(HashMap::new()),
             objects: Mutex::new(HashMap::new()),
+            by_identity: Mutex::new(HashMap::new()),
         }
     }
 
@@ -197,6 +199,17 @@ impl FilesystemHost {
         if let Some(known) = self.objects.lock().expect("cache lock").get(&real) {
             return known.clone();
         }
+        // Another name for a file already read (a hard link): the same object.
+        if let Ok(Some(bytes)) = &opened {
+            if let Some(known) = self
+                .by_identity
+                .lock()
+                .expect("cache lock")
+                .get(&bytes.identity)
+            {
+                return known.clone();
+            }
+        }
         let probe = match opened {
             Err(err) => lookup_probe(err),
             Ok(None) => Probe::NotElf,
@@ -211,6 +224,14 @@ impl FilesystemHost {
                 Err(ElfError::Malformed(reason)) => Probe::Unreadable(reason),
             },
         };
+        if let Probe::Found(object) = &probe {
+            if let Some(identity) = object.identity {
+                self.by_identity
+                    .lock()
+                    .expect("cache lock")
+                    .insert(identity, probe.clone());
+            }
+        }
         self.objects
             .lock()
             .expect("cache lock")

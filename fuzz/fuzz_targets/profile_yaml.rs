@@ -1,0 +1,7 @@
+#![no_main]
+//! A target profile and a policy file parsed from arbitrary (lossy UTF-8) text.
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::profile_yaml(data));

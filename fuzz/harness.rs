@@ -1,0 +1,204 @@
+//! What each fuzz target does with the fuzzer's bytes, shared by the targets
+//! (fuzz/fuzz_targets/*.rs) and by the replay of their findings in
+//! tests/fuzz_regressions.rs, so that a saved input runs exactly the same code in both.
+//!
+//! Every function returns normally whatever the library answers (Ok or Err): a panic,
+//! a hang or unbounded memory is the bug the fuzzer looks for.
+#![allow(dead_code)]
+
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// `elf_facts`: the unguarded ELF reader (a panic must reach the fuzzer), and the JSON
+/// of what it read.
+pub fn elf_facts(data: &[u8]) {
+    if let Ok(facts) = preflight::elf::read_facts(data) {
+        serde_json::to_string(&facts).expect("ElfFacts serializes to JSON");
+        let _ = facts.highest_needed_versions();
+    }
+}
+
+/// `profile_yaml`: the text as a target profile and as a policy file.
+pub fn profile_yaml(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    match preflight::profile::parse_profile(&text, "fuzz.yaml") {
+        Ok(profile) => {
+            let _ = profile.rule_levels();
+            for platform in profile.platforms.keys() {
+                let _ = profile.target_facts(platform);
+            }
+        }
+        Err(errors) => errors.iter().for_each(|e| drop(e.to_string())),
+    }
+    if let Err(errors) = preflight::policy::PolicyConfig::parse(&text, "fuzz.yaml") {
+        errors.iter().for_each(|e| drop(e.to_string()));
+    }
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn append(builder: &mut tar::Builder<impl Write>, name: &str, data: &[u8]) -> io::Result<()> {
+    let mut header = tar::Header::new_gnu();
+    header.set_size(data.len() as u64);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    builder.append_data(&mut header, name, data)
+}
+
+/// Opens the image as the command line does and, when it opens, scans it with the
+/// image as its own host (links, symbolic links and the loader's search inside it).
+fn open_and_scan(spec: &str) {
+    match preflight::source::image::open_image(spec, None) {
+        Ok(image) => {
+            let host = preflight::resolve::ImageHost::new(image, "/");
+            let _ = preflight::scan::scan_image(&host, &preflight::scan::ScanOptions::default());
+        }
+        Err(e) => drop(e.to_string()),
+    }
+}
+
+/// A scratch folder reused for every input of one process: the image files are
+/// overwritten in place, never created anew.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+    /// `docker-archive:` path for `image_layer` and for `image_manifest` mode 2.
+    archive: PathBuf,
+    /// OCI layout folder for `image_manifest` modes 0 and 1.
+    layout: PathBuf,
+    /// The members of the docker archive of mode 2, without the end-of-archive blocks:
+    /// every blob of the image fixtures, as `blobs/sha256/HEX`.
+    blob_members: Vec<u8>,
+    /// The hex digests of those blobs.
+    fixture_blobs: Vec<String>,
+}
+
+impl Scratch {
+    /// `images` is tests/fixtures/images: the blobs of its OCI layouts (app.oci and
+    /// the hostile ones) are put in the scratch layout, so that a fuzzed index or
+    /// manifest can name real manifests, configs and layers.
+    pub fn new(images: &Path) -> io::Result<Scratch> {
+        let dir = tempfile::Builder::new().prefix("preflight-fuzz").tempdir()?;
+        let layout = dir.path().join("layout");
+        let blobs = layout.join("blobs/sha256");
+        fs::create_dir_all(&blobs)?;
+        fs::write(layout.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+        let mut layouts = vec![images.join("app.oci"), images.join("app-zstd.oci")];
+        let mut hostile: Vec<PathBuf> = fs::read_dir(images.join("hostile"))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("blobs/sha256").is_dir())
+            .collect();
+        hostile.sort();
+        layouts.extend(hostile);
+        let mut names = Vec::new();
+        for l in layouts {
+            for entry in fs::read_dir(l.join("blobs/sha256"))? {
+                let path = entry?.path();
+                let bytes = fs::read(&path)?;
+                let hex = sha256_hex(&bytes);
+                // Only blobs that match their name (not digest-mismatch's altered one).
+                if path.file_name().is_some_and(|n| *n == *hex) && !names.contains(&hex) {
+                    fs::write(blobs.join(&hex), &bytes)?;
+                    names.push(hex);
+                }
+            }
+        }
+        names.sort();
+        let mut builder = tar::Builder::new(Vec::new());
+        for hex in &names {
+            append(
+                &mut builder,
+                &format!("blobs/sha256/{hex}"),
+                &fs::read(blobs.join(hex))?,
+            )?;
+        }
+        let blob_members = builder.get_ref().clone();
+        let archive = dir.path().join("image.tar");
+        Ok(Scratch {
+            dir,
+            archive,
+            layout,
+            blob_members,
+            fixture_blobs: names,
+        })
+    }
+
+    /// `image_layer`: the bytes are the only layer of a docker archive (named by their
+    /// sha256, so the digest check passes and the layer is applied), then the image
+    /// is opened and scanned.
+    pub fn image_layer(&self, data: &[u8]) -> io::Result<()> {
+        let layer_hex = sha256_hex(data);
+        let config = format!(
+            r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["sha256:{layer_hex}"]}}}}"#
+        );
+        let config_hex = sha256_hex(config.as_bytes());
+        let manifest = format!(
+            r#"[{{"Config":"blobs/sha256/{config_hex}","RepoTags":["fuzz:latest"],"Layers":["blobs/sha256/{layer_hex}"]}}]"#
+        );
+        let mut builder = tar::Builder::new(io::BufWriter::new(fs::File::create(&self.archive)?));
+        append(&mut builder, "manifest.json", manifest.as_bytes())?;
+        append(
+            &mut builder,
+            &format!("blobs/sha256/{config_hex}"),
+            config.as_bytes(),
+        )?;
+        append(&mut builder, &format!("blobs/sha256/{layer_hex}"), data)?;
+        builder.into_inner()?.flush()?;
+        open_and_scan(&format!("docker-archive:{}", self.archive.display()));
+        Ok(())
+    }
+
+    /// `image_manifest`: the first byte chooses what the rest is:
+    /// 0 (mod 3) the index.json of an OCI layout folder;
+    /// 1 an OCI manifest (or nested index) blob, which a generated index.json names;
+    /// 2 the manifest.json of a docker archive.
+    /// The layout and the archive also hold every blob of the image fixtures.
+    pub fn image_manifest(&self, data: &[u8]) -> io::Result<()> {
+        let Some((&mode, rest)) = data.split_first() else {
+            return Ok(());
+        };
+        let spec = match mode % 3 {
+            0 => {
+                fs::write(self.layout.join("index.json"), rest)?;
+                format!("oci:{}", self.layout.display())
+            }
+            1 => {
+                let hex = sha256_hex(rest);
+                let blob = self.layout.join("blobs/sha256").join(&hex);
+                fs::write(&blob, rest)?;
+                let index = format!(
+                    r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{hex}","size":{}}}]}}"#,
+                    rest.len()
+                );
+                fs::write(self.layout.join("index.json"), index)?;
+                let spec = format!("oci:{}", self.layout.display());
+                open_and_scan(&spec);
+                // Keep the layout to the fixtures' blobs.
+                if !self.fixture_blobs.contains(&hex) {
+                    fs::remove_file(&blob)?;
+                }
+                return Ok(());
+            }
+            _ => {
+                let mut file = io::BufWriter::new(fs::File::create(&self.archive)?);
+                file.write_all(&self.blob_members)?;
+                let mut builder = tar::Builder::new(file);
+                append(&mut builder, "manifest.json", rest)?;
+                builder.into_inner()?.flush()?;
+                format!("docker-archive:{}", self.archive.display())
+            }
+        };
+        open_and_scan(&spec);
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
