@@ -4,6 +4,7 @@
 //! never the file again. The JSON field names are a documented contract (README,
 //! "JSON output"); add fields, never rename them.
 
+use super::symbol_table::SymbolTable;
 use super::version_name::VersionName;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -169,7 +170,9 @@ pub struct ElfFacts {
     /// For each needed version, the undefined dynamic symbols that require it.
     pub symbols_by_version: BTreeMap<VersionName, Vec<String>>,
     /// The whole dynamic symbol table (without the null entry), for binding checks.
-    pub symbols: Vec<DynSymbol>,
+    /// Not part of the default JSON (reports add it with `--symbols`).
+    #[serde(skip_serializing, default)]
+    pub symbols: SymbolTable,
 }
 
 impl ElfFacts {
@@ -213,7 +216,7 @@ impl ElfFacts {
             version_needs: BTreeMap::new(),
             version_defs: Vec::new(),
             symbols_by_version: BTreeMap::new(),
-            symbols: Vec::new(),
+            symbols: SymbolTable::default(),
         }
     }
 }

@@ -10,6 +10,7 @@ mod layout;
 mod machine;
 mod notes;
 mod read;
+mod symbol_table;
 mod symbols;
 mod tables;
 pub mod version_name;
@@ -17,6 +18,7 @@ pub mod version_name;
 pub use facts::{Binding, Class, DynSymbol, ElfFacts, Endian, Kind, SymbolType, SymbolVersion};
 pub use machine::machine_name;
 pub use read::read_facts;
+pub use symbol_table::{SymbolRef, SymbolTable};
 pub use version_name::VersionName;
 
 /// `\x7fELF`, the first four bytes of every ELF file.

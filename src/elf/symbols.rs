@@ -7,8 +7,9 @@
 //! `.gnu.version_d` (a version this object defines). Indexes 0 and 1 mean local and
 //! global-unversioned; bit 15 marks a hidden (non-default) version.
 
-use super::facts::{Binding, DynSymbol, SymbolType, SymbolVersion};
+use super::facts::{Binding, SymbolType, SymbolVersion};
 use super::layout::Layout;
+use super::symbol_table::SymbolTable;
 use super::tables::{symbol_entry_size, SymbolTables};
 use super::version_name::VersionName;
 use super::ElfError;
@@ -21,7 +22,7 @@ pub(crate) struct Versions {
     pub needs: BTreeMap<String, Vec<VersionName>>,
     pub defs: Vec<VersionName>,
     pub symbols_by_version: BTreeMap<VersionName, Vec<String>>,
-    pub symbols: Vec<DynSymbol>,
+    pub symbols: SymbolTable,
 }
 
 pub(crate) fn read_symbols_and_versions(
@@ -76,7 +77,7 @@ pub(crate) fn read_symbols_and_versions(
     defs.sort();
     defs.dedup();
 
-    let mut symbols = Vec::new();
+    let mut symbols = SymbolTable::default();
     let mut symbols_by_version: BTreeMap<VersionName, Vec<String>> = BTreeMap::new();
     if let Some((t, count)) = &tables.dynsym {
         let count = *count;
@@ -93,7 +94,7 @@ pub(crate) fn read_symbols_and_versions(
                 .map_err(|e| ElfError::Malformed(format!(".gnu.version: {e}")))?,
             None => None,
         };
-        symbols.reserve(count.saturating_sub(1));
+        symbols = SymbolTable::with_capacity(count.saturating_sub(1));
         for index in 1..count {
             let Some(sym) = symtab.get(index) else { break };
             let name = t
@@ -121,14 +122,15 @@ pub(crate) fn read_symbols_and_versions(
                         .push(name.clone());
                 }
             }
-            symbols.push(DynSymbol {
-                name,
+            symbols.push(
+                &name,
                 defined,
-                binding: binding(sym.st_bind()),
-                kind: symbol_type(sym.st_type()),
+                binding(sym.st_bind()),
+                symbol_type(sym.st_type()),
                 version,
-            });
+            );
         }
+        symbols.shrink();
     }
     for list in symbols_by_version.values_mut() {
         list.sort();

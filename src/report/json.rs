@@ -1,36 +1,65 @@
-//! JSON output: the stable contract documented in the README.
+//! JSON output: the stable contract documented in the README, written as a stream
+//! (a scan of /usr describes thousands of files; nothing is built in memory first).
 
-use crate::scan::{FileReport, ScanReport};
-use serde_json::{json, Value};
+use crate::elf::SymbolTable;
+use crate::policy::Finding;
+use crate::scan::{FileReport, ScanReport, Summary};
+use crate::source::IoProblem;
+use serde::Serialize;
 use std::io::{self, Write};
 
 /// The version of the scan report's JSON schema (schemas/scan-report.schema.json).
 /// Raised when a key is removed or changes meaning; adding keys keeps it.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// One file as a JSON object. The full dynamic symbol table (`symbols`) is large
-/// (thousands of entries for libc) and only shown when asked for.
-fn file_value(report: &FileReport, with_symbols: bool) -> io::Result<Value> {
-    let mut value = serde_json::to_value(report)?;
-    if !with_symbols {
-        if let Some(map) = value.as_object_mut() {
-            map.remove("symbols");
-        }
+/// One file. The full dynamic symbol table is large (thousands of entries for libc)
+/// and only written when asked for.
+#[derive(Serialize)]
+struct FileJson<'a> {
+    #[serde(flatten)]
+    report: &'a FileReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    symbols: Option<&'a SymbolTable>,
+}
+
+fn files(reports: &[FileReport], with_symbols: bool) -> impl Iterator<Item = FileJson<'_>> {
+    reports.iter().map(move |report| FileJson {
+        report,
+        symbols: report.facts().filter(|_| with_symbols).map(|f| &f.symbols),
+    })
+}
+
+/// Serializes an iterator as a JSON array without collecting it.
+struct Seq<I>(std::cell::RefCell<Option<I>>);
+
+impl<I: Iterator<Item = T>, T: Serialize> Serialize for Seq<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.borrow_mut().take().into_iter().flatten())
     }
-    Ok(value)
+}
+
+fn seq<I>(items: I) -> Seq<I> {
+    Seq(std::cell::RefCell::new(Some(items)))
 }
 
 pub fn write_inspect_json(
     out: &mut dyn Write,
-    files: &[FileReport],
+    reports: &[FileReport],
     with_symbols: bool,
 ) -> io::Result<()> {
-    let values = files
-        .iter()
-        .map(|f| file_value(f, with_symbols))
-        .collect::<io::Result<Vec<_>>>()?;
-    serde_json::to_writer_pretty(&mut *out, &values)?;
+    serde_json::to_writer_pretty(&mut *out, &seq(files(reports, with_symbols)))?;
     writeln!(out)
+}
+
+#[derive(Serialize)]
+struct ScanJson<'a, F: Serialize> {
+    schema_version: u32,
+    root: &'a str,
+    hosts: &'a [String],
+    files: F,
+    findings: &'a [Finding],
+    problems: &'a [IoProblem],
+    summary: &'a Summary,
 }
 
 pub fn write_scan_json(
@@ -38,20 +67,15 @@ pub fn write_scan_json(
     report: &ScanReport,
     with_symbols: bool,
 ) -> io::Result<()> {
-    let files = report
-        .files
-        .iter()
-        .map(|f| file_value(f, with_symbols))
-        .collect::<io::Result<Vec<_>>>()?;
-    let value = json!({
-        "schema_version": SCHEMA_VERSION,
-        "root": report.root,
-                "hosts": report.hosts,
-        "files": files,
-        "findings": report.findings,
-        "problems": report.problems,
-        "summary": report.summary,
-    });
+    let value = ScanJson {
+        schema_version: SCHEMA_VERSION,
+        root: &report.root,
+        hosts: &report.hosts,
+        files: seq(files(&report.files, with_symbols)),
+        findings: &report.findings,
+        problems: &report.problems,
+        summary: &report.summary,
+    };
     serde_json::to_writer_pretty(&mut *out, &value)?;
     writeln!(out)
 }

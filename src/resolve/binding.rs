@@ -79,7 +79,7 @@ fn symbols_needing(object: &HostObject, file: &str, version: &VersionName) -> Ve
                 .as_ref()
                 .is_some_and(|v| &v.name == version && v.file.as_deref() == Some(file))
         })
-        .map(|s| s.name.as_str())
+        .map(|s| s.name)
         .collect();
     set.into_iter().map(str::to_string).collect()
 }
@@ -121,7 +121,7 @@ impl Exports {
                     )
                     && !matches!(s.kind, SymbolType::Section | SymbolType::File)
             })
-            .map(|(i, s)| (name_hash(&s.name), i as u32))
+            .map(|(i, s)| (name_hash(s.name), i as u32))
             .collect();
         entries.sort_unstable();
         Exports { entries }
@@ -140,7 +140,7 @@ impl Exports {
             .take_while(move |(h, _)| *h == hash)
             .filter_map(move |(_, i)| facts.symbols.get(*i as usize))
             .filter(move |s| s.name == name)
-            .map(|s| s.version.as_ref())
+            .map(|s| s.version)
     }
 }
 
@@ -168,11 +168,11 @@ fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
     let mut unbound = Vec::new();
     let mut seen = BTreeSet::new();
     for &(path, object) in scope {
-        for symbol in &object.facts.symbols {
+        for symbol in object.facts.symbols.iter() {
             if symbol.defined || symbol.binding != Binding::Global || symbol.name.is_empty() {
                 continue;
             }
-            let bound = bound(&symbol.name, symbol.version.as_ref());
+            let bound = bound(symbol.name, symbol.version);
             // A reference to a version the library lacks is already a version gap:
             // the same cause, reported once.
             let explained = symbol.version.as_ref().is_some_and(|v| {
@@ -192,10 +192,10 @@ fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
                         .and_then(|e| e.to.as_deref())
                         .is_none_or(|to| described.contains(to)),
                 };
-            if !bound && !explained && !unknowable && seen.insert((path, symbol.name.as_str())) {
+            if !bound && !explained && !unknowable && seen.insert((path, symbol.name)) {
                 unbound.push(UnboundSymbol {
-                    symbol: symbol.name.clone(),
-                    version: symbol.version.as_ref().map(|v| v.name.to_string()),
+                    symbol: symbol.name.to_string(),
+                    version: symbol.version.map(|v| v.name.to_string()),
                     needed_by: path.to_string(),
                 });
             }
