@@ -91,15 +91,25 @@ impl<'a> StringTable<'a> {
 
     /// The string at `offset`. Names are bytes to the loader; invalid UTF-8 is shown
     /// with replacement characters rather than rejected.
-    pub fn get(&self, offset: u64) -> Option<String> {
+    /// The string at `offset`, borrowed from the file when it is valid UTF-8 (the
+    /// common case: no copy for each of a library's thousands of symbol names).
+    pub fn get_borrowed(&self, offset: u64) -> Option<std::borrow::Cow<'a, str>> {
         let start = usize::try_from(offset).ok()?;
         let rest = self.data.get(start..)?;
-        let end = rest.iter().position(|&b| b == 0)?;
-        Some(String::from_utf8_lossy(&rest[..end]).into_owned())
+        let end = memchr_zero(rest)?;
+        Some(String::from_utf8_lossy(&rest[..end]))
     }
 
     pub fn require(&self, offset: u64, what: &str) -> Result<String, ElfError> {
-        self.get(offset).ok_or_else(|| {
+        self.require_borrowed(offset, what).map(|s| s.into_owned())
+    }
+
+    pub fn require_borrowed(
+        &self,
+        offset: u64,
+        what: &str,
+    ) -> Result<std::borrow::Cow<'a, str>, ElfError> {
+        self.get_borrowed(offset).ok_or_else(|| {
             ElfError::Malformed(format!(
                 "{what}: string offset {offset:#x} is outside the string table ({} bytes)",
                 self.data.len()
@@ -127,4 +137,8 @@ impl DynamicTags {
     pub fn iter(&self) -> impl Iterator<Item = &(u64, u64)> {
         self.0.iter()
     }
+}
+
+fn memchr_zero(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == 0)
 }

@@ -99,7 +99,7 @@ pub(crate) fn read_symbols_and_versions(
             let Some(sym) = symtab.get(index) else { break };
             let name = t
                 .strings
-                .require(sym.st_name as u64, "dynamic symbol name")?;
+                .require_borrowed(sym.st_name as u64, "dynamic symbol name")?;
             let version = versym.as_ref().and_then(|v| v.get_at(index)).and_then(|v| {
                 let (name, file) = by_index.get(&v.version())?;
                 (v.version() > 1).then(|| SymbolVersion {
@@ -119,7 +119,7 @@ pub(crate) fn read_symbols_and_versions(
                     symbols_by_version
                         .entry(version.clone())
                         .or_default()
-                        .push(name.clone());
+                        .push(name.to_string());
                 }
             }
             symbols.push(
