@@ -46,17 +46,30 @@ echo "preflight tree: ${pt} s   libtree: ${lt} s   lddtree: ${ld} s"
 echo "== 3. peak RSS, preflight scan /usr --format json"
 /usr/bin/time -f "%M KiB" "$pf" scan /usr --root / --format json --output /dev/null --quiet --fail-on never 2>&1 | tail -1
 
-echo "== 4. growth: a tree, then the same tree hard-linked 10 times"
+echo "== 4. growth: a tree of copies, then 10 times as many copies"
+# Copies, not hard links: preflight reads a hard-linked file once, so links would not
+# measure growth. The base is /usr/bin's ELF files (about 390 MB).
 base=$out/base
 mkdir -p "$base"
-cp -al /usr/bin "$base/bin"
-cp -al /usr/lib/x86_64-linux-gnu "$base/lib"
+find /usr/bin -maxdepth 1 -type f -exec cp -t "$base" {} +
 big=$out/big
-mkdir -p "$big"
-for i in $(seq 1 10); do cp -al "$base" "$big/copy$i"; done
+for i in $(seq 1 10); do mkdir -p "$big/copy$i" && cp -a "$base/." "$big/copy$i/"; done
 hyperfine --warmup 1 --runs 3 --export-json "$out/grow.json" --style none \
   "$pf scan $base --root / --format json --output /dev/null --quiet --fail-on never" \
   "$pf scan $big --root / --format json --output /dev/null --quiet --fail-on never" >/dev/null
 b=$(median "$out/grow.json" 0); g=$(median "$out/grow.json" 1)
 echo "1x: ${b} s   10x: ${g} s   ratio: $(python3 -c "print('%.1f' % ($g/$b))")"
+/usr/bin/time -f "1x peak RSS: %M KiB" "$pf" scan "$base" --root / --format json --output /dev/null --quiet --fail-on never 2>&1 | tail -1
 /usr/bin/time -f "10x peak RSS: %M KiB" "$pf" scan "$big" --root / --format json --output /dev/null --quiet --fail-on never 2>&1 | tail -1
+
+echo "== 5. a huge file costs no more than a small one"
+small=$out/small-elf
+cp tests/fixtures/bin/pie-glibc234 "$small"
+huge=$out/huge-elf
+cp "$small" "$huge"
+truncate -s 2G "$huge" # sparse: 2 GB long, the same few pages of content
+hyperfine --warmup 2 --runs 10 --export-json "$out/huge.json" --style none -N \
+  "$pf inspect --format json --output /dev/null $small" \
+  "$pf inspect --format json --output /dev/null $huge" >/dev/null
+echo "6 KB ELF: $(median "$out/huge.json" 0) s   2 GB ELF: $(median "$out/huge.json" 1) s"
+/usr/bin/time -f "2 GB ELF peak RSS: %M KiB" "$pf" inspect --format json --output /dev/null "$huge" 2>&1 | tail -1
