@@ -1,6 +1,7 @@
 //! The command line: clap definitions, and `run`, which turns parsed arguments into
 //! library calls and a report. `main.rs` only maps the outcome to an exit code.
 
+use crate::elf::Detail;
 use crate::policy::{PolicyConfig, Severity};
 use crate::profile::{builtin_profiles, capture, capture_root, find_profile, normalize_platform};
 use crate::report::{self, Format, TreeEntry};
@@ -148,6 +149,10 @@ pub enum Command {
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Also bind every undefined symbol, as `ldd -r` does (reads each library's
+        /// symbol table, so it is slower).
+        #[arg(long)]
+        check_symbols: bool,
         #[command(flatten)]
         host: HostArgs,
     },
@@ -317,10 +322,16 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
         Command::Tree {
             files,
             format,
+            check_symbols,
             host,
         } => {
             table_or_json(format, "tree")?;
-            tree(&files, format, &host, out, err)
+            let detail = if check_symbols {
+                Detail::Full
+            } else {
+                Detail::Links
+            };
+            tree(&files, format, detail, &host, out, err)
         }
     }
 }
@@ -358,6 +369,7 @@ fn inspect(
 fn tree(
     files: &[PathBuf],
     format: Format,
+    detail: Detail,
     host_args: &HostArgs,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -365,6 +377,7 @@ fn tree(
     let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
     let (host, located) =
         open_host(host_args.root.as_deref(), &paths).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let host = host.with_detail(detail);
     let resolver = Resolver::new(&host, host_args.resolve_options());
     let mut entries = Vec::new();
     let mut outcome = Outcome::Clean;

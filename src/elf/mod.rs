@@ -17,7 +17,7 @@ pub mod version_name;
 
 pub use facts::{Binding, Class, DynSymbol, ElfFacts, Endian, Kind, SymbolType, SymbolVersion};
 pub use machine::machine_name;
-pub use read::read_facts;
+pub use read::{read_facts, read_facts_with, Detail};
 pub use symbol_table::{SymbolRef, SymbolTable};
 pub use version_name::VersionName;
 
@@ -41,11 +41,16 @@ pub enum ElfError {
 /// `read_facts`, with a guard: the reader is written to fail with an error, never a
 /// panic, but a bug in it (or in goblin) must not lose the rest of a scan.
 pub fn read_facts_guarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_facts(bytes))).unwrap_or_else(
-        |_| {
-            Err(ElfError::Malformed(
-                "internal error while reading this file".into(),
-            ))
-        },
-    )
+    read_facts_guarded_with(bytes, Detail::Full)
+}
+
+pub fn read_facts_guarded_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_facts_with(bytes, detail)
+    }))
+    .unwrap_or_else(|_| {
+        Err(ElfError::Malformed(
+            "internal error while reading this file".into(),
+        ))
+    })
 }

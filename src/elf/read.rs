@@ -30,6 +30,21 @@ struct DynamicFacts {
 }
 
 pub fn read_facts(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
+    read_facts_with(bytes, Detail::Full)
+}
+
+/// How much of a file to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// Everything, including the dynamic symbol table (for symbol binding).
+    #[default]
+    Full,
+    /// What loading and version checks need: no dynamic symbol table, so no
+    /// `symbols` and no `symbols_by_version` (a dependency tree needs no more).
+    Links,
+}
+
+pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfError> {
     if !super::has_elf_magic(bytes) {
         return Err(ElfError::NotElf);
     }
@@ -80,7 +95,7 @@ pub fn read_facts(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
     let dynstr = dynamic_string_table(&layout, &dyns)?;
     let facts = read_dynamic(&dyns, &dynstr)?;
     let tables = SymbolTables::locate(&layout, &dyns, dynstr, header.e_machine)?;
-    let versions = read_symbols_and_versions(&layout, &tables)?;
+    let versions = read_symbols_and_versions(&layout, &tables, detail == Detail::Full)?;
 
     let machine = machine_name(header.e_machine, class, endian);
     let kind = if is_debug_companion(&layout) {

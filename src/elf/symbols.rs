@@ -28,6 +28,7 @@ pub(crate) struct Versions {
 pub(crate) fn read_symbols_and_versions(
     layout: &Layout<'_>,
     tables: &SymbolTables<'_>,
+    with_symbols: bool,
 ) -> Result<Versions, ElfError> {
     let bytes = layout.bytes;
     let ctx = layout.ctx;
@@ -79,7 +80,7 @@ pub(crate) fn read_symbols_and_versions(
 
     let mut symbols = SymbolTable::default();
     let mut symbols_by_version: BTreeMap<VersionName, Vec<String>> = BTreeMap::new();
-    if let Some((t, count)) = &tables.dynsym {
+    if let Some((t, count)) = tables.dynsym.as_ref().filter(|_| with_symbols) {
         let count = *count;
         if count as u64 * symbol_entry_size(layout) > bytes.len() as u64 {
             return Err(ElfError::Malformed(format!(

@@ -1,7 +1,7 @@
 //! Where host libraries come from: a root filesystem today, a described host (a
 //! target profile) later. Resolution only talks to this trait.
 
-use crate::elf::{read_facts_guarded, ElfError, ElfFacts, VersionName};
+use crate::elf::{read_facts_guarded_with, Detail, ElfError, ElfFacts, VersionName};
 use crate::source::{FileBytes, LookupError, RootView};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -172,6 +172,7 @@ pub struct FilesystemHost {
     probes: Mutex<HashMap<String, Probe>>,
     objects: Mutex<HashMap<String, Probe>>,
     by_identity: Mutex<HashMap<(u64, u64), Probe>>,
+    detail: Detail,
 }
 
 impl FilesystemHost {
@@ -182,7 +183,15 @@ impl FilesystemHost {
             probes: Mutex::new(HashMap::new()),
             objects: Mutex::new(HashMap::new()),
             by_identity: Mutex::new(HashMap::new()),
+            detail: Detail::Full,
         }
+    }
+
+    /// Reads files with less detail (no symbol tables): a dependency tree does not
+    /// bind symbols, and reading them is most of its cost.
+    pub fn with_detail(mut self, detail: Detail) -> Self {
+        self.detail = detail;
+        self
     }
 
     pub fn view(&self) -> &RootView {
@@ -218,7 +227,7 @@ impl FilesystemHost {
         let probe = match opened {
             Err(err) => lookup_probe(err),
             Ok(None) => Probe::NotElf,
-            Ok(Some(bytes)) => match read_facts_guarded(&bytes) {
+            Ok(Some(bytes)) => match read_facts_guarded_with(&bytes, self.detail) {
                 Ok(facts) => Probe::Found(Arc::new(HostObject::new(
                     real.clone(),
                     Arc::new(facts),
