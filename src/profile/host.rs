@@ -3,9 +3,8 @@
 
 use super::model::{LibcFamily, Library, Platform, Profile};
 use crate::elf::{Class, ElfFacts, Endian, Kind};
-use crate::resolve::{HostObject, LibraryHost, Probe, TreeHost};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use crate::resolve::{HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
+use std::sync::Arc;
 
 pub struct ProfileHost<'f> {
     label: String,
@@ -15,7 +14,7 @@ pub struct ProfileHost<'f> {
     machine: String,
     /// The scanned tree, at its own absolute path.
     files: Option<&'f dyn TreeHost>,
-    described: Mutex<HashMap<String, Probe>>,
+    described: ProbeCache,
 }
 
 impl<'f> ProfileHost<'f> {
@@ -41,7 +40,7 @@ impl<'f> ProfileHost<'f> {
             e_machine,
             machine: machine.to_string(),
             files,
-            described: Mutex::new(HashMap::new()),
+            described: ProbeCache::default(),
         })
     }
 
@@ -115,11 +114,7 @@ impl LibraryHost for ProfileHost<'_> {
                 return files.probe(path);
             }
         }
-        let mut cache = self.described.lock().expect("profile cache lock");
-        cache
-            .entry(path.to_string())
-            .or_insert_with(|| self.probe_described(path))
-            .clone()
+        self.described.get_or(path, || self.probe_described(path))
     }
 
     fn read_config(&self, path: &str, limit: u64) -> Option<String> {

@@ -122,6 +122,27 @@ pub enum Probe {
     Error(String),
 }
 
+/// Answers already given, by path: a scan asks for the same candidate paths
+/// thousands of times (every program looks for libc.so.6 in the same folders).
+#[derive(Debug, Default)]
+pub struct ProbeCache(Mutex<HashMap<String, Probe>>);
+
+impl ProbeCache {
+    /// The cached answer for `path`, or `probe()`'s, remembered. The lock is not held
+    /// while probing, so two threads may probe one path at once; both get an answer.
+    pub fn get_or(&self, path: &str, probe: impl FnOnce() -> Probe) -> Probe {
+        if let Some(known) = self.0.lock().expect("probe cache lock").get(path) {
+            return known.clone();
+        }
+        let answer = probe();
+        self.0
+            .lock()
+            .expect("probe cache lock")
+            .insert(path.to_string(), answer.clone());
+        answer
+    }
+}
+
 pub trait LibraryHost: Sync {
     /// What is at `path` (absolute, in the host's namespace).
     fn probe(&self, path: &str) -> Probe;
@@ -169,7 +190,7 @@ impl TreeHost for FilesystemHost {
 pub struct FilesystemHost {
     view: RootView,
     label: String,
-    probes: Mutex<HashMap<String, Probe>>,
+    probes: ProbeCache,
     objects: Mutex<HashMap<String, Probe>>,
     by_identity: Mutex<HashMap<(u64, u64), Probe>>,
     detail: Detail,
@@ -180,7 +201,7 @@ impl FilesystemHost {
         FilesystemHost {
             view,
             label: label.into(),
-            probes: Mutex::new(HashMap::new()),
+            probes: ProbeCache::default(),
             objects: Mutex::new(HashMap::new()),
             by_identity: Mutex::new(HashMap::new()),
             detail: Detail::Full,
@@ -265,15 +286,7 @@ fn lookup_probe(err: LookupError) -> Probe {
 
 impl LibraryHost for FilesystemHost {
     fn probe(&self, path: &str) -> Probe {
-        if let Some(known) = self.probes.lock().expect("cache lock").get(path) {
-            return known.clone();
-        }
-        let probe = self.probe_uncached(path);
-        self.probes
-            .lock()
-            .expect("cache lock")
-            .insert(path.to_string(), probe.clone());
-        probe
+        self.probes.get_or(path, || self.probe_uncached(path))
     }
 
     fn read_config(&self, path: &str, limit: u64) -> Option<String> {

@@ -1,17 +1,16 @@
 //! A container image's merged tree as a library host: the image's own loader,
 //! libraries and `/etc/ld.so.conf` are the host.
 
-use super::host::{HostObject, LibraryHost, Probe, TreeHost};
+use super::host::{HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
 use crate::source::image::{FileContent, Image, TreeEntry};
 use crate::source::{resolve, LookupError, Node};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub struct ImageHost {
     image: Image,
     /// Only paths below this are "the scanned tree" (`--path`).
     scanned: String,
-    cache: Mutex<HashMap<String, Probe>>,
+    cache: ProbeCache,
 }
 
 /// Hard links are followed this many times at most (a hostile image could chain them).
@@ -31,7 +30,7 @@ impl ImageHost {
             } else {
                 scanned
             },
-            cache: Mutex::new(HashMap::new()),
+            cache: ProbeCache::default(),
         }
     }
 
@@ -96,15 +95,7 @@ impl ImageHost {
 
 impl LibraryHost for ImageHost {
     fn probe(&self, path: &str) -> Probe {
-        if let Some(known) = self.cache.lock().expect("image cache lock").get(path) {
-            return known.clone();
-        }
-        let probe = self.probe_uncached(path);
-        self.cache
-            .lock()
-            .expect("image cache lock")
-            .insert(path.to_string(), probe.clone());
-        probe
+        self.cache.get_or(path, || self.probe_uncached(path))
     }
 
     fn read_config(&self, path: &str, limit: u64) -> Option<String> {

@@ -14,7 +14,9 @@ mod musl;
 mod search;
 
 pub use flavor::{musl_arch, standard_glibc_interpreters, GlibcLayout, LoaderKind};
-pub use host::{DescribedVersions, FilesystemHost, HostObject, LibraryHost, Probe, TreeHost};
+pub use host::{
+    DescribedVersions, FilesystemHost, HostObject, LibraryHost, Probe, ProbeCache, TreeHost,
+};
 pub use image::ImageHost;
 pub use ldconf::ld_so_conf_dirs;
 pub use load::{ResolveOptions, Resolver};
