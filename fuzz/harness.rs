@@ -2,8 +2,10 @@
 //! (fuzz/fuzz_targets/*.rs) and by the replay of their findings in
 //! tests/fuzz_regressions.rs, so that a saved input runs exactly the same code in both.
 //!
-//! Every function returns normally whatever the library answers (Ok or Err): a panic,
-//! a hang or unbounded memory is the bug the fuzzer looks for.
+//! Every function returns normally whatever the library answers, and hands that answer
+//! back (`Err` with the library's message) for the replay test to check that seeds
+//! which should work do: a panic, a hang or unbounded memory is the bug the fuzzer
+//! looks for.
 #![allow(dead_code)]
 
 use sha2::{Digest, Sha256};
@@ -13,28 +15,31 @@ use std::path::{Path, PathBuf};
 
 /// `elf_facts`: the unguarded ELF reader (a panic must reach the fuzzer), and the JSON
 /// of what it read.
-pub fn elf_facts(data: &[u8]) {
-    if let Ok(facts) = preflight::elf::read_facts(data) {
-        serde_json::to_string(&facts).expect("ElfFacts serializes to JSON");
-        let _ = facts.highest_needed_versions();
-    }
+pub fn elf_facts(data: &[u8]) -> Result<(), String> {
+    let facts = preflight::elf::read_facts(data).map_err(|e| e.to_string())?;
+    serde_json::to_string(&facts).expect("ElfFacts serializes to JSON");
+    let _ = facts.highest_needed_versions();
+    Ok(())
 }
 
-/// `profile_yaml`: the text as a target profile and as a policy file.
-pub fn profile_yaml(data: &[u8]) {
+/// `profile_yaml`: the text as a target profile and as a policy file; the two answers.
+pub fn profile_yaml(data: &[u8]) -> (Result<(), String>, Result<(), String>) {
     let text = String::from_utf8_lossy(data);
-    match preflight::profile::parse_profile(&text, "fuzz.yaml") {
-        Ok(profile) => {
-            let _ = profile.rule_levels();
-            for platform in profile.platforms.keys() {
-                let _ = profile.target_facts(platform);
-            }
+    let messages = |errors: Vec<preflight::profile::yaml::YamlError>| -> String {
+        errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let profile = preflight::profile::parse_profile(&text, "fuzz.yaml").map(|profile| {
+        let _ = profile.rule_levels();
+        for platform in profile.platforms.keys() {
+            let _ = profile.target_facts(platform);
         }
-        Err(errors) => errors.iter().for_each(|e| drop(e.to_string())),
-    }
-    if let Err(errors) = preflight::policy::PolicyConfig::parse(&text, "fuzz.yaml") {
-        errors.iter().for_each(|e| drop(e.to_string()));
-    }
+    });
+    let policy = preflight::policy::PolicyConfig::parse(&text, "fuzz.yaml").map(drop);
+    (profile.map_err(messages), policy.map_err(messages))
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -53,15 +58,33 @@ fn append(builder: &mut tar::Builder<impl Write>, name: &str, data: &[u8]) -> io
 }
 
 /// Opens the image as the command line does and, when it opens, scans it with the
-/// image as its own host (links, symbolic links and the loader's search inside it).
-fn open_and_scan(spec: &str) {
-    match preflight::source::image::open_image(spec, None) {
-        Ok(image) => {
-            let host = preflight::resolve::ImageHost::new(image, "/");
-            let _ = preflight::scan::scan_image(&host, &preflight::scan::ScanOptions::default());
-        }
-        Err(e) => drop(e.to_string()),
+/// image as its own host (links, symbolic links and the loader's search inside it) and
+/// writes the report in every format (paths and facts from the image reach them all).
+fn open_and_scan(spec: &str) -> Result<(), String> {
+    use preflight::report::{
+        write_cyclonedx, write_github, write_markdown, write_sarif, write_scan_json,
+        write_scan_table,
+    };
+    let image = preflight::source::image::open_image(spec, None).map_err(|e| e.to_string())?;
+    let host = preflight::resolve::ImageHost::new(image, "/");
+    let options = preflight::scan::ScanOptions {
+        sbom: true,
+        ..Default::default()
+    };
+    let report = preflight::scan::scan_image(&host, &options).map_err(|e| e.to_string())?;
+    let out = &mut io::sink();
+    let written = [
+        write_scan_json(out, &report, true),
+        write_scan_table(out, &report, true),
+        write_sarif(out, &report),
+        write_markdown(out, &report),
+        write_github(out, &report),
+        write_cyclonedx(out, &report),
+    ];
+    for w in written {
+        w.expect("writing a report to io::sink");
     }
+    Ok(())
 }
 
 /// A scratch folder reused for every input of one process: the image files are
@@ -84,11 +107,16 @@ impl Scratch {
     /// the hostile ones) are put in the scratch layout, so that a fuzzed index or
     /// manifest can name real manifests, configs and layers.
     pub fn new(images: &Path) -> io::Result<Scratch> {
-        let dir = tempfile::Builder::new().prefix("preflight-fuzz").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("preflight-fuzz")
+            .tempdir()?;
         let layout = dir.path().join("layout");
         let blobs = layout.join("blobs/sha256");
         fs::create_dir_all(&blobs)?;
-        fs::write(layout.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+        fs::write(
+            layout.join("oci-layout"),
+            br#"{"imageLayoutVersion":"1.0.0"}"#,
+        )?;
         let mut layouts = vec![images.join("app.oci"), images.join("app-zstd.oci")];
         let mut hostile: Vec<PathBuf> = fs::read_dir(images.join("hostile"))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -118,6 +146,25 @@ impl Scratch {
                 &fs::read(blobs.join(hex))?,
             )?;
         }
+        // And the members of the fixture docker archives (their layers and configs are
+        // named `HEX.tar` and `HEX.json`), so their own manifest.json files work too.
+        for archive in [
+            images.join("app-docker.tar"),
+            images.join("hostile/traversal.tar"),
+        ] {
+            let mut members = tar::Archive::new(fs::File::open(&archive)?);
+            for entry in members.entries()? {
+                let mut entry = entry?;
+                let name = entry.path()?.to_string_lossy().into_owned();
+                if name == "manifest.json" || name == "repositories" {
+                    continue;
+                }
+                let header = entry.header().clone();
+                let mut data = Vec::new();
+                io::Read::read_to_end(&mut entry, &mut data)?;
+                builder.append(&header, &data[..])?;
+            }
+        }
         let blob_members = builder.get_ref().clone();
         let archive = dir.path().join("image.tar");
         Ok(Scratch {
@@ -132,7 +179,7 @@ impl Scratch {
     /// `image_layer`: the bytes are the only layer of a docker archive (named by their
     /// sha256, so the digest check passes and the layer is applied), then the image
     /// is opened and scanned.
-    pub fn image_layer(&self, data: &[u8]) -> io::Result<()> {
+    pub fn image_layer(&self, data: &[u8]) -> io::Result<Result<(), String>> {
         let layer_hex = sha256_hex(data);
         let config = format!(
             r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["sha256:{layer_hex}"]}}}}"#
@@ -150,8 +197,10 @@ impl Scratch {
         )?;
         append(&mut builder, &format!("blobs/sha256/{layer_hex}"), data)?;
         builder.into_inner()?.flush()?;
-        open_and_scan(&format!("docker-archive:{}", self.archive.display()));
-        Ok(())
+        Ok(open_and_scan(&format!(
+            "docker-archive:{}",
+            self.archive.display()
+        )))
     }
 
     /// `image_manifest`: the first byte chooses what the rest is:
@@ -159,9 +208,9 @@ impl Scratch {
     /// 1 an OCI manifest (or nested index) blob, which a generated index.json names;
     /// 2 the manifest.json of a docker archive.
     /// The layout and the archive also hold every blob of the image fixtures.
-    pub fn image_manifest(&self, data: &[u8]) -> io::Result<()> {
+    pub fn image_manifest(&self, data: &[u8]) -> io::Result<Result<(), String>> {
         let Some((&mode, rest)) = data.split_first() else {
-            return Ok(());
+            return Ok(Err("no input".into()));
         };
         let spec = match mode % 3 {
             0 => {
@@ -177,13 +226,12 @@ impl Scratch {
                     rest.len()
                 );
                 fs::write(self.layout.join("index.json"), index)?;
-                let spec = format!("oci:{}", self.layout.display());
-                open_and_scan(&spec);
+                let outcome = open_and_scan(&format!("oci:{}", self.layout.display()));
                 // Keep the layout to the fixtures' blobs.
                 if !self.fixture_blobs.contains(&hex) {
                     fs::remove_file(&blob)?;
                 }
-                return Ok(());
+                return Ok(outcome);
             }
             _ => {
                 let mut file = io::BufWriter::new(fs::File::create(&self.archive)?);
@@ -194,8 +242,7 @@ impl Scratch {
                 format!("docker-archive:{}", self.archive.display())
             }
         };
-        open_and_scan(&spec);
-        Ok(())
+        Ok(open_and_scan(&spec))
     }
 
     pub fn path(&self) -> &Path {
