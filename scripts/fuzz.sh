@@ -80,9 +80,14 @@ for target in "${targets[@]}"; do
   artifact="$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)"
   if ((status != 0)) || [[ -n "$artifact" ]]; then
     crashed=1
-    kind="$(grep -m 1 -oE 'panicked at [^ ]+:[0-9]+:[0-9]+|ERROR: libFuzzer: [a-z -]+' "$log" || true)"
+    kind="$(grep -m 1 -oE 'panicked at [^ ]+:[0-9]+:[0-9]+|ERROR: libFuzzer: [a-z-]+( [a-z-]+)*' "$log" || true)"
+    if [[ "$kind" == panicked* ]]; then
+      # The panic message is the line after "panicked at FILE:LINE:COLUMN:".
+      kind="$kind: $(grep -m 1 -A 1 'panicked at' "$log" | sed -n 2p || true)"
+    fi
     if [[ -z "$runs" ]]; then
-      runs="$(grep -o '^#[0-9]*' "$log" | tail -n 1 | tr -d '#') runs (stopped)"
+      runs="$(grep -o '^#[0-9]*' "$log" | tail -n 1 | tr -d '#' || true)"
+      runs="${runs:-0} runs (stopped)"
     fi
     line="$target: CRASH after $runs: ${kind:-exit status $status}; input: ${artifact:-none saved}"
   else

@@ -106,7 +106,7 @@ fn inputs_found_by_the_fuzzers_get_an_answer() {
             failures.push(format!(
                 "{}: the name does not start with a fuzz target ({})",
                 path.display(),
-                TARGETS.join("-, ")
+                TARGETS.map(|t| format!("{t}-")).join(", ")
             ));
             continue;
         };
