@@ -82,26 +82,13 @@ def load_ldd_parser():
 # --- finding the files --------------------------------------------------------
 
 def find_elf_files(dirs):
-    """Regular files (no symlinks followed) starting with \\x7fELF, sorted."""
-    found = []
-    unreadable = 0
-    for top in dirs:
-        for root, subdirs, files in os.walk(top, followlinks=False):
-            subdirs.sort()
-            for name in sorted(files):
-                p = os.path.join(root, name)
-                try:
-                    st = os.lstat(p)
-                    if not stat.S_ISREG(st.st_mode):
-                        continue
-                    with open(p, "rb") as f:
-                        magic = f.read(4)
-                except OSError:
-                    unreadable += 1
-                    continue
-                if magic == b"\x7fELF":
-                    found.append(p)
-    return found, unreadable
+    """The same walk as compare-readelf.py's: regular files starting with \\x7fELF."""
+    spec = importlib.util.spec_from_file_location(
+        "compare_readelf", os.path.join(HERE, "compare-readelf.py")
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.find_elf_files(dirs)
 
 
 def elf_dynamic_info(path):
