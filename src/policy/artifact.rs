@@ -52,7 +52,7 @@ pub fn findings_from_facts(
         }
         let loader = LoaderKind::of(facts);
         if loader != LoaderKind::None && loader != t.libc {
-            let (have, want) = (loader_name(loader), loader_name(t.libc));
+            let (have, want) = (loader.as_str(), t.libc.as_str());
             findings.push(Finding::new(
                 Rule::LibcMismatch,
                 path,
@@ -159,14 +159,6 @@ pub fn findings_from_facts(
         }
     }
     true
-}
-
-fn loader_name(kind: LoaderKind) -> &'static str {
-    match kind {
-        LoaderKind::Glibc => "glibc",
-        LoaderKind::Musl => "musl",
-        LoaderKind::None => "no libc",
-    }
 }
 
 /// `rpath`: DT_RPATH (inherited, and it overrides LD_LIBRARY_PATH), absolute search

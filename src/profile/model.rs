@@ -31,6 +31,15 @@ pub enum LibcFamily {
     Musl,
 }
 
+impl LibcFamily {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LibcFamily::Glibc => "glibc",
+            LibcFamily::Musl => "musl",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Platform {

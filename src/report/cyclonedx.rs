@@ -33,11 +33,7 @@ fn properties(facts: &ElfFacts) -> Vec<Value> {
         json!({"name": "preflight:machine", "value": facts.machine}),
         json!({"name": "preflight:class", "value": facts.class.as_str()}),
     ];
-    let libc = match crate::resolve::LoaderKind::of(facts) {
-        crate::resolve::LoaderKind::Glibc => "glibc",
-        crate::resolve::LoaderKind::Musl => "musl",
-        crate::resolve::LoaderKind::None => "none",
-    };
+    let libc = crate::resolve::LoaderKind::of(facts).as_str();
     props.push(json!({"name": "preflight:libc", "value": libc}));
     if let Some(interp) = &facts.interpreter {
         props.push(json!({"name": "preflight:interpreter", "value": interp}));

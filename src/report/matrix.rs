@@ -64,16 +64,7 @@ pub fn write_profiles_table(out: &mut dyn Write, profiles: &[LoadedProfile]) -> 
             .platforms
             .values()
             .next()
-            .map(|pl| {
-                format!(
-                    "{} {}",
-                    serde_json::to_value(pl.libc)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                    pl.libc_version
-                )
-            })
+            .map(|pl| format!("{} {}", pl.libc.as_str(), pl.libc_version))
             .unwrap_or_default();
         table.add_row(vec![
             p.name.clone(),

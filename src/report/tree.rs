@@ -43,8 +43,7 @@ pub fn write_tree_table(out: &mut dyn Write, entries: &[TreeEntry]) -> io::Resul
 }
 
 fn write_one(out: &mut dyn Write, r: &Resolution) -> io::Result<()> {
-    let loader = serde_json::to_value(r.loader).ok();
-    let loader = loader.as_ref().and_then(Value::as_str).unwrap_or("?");
+    let loader = r.loader.as_str();
     writeln!(
         out,
         "{} [{loader} loader, libraries from {}]",
@@ -70,16 +69,10 @@ fn write_one(out: &mut dyn Write, r: &Resolution) -> io::Result<()> {
             writeln!(out, "      (nowhere: the loader providing it is missing)")?;
         }
         for attempt in &miss.tried {
-            let detail = serde_json::to_value(&attempt.outcome).ok();
-            let what = detail
-                .as_ref()
-                .and_then(|d| d.get("outcome"))
-                .and_then(Value::as_str)
-                .unwrap_or("?");
-            let extra = detail
-                .as_ref()
-                .and_then(|d| d.get("detail"))
-                .and_then(Value::as_str)
+            let what = attempt.outcome.code();
+            let extra = attempt
+                .outcome
+                .detail()
                 .map(|d| format!(": {d}"))
                 .unwrap_or_default();
             writeln!(

@@ -14,6 +14,15 @@ pub enum LoaderKind {
 }
 
 impl LoaderKind {
+    /// The name reports use, as in the JSON ("glibc", "musl", "none").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoaderKind::Glibc => "glibc",
+            LoaderKind::Musl => "musl",
+            LoaderKind::None => "none",
+        }
+    }
+
     /// The loader that will run `facts`: its interpreter for an executable; for a
     /// library scanned on its own, musl when it links against musl's libc (Alpine
     /// names it `libc.musl-ARCH.so.1`; other musl builds link `libc.so`).

@@ -61,6 +61,26 @@ pub enum Outcome {
     Loop,
 }
 
+impl Outcome {
+    /// Its name in the JSON (`absent`, `wrong-arch`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Outcome::Absent => "absent",
+            Outcome::WrongArch(_) => "wrong-arch",
+            Outcome::NotInCache(_) => "not-in-cache",
+            Outcome::Fatal(_) => "fatal",
+            Outcome::Loop => "loop",
+        }
+    }
+
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Outcome::WrongArch(d) | Outcome::NotInCache(d) | Outcome::Fatal(d) => Some(d),
+            Outcome::Absent | Outcome::Loop => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Attempt {
     pub path: String,
