@@ -119,6 +119,10 @@ pub enum Command {
         /// Policy file (severities, waivers); default: .preflight.yaml in the folder.
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
+        /// Turn on a rule preset: `hardened` enables the hardening-* rules (PIE, full
+        /// RELRO, stack protector, FORTIFY, CET), which are off by default.
+        #[arg(long, value_name = "NAME", value_parser = ["hardened"])]
+        preset: Vec<String>,
         /// Exit with 1 when a finding is at or above this severity.
         #[arg(long, value_enum, default_value_t = FailOn::Error)]
         fail_on: FailOn,
@@ -238,6 +242,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
             platform,
             runs_on,
             policy,
+            preset,
             fail_on,
             host,
         } => {
@@ -271,7 +276,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
                 resolve: host.resolve_options(),
                 targets,
                 platform: platform.to_string(),
-                policy: load_policy(policy.as_deref(), source.folder())?,
+                policy: {
+                    let mut policy = load_policy(policy.as_deref(), source.folder())?;
+                    for name in &preset {
+                        policy.enable_preset(name).map_err(|e| anyhow::anyhow!(e))?;
+                    }
+                    policy
+                },
                 sbom: format == Format::Cyclonedx,
                 progress: progress.as_ref().map(|(_, tick)| tick.clone()),
             };
@@ -398,6 +409,9 @@ fn tree(
             other => {
                 let error = match other {
                     Probe::NotElf => "not an ELF file".to_string(),
+                    Probe::Other(_) => {
+                        "not an ELF file (an archive, Mach-O or PE file)".to_string()
+                    }
                     Probe::Unreadable(reason) | Probe::Error(reason) => reason,
                     Probe::Absent => "no such file".to_string(),
                     Probe::Loop => "symbolic link loop".to_string(),

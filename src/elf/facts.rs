@@ -4,7 +4,12 @@
 //! never the file again. The JSON field names are a documented contract (README,
 //! "JSON output"); add fields, never rename them.
 
+use super::foreign::ForeignBinary;
+use super::hardening::Hardening;
+use super::relocations::ObjectRelocations;
 use super::symbol_table::SymbolTable;
+use super::textrel::TextRelocation;
+use super::toolchain::{GoBuildInfo, StaticRuntime};
 use super::version_name::VersionName;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -169,13 +174,59 @@ pub struct ElfFacts {
     pub version_defs: Vec<VersionName>,
     /// For each needed version, the undefined dynamic symbols that require it.
     pub symbols_by_version: BTreeMap<VersionName, Vec<String>>,
+    /// The system the file is for when it is not Linux ("FreeBSD"): from EI_OSABI,
+    /// the ABI note or the interpreter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign_os: Option<String>,
+    /// Exploit mitigations (executables and shared libraries; not read for trees).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardening: Option<Hardening>,
+    /// With TEXTREL: the dynamic relocations that patch read-only segments (the
+    /// first `textrel::LISTED`), and how many there are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text_relocations: Vec<TextRelocation>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub text_relocation_count: usize,
+    /// A relocatable object's relocations: what the link that takes it will face.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relocations: Option<ObjectRelocations>,
+    /// The Go toolchain's embedded build information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub go: Option<GoBuildInfo>,
+    /// The compilers `.comment` names ("GCC: (Debian 12.2.0-14) 12.2.0",
+    /// "rustc version 1.95.0 ...").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compilers: Vec<String>,
+    /// A static executable's libc and what it loads at run time anyway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub static_runtime: Option<StaticRuntime>,
     /// The whole dynamic symbol table (without the null entry), for binding checks.
     /// Not part of the default JSON (reports add it with `--symbols`).
     #[serde(skip_serializing, default)]
     pub symbols: SymbolTable,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// A file that is not an ELF file but is a binary all the same.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum OtherBinary {
+    /// A static library of relocatable objects.
+    Archive(super::archive::ArchiveFacts),
+    /// A Mach-O or PE file.
+    Foreign(ForeignBinary),
+}
+
 impl ElfFacts {
+    /// The rustc version, from `.comment` ("rustc version 1.95.0 (...)").
+    pub fn rustc_version(&self) -> Option<&str> {
+        self.compilers
+            .iter()
+            .find_map(|c| c.strip_prefix("rustc version "))
+    }
+
     /// The highest version needed from each version family (`GLIBC_2.34`,
     /// `GLIBCXX_3.4.30`, ...): the one line that tells how new a host must be.
     pub fn highest_needed_versions(&self) -> Vec<&VersionName> {
@@ -216,6 +267,14 @@ impl ElfFacts {
             version_needs: BTreeMap::new(),
             version_defs: Vec::new(),
             symbols_by_version: BTreeMap::new(),
+            foreign_os: None,
+            hardening: None,
+            text_relocations: Vec::new(),
+            text_relocation_count: 0,
+            relocations: None,
+            go: None,
+            compilers: Vec::new(),
+            static_runtime: None,
             symbols: SymbolTable::default(),
         }
     }

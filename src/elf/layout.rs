@@ -18,6 +18,8 @@ pub(crate) struct Layout<'a> {
     pub ctx: Ctx,
     pub phdrs: Vec<ProgramHeader>,
     pub shdrs: Vec<SectionHeader>,
+    /// The section name table (`e_shstrndx`); empty when the file has none.
+    pub shstrtab: StringTable<'a>,
 }
 
 impl<'a> Layout<'a> {
@@ -67,6 +69,29 @@ impl<'a> Layout<'a> {
 
     pub fn section_bytes(&self, shdr: &SectionHeader, what: &str) -> Result<&'a [u8], ElfError> {
         self.slice(shdr.sh_offset, shdr.sh_size, what)
+    }
+
+    /// A section's name, "" when the name table lacks it (hostile or stripped files).
+    pub fn section_name(&self, shdr: &SectionHeader) -> std::borrow::Cow<'a, str> {
+        self.shstrtab
+            .get_borrowed(shdr.sh_name as u64)
+            .unwrap_or_default()
+    }
+
+    /// The first section with this name.
+    pub fn section_named(&self, name: &str) -> Option<&SectionHeader> {
+        self.shdrs.iter().find(|s| self.section_name(s) == name)
+    }
+
+    /// The allocated section holding virtual address `addr`, by name.
+    pub fn section_at_vaddr(&self, addr: u64) -> Option<std::borrow::Cow<'a, str>> {
+        const SHF_ALLOC: u64 = 2;
+        self.shdrs
+            .iter()
+            .find(|s| {
+                s.sh_flags & SHF_ALLOC != 0 && addr >= s.sh_addr && addr - s.sh_addr < s.sh_size
+            })
+            .map(|s| self.section_name(s))
     }
 
     pub fn u32_at(&self, data: &[u8], offset: usize) -> Option<u32> {

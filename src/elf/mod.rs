@@ -5,20 +5,38 @@
 //! why the file cannot be read. It never panics on hostile input: every offset is
 //! bounds-checked and every count is capped by the file's size.
 
+mod archive;
 mod facts;
+mod foreign;
+mod hardening;
 mod layout;
 mod machine;
 mod notes;
 mod read;
+mod relocations;
 mod symbol_table;
 mod symbols;
 mod tables;
+mod textrel;
+mod toolchain;
 pub mod version_name;
 
-pub use facts::{Binding, Class, DynSymbol, ElfFacts, Endian, Kind, SymbolType, SymbolVersion};
+pub use archive::{has_archive_magic, read_archive, ArchiveFacts, MemberProblem};
+pub use facts::{
+    Binding, Class, DynSymbol, ElfFacts, Endian, Kind, OtherBinary, SymbolType, SymbolVersion,
+};
+pub use foreign::{identify_foreign, may_be_foreign, ForeignBinary};
+pub use hardening::{Hardening, Relro};
 pub use machine::machine_name;
 pub use read::{read_facts, read_facts_with, Detail};
+pub use relocations::LISTED as LISTED_OBJECTS;
+pub use relocations::{
+    small_got_limit, NonPicRelocation, NotPicFor, ObjectRelocations, SmallGot,
+    AARCH64_SMALL_GOT_ENTRIES,
+};
 pub use symbol_table::{SymbolRef, SymbolTable};
+pub use textrel::TextRelocation;
+pub use toolchain::{GoBuildInfo, StaticRuntime};
 pub use version_name::VersionName;
 
 /// `\x7fELF`, the first four bytes of every ELF file.
@@ -26,6 +44,32 @@ pub const ELF_MAGIC: [u8; 4] = *b"\x7fELF";
 
 pub fn has_elf_magic(bytes: &[u8]) -> bool {
     bytes.starts_with(&ELF_MAGIC)
+}
+
+/// Whether the first bytes could start a binary preflight reads: ELF, an archive, or
+/// a Mach-O or PE file. Every other file is skipped after reading them.
+pub fn may_be_binary(magic: &[u8]) -> bool {
+    has_elf_magic(magic)
+        || magic.starts_with(b"!<ar")
+        || magic.starts_with(b"!<th")
+        || may_be_foreign(magic)
+}
+
+/// An archive, or a Mach-O or PE file; `NotElf` for anything else.
+pub fn read_other_binary(bytes: &[u8]) -> Result<OtherBinary, ElfError> {
+    std::panic::catch_unwind(|| {
+        if has_archive_magic(bytes) {
+            return read_archive(bytes).map(OtherBinary::Archive);
+        }
+        identify_foreign(bytes)
+            .map(OtherBinary::Foreign)
+            .ok_or(ElfError::NotElf)
+    })
+    .unwrap_or_else(|_| {
+        Err(ElfError::Malformed(
+            "internal error while reading this file".into(),
+        ))
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

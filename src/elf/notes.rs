@@ -41,47 +41,84 @@ pub fn x86_isa_level(layout: &Layout<'_>) -> Option<u8> {
 /// The 4-byte value of one GNU property, from the first note segment that has it.
 fn gnu_property(layout: &Layout<'_>, wanted: u32) -> Option<u32> {
     let align = if layout.ctx.container.is_big() { 8 } else { 4 };
-    // Loadable files carry the note in a segment; relocatable objects, which have
-    // no program headers, only in a SHT_NOTE section.
+    notes(layout)
+        .into_iter()
+        .filter(|n| n.kind == NT_GNU_PROPERTY_TYPE_0 && n.owner == b"GNU")
+        .find_map(|n| find_property(layout, n.desc, wanted, align))
+}
+
+/// One ELF note: its owner's name (without the NUL), type and descriptor.
+pub(crate) struct Note<'a> {
+    pub owner: &'a [u8],
+    pub kind: u32,
+    pub desc: &'a [u8],
+}
+
+/// The notes of the file: from its note segments, or, for relocatable objects (no
+/// program headers), from its SHT_NOTE sections. A note that does not fit ends the
+/// walk of its segment.
+pub(crate) fn notes<'a>(layout: &Layout<'a>) -> Vec<Note<'a>> {
+    let mut found = Vec::new();
     let segments = layout
         .phdrs
         .iter()
         .filter(|p| p.p_type == PT_GNU_PROPERTY)
         .chain(layout.phdrs.iter().filter(|p| p.p_type == PT_NOTE))
-        .map(|p| (p.p_offset, p.p_filesz));
+        .map(|p| (p.p_offset, p.p_filesz, p.p_align));
     let sections = layout
         .shdrs
         .iter()
         .filter(|s| s.sh_type == SHT_NOTE && layout.phdrs.is_empty())
-        .map(|s| (s.sh_offset, s.sh_size));
-    for (offset, size) in segments.chain(sections) {
+        .map(|s| (s.sh_offset, s.sh_size, s.sh_addralign));
+    for (offset, size, align) in segments.chain(sections) {
         let Ok(data) = layout.slice(offset, size, "note") else {
             continue;
         };
+        // The descriptor is padded to the note's alignment: 8 for GNU property notes
+        // on 64-bit files, 4 for everything else (the gABI says 4; binutils uses the
+        // segment's alignment).
+        let align: usize = if align == 8 { 8 } else { 4 };
         let mut at = 0usize;
-        // Each note: namesz, descsz, type, name (padded to 4), desc (padded to align).
-        while at + 12 <= data.len() {
-            let namesz = layout.u32_at(data, at)? as usize;
-            let descsz = layout.u32_at(data, at + 4)? as usize;
-            let kind = layout.u32_at(data, at + 8)?;
+        while at + 12 <= data.len() && found.len() < MAX_NOTES {
+            let (Some(namesz), Some(descsz), Some(kind)) = (
+                layout.u32_at(data, at),
+                layout.u32_at(data, at + 4),
+                layout.u32_at(data, at + 8),
+            ) else {
+                break;
+            };
             let name_at = at + 12;
-            let desc_at = name_at.checked_add(namesz.checked_add(3)? & !3)?;
-            let desc_end = desc_at.checked_add(descsz)?;
+            let Some(desc_at) = (namesz as usize).checked_add(3).map(|n| name_at + (n & !3)) else {
+                break;
+            };
+            let Some(desc_end) = desc_at.checked_add(descsz as usize) else {
+                break;
+            };
             if desc_end > data.len() {
                 break;
             }
-            if kind == NT_GNU_PROPERTY_TYPE_0
-                && data.get(name_at..name_at + namesz) == Some(b"GNU\0")
-            {
-                if let Some(value) = find_property(layout, &data[desc_at..desc_end], wanted, align)
-                {
-                    return Some(value);
-                }
-            }
-            at = desc_end.checked_add(align - 1)? & !(align - 1);
+            let name = &data[name_at..name_at + namesz as usize];
+            found.push(Note {
+                owner: name.strip_suffix(b"\0").unwrap_or(name),
+                kind,
+                desc: &data[desc_at..desc_end],
+            });
+            let Some(next) = desc_end.checked_add(align - 1) else {
+                break;
+            };
+            at = next & !(align - 1);
         }
     }
-    None
+    found
+}
+
+/// A hostile file could hold millions of empty notes; real ones hold a handful.
+const MAX_NOTES: usize = 256;
+
+/// GNU_PROPERTY_X86_FEATURE_1_AND (binutils include/elf/common.h): bit 0 IBT, bit 1
+/// SHSTK — set only when every object linked in was built with -fcf-protection.
+pub fn x86_features(layout: &Layout<'_>) -> Option<u32> {
+    gnu_property(layout, 0xc000_0002)
 }
 
 fn find_property(layout: &Layout<'_>, desc: &[u8], wanted: u32, align: usize) -> Option<u32> {

@@ -1,11 +1,16 @@
 //! From bytes to `ElfFacts`: the header, the program headers, the dynamic section.
 
 use super::facts::{Class, ElfFacts, Endian, Kind};
+use super::foreign::elf_platform;
+use super::hardening::hardening;
 use super::layout::{DynamicTags, Layout, StringTable};
 use super::machine::machine_name;
 use super::notes;
+use super::relocations::object_relocations;
 use super::symbols::read_symbols_and_versions;
 use super::tables::SymbolTables;
+use super::textrel::text_relocations;
+use super::toolchain::{compilers, go_build_info, static_runtime};
 use super::ElfError;
 use goblin::container::{Container, Ctx};
 use goblin::elf::dynamic::{
@@ -76,11 +81,17 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
     let ctx = Ctx::new(container, le);
     let phdrs = read_program_headers(bytes, &header, ctx)?;
     let shdrs = read_section_headers(bytes, &header, ctx)?;
+    let shstrtab = shdrs
+        .get(usize::from(header.e_shstrndx))
+        .and_then(|s| bytes.get(s.sh_offset as usize..s.sh_offset.checked_add(s.sh_size)? as usize))
+        .map(StringTable::new)
+        .unwrap_or_default();
     let layout = Layout {
         bytes,
         ctx,
         phdrs,
         shdrs,
+        shstrtab,
     };
     check_segments_fit(&layout)?;
 
@@ -108,6 +119,22 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
             facts.soname.is_some(),
         )
     };
+    let linked = matches!(
+        kind,
+        Kind::Executable
+            | Kind::PieExecutable
+            | Kind::SharedLibrary
+            | Kind::StaticExecutable
+            | Kind::StaticPie
+    );
+    let notes = notes::notes(&layout);
+    let (text_relocations, text_relocation_count) = if facts.textrel {
+        text_relocations(&layout, &dyns, &tables, header.e_machine)
+    } else {
+        (Vec::new(), 0)
+    };
+    let relocations =
+        (kind == Kind::Relocatable).then(|| object_relocations(&layout, header.e_machine));
     let executable_stack = matches!(
         kind,
         Kind::Executable
@@ -116,13 +143,38 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
             | Kind::StaticExecutable
             | Kind::StaticPie
     ) && notes::executable_stack(&layout, &machine);
+    let interpreter_ref = interpreter.as_deref();
+    let hardening = (linked && detail == Detail::Full).then(|| {
+        let statics = matches!(kind, Kind::StaticExecutable | Kind::StaticPie)
+            .then(|| static_function_names(&layout))
+            .flatten();
+        let imports = versions
+            .symbols
+            .iter()
+            .filter(|s| !s.defined)
+            .map(|s| s.name);
+        let functions: Option<Box<dyn Iterator<Item = &str>>> = match &statics {
+            Some(names) => Some(Box::new(names.iter().map(String::as_str))),
+            None if matches!(kind, Kind::StaticExecutable | Kind::StaticPie) => None,
+            None => Some(Box::new(imports)),
+        };
+        hardening(
+            &layout,
+            &dyns,
+            kind,
+            executable_stack,
+            header.e_machine,
+            notes::x86_features(&layout),
+            functions,
+        )
+    });
     Ok(ElfFacts {
         class,
         endian,
         machine,
         e_machine: header.e_machine,
         kind,
-        interpreter,
+        interpreter: interpreter.clone(),
         soname: facts.soname,
         needed: facts.needed,
         rpath: facts.rpath,
@@ -134,8 +186,47 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
         version_needs: versions.needs,
         version_defs: versions.defs,
         symbols_by_version: versions.symbols_by_version,
+        foreign_os: elf_platform(&layout, interpreter_ref, &notes),
+        hardening,
+        text_relocations,
+        text_relocation_count,
+        relocations,
+        go: go_build_info(&layout),
+        compilers: compilers(&layout),
+        static_runtime: static_runtime(&layout, kind, &notes),
         symbols: versions.symbols,
     })
+}
+
+/// A static binary's function names from `.symtab`, None once stripped: its imports
+/// are linked in, so the mitigations' functions are defined, not imported.
+fn static_function_names(layout: &Layout<'_>) -> Option<Vec<String>> {
+    use goblin::elf::section_header::SHT_SYMTAB;
+    let shdr = layout.section(SHT_SYMTAB)?;
+    let count = (shdr.sh_size / super::tables::symbol_entry_size(layout)) as usize;
+    let symbols =
+        goblin::elf::sym::Symtab::parse(layout.bytes, shdr.sh_offset as usize, count, layout.ctx)
+            .ok()?;
+    let strings = layout
+        .shdrs
+        .get(shdr.sh_link as usize)
+        .and_then(|s| layout.slice(s.sh_offset, s.sh_size, "strtab").ok())
+        .map(StringTable::new)
+        .unwrap_or_default();
+    Some(
+        symbols
+            .iter()
+            .filter(|s| {
+                s.st_type() == goblin::elf::sym::STT_FUNC
+                    || s.st_type() == goblin::elf::sym::STT_OBJECT
+            })
+            .filter_map(|s| {
+                strings
+                    .get_borrowed(s.st_name as u64)
+                    .map(|n| n.into_owned())
+            })
+            .collect(),
+    )
 }
 
 fn read_program_headers(

@@ -32,6 +32,10 @@ pub fn findings_from_facts(
     target: Option<&TargetFacts>,
     findings: &mut Vec<Finding>,
 ) -> bool {
+    if let Some(os) = &facts.foreign_os {
+        findings.push(super::build::foreign_os_finding(path, facts, os));
+        return false;
+    }
     if let Some(t) = target {
         if facts.e_machine != t.e_machine || facts.class != t.class {
             findings.push(Finding::new(
@@ -72,17 +76,13 @@ pub fn findings_from_facts(
         }
     }
     if facts.textrel {
-        findings.push(Finding::new(
-            Rule::Textrel,
-            path,
-            "has text relocations (DT_TEXTREL): the loader must patch its code pages".to_string(),
-            "Its code cannot be shared between processes, it loads slower, and hardened hosts refuse \
-             it (SELinux execmod denials, PaX).",
-            "Recompile every object in it with -fPIC (assembly: use RIP-relative addressing); linking \
-             with -Wl,-z,text names the objects at fault."
-                .to_string(),
-        ));
+        findings.push(textrel_finding(facts, path));
     }
+    findings.extend(super::build::static_runtime_finding(path, facts));
+    if let Some(relocations) = &facts.relocations {
+        findings.extend(super::build::non_pic_finding(path, relocations, None));
+    }
+    super::hardening::hardening_findings(facts, path, findings);
     rpath_findings(facts, path, findings);
     if facts.executable_stack {
         let strict =
@@ -159,6 +159,68 @@ pub fn findings_from_facts(
         }
     }
     true
+}
+
+/// `textrel`, naming the relocations that patch read-only code (what `ld -z text`
+/// would refuse), so the user learns which code to rebuild.
+fn textrel_finding(facts: &ElfFacts, path: &str) -> Finding {
+    let mut message =
+        "has text relocations (DT_TEXTREL): the loader must patch its code pages".to_string();
+    let causes: Vec<String> = facts
+        .text_relocations
+        .iter()
+        .take(5)
+        .map(|r| {
+            let mut cause = r.r_type.clone();
+            if let Some(symbol) = &r.symbol {
+                cause.push_str(&format!(" against `{symbol}`"));
+            }
+            cause.push_str(&format!(" at {:#x}", r.offset));
+            if let Some(section) = &r.section {
+                cause.push_str(&format!(" in {section}"));
+            }
+            if let Some(function) = &r.function {
+                cause.push_str(&format!(" (function {function})"));
+            }
+            cause
+        })
+        .collect();
+    if !causes.is_empty() {
+        message.push_str(&format!(
+            "; {} relocation{} write into read-only segments: {}",
+            facts.text_relocation_count,
+            if facts.text_relocation_count == 1 {
+                ""
+            } else {
+                "s"
+            },
+            causes.join(", ")
+        ));
+        let more = facts.text_relocation_count.saturating_sub(causes.len());
+        if more > 0 {
+            message.push_str(&format!(" and {more} more"));
+        }
+    }
+    let mut finding = Finding::new(
+        Rule::Textrel,
+        path,
+        message,
+        "Its code cannot be shared between processes, it loads slower, and hardened hosts refuse \
+         it (SELinux execmod denials, PaX).",
+        "Recompile the objects that define or use these symbols with -fPIC (assembly: use \
+         RIP-relative addressing); linking with -Wl,-z,text names the objects at fault."
+            .to_string(),
+    );
+    let mut symbols: Vec<String> = facts
+        .text_relocations
+        .iter()
+        .filter_map(|r| r.symbol.clone())
+        .collect();
+    symbols.sort();
+    symbols.dedup();
+    finding.symbol = symbols.first().cloned();
+    finding.symbols = symbols;
+    finding
 }
 
 /// `rpath`: DT_RPATH (inherited, and it overrides LD_LIBRARY_PATH), absolute search

@@ -1,6 +1,7 @@
 //! The policy file (`--policy FILE`, or `.preflight.yaml` at the scanned folder's
 //! root): severities per rule, and waivers by rule and path glob, each with a reason.
 
+use super::rules::PRESETS;
 use super::{Finding, Rule, Severity};
 use crate::profile::yaml::{from_yaml, line_of, YamlError};
 use globset::{Glob, GlobMatcher};
@@ -14,6 +15,8 @@ struct RawPolicy {
     rules: BTreeMap<String, String>,
     #[serde(default)]
     waivers: Vec<RawWaiver>,
+    #[serde(default)]
+    presets: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +84,11 @@ impl PolicyConfig {
                 Err(message) => errors.push(error(line, format!("rules.{id}: {message}"))),
             }
         }
+        for name in &raw.presets {
+            if let Err(message) = config.enable_preset(name) {
+                errors.push(error(line_of(text, name, 1), format!("presets: {message}")));
+            }
+        }
         let mut search_from = 1;
         for (index, waiver) in raw.waivers.iter().enumerate() {
             let line = line_of(text, "rule", search_from);
@@ -125,6 +133,24 @@ impl PolicyConfig {
         }
     }
 
+    /// Turns on a preset's rules at their default severity, leaving any level the
+    /// policy file already set.
+    pub fn enable_preset(&mut self, name: &str) -> Result<(), String> {
+        let Some((_, rules)) = PRESETS.iter().find(|(n, _)| *n == name) else {
+            let known: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+            return Err(format!(
+                "unknown preset `{name}`, expected one of `{}`",
+                known.join("`, `")
+            ));
+        };
+        for rule in *rules {
+            self.levels
+                .entry(*rule)
+                .or_insert(Some(rule.default_severity()));
+        }
+        Ok(())
+    }
+
     /// Applies severities (rule default, then the target profile's, then this file's)
     /// and waivers. Returns the findings that remain, and how many were waived.
     pub fn apply(
@@ -144,6 +170,7 @@ impl PolicyConfig {
             match level {
                 Some(None) => continue,
                 Some(Some(severity)) => finding.severity = severity,
+                None if finding.rule.off_by_default() => continue,
                 None => {}
             }
             let waiver = self.waivers.iter().position(|w| {

@@ -3,14 +3,17 @@
 //! it matters, and how to fix it.
 
 mod artifact;
+mod build;
 mod config;
+mod hardening;
 mod loading;
 mod rules;
 
 pub use artifact::{findings_from_facts, TargetFacts};
+pub use build::{object_set_findings, other_binary_findings};
 pub use config::{PolicyConfig, Waiver};
 pub use loading::findings_from_resolution;
-pub use rules::{Rule, Severity};
+pub use rules::{Rule, Severity, PRESETS};
 
 use serde::Serialize;
 

@@ -82,13 +82,56 @@ rules! {
         "The file needs an x86-64 micro-architecture level above the target's CPU baseline.";
     UnreadableFile => "unreadable-file", Warning,
         "A file starts like ELF but is truncated or malformed.";
-        UnusedWaiver => "unused-waiver", Note,
+    UnusedWaiver => "unused-waiver", Note,
         "A waiver in the policy file matched no finding.";
     UnsafeImageEntry => "unsafe-image-entry", Warning,
         "An image layer has an entry with `..`, an absolute name, or a device: never applied or opened.";
+    NonPicObject => "non-pic-object", Warning,
+        "A relocatable object (.o, or a member of a .a) has relocations position-independent code never contains.";
+    SmallGotOverflow => "small-got-overflow", Error,
+        "Objects linked together need more GOT entries than their -fpic code model can reach.";
+    ForeignBinary => "foreign-binary", Warning,
+        "A Mach-O or PE file, or an ELF file for another OS (FreeBSD, ...), in a tree meant for Linux.";
+    StaticGlibcRuntime => "static-glibc-runtime", Warning,
+        "A static glibc binary uses NSS or dlopen, which load shared objects of its exact glibc version at run time.";
+    HardeningPie => "hardening-pie", Warning,
+        "(off by default) The executable is not position-independent, so ASLR cannot move its code.";
+    HardeningRelro => "hardening-relro", Warning,
+        "(off by default) No full RELRO (-z relro -z now): the GOT stays writable.";
+    HardeningStackProtector => "hardening-stack-protector", Warning,
+        "(off by default) No stack protector (__stack_chk_fail is never called).";
+    HardeningFortify => "hardening-fortify", Warning,
+        "(off by default) Calls functions FORTIFY_SOURCE can check, through none of their checked variants.";
+    HardeningCet => "hardening-cet", Warning,
+        "(off by default) x86 code not marked for CET (IBT and shadow stack: -fcf-protection).";
 }
 
+/// Rule presets a policy file (`presets: [hardened]`) or `--preset` turns on.
+pub const PRESETS: &[(&str, &[Rule])] = &[(
+    "hardened",
+    &[
+        Rule::HardeningPie,
+        Rule::HardeningRelro,
+        Rule::HardeningStackProtector,
+        Rule::HardeningFortify,
+        Rule::HardeningCet,
+    ],
+)];
+
 impl Rule {
+    /// Rules that report nothing unless a policy file, a profile or a preset gives
+    /// them a severity: checksec-style hardening, which many valid builds lack.
+    pub fn off_by_default(self) -> bool {
+        matches!(
+            self,
+            Rule::HardeningPie
+                | Rule::HardeningRelro
+                | Rule::HardeningStackProtector
+                | Rule::HardeningFortify
+                | Rule::HardeningCet
+        )
+    }
+
     pub fn from_id(id: &str) -> Option<Rule> {
         Rule::ALL.iter().copied().find(|r| r.id() == id)
     }

@@ -43,8 +43,17 @@ fn rule_help(rule: Rule) -> &'static str {
         Rule::PrivateSymbol => "Use glibc's public interface only.",
         Rule::IsaLevel => "Build for the target's x86-64 level (-march=x86-64-v1/v2) and dispatch at run time.",
         Rule::UnreadableFile => "Rebuild or re-copy the file.",
-                Rule::UnusedWaiver => "Remove or correct the waiver.",
+        Rule::UnusedWaiver => "Remove or correct the waiver.",
         Rule::UnsafeImageEntry => "Rebuild the image with a standard tool.",
+        Rule::NonPicObject => "Recompile the object with -fPIC (or -fPIE for executables only).",
+        Rule::SmallGotOverflow => "Recompile the objects that use -fpic with -fPIC.",
+        Rule::ForeignBinary => "Remove the file from the Linux artifact, or replace it with the Linux build.",
+        Rule::StaticGlibcRuntime => "Link dynamically against glibc, or statically against musl; avoid NSS and dlopen in static glibc binaries.",
+        Rule::HardeningPie => "Build with -fPIE -pie.",
+        Rule::HardeningRelro => "Link with -Wl,-z,relro,-z,now.",
+        Rule::HardeningStackProtector => "Compile with -fstack-protector-strong.",
+        Rule::HardeningFortify => "Compile with -O2 -D_FORTIFY_SOURCE=2 (or 3).",
+        Rule::HardeningCet => "Compile every object, assembly included, with -fcf-protection=full.",
     }
 }
 

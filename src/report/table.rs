@@ -1,6 +1,6 @@
 //! Tables for a person at a terminal (comfy-table).
 
-use crate::elf::ElfFacts;
+use crate::elf::{ArchiveFacts, ElfFacts, ObjectRelocations};
 use crate::policy::Severity;
 use crate::scan::{FileReport, Outcome, ScanReport};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
@@ -41,6 +41,13 @@ pub fn write_inspect_table(out: &mut dyn Write, files: &[FileReport]) -> io::Res
                 table.add_row(vec!["reason", reason.as_str()]);
             }
             Outcome::Elf(facts) => add_fact_rows(&mut table, facts),
+            Outcome::Archive(archive) => add_archive_rows(&mut table, archive),
+            Outcome::Foreign(foreign) => {
+                table.add_row(vec!["format".to_string(), foreign.format.clone()]);
+                table.add_row(vec!["platform".to_string(), foreign.platform.clone()]);
+                table.add_row(vec!["arch".to_string(), foreign.arch.join(", ")]);
+                table.add_row(vec!["kind".to_string(), foreign.kind.clone()]);
+            }
         }
         writeln!(out, "{table}")?;
     }
@@ -81,6 +88,166 @@ fn add_fact_rows(table: &mut Table, f: &ElfFacts) {
     }
     for (version, symbols) in &f.symbols_by_version {
         table.add_row(vec![format!("needs {version}"), symbols.join(", ")]);
+    }
+    add_build_rows(table, f);
+}
+
+/// What built the file, its mitigations, and what a link or the loader must patch.
+fn add_build_rows(table: &mut Table, f: &ElfFacts) {
+    if let Some(os) = &f.foreign_os {
+        table.add_row(vec!["operating system".to_string(), os.clone()]);
+    }
+    if !f.text_relocations.is_empty() {
+        let causes: Vec<String> = f
+            .text_relocations
+            .iter()
+            .map(|r| {
+                format!(
+                    "{:#x} {} {} {}{}",
+                    r.offset,
+                    r.section.as_deref().unwrap_or("?"),
+                    r.r_type,
+                    r.symbol.as_deref().unwrap_or("-"),
+                    r.function
+                        .as_deref()
+                        .map(|f| format!(" (in {f})"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        table.add_row(vec![
+            format!("text relocations ({})", f.text_relocation_count),
+            causes.join("\n"),
+        ]);
+    }
+    if let Some(r) = &f.relocations {
+        add_relocation_rows(table, r);
+    }
+    if let Some(h) = &f.hardening {
+        let mut parts = vec![
+            format!("RELRO {}", h.relro.as_str()),
+            format!("BIND_NOW {}", yes_no(h.bind_now)),
+        ];
+        if let Some(pie) = h.pie {
+            parts.push(format!("PIE {}", yes_no(pie)));
+        }
+        parts.push(format!("NX {}", yes_no(h.nx)));
+        parts.push(format!(
+            "canary {}",
+            h.stack_protector.map_or("unknown".to_string(), yes_no)
+        ));
+        parts.push(format!(
+            "FORTIFY {} of {}",
+            h.fortified.len(),
+            h.fortified.len() + h.fortifiable.len()
+        ));
+        if let (Some(ibt), Some(shstk)) = (h.ibt, h.shstk) {
+            parts.push(format!("IBT {}", yes_no(ibt)));
+            parts.push(format!("SHSTK {}", yes_no(shstk)));
+        }
+        table.add_row(vec!["hardening".to_string(), parts.join(", ")]);
+        if !h.fortified.is_empty() {
+            table.add_row(vec!["fortified".to_string(), h.fortified.join(", ")]);
+        }
+    }
+    if let Some(runtime) = &f.static_runtime {
+        table.add_row(vec![
+            "static runtime".to_string(),
+            format!(
+                "libc {}; loads shared objects: {}",
+                runtime.libc.as_deref().unwrap_or("not recognised"),
+                list(&runtime.loads_shared_objects)
+            ),
+        ]);
+    }
+    if let Some(go) = &f.go {
+        let mut parts = vec![go.version.clone()];
+        if let Some(path) = &go.path {
+            parts.push(format!("path {path}"));
+        }
+        if let Some(module) = &go.module {
+            parts.push(format!("module {module}"));
+        }
+        for key in ["CGO_ENABLED", "GOOS", "GOARCH"] {
+            if let Some(value) = go.settings.get(key) {
+                parts.push(format!("{key}={value}"));
+            }
+        }
+        table.add_row(vec!["go".to_string(), parts.join(", ")]);
+    }
+    if let Some(rustc) = f.rustc_version() {
+        table.add_row(vec!["rustc".to_string(), rustc.to_string()]);
+    }
+    if !f.compilers.is_empty() {
+        table.add_row(vec!["compilers".to_string(), f.compilers.join("\n")]);
+    }
+}
+
+fn add_relocation_rows(table: &mut Table, r: &ObjectRelocations) {
+    let types: Vec<String> = r.by_type.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    table.add_row(vec![format!("relocations ({})", r.total), types.join(", ")]);
+    if r.non_pic_total > 0 {
+        let listed: Vec<String> = r
+            .non_pic
+            .iter()
+            .map(|n| {
+                format!(
+                    "{}{}+{:#x} {} {}",
+                    n.object
+                        .as_deref()
+                        .map(|o| format!("{o}: "))
+                        .unwrap_or_default(),
+                    n.section,
+                    n.offset,
+                    n.r_type,
+                    n.symbol
+                )
+            })
+            .collect();
+        table.add_row(vec![
+            format!("not PIC ({})", r.non_pic_total),
+            listed.join("\n"),
+        ]);
+    }
+    if let Some(small) = &r.small_got {
+        table.add_row(vec![
+            "small GOT model".to_string(),
+            format!(
+                "{} ({} entries needed, at most {})",
+                small.relocation, r.got_entries, small.limit
+            ),
+        ]);
+    }
+}
+
+fn add_archive_rows(table: &mut Table, a: &ArchiveFacts) {
+    table.add_row(vec![
+        "format".to_string(),
+        "ar archive (static library)".to_string(),
+    ]);
+    table.add_row(vec![
+        "members".to_string(),
+        format!("{} ({} ELF objects)", a.members, a.objects),
+    ]);
+    table.add_row(vec!["arch".to_string(), list(&a.machines)]);
+    add_relocation_rows(table, &a.relocations);
+    if a.non_pic_member_count > 0 {
+        table.add_row(vec![
+            format!("members not PIC ({})", a.non_pic_member_count),
+            a.non_pic_members.join(", "),
+        ]);
+    }
+    if !a.other_members.is_empty() {
+        table.add_row(vec![
+            "other members".to_string(),
+            a.other_members.join(", "),
+        ]);
+    }
+    for problem in &a.unreadable_members {
+        table.add_row(vec![
+            format!("unreadable {}", problem.member),
+            problem.reason.clone(),
+        ]);
     }
 }
 
@@ -125,6 +292,32 @@ fn scan_row(file: &FileReport) -> Vec<String> {
             "-".into(),
             reason.clone(),
         ],
+        Outcome::Archive(a) => vec![
+            file.path.clone(),
+            "archive".into(),
+            list(&a.machines),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            format!(
+                "{} objects{}",
+                a.objects,
+                if a.non_pic_member_count > 0 {
+                    format!("; {} not PIC", a.non_pic_member_count)
+                } else {
+                    String::new()
+                }
+            ),
+        ],
+        Outcome::Foreign(x) => vec![
+            file.path.clone(),
+            format!("{} {}", x.format, x.kind),
+            x.arch.join(", "),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            format!("for {}", x.platform),
+        ],
         Outcome::Elf(f) => {
             let highest: Vec<String> = f
                 .highest_needed_versions()
@@ -143,6 +336,12 @@ fn scan_row(file: &FileReport) -> Vec<String> {
             }
             if f.textrel {
                 notes.push("TEXTREL".into());
+            }
+            if let Some(os) = &f.foreign_os {
+                notes.push(format!("for {os}"));
+            }
+            if let Some(go) = &f.go {
+                notes.push(go.version.clone());
             }
             vec![
                 file.path.clone(),
@@ -168,6 +367,12 @@ fn summary_line(report: &ScanReport) -> String {
         ", {} unreadable, {} not ELF",
         s.unreadable, s.not_elf
     ));
+    if s.archives > 0 {
+        line.push_str(&format!(", {} archives", s.archives));
+    }
+    if s.foreign > 0 {
+        line.push_str(&format!(", {} foreign binaries", s.foreign));
+    }
     if !report.problems.is_empty() {
         line.push_str(&format!(", {} could not be read", report.problems.len()));
     }

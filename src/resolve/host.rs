@@ -1,7 +1,10 @@
 //! Where host libraries come from: a root filesystem today, a described host (a
 //! target profile) later. Resolution only talks to this trait.
 
-use crate::elf::{read_facts_guarded_with, Detail, ElfError, ElfFacts, VersionName};
+use crate::elf::{
+    read_facts_guarded_with, read_other_binary, Detail, ElfError, ElfFacts, OtherBinary,
+    VersionName,
+};
 use crate::source::{FileBytes, LookupError, RootView};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -112,6 +115,8 @@ pub enum Probe {
     Absent,
     /// A file that is not ELF: ld.so stops with "invalid ELF header".
     NotElf,
+    /// Not ELF either, but a binary of another kind: an archive, a Mach-O or PE file.
+    Other(Arc<OtherBinary>),
     /// A FIFO, device or folder under a library's name.
     NotRegular,
     /// A symbolic link loop.
@@ -255,7 +260,11 @@ impl FilesystemHost {
                     None,
                     Some(bytes.identity),
                 ))),
-                Err(ElfError::NotElf) => Probe::NotElf,
+                Err(ElfError::NotElf) => match read_other_binary(&bytes) {
+                    Ok(other) => Probe::Other(Arc::new(other)),
+                    Err(ElfError::NotElf) => Probe::NotElf,
+                    Err(ElfError::Malformed(reason)) => Probe::Unreadable(reason),
+                },
                 Err(ElfError::Malformed(reason)) => Probe::Unreadable(reason),
             },
         };

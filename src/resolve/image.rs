@@ -85,6 +85,10 @@ impl ImageHost {
             Ok((_, TreeEntry::File(FileContent::Elf(Err(reason))))) => {
                 Probe::Unreadable(reason.clone())
             }
+            Ok((_, TreeEntry::File(FileContent::Binary(Ok(other))))) => Probe::Other(other.clone()),
+            Ok((_, TreeEntry::File(FileContent::Binary(Err(reason))))) => {
+                Probe::Unreadable(reason.clone())
+            }
             Ok((_, TreeEntry::File(_))) => Probe::NotElf,
             Ok(_) => Probe::NotRegular,
             Err(LookupError::Loop) => Probe::Loop,

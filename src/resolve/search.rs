@@ -124,7 +124,7 @@ pub fn judge_glibc(
             }
             Step::Take(object)
         }
-        Probe::NotElf => {
+        Probe::NotElf | Probe::Other(_) => {
             note(Outcome::Fatal(
                 "not an ELF file (ld.so: invalid ELF header)".into(),
             ));

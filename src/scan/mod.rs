@@ -3,7 +3,7 @@
 
 mod pipeline;
 
-use crate::elf::ElfFacts;
+use crate::elf::{ArchiveFacts, ElfFacts, ForeignBinary};
 use crate::policy::{Finding, PolicyConfig, Rule, Severity};
 use crate::profile::LoadedProfile;
 use crate::resolve::{FilesystemHost, ImageHost, LibraryHost, ResolveOptions, TreeHost};
@@ -36,13 +36,17 @@ pub enum Outcome {
     Elf(Arc<ElfFacts>),
     /// Starts with the ELF magic but is malformed or truncated.
     Unreadable { reason: String },
+    /// A static library (`ar` archive) of relocatable objects.
+    Archive(ArchiveFacts),
+    /// A Mach-O or PE file.
+    Foreign(ForeignBinary),
 }
 
 impl FileReport {
     pub fn facts(&self) -> Option<&ElfFacts> {
         match &self.outcome {
             Outcome::Elf(facts) => Some(facts),
-            Outcome::Unreadable { .. } => None,
+            _ => None,
         }
     }
 }
@@ -130,6 +134,10 @@ pub struct Summary {
     pub waived: usize,
     /// ELF files reached again through another hard link (reported once).
     pub hard_links: usize,
+    /// Static libraries (`ar` archives).
+    pub archives: usize,
+    /// Mach-O and PE files.
+    pub foreign: usize,
 }
 
 /// A host view for checking `paths`: `root` (or `/`) with every path that lies
@@ -263,18 +271,24 @@ pub fn scan_image(host: &ImageHost, options: &ScanOptions) -> io::Result<ScanRep
     pipeline::run(input, options)
 }
 
-/// Reads one file for `inspect`. `Ok(None)` when it is not an ELF file.
+/// Reads one file for `inspect`. `Ok(None)` when it is not a binary preflight reads
+/// (ELF, an archive, Mach-O or PE).
 pub fn inspect_file(
     path: &Path,
     shown_as: &str,
 ) -> Result<Option<FileReport>, crate::source::OpenError> {
-    use crate::elf::{read_facts_guarded, ElfError};
+    use crate::elf::{read_facts_guarded, read_other_binary, ElfError, OtherBinary};
     let Some(bytes) = crate::source::read_elf_bytes(path)? else {
         return Ok(None);
     };
     let outcome = match read_facts_guarded(&bytes) {
         Ok(facts) => Outcome::Elf(Arc::new(facts)),
-        Err(ElfError::NotElf) => return Ok(None),
+        Err(ElfError::NotElf) => match read_other_binary(&bytes) {
+            Ok(OtherBinary::Archive(archive)) => Outcome::Archive(archive),
+            Ok(OtherBinary::Foreign(foreign)) => Outcome::Foreign(foreign),
+            Err(ElfError::NotElf) => return Ok(None),
+            Err(ElfError::Malformed(reason)) => Outcome::Unreadable { reason },
+        },
         Err(ElfError::Malformed(reason)) => Outcome::Unreadable { reason },
     };
     Ok(Some(FileReport {

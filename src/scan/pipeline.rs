@@ -4,9 +4,11 @@
 //! loads — as its loader would, then apply the policy.
 
 use super::{Dependency, FileReport, Need, Outcome, Progress, ScanOptions, ScanReport, Summary};
+use crate::elf::OtherBinary;
 use crate::elf::{ElfFacts, Kind};
 use crate::policy::{
-    findings_from_facts, findings_from_resolution, Finding, Rule, Severity, TargetFacts,
+    findings_from_facts, findings_from_resolution, object_set_findings, other_binary_findings,
+    Finding, Rule, Severity, TargetFacts,
 };
 use crate::profile::ProfileHost;
 use crate::resolve::{
@@ -187,6 +189,13 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
                 summary.not_elf += 1;
                 continue;
             }
+            Probe::Other(binary) => {
+                findings.extend(other_binary_findings(&file.shown, &binary));
+                match &*binary {
+                    OtherBinary::Archive(archive) => Outcome::Archive(archive.clone()),
+                    OtherBinary::Foreign(foreign) => Outcome::Foreign(foreign.clone()),
+                }
+            }
             Probe::Unreadable(reason) => {
                 findings.push(unreadable_finding(&file.shown, &reason));
                 Outcome::Unreadable { reason }
@@ -210,6 +219,12 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
         elf_files.push(file);
     }
     let files = elf_files;
+    let objects: Vec<(&str, &ElfFacts)> = tree
+        .objects
+        .iter()
+        .map(|o| (o.shown.as_str(), &*o.object.facts))
+        .collect();
+    findings.extend(object_set_findings(&objects));
     if options.sbom {
         hash_files(&files, &mut reports);
     }
@@ -403,15 +418,17 @@ fn unreadable_finding(path: &str, reason: &str) -> Finding {
 
 impl Summary {
     fn count(&mut self, report: &FileReport) {
-        match report.facts() {
-            Some(facts) => {
+        match &report.outcome {
+            Outcome::Elf(facts) => {
                 self.elf += 1;
                 *self
                     .kinds
                     .entry(facts.kind.as_str().to_string())
                     .or_default() += 1;
             }
-            None => self.unreadable += 1,
+            Outcome::Unreadable { .. } => self.unreadable += 1,
+            Outcome::Archive(_) => self.archives += 1,
+            Outcome::Foreign(_) => self.foreign += 1,
         }
     }
 }

@@ -30,8 +30,9 @@ pub enum OpenError {
     Io(#[from] std::io::Error),
 }
 
-/// Opens `path` and maps it when it starts with the ELF magic; `Ok(None)` for any other
-/// file, decided after reading four bytes.
+/// Opens `path` and maps it when it starts like a binary preflight reads (ELF, an `ar`
+/// archive, Mach-O, PE); `Ok(None)` for any other file, decided after reading four
+/// bytes.
 ///
 /// Callers open only what they know to be a regular file (the walk's directory entry
 /// type, or an lstat), because opening a device can have effects of its own. The open
@@ -56,7 +57,7 @@ pub fn read_elf_bytes(path: &Path) -> Result<Option<FileBytes>, OpenError> {
             Err(e) => return Err(e.into()),
         }
     }
-    if !crate::elf::has_elf_magic(&magic) {
+    if !crate::elf::may_be_binary(&magic) {
         return Ok(None);
     }
     let meta = file.metadata()?;

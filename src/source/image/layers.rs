@@ -5,7 +5,7 @@
 
 use super::tree::{FileContent, ImageNote, MergedTree, TreeEntry, TreeNode};
 use super::{invalid, ImageError};
-use crate::elf::{has_elf_magic, read_facts_guarded};
+use crate::elf::{has_elf_magic, may_be_binary, read_facts_guarded, read_other_binary, ElfError};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::sync::Arc;
 
@@ -249,23 +249,34 @@ fn is_config(path: &str) -> bool {
 fn read_content(path: &str, entry: &mut impl Read, size: u64) -> io::Result<FileContent> {
     let mut magic = Vec::with_capacity(4);
     entry.by_ref().take(4).read_to_end(&mut magic)?;
-    if has_elf_magic(&magic) {
-        let facts = if size <= MAX_IN_MEMORY {
+    if may_be_binary(&magic) {
+        let read = |bytes: &[u8]| {
+            if has_elf_magic(bytes) {
+                return FileContent::Elf(
+                    read_facts_guarded(bytes)
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string()),
+                );
+            }
+            match read_other_binary(bytes) {
+                Ok(binary) => FileContent::Binary(Ok(Arc::new(binary))),
+                Err(ElfError::NotElf) => FileContent::Other,
+                Err(e) => FileContent::Binary(Err(e.to_string())),
+            }
+        };
+        return Ok(if size <= MAX_IN_MEMORY {
             let mut bytes = magic;
             bytes.reserve(size as usize);
             entry.read_to_end(&mut bytes)?;
-            read_facts_guarded(&bytes)
+            read(&bytes)
         } else {
             let mut spill = tempfile::tempfile()?;
             spill.write_all(&magic)?;
             io::copy(entry, &mut spill)?;
             // SAFETY: a private temporary file nobody else writes.
             let map = unsafe { memmap2::Mmap::map(&spill)? };
-            read_facts_guarded(&map)
-        };
-        return Ok(FileContent::Elf(
-            facts.map(Arc::new).map_err(|e| e.to_string()),
-        ));
+            read(&map)
+        });
     }
     if is_config(path) && size <= MAX_TEXT {
         let mut bytes = magic;

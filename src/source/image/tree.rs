@@ -9,6 +9,8 @@ use std::sync::Arc;
 pub enum FileContent {
     /// An ELF file: its facts, or why it cannot be read.
     Elf(Result<Arc<ElfFacts>, String>),
+    /// An archive, or a Mach-O or PE file.
+    Binary(Result<Arc<crate::elf::OtherBinary>, String>),
     /// A configuration file the loader reads (ld.so.conf, musl's path file, ...).
     Text(Arc<str>),
     /// Anything else: not kept.

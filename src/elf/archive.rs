@@ -1,0 +1,125 @@
+//! Static libraries (`ar` archives, `.a`): the relocatable objects a link will pull
+//! in, read member by member with goblin's archive reader. What matters for a link is
+//! the members together: their non-PIC relocations, and the GOT entries they share.
+
+use super::facts::Kind;
+use super::relocations::{ObjectRelocations, LISTED};
+use super::{read_facts_with, Detail, ElfError};
+use serde::{Deserialize, Serialize};
+
+/// `!<arch>\n`, the first eight bytes of an archive; `!<thin>\n` for a thin one,
+/// whose members are files elsewhere.
+pub const ARCHIVE_MAGIC: &[u8] = b"!<arch>\n";
+pub const THIN_ARCHIVE_MAGIC: &[u8] = b"!<thin>\n";
+
+/// No real archive has more members (libc.a: about 1,800); a hostile one is cut.
+const MAX_MEMBERS: usize = 100_000;
+
+/// One member that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberProblem {
+    pub member: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveFacts {
+    /// Members, the symbol index and name table left out.
+    pub members: usize,
+    /// Members that are ELF relocatable objects.
+    pub objects: usize,
+    /// Their architectures ("x86_64"), each once.
+    pub machines: Vec<String>,
+    /// The raw `e_machine` and ELF64-ness of the first object (for the GOT limit).
+    #[serde(skip)]
+    pub e_machine: u16,
+    #[serde(skip)]
+    pub elf64: bool,
+    /// Every member's relocations together (listed ones name their member).
+    pub relocations: ObjectRelocations,
+    /// Members with relocations PIC never contains (the first `LISTED`).
+    pub non_pic_members: Vec<String>,
+    pub non_pic_member_count: usize,
+    /// Members compiled for a small GOT model (`-fpic`), the first `LISTED`.
+    pub small_got_members: Vec<String>,
+    pub small_got_member_count: usize,
+    /// Members that are neither ELF objects nor readable (LLVM bitcode from -flto,
+    /// a text file), the first `LISTED`.
+    pub other_members: Vec<String>,
+    pub unreadable_members: Vec<MemberProblem>,
+}
+
+pub fn has_archive_magic(bytes: &[u8]) -> bool {
+    bytes.starts_with(ARCHIVE_MAGIC) || bytes.starts_with(THIN_ARCHIVE_MAGIC)
+}
+
+pub fn read_archive(bytes: &[u8]) -> Result<ArchiveFacts, ElfError> {
+    if bytes.starts_with(THIN_ARCHIVE_MAGIC) {
+        return Err(ElfError::Malformed(
+            "a thin archive: its members are files elsewhere, not inside it".into(),
+        ));
+    }
+    let archive = goblin::archive::Archive::parse(bytes)
+        .map_err(|e| ElfError::Malformed(format!("archive: {e}")))?;
+    let mut facts = ArchiveFacts::default();
+    for index in 0..archive.len().min(MAX_MEMBERS) {
+        let Some(member) = archive.get_at(index) else {
+            break;
+        };
+        facts.members += 1;
+        let name = member.extended_name().trim_end_matches('/').to_string();
+        let start = member.offset as usize;
+        let Some(data) = start
+            .checked_add(member.size())
+            .and_then(|end| bytes.get(start..end))
+        else {
+            facts.unreadable_members.push(MemberProblem {
+                member: name,
+                reason: "extends past the end of the archive".into(),
+            });
+            continue;
+        };
+        match read_facts_with(data, Detail::Links) {
+            Ok(object) if object.kind == Kind::Relocatable => {
+                facts.objects += 1;
+                if facts.objects == 1 {
+                    facts.e_machine = object.e_machine;
+                    facts.elf64 = object.class == super::Class::Elf64;
+                }
+                if !facts.machines.contains(&object.machine) {
+                    facts.machines.push(object.machine.clone());
+                }
+                let Some(relocations) = object.relocations else {
+                    continue;
+                };
+                if relocations.non_pic_total > 0 {
+                    facts.non_pic_member_count += 1;
+                    if facts.non_pic_members.len() < LISTED {
+                        facts.non_pic_members.push(name.clone());
+                    }
+                }
+                if relocations.small_got.is_some() {
+                    facts.small_got_member_count += 1;
+                    if facts.small_got_members.len() < LISTED {
+                        facts.small_got_members.push(name.clone());
+                    }
+                }
+                facts.relocations.absorb(&name, relocations);
+            }
+            Ok(_) | Err(ElfError::NotElf) => {
+                if facts.other_members.len() < LISTED {
+                    facts.other_members.push(name);
+                }
+            }
+            Err(ElfError::Malformed(reason)) => {
+                if facts.unreadable_members.len() < LISTED {
+                    facts.unreadable_members.push(MemberProblem {
+                        member: name,
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+    Ok(facts)
+}

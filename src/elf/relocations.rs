@@ -1,0 +1,403 @@
+//! What a relocatable object (`.o`, or a member of a `.a`) asks of the link that will
+//! take it: relocations position-independent code never contains, and the GOT entries
+//! it needs, counted where a small code model caps the GOT.
+//!
+//! The classes follow the linkers' own checks: GNU ld refuses `R_X86_64_32` in a PIE or
+//! shared object ("recompile with -fPIE/-fPIC", bfd/elf64-x86-64.c
+//! `elf_x86_64_need_pic`), turns a full-width absolute relocation in a read-only
+//! section into a text relocation, and refuses a PC- or page-relative reference to a
+//! symbol that may bind outside a shared object (`R_AARCH64_ADR_PREL_PG_HI21 against
+//! symbol ... which may bind externally`, bfd/elfnn-aarch64.c).
+
+use super::layout::Layout;
+use goblin::elf::reloc::{r_to_str, RelocSection};
+use goblin::elf::section_header::{SHT_REL, SHT_RELA, SHT_SYMTAB};
+use goblin::elf::sym::{self, Symtab};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+
+/// How many offending relocations a report lists (the count is always complete).
+pub const LISTED: usize = 20;
+
+const SHF_WRITE: u64 = 1;
+const SHF_ALLOC: u64 = 2;
+
+/// Where an object with a non-PIC relocation can still go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotPicFor {
+    /// A reference to a symbol that may bind to another module, with no GOT or PLT in
+    /// between: fine in an executable (a copy relocation), refused in a shared library.
+    SharedLibrary,
+    /// An absolute address in code: neither a shared library nor a PIE can take it
+    /// without text relocations (or at all, for 32-bit fields on a 64-bit target).
+    PieAndSharedLibrary,
+}
+
+/// One relocation position-independent code never contains.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NonPicRelocation {
+    /// The archive member it is in (objects inside a `.a`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub section: String,
+    pub offset: u64,
+    #[serde(rename = "type")]
+    pub r_type: String,
+    pub symbol: String,
+    pub not_for: NotPicFor,
+}
+
+/// A small code model: GOT offsets that fit in a few bits cap the number of entries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmallGot {
+    /// The relocation that reveals it (`R_AARCH64_LD64_GOTPAGE_LO15`).
+    pub relocation: String,
+    /// The most GOT entries a link of such objects can have.
+    pub limit: usize,
+}
+
+/// The relocations of one relocatable object (or of all members of an archive).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectRelocations {
+    /// Relocations of allocated sections (debug information left out).
+    pub total: usize,
+    /// How many of each type, by name.
+    pub by_type: BTreeMap<String, usize>,
+    /// The first `LISTED` relocations PIC never contains.
+    pub non_pic: Vec<NonPicRelocation>,
+    pub non_pic_total: usize,
+    /// Distinct GOT entries the object needs (counted on architectures with a small
+    /// GOT model only).
+    pub got_entries: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub small_got: Option<SmallGot>,
+    /// Global symbols reached through the GOT: entries objects linked together share.
+    #[serde(skip)]
+    pub got_symbols: Vec<String>,
+    /// GOT entries for this object's local symbols, which no other object shares.
+    #[serde(skip)]
+    pub got_local: usize,
+}
+
+impl ObjectRelocations {
+    /// The worst place the object cannot go, if any.
+    pub fn not_pic_for(&self) -> Option<NotPicFor> {
+        self.non_pic.iter().map(|r| r.not_for).max()
+    }
+
+    /// Adds another object's relocations (an archive member) to these.
+    pub fn absorb(&mut self, member: &str, other: ObjectRelocations) {
+        self.total += other.total;
+        for (name, n) in other.by_type {
+            *self.by_type.entry(name).or_default() += n;
+        }
+        self.non_pic_total += other.non_pic_total;
+        for mut r in other.non_pic {
+            if self.non_pic.len() < LISTED {
+                r.object = Some(member.to_string());
+                self.non_pic.push(r);
+            }
+        }
+        self.got_symbols.extend(other.got_symbols);
+        self.got_symbols.sort_unstable();
+        self.got_symbols.dedup();
+        self.got_local += other.got_local;
+        self.got_entries = self.got_symbols.len() + self.got_local;
+        if self.small_got.is_none() {
+            self.small_got = other.small_got;
+        }
+    }
+}
+
+/// What a relocation type means for position independence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    /// An absolute address narrower than a pointer, or split across instructions:
+    /// never in PIC or PIE code.
+    Absolute,
+    /// A pointer-sized absolute address: fine in writable data (a dynamic relocation),
+    /// a text relocation in read-only sections.
+    AbsoluteWord,
+    /// PC- or page-relative: fine against a local or hidden symbol, not against one
+    /// that may bind to another module.
+    Direct,
+    /// Local-exec TLS: only the executable's own TLS block has a fixed offset.
+    LocalExecTls,
+    Got,
+    SmallGot,
+    Other,
+}
+
+const EM_SPARC: u16 = 2;
+const EM_386: u16 = 3;
+const EM_68K: u16 = 4;
+const EM_SPARC32PLUS: u16 = 18;
+const EM_PPC: u16 = 20;
+const EM_ARM: u16 = 40;
+const EM_SPARCV9: u16 = 43;
+const EM_X86_64: u16 = 62;
+const EM_AARCH64: u16 = 183;
+
+fn classify(machine: u16, r_type: u32) -> Class {
+    use Class::*;
+    match (machine, r_type) {
+        // R_X86_64_32, _32S, _16, _8; R_X86_64_64; PC32/PC16/PC8; TPOFF32;
+        // GOT32, GOTPCREL, GOTPCRELX, REX_GOTPCRELX, GOTTPOFF.
+        (EM_X86_64, 10 | 11 | 12 | 14) => Absolute,
+        (EM_X86_64, 1) => AbsoluteWord,
+        (EM_X86_64, 2 | 13 | 15) => Direct,
+        (EM_X86_64, 23) => LocalExecTls,
+        (EM_X86_64, 3 | 9 | 41 | 42 | 22) => Got,
+        // R_386_32, _16, _8; PC32; TLS_LE, TLS_LE_32; GOT32, GOT32X, TLS_IE, TLS_GOTIE.
+        (EM_386, 1) => AbsoluteWord,
+        (EM_386, 20 | 22) => Absolute,
+        (EM_386, 2) => Direct,
+        (EM_386, 17 | 34) => LocalExecTls,
+        (EM_386, 3 | 43 | 15 | 16) => Got,
+        // R_AARCH64_ABS64; ABS32, ABS16, MOVW_UABS_G0..G3; LD_PREL_LO19,
+        // ADR_PREL_LO21, ADR_PREL_PG_HI21(_NC); TLSLE_*; GOT_LD_PREL19,
+        // ADR_GOT_PAGE, LD64_GOT_LO12_NC, TLSIE_*; LD64_GOTOFF_LO15,
+        // LD64_GOTPAGE_LO15 (the -fpic model: a 15-bit scaled GOT offset).
+        (EM_AARCH64, 257) => AbsoluteWord,
+        (EM_AARCH64, 258 | 259 | 263..=269) => Absolute,
+        (EM_AARCH64, 273..=276) => Direct,
+        (EM_AARCH64, 544..=559 | 570 | 571) => LocalExecTls,
+        (EM_AARCH64, 309 | 311 | 312 | 541..=543) => Got,
+        (EM_AARCH64, 310 | 313) => SmallGot,
+        // R_ARM_ABS32; MOVW_ABS_NC, MOVT_ABS, THM_MOVW_ABS_NC, THM_MOVT_ABS;
+        // TLS_LE32; GOT_BREL, GOT_PREL.
+        (EM_ARM, 2) => AbsoluteWord,
+        (EM_ARM, 43 | 44 | 47 | 48) => Absolute,
+        (EM_ARM, 108) => LocalExecTls,
+        (EM_ARM, 26 | 96) => Got,
+        // R_SPARC_32; HI22, LO10; GOT13 (-fpic: 13-bit GOT offsets); GOT10, GOT22.
+        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 3) => AbsoluteWord,
+        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 9 | 12) => Absolute,
+        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 14) => SmallGot,
+        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 13 | 15) => Got,
+        // R_68K_32; GOT16, GOT8, GOT16O, GOT8O (-fpic); GOT32, GOT32O.
+        (EM_68K, 1) => AbsoluteWord,
+        (EM_68K, 8 | 9 | 11 | 12) => SmallGot,
+        (EM_68K, 7 | 10) => Got,
+        // R_PPC_ADDR32; ADDR16_LO/HI/HA; GOT16 (-fpic); GOT16_LO/HI/HA.
+        (EM_PPC, 1) => AbsoluteWord,
+        (EM_PPC, 4..=6) => Absolute,
+        (EM_PPC, 14) => SmallGot,
+        (EM_PPC, 15..=17) => Got,
+        _ => Other,
+    }
+}
+
+/// The most GOT entries a small-model link can have.
+///
+/// aarch64: `-fpic` loads GOT entries with a 15-bit offset scaled by 8, so 32 KiB
+/// (GCC's manual says 28 KiB). The number is what Debian's binutils 2.40 linked
+/// when tests/fixtures/artifacts/build.sh measured it with the real linker
+/// (expected.json, `got`). SPARC (`-fpic`, 13-bit signed offsets: 8 KiB), m68k and
+/// 32-bit PowerPC (16-bit signed offsets from a GOT pointer at the start: 32 KiB),
+/// after GCC's manual (`-fpic`).
+pub fn small_got_limit(machine: u16, elf64: bool) -> usize {
+    let word = if elf64 { 8 } else { 4 };
+    match machine {
+        EM_AARCH64 => AARCH64_SMALL_GOT_ENTRIES,
+        EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9 => 8 * 1024 / word,
+        EM_68K | EM_PPC => 32 * 1024 / word,
+        _ => usize::MAX,
+    }
+}
+
+/// Measured: see `small_got_limit`.
+pub const AARCH64_SMALL_GOT_ENTRIES: usize = 4096;
+
+/// The relocations of a relocatable object, from its SHT_REL/SHT_RELA sections.
+pub(crate) fn object_relocations(layout: &Layout<'_>, machine: u16) -> ObjectRelocations {
+    let mut out = ObjectRelocations::default();
+    let mut by_type: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut got_globals: HashSet<String> = HashSet::new();
+    let mut got_locals: HashSet<(usize, i64)> = HashSet::new();
+    let elf64 = layout.ctx.container.is_big();
+    // GOT entries matter only where a code model caps them; elsewhere (x86) counting
+    // them would cost a string per GOT relocation for nothing.
+    let count_got = small_got_limit(machine, elf64) != usize::MAX;
+    for shdr in &layout.shdrs {
+        if shdr.sh_type != SHT_RELA && shdr.sh_type != SHT_REL {
+            continue;
+        }
+        let Some(target) = layout.shdrs.get(shdr.sh_info as usize) else {
+            continue;
+        };
+        // Relocations of debug information never reach the loaded image.
+        if target.sh_flags & SHF_ALLOC == 0 {
+            continue;
+        }
+        let Some(symtab) = symbols_of(layout, shdr.sh_link as usize) else {
+            continue;
+        };
+        let (Ok(offset), Ok(size)) = (
+            usize::try_from(shdr.sh_offset),
+            usize::try_from(shdr.sh_size),
+        ) else {
+            continue;
+        };
+        let Ok(relocs) = RelocSection::parse(
+            layout.bytes,
+            offset,
+            size,
+            shdr.sh_type == SHT_RELA,
+            layout.ctx,
+        ) else {
+            continue;
+        };
+        let writable = target.sh_flags & SHF_WRITE != 0;
+        for reloc in relocs.iter() {
+            out.total += 1;
+            *by_type.entry(reloc.r_type).or_default() += 1;
+            let class = classify(machine, reloc.r_type);
+            let symbol = symtab.table.get(reloc.r_sym);
+            let preemptible = symbol.as_ref().is_some_and(|s| {
+                matches!(
+                    s.st_bind(),
+                    sym::STB_GLOBAL | sym::STB_WEAK | sym::STB_GNU_UNIQUE
+                ) && s.st_visibility() == sym::STV_DEFAULT
+                    && s.st_type() != sym::STT_SECTION
+            });
+            let not_for = match class {
+                Class::Absolute => Some(NotPicFor::PieAndSharedLibrary),
+                Class::AbsoluteWord if !writable => Some(NotPicFor::PieAndSharedLibrary),
+                Class::Direct if preemptible => Some(NotPicFor::SharedLibrary),
+                Class::LocalExecTls => Some(NotPicFor::SharedLibrary),
+                Class::SmallGot | Class::Got if count_got => {
+                    if class == Class::SmallGot && out.small_got.is_none() {
+                        out.small_got = Some(SmallGot {
+                            relocation: type_name(reloc.r_type, machine),
+                            limit: small_got_limit(machine, elf64),
+                        });
+                    }
+                    match &symbol {
+                        Some(s) if s.st_bind() != sym::STB_LOCAL => {
+                            let name = symtab.name(s, layout);
+                            if !got_globals.contains(&name) {
+                                got_globals.insert(name);
+                            }
+                        }
+                        _ => {
+                            got_locals.insert((reloc.r_sym, reloc.r_addend.unwrap_or(0)));
+                        }
+                    }
+                    None
+                }
+                _ => None,
+            };
+            if let Some(not_for) = not_for {
+                out.non_pic_total += 1;
+                if out.non_pic.len() < LISTED {
+                    out.non_pic.push(NonPicRelocation {
+                        object: None,
+                        section: layout.section_name(target).into_owned(),
+                        offset: reloc.r_offset,
+                        r_type: type_name(reloc.r_type, machine),
+                        symbol: symbol
+                            .as_ref()
+                            .map(|s| symtab.name(s, layout))
+                            .unwrap_or_default(),
+                        not_for,
+                    });
+                }
+            }
+        }
+    }
+    out.by_type = by_type
+        .into_iter()
+        .map(|(t, n)| (type_name(t, machine), n))
+        .collect();
+    out.got_symbols = got_globals.into_iter().collect();
+    out.got_symbols.sort_unstable();
+    out.got_local = got_locals.len();
+    out.got_entries = out.got_symbols.len() + out.got_local;
+    out
+}
+
+/// `R_X86_64_32`: goblin's names, with the `R_` prefix readelf shows.
+pub(crate) fn type_name(r_type: u32, machine: u16) -> String {
+    let name = r_to_str(r_type, machine);
+    if name.starts_with("R_") {
+        name.to_string()
+    } else if name.starts_with("UNKNOWN") {
+        format!("type {r_type}")
+    } else {
+        format!("R_{name}")
+    }
+}
+
+struct ObjectSymbols<'a> {
+    table: Symtab<'a>,
+    strings: super::layout::StringTable<'a>,
+}
+
+impl ObjectSymbols<'_> {
+    /// A symbol's name; a section symbol (what relocations against static data
+    /// use) is named after its section, as readelf shows it.
+    fn name(&self, s: &sym::Sym, layout: &Layout<'_>) -> String {
+        if s.st_type() == sym::STT_SECTION {
+            return layout
+                .shdrs
+                .get(s.st_shndx)
+                .map(|sec| layout.section_name(sec).into_owned())
+                .unwrap_or_default();
+        }
+        self.strings
+            .get_borrowed(s.st_name as u64)
+            .map(|n| n.into_owned())
+            .unwrap_or_default()
+    }
+}
+
+fn symbols_of<'a>(layout: &Layout<'a>, index: usize) -> Option<ObjectSymbols<'a>> {
+    let shdr = layout.shdrs.get(index)?;
+    if shdr.sh_type != SHT_SYMTAB {
+        return None;
+    }
+    let entsize = super::tables::symbol_entry_size(layout);
+    let count = usize::try_from(shdr.sh_size / entsize).ok()?;
+    let table = Symtab::parse(layout.bytes, shdr.sh_offset as usize, count, layout.ctx).ok()?;
+    let strings = layout
+        .shdrs
+        .get(shdr.sh_link as usize)
+        .and_then(|s| layout.slice(s.sh_offset, s.sh_size, "strtab").ok())
+        .map(super::layout::StringTable::new)
+        .unwrap_or_default();
+    Some(ObjectSymbols { table, strings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_follow_the_linkers() {
+        assert_eq!(classify(EM_X86_64, 10), Class::Absolute);
+        assert_eq!(classify(EM_X86_64, 4), Class::Other); // PLT32
+        assert_eq!(classify(EM_AARCH64, 313), Class::SmallGot);
+        assert_eq!(classify(EM_AARCH64, 312), Class::Got);
+        assert_eq!(classify(EM_AARCH64, 275), Class::Direct);
+        assert_eq!(small_got_limit(EM_SPARC, false), 2048);
+        assert_eq!(small_got_limit(EM_SPARCV9, true), 1024);
+        assert_eq!(small_got_limit(EM_X86_64, true), usize::MAX);
+        assert_eq!(type_name(10, EM_X86_64), "R_X86_64_32");
+        assert_eq!(type_name(313, EM_AARCH64), "R_AARCH64_LD64_GOTPAGE_LO15");
+    }
+
+    #[test]
+    fn absorbing_members_unions_global_got_entries() {
+        let member = |syms: &[&str], locals: usize| ObjectRelocations {
+            got_symbols: syms.iter().map(|s| s.to_string()).collect(),
+            got_local: locals,
+            ..ObjectRelocations::default()
+        };
+        let mut all = ObjectRelocations::default();
+        all.absorb("a.o", member(&["x", "y"], 1));
+        all.absorb("b.o", member(&["y", "z"], 2));
+        assert_eq!(all.got_entries, 3 + 3);
+    }
+}

@@ -1,0 +1,214 @@
+//! What built the file and what its runtime will ask of the host: the Go build
+//! information, the compilers named in `.comment`, and for a static binary which libc
+//! it carries and whether that libc will still load shared libraries at run time.
+
+use super::facts::Kind;
+use super::layout::Layout;
+use super::notes::Note;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The build information the Go linker embeds (`go version -m` prints it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoBuildInfo {
+    /// `go1.19.8`.
+    pub version: String,
+    /// The main package's import path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The main module and its version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    /// `build` lines: CGO_ENABLED, GOOS, GOARCH, -ldflags, ...
+    pub settings: BTreeMap<String, String>,
+}
+
+impl GoBuildInfo {
+    /// Whether cgo was on: the binary then links the host's libc like any C program.
+    pub fn cgo(&self) -> Option<bool> {
+        self.settings.get("CGO_ENABLED").map(|v| v == "1")
+    }
+}
+
+/// A static binary's libc, and the shared libraries it will still try to load.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaticRuntime {
+    /// "glibc", or None when not recognised (musl leaves no mark).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub libc: Option<String>,
+    /// What makes glibc load shared objects at run time: "nss" (getpwnam,
+    /// getaddrinfo, ... read /etc/nsswitch.conf and dlopen libnss_*.so.2), "dlopen".
+    pub loads_shared_objects: Vec<String>,
+}
+
+const GO_MAGIC: &[u8] = b"\xff Go buildinf:";
+/// Bounds on what a hostile file can make preflight read or keep.
+const MAX_GO_STRING: u64 = 1 << 20;
+const MAX_COMMENTS: usize = 16;
+
+/// Parses `.go.buildinfo` (src/debug/buildinfo/buildinfo.go): a 32-byte header, then
+/// either two length-prefixed strings (Go 1.18+, flag bit 2) or two pointers to Go
+/// string headers (older).
+pub(crate) fn go_build_info(layout: &Layout<'_>) -> Option<GoBuildInfo> {
+    let shdr = layout.section_named(".go.buildinfo")?;
+    let data = layout
+        .slice(shdr.sh_offset, shdr.sh_size.min(64 * 1024), "")
+        .ok()?;
+    if data.len() < 32 || !data.starts_with(GO_MAGIC) {
+        return None;
+    }
+    let ptr_size = usize::from(data[14]);
+    let flags = data[15];
+    let (version, modinfo) = if flags & 2 != 0 {
+        let (version, rest) = varint_string(&data[32..])?;
+        let (modinfo, _) = varint_string(rest).unwrap_or((String::new(), &[]));
+        (version, modinfo)
+    } else {
+        let big = flags & 1 != 0;
+        let word = |at: usize| -> Option<u64> {
+            let bytes = data.get(at..at + ptr_size)?;
+            let mut value = 0u64;
+            for (i, b) in bytes.iter().enumerate() {
+                let shift = if big { (ptr_size - 1 - i) * 8 } else { i * 8 };
+                value |= u64::from(*b) << shift;
+            }
+            Some(value)
+        };
+        let string_at = |header_addr: u64| -> Option<String> {
+            let header = layout
+                .at_vaddr(header_addr, Some(2 * ptr_size as u64), "")
+                .ok()?;
+            let read = |at: usize| {
+                let mut v = 0u64;
+                for (i, b) in header.get(at..at + ptr_size)?.iter().enumerate() {
+                    let shift = if big { (ptr_size - 1 - i) * 8 } else { i * 8 };
+                    v |= u64::from(*b) << shift;
+                }
+                Some(v)
+            };
+            let (addr, len) = (read(0)?, read(ptr_size)?);
+            let bytes = layout
+                .at_vaddr(addr, Some(len.min(MAX_GO_STRING)), "")
+                .ok()?;
+            Some(String::from_utf8_lossy(bytes).into_owned())
+        };
+        if !matches!(ptr_size, 4 | 8) {
+            return None;
+        }
+        let version = string_at(word(16)?)?;
+        let modinfo = word(16 + ptr_size).and_then(string_at).unwrap_or_default();
+        (version, modinfo)
+    };
+    let mut info = GoBuildInfo {
+        version,
+        path: None,
+        module: None,
+        settings: BTreeMap::new(),
+    };
+    // The module information is framed by two 16-byte sentinels.
+    let modinfo = if modinfo.len() >= 33 && modinfo.as_bytes()[modinfo.len() - 17] == b'\n' {
+        modinfo.get(16..modinfo.len() - 16).unwrap_or_default()
+    } else {
+        modinfo.as_str()
+    };
+    for line in modinfo.lines() {
+        let mut fields = line.split('\t');
+        match fields.next() {
+            Some("path") => info.path = fields.next().map(str::to_string),
+            Some("mod") => {
+                let parts: Vec<&str> = fields.filter(|f| !f.is_empty()).take(2).collect();
+                info.module = Some(parts.join(" "));
+            }
+            Some("build") => {
+                if let Some((key, value)) = fields.next().and_then(|kv| kv.split_once('=')) {
+                    info.settings.insert(key.to_string(), value.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(info)
+}
+
+/// A uvarint length, then that many bytes.
+fn varint_string(data: &[u8]) -> Option<(String, &[u8])> {
+    let mut len = 0u64;
+    let mut at = 0;
+    for shift in (0..64).step_by(7) {
+        let b = *data.get(at)?;
+        at += 1;
+        len |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+    }
+    let len = usize::try_from(len.min(MAX_GO_STRING)).ok()?;
+    let bytes = data.get(at..at.checked_add(len)?)?;
+    Some((
+        String::from_utf8_lossy(bytes).into_owned(),
+        &data[at + len..],
+    ))
+}
+
+/// The NUL-separated strings of `.comment`: "GCC: (Debian 12.2.0-14) 12.2.0",
+/// "rustc version 1.95.0 (...)", "clang version ...". Duplicates (one per object
+/// linked in) are dropped.
+pub(crate) fn compilers(layout: &Layout<'_>) -> Vec<String> {
+    let Some(shdr) = layout.section_named(".comment") else {
+        return Vec::new();
+    };
+    let Ok(data) = layout.slice(shdr.sh_offset, shdr.sh_size.min(64 * 1024), "") else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = Vec::new();
+    for part in data.split(|&b| b == 0) {
+        let text = String::from_utf8_lossy(part);
+        let text = text.trim();
+        if !text.is_empty() && !found.iter().any(|f| f == text) && found.len() < MAX_COMMENTS {
+            found.push(text.chars().take(200).collect());
+        }
+    }
+    found
+}
+
+const NT_GNU_ABI_TAG: u32 = 1;
+
+/// For a static executable: is it glibc, and will it dlopen at run time?
+///
+/// A static glibc binary still loads `libnss_*.so.2` for user, group and host
+/// lookups (getpwnam, getaddrinfo, ...) and any library it `dlopen`s, and those must
+/// come from the exact glibc version it was linked with; ld warns ("Using 'getpwnam'
+/// in statically linked applications requires at runtime the shared libraries from
+/// the glibc version used for linking"). The symbol table says so when it is still
+/// there; in a stripped binary the strings only glibc's NSS and dlopen code carry do.
+pub(crate) fn static_runtime(
+    layout: &Layout<'_>,
+    kind: Kind,
+    notes: &[Note<'_>],
+) -> Option<StaticRuntime> {
+    if !matches!(kind, Kind::StaticExecutable | Kind::StaticPie) {
+        return None;
+    }
+    // glibc's crt1.o carries the ABI tag note; musl's and Go's binaries do not.
+    let glibc = notes
+        .iter()
+        .any(|n| n.kind == NT_GNU_ABI_TAG && n.owner == b"GNU" && n.desc.first() == Some(&0));
+    let mut loads = Vec::new();
+    if glibc {
+        let rodata = layout
+            .section_named(".rodata")
+            .and_then(|s| layout.slice(s.sh_offset, s.sh_size, "").ok())
+            .unwrap_or_default();
+        let has = |marker: &str| memchr::memmem::find(rodata, marker.as_bytes()).is_some();
+        if has("/etc/nsswitch.conf") {
+            loads.push("nss".to_string());
+        }
+        if has("invalid mode for dlopen()") && !loads.contains(&"nss".to_string()) {
+            loads.push("dlopen".to_string());
+        }
+    }
+    Some(StaticRuntime {
+        libc: glibc.then(|| "glibc".to_string()),
+        loads_shared_objects: loads,
+    })
+}
