@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// A binary of another format than ELF.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForeignBinary {
-    /// "Mach-O", "Mach-O universal", "PE".
+    /// "Mach-O" or "PE".
     pub format: String,
     /// "macOS", "iOS", "Windows", ... ("Apple" when a Mach-O file does not say which).
     pub platform: String,
@@ -105,7 +105,7 @@ fn universal(bytes: &[u8], wide: bool) -> Option<ForeignBinary> {
         arch.push(mach_cpu(cpu).to_string());
     }
     Some(ForeignBinary {
-        format: "Mach-O universal".into(),
+        format: "Mach-O".into(),
         platform: "Apple".into(),
         arch,
         kind: "universal binary".into(),
@@ -245,7 +245,7 @@ mod tests {
         }
         let found = identify_foreign(&fat).expect("universal");
         assert_eq!(found.arch, ["x86_64", "arm64"]);
-        assert_eq!(found.format, "Mach-O universal");
+        assert_eq!(found.kind, "universal binary");
     }
 
     #[test]

@@ -144,10 +144,10 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
             | Kind::StaticPie
     ) && notes::executable_stack(&layout, &machine);
     let interpreter_ref = interpreter.as_deref();
+    let statics = matches!(kind, Kind::StaticExecutable | Kind::StaticPie)
+        .then(|| static_function_names(&layout))
+        .flatten();
     let hardening = (linked && detail == Detail::Full).then(|| {
-        let statics = matches!(kind, Kind::StaticExecutable | Kind::StaticPie)
-            .then(|| static_function_names(&layout))
-            .flatten();
         let imports = versions
             .symbols
             .iter()
@@ -193,7 +193,7 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
         relocations,
         go: go_build_info(&layout),
         compilers: compilers(&layout),
-        static_runtime: static_runtime(&layout, kind, &notes),
+        static_runtime: static_runtime(&layout, kind, &notes, statics.as_deref()),
         symbols: versions.symbols,
     })
 }

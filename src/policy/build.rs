@@ -300,12 +300,12 @@ pub fn static_runtime_finding(path: &str, facts: &ElfFacts) -> Option<Finding> {
         Rule::StaticGlibcRuntime,
         path,
         if nss {
-            "is statically linked with glibc but uses NSS (getpwnam, getaddrinfo, ...): at run time \
-             it still loads libnss_*.so.2 through /etc/nsswitch.conf"
+            "is statically linked with glibc and carries its NSS code (getpwnam, getaddrinfo, ...): \
+             at run time that code loads libnss_*.so.2 modules named by /etc/nsswitch.conf"
                 .to_string()
         } else {
-            "is statically linked with glibc but calls dlopen: at run time it still loads shared \
-             objects"
+            "is statically linked with glibc and carries its dlopen: at run time it still loads \
+             shared objects"
                 .to_string()
         },
         "Those shared objects must come from the exact glibc version it was linked with; on a \
