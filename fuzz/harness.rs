@@ -22,6 +22,16 @@ pub fn elf_facts(data: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// `other_binary`: the archive reader and the Mach-O/PE identification, unguarded, and
+/// the JSON of what they read.
+pub fn other_binary(data: &[u8]) -> Result<(), String> {
+    let foreign = preflight::elf::identify_foreign(data);
+    serde_json::to_string(&foreign).expect("ForeignBinary serializes to JSON");
+    let archive = preflight::elf::read_archive(data).map_err(|e| e.to_string())?;
+    serde_json::to_string(&archive).expect("ArchiveFacts serializes to JSON");
+    Ok(())
+}
+
 /// `profile_yaml`: the text as a target profile and as a policy file; the two answers.
 pub fn profile_yaml(data: &[u8]) -> (Result<(), String>, Result<(), String>) {
     let text = String::from_utf8_lossy(data);

@@ -34,7 +34,14 @@ trap 'rm -rf "$work"' EXIT
 # elf_facts: every fixture ELF file (and the few non-ELF ones), the sample release.
 while IFS= read -r -d '' f; do
   seed elf_facts "$f"
-done < <(find "$fixtures/bin" "$fixtures/resolve" samples -type f -size -2M -print0)
+done < <(find "$fixtures/bin" "$fixtures/resolve" "$fixtures/artifacts" samples -type f -size -2M \
+  ! -name '*.json' ! -name '*.md' ! -name '*.sh' -print0)
+
+# other_binary: the archives, Mach-O and PE fixtures, and the objects (as archive
+# members they are what the reader meets most).
+while IFS= read -r -d '' f; do
+  seed other_binary "$f"
+done < <(find "$fixtures/artifacts" -type f \( -name '*.a' -o -name '*.exe' -o -name '*.o' \) -print0)
 
 # image_layer: every layer blob of the fixture images, as stored (gzip, zstd) and
 # decompressed, and the plain layer tars of the docker archives.

@@ -5,6 +5,7 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
 #   elf_facts       preflight::elf::read_facts on arbitrary bytes (and the JSON of its facts)
+#   other_binary    the archive reader and the Mach-O/PE identification
 #   image_layer     arbitrary bytes as the one layer of a docker archive, opened and scanned
 #   image_manifest  arbitrary bytes as an OCI index.json / manifest or a docker manifest.json
 #   profile_yaml    arbitrary text as a target profile and as a policy file
@@ -36,7 +37,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || ((seconds == 0)); then
   exit 2
 fi
 shift $(($# > 0 ? 1 : 0))
-all_targets=(elf_facts image_layer image_manifest profile_yaml)
+all_targets=(elf_facts other_binary image_layer image_manifest profile_yaml)
 if (($# > 0)); then
   targets=("$@")
 else

@@ -21,7 +21,13 @@ use std::time::Duration;
 /// (libFuzzer's -timeout=10 on an optimized build) fails here instead of blocking.
 const TIME_LIMIT: Duration = Duration::from_secs(120);
 
-const TARGETS: [&str; 4] = ["elf_facts", "image_layer", "image_manifest", "profile_yaml"];
+const TARGETS: [&str; 5] = [
+    "elf_facts",
+    "other_binary",
+    "image_layer",
+    "image_manifest",
+    "profile_yaml",
+];
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -48,6 +54,7 @@ fn replay(
     std::thread::spawn(move || {
         let answer = match target.as_str() {
             "elf_facts" => harness::elf_facts(&data),
+            "other_binary" => harness::other_binary(&data),
             "image_layer" => scratch
                 .image_layer(&data)
                 .expect("writing the scratch image"),

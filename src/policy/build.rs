@@ -119,12 +119,13 @@ pub fn small_got_finding(set: &ObjectSet<'_>) -> Option<Finding> {
     }
     let over = set.entries > limit;
     let message = format!(
-        "its {} object{} need {} distinct GOT entries together; {} of them use the small -fpic \
-         model ({relocation}), which reaches at most {limit}{}",
+        "its {} object{} need {} distinct GOT entries together, and {} use{} the small -fpic \
+         model ({relocation}), which reaches at most {limit} entries{}",
         set.objects,
         if set.objects == 1 { "" } else { "s" },
         set.entries,
         name_list(&set.small_objects, set.small_count),
+        if set.small_count == 1 { "s" } else { "" },
         if over {
             ": the link will fail"
         } else {

@@ -86,7 +86,10 @@ impl PolicyConfig {
         }
         for name in &raw.presets {
             if let Err(message) = config.enable_preset(name) {
-                errors.push(error(line_of(text, name, 1), format!("presets: {message}")));
+                errors.push(error(
+                    line_of(text, "presets", 1),
+                    format!("presets: {message}"),
+                ));
             }
         }
         let mut search_from = 1;
@@ -211,5 +214,40 @@ impl PolicyConfig {
                 )
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(rule: Rule) -> Finding {
+        Finding::new(rule, "bin/app", String::new(), "", String::new())
+    }
+
+    #[test]
+    fn hardening_rules_report_only_once_enabled() {
+        let off = PolicyConfig::default();
+        let (kept, _) = off.apply(vec![finding(Rule::HardeningPie)], &BTreeMap::new(), &mut []);
+        assert!(kept.is_empty());
+        let preset = PolicyConfig::parse(
+            "presets: [hardened]\nrules:\n  hardening-cet: off\n",
+            "p.yaml",
+        )
+        .unwrap();
+        let (kept, _) = preset.apply(
+            vec![finding(Rule::HardeningPie), finding(Rule::HardeningCet)],
+            &BTreeMap::new(),
+            &mut [],
+        );
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].rule, Rule::HardeningPie);
+        assert_eq!(kept[0].severity, Severity::Warning);
+        let errors = PolicyConfig::parse("presets: [strict]\n", "p.yaml").unwrap_err();
+        assert!(
+            errors[0].message.contains("unknown preset `strict`"),
+            "{errors:?}"
+        );
+        assert_eq!(errors[0].line, Some(1));
     }
 }

@@ -368,10 +368,12 @@ fn summary_line(report: &ScanReport) -> String {
         s.unreadable, s.not_elf
     ));
     if s.archives > 0 {
-        line.push_str(&format!(", {} archives", s.archives));
+        let plural = if s.archives == 1 { "" } else { "s" };
+        line.push_str(&format!(", {} archive{plural}", s.archives));
     }
     if s.foreign > 0 {
-        line.push_str(&format!(", {} foreign binaries", s.foreign));
+        let plural = if s.foreign == 1 { "y" } else { "ies" };
+        line.push_str(&format!(", {} foreign binar{plural}", s.foreign));
     }
     if !report.problems.is_empty() {
         line.push_str(&format!(", {} could not be read", report.problems.len()));
