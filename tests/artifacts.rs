@@ -406,3 +406,48 @@ fn the_rustc_version_comes_from_dot_comment() {
     assert_eq!(facts.rustc_version(), Some(rustc));
     assert_eq!(facts.compilers, comment);
 }
+
+#[test]
+fn cut_and_corrupted_artifacts_never_panic() {
+    // read_other_binary turns a panic into "internal error": none may happen, and the
+    // ELF reader (unguarded here) must answer for every cut of every object.
+    let files = [
+        "got/fPIC.a",
+        "foreign/hello.exe",
+        "foreign/hello-macho.o",
+        "nonpic/aarch64-nopic.o",
+        "nonpic/i386-nopic.o",
+        "textrel/libcauses.so",
+    ];
+    for name in files {
+        let bytes = std::fs::read(artifacts().join(name)).unwrap();
+        let step = (bytes.len() / 80).max(1);
+        let mut cut = 0;
+        while cut < bytes.len() {
+            let part = &bytes[..cut];
+            if let Err(e) = read_other_binary(part) {
+                assert!(
+                    !e.to_string().contains("internal error"),
+                    "{name} cut at {cut}"
+                );
+            }
+            let _ = read_facts(part);
+            cut += step;
+        }
+        let mut state = 0x9e37_79b9_u32;
+        for _ in 0..100 {
+            let mut copy = bytes.clone();
+            for _ in 0..8 {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                let at = state as usize % copy.len();
+                copy[at] = (state >> 8) as u8;
+            }
+            if let Err(e) = read_other_binary(&copy) {
+                assert!(!e.to_string().contains("internal error"), "{name}");
+            }
+            let _ = read_facts(&copy);
+        }
+    }
+}

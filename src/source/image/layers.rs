@@ -419,3 +419,43 @@ mod tests {
         assert!(matches!(result, Err(ImageError::Invalid(m)) if m.contains("layer cut")));
     }
 }
+
+#[cfg(test)]
+mod binary_tests {
+    use super::*;
+
+    #[test]
+    fn archives_and_foreign_binaries_in_a_layer_are_read() {
+        let fixture = |path: &str| {
+            std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures/artifacts")
+                    .join(path),
+            )
+            .unwrap()
+        };
+        let mut content = |bytes: Vec<u8>| {
+            let size = bytes.len() as u64;
+            read_content("/opt/x", &mut io::Cursor::new(bytes), size).unwrap()
+        };
+        match content(fixture("got/fPIC.a")) {
+            FileContent::Binary(Ok(binary)) => match &*binary {
+                crate::elf::OtherBinary::Archive(a) => assert_eq!(a.objects, 4),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+        match content(fixture("foreign/hello.exe")) {
+            FileContent::Binary(Ok(binary)) => match &*binary {
+                crate::elf::OtherBinary::Foreign(f) => assert_eq!(f.format, "PE"),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+        // Text that merely starts like a DOS program is nothing.
+        assert!(matches!(
+            content(b"MZ is not a program".to_vec()),
+            FileContent::Other
+        ));
+    }
+}
