@@ -102,11 +102,19 @@ fn non_pic_objects_are_the_ones_the_linker_refuses() {
                 "{name}: {key:?} not in readelf's {readelf:?}"
             );
         }
-        assert!(found[0]["symbols"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|s| s == "counter"));
+        // The symbols flagged are exactly the ones the linker names.
+        // "relocation against `counter'", "... against symbol `counter' ...",
+        // "... against undefined symbol `counter' ...".
+        let linker_names: BTreeSet<String> = linker
+            .split("against ")
+            .skip(1)
+            .filter_map(|rest| {
+                let quoted = rest.split_once('`')?.1;
+                Some(quoted.split_once('\'')?.0.to_string())
+            })
+            .collect();
+        let flagged: BTreeSet<String> = strings(&found[0]["symbols"]).into_iter().collect();
+        assert_eq!(flagged, linker_names, "{name}: {linker}");
     }
     // x86_64 without -fPIC cannot even go into a PIE; aarch64's page-relative code can.
     let x86 = &findings(&report, "x86_64-nopic.o", "non-pic-object")[0];

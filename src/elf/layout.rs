@@ -78,9 +78,14 @@ impl<'a> Layout<'a> {
             .unwrap_or_default()
     }
 
-    /// The first section with this name.
+    /// The first section with this name (compared as bytes: this runs for every file).
     pub fn section_named(&self, name: &str) -> Option<&SectionHeader> {
-        self.shdrs.iter().find(|s| self.section_name(s) == name)
+        let name = name.as_bytes();
+        self.shdrs.iter().find(|s| {
+            let at = s.sh_name as usize;
+            self.shstrtab.data.get(at..at + name.len()) == Some(name)
+                && self.shstrtab.data.get(at + name.len()) == Some(&0)
+        })
     }
 
     /// The allocated section holding virtual address `addr`, by name.

@@ -149,10 +149,12 @@ fn classify(machine: u16, r_type: u32) -> Class {
         (EM_X86_64, 2 | 13 | 15) => Direct,
         (EM_X86_64, 23) => LocalExecTls,
         (EM_X86_64, 3 | 9 | 41 | 42 | 22) => Got,
-        // R_386_32, _16, _8; PC32; TLS_LE, TLS_LE_32; GOT32, GOT32X, TLS_IE, TLS_GOTIE.
+        // R_386_32, _16, _8; TLS_LE, TLS_LE_32; GOT32, GOT32X, TLS_IE, TLS_GOTIE.
+        // Not R_386_PC32: i386 ld sends a PC32 call to a preemptible function
+        // through the PLT (measured: tests/fixtures/artifacts, `nonpic`), and non-PIC
+        // data references are absolute.
         (EM_386, 1) => AbsoluteWord,
         (EM_386, 20 | 22) => Absolute,
-        (EM_386, 2) => Direct,
         (EM_386, 17 | 34) => LocalExecTls,
         (EM_386, 3 | 43 | 15 | 16) => Got,
         // R_AARCH64_ABS64; ABS32, ABS16, MOVW_UABS_G0..G3; LD_PREL_LO19,
@@ -215,7 +217,7 @@ pub const AARCH64_SMALL_GOT_ENTRIES: usize = 4088;
 /// The relocations of a relocatable object, from its SHT_REL/SHT_RELA sections.
 pub(crate) fn object_relocations(layout: &Layout<'_>, machine: u16) -> ObjectRelocations {
     let mut out = ObjectRelocations::default();
-    let mut by_type: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut by_type: Vec<(u32, usize)> = Vec::new();
     let mut got_globals: HashSet<String> = HashSet::new();
     let mut got_locals: HashSet<(usize, i64)> = HashSet::new();
     let elf64 = layout.ctx.container.is_big();
@@ -254,8 +256,23 @@ pub(crate) fn object_relocations(layout: &Layout<'_>, machine: u16) -> ObjectRel
         let writable = target.sh_flags & SHF_WRITE != 0;
         for reloc in relocs.iter() {
             out.total += 1;
-            *by_type.entry(reloc.r_type).or_default() += 1;
+            // A handful of types per object: a short list beats a map.
+            match by_type.iter_mut().find(|(t, _)| *t == reloc.r_type) {
+                Some((_, n)) => *n += 1,
+                None => by_type.push((reloc.r_type, 1)),
+            }
             let class = classify(machine, reloc.r_type);
+            // Most relocations (calls through the PLT, PC-relative data of PIC code)
+            // need no symbol: skip reading it for them.
+            let needs_symbol = match class {
+                Class::Absolute | Class::AbsoluteWord | Class::LocalExecTls => true,
+                Class::Direct => true,
+                Class::SmallGot | Class::Got => count_got,
+                Class::Other => false,
+            };
+            if !needs_symbol || (class == Class::AbsoluteWord && writable) {
+                continue;
+            }
             let symbol = symtab.table.get(reloc.r_sym);
             // `_GLOBAL_OFFSET_TABLE_` is undefined in every object that uses it, but
             // the linker defines it in the output itself: it never binds elsewhere.
