@@ -64,7 +64,7 @@ fn non_pic_objects_are_the_ones_the_linker_refuses() {
     let oracle = oracle();
     let report = scan("nonpic", &[]);
     let objects = oracle["nonpic"].as_object().unwrap();
-    assert_eq!(objects.len(), 5);
+    assert_eq!(objects.len(), 7);
     for (name, record) in objects {
         let found = findings(&report, name, "non-pic-object");
         let linker = strings(&record["link_shared"]["messages"]).join("\n");
