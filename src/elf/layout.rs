@@ -82,10 +82,31 @@ impl<'a> Layout<'a> {
     pub fn section_named(&self, name: &str) -> Option<&SectionHeader> {
         let name = name.as_bytes();
         self.shdrs.iter().find(|s| {
-            let at = s.sh_name as usize;
+            let at = s.sh_name;
             self.shstrtab.data.get(at..at + name.len()) == Some(name)
                 && self.shstrtab.data.get(at + name.len()) == Some(&0)
         })
+    }
+
+    /// The static symbol table (`.symtab`, SHT_SYMTAB) at section `index`, or the
+    /// first one when `index` is None; None once stripped.
+    pub fn section_symbols(&self, index: Option<usize>) -> Option<SectionSymbols<'a>> {
+        use goblin::elf::section_header::SHT_SYMTAB;
+        let shdr = match index {
+            Some(i) => self.shdrs.get(i).filter(|s| s.sh_type == SHT_SYMTAB)?,
+            None => self.section(SHT_SYMTAB)?,
+        };
+        let count = usize::try_from(shdr.sh_size / super::tables::symbol_entry_size(self)).ok()?;
+        let symbols =
+            goblin::elf::sym::Symtab::parse(self.bytes, shdr.sh_offset as usize, count, self.ctx)
+                .ok()?;
+        let strings = self
+            .shdrs
+            .get(shdr.sh_link as usize)
+            .and_then(|s| self.slice(s.sh_offset, s.sh_size, "strtab").ok())
+            .map(StringTable::new)
+            .unwrap_or_default();
+        Some(SectionSymbols { symbols, strings })
     }
 
     /// The allocated section holding virtual address `addr`, by name.
@@ -105,6 +126,18 @@ impl<'a> Layout<'a> {
 
     pub fn u64_at(&self, data: &[u8], offset: usize) -> Option<u64> {
         data.pread_with::<u64>(offset, self.ctx.le).ok()
+    }
+}
+
+/// A symbol table read through the section headers, with its names.
+pub(crate) struct SectionSymbols<'a> {
+    pub symbols: goblin::elf::sym::Symtab<'a>,
+    pub strings: StringTable<'a>,
+}
+
+impl SectionSymbols<'_> {
+    pub fn name(&self, symbol: &goblin::elf::sym::Sym) -> Option<std::borrow::Cow<'_, str>> {
+        self.strings.get_borrowed(symbol.st_name as u64)
     }
 }
 

@@ -201,30 +201,14 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
 /// A static binary's function names from `.symtab`, None once stripped: its imports
 /// are linked in, so the mitigations' functions are defined, not imported.
 fn static_function_names(layout: &Layout<'_>) -> Option<Vec<String>> {
-    use goblin::elf::section_header::SHT_SYMTAB;
-    let shdr = layout.section(SHT_SYMTAB)?;
-    let count = (shdr.sh_size / super::tables::symbol_entry_size(layout)) as usize;
-    let symbols =
-        goblin::elf::sym::Symtab::parse(layout.bytes, shdr.sh_offset as usize, count, layout.ctx)
-            .ok()?;
-    let strings = layout
-        .shdrs
-        .get(shdr.sh_link as usize)
-        .and_then(|s| layout.slice(s.sh_offset, s.sh_size, "strtab").ok())
-        .map(StringTable::new)
-        .unwrap_or_default();
+    use goblin::elf::sym::{STT_FUNC, STT_OBJECT};
+    let table = layout.section_symbols(None)?;
     Some(
-        symbols
+        table
+            .symbols
             .iter()
-            .filter(|s| {
-                s.st_type() == goblin::elf::sym::STT_FUNC
-                    || s.st_type() == goblin::elf::sym::STT_OBJECT
-            })
-            .filter_map(|s| {
-                strings
-                    .get_borrowed(s.st_name as u64)
-                    .map(|n| n.into_owned())
-            })
+            .filter(|s| s.st_type() == STT_FUNC || s.st_type() == STT_OBJECT)
+            .filter_map(|s| table.name(&s).map(|n| n.into_owned()))
             .collect(),
     )
 }

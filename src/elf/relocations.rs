@@ -9,10 +9,10 @@
 //! symbol that may bind outside a shared object (`R_AARCH64_ADR_PREL_PG_HI21 against
 //! symbol ... which may bind externally`, bfd/elfnn-aarch64.c).
 
-use super::layout::Layout;
+use super::layout::{Layout, SectionSymbols};
 use goblin::elf::reloc::{r_to_str, RelocSection};
-use goblin::elf::section_header::{SHT_REL, SHT_RELA, SHT_SYMTAB};
-use goblin::elf::sym::{self, Symtab};
+use goblin::elf::section_header::{SHT_REL, SHT_RELA};
+use goblin::elf::sym;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
@@ -235,7 +235,7 @@ pub(crate) fn object_relocations(layout: &Layout<'_>, machine: u16) -> ObjectRel
         if target.sh_flags & SHF_ALLOC == 0 {
             continue;
         }
-        let Some(symtab) = symbols_of(layout, shdr.sh_link as usize) else {
+        let Some(symtab) = layout.section_symbols(Some(shdr.sh_link as usize)) else {
             continue;
         };
         let (Ok(offset), Ok(size)) = (
@@ -273,7 +273,7 @@ pub(crate) fn object_relocations(layout: &Layout<'_>, machine: u16) -> ObjectRel
             if !needs_symbol || (class == Class::AbsoluteWord && writable) {
                 continue;
             }
-            let symbol = symtab.table.get(reloc.r_sym);
+            let symbol = symtab.symbols.get(reloc.r_sym);
             // `_GLOBAL_OFFSET_TABLE_` is undefined in every object that uses it, but
             // the linker defines it in the output itself: it never binds elsewhere.
             let preemptible = symbol.as_ref().is_some_and(|s| {
@@ -299,7 +299,7 @@ pub(crate) fn object_relocations(layout: &Layout<'_>, machine: u16) -> ObjectRel
                     }
                     match &symbol {
                         Some(s) if s.st_bind() != sym::STB_LOCAL => {
-                            let name = symtab.name(s, layout);
+                            let name = symbol_name(&symtab, s, layout);
                             if !got_globals.contains(&name) {
                                 got_globals.insert(name);
                             }
@@ -322,7 +322,7 @@ pub(crate) fn object_relocations(layout: &Layout<'_>, machine: u16) -> ObjectRel
                         r_type: type_name(reloc.r_type, machine),
                         symbol: symbol
                             .as_ref()
-                            .map(|s| symtab.name(s, layout))
+                            .map(|s| symbol_name(&symtab, s, layout))
                             .unwrap_or_default(),
                         not_for,
                     });
@@ -353,44 +353,17 @@ pub(crate) fn type_name(r_type: u32, machine: u16) -> String {
     }
 }
 
-struct ObjectSymbols<'a> {
-    table: Symtab<'a>,
-    strings: super::layout::StringTable<'a>,
-}
-
-impl ObjectSymbols<'_> {
-    /// A symbol's name; a section symbol (what relocations against static data
-    /// use) is named after its section, as readelf shows it.
-    fn name(&self, s: &sym::Sym, layout: &Layout<'_>) -> String {
-        if s.st_type() == sym::STT_SECTION {
-            return layout
-                .shdrs
-                .get(s.st_shndx)
-                .map(|sec| layout.section_name(sec).into_owned())
-                .unwrap_or_default();
-        }
-        self.strings
-            .get_borrowed(s.st_name as u64)
-            .map(|n| n.into_owned())
-            .unwrap_or_default()
+/// A symbol's name for reports; a section symbol (what relocations against static
+/// data use) is named after its section, as readelf shows it.
+fn symbol_name(table: &SectionSymbols<'_>, s: &sym::Sym, layout: &Layout<'_>) -> String {
+    if s.st_type() == sym::STT_SECTION {
+        return layout
+            .shdrs
+            .get(s.st_shndx)
+            .map(|sec| layout.section_name(sec).into_owned())
+            .unwrap_or_default();
     }
-}
-
-fn symbols_of<'a>(layout: &Layout<'a>, index: usize) -> Option<ObjectSymbols<'a>> {
-    let shdr = layout.shdrs.get(index)?;
-    if shdr.sh_type != SHT_SYMTAB {
-        return None;
-    }
-    let entsize = super::tables::symbol_entry_size(layout);
-    let count = usize::try_from(shdr.sh_size / entsize).ok()?;
-    let table = Symtab::parse(layout.bytes, shdr.sh_offset as usize, count, layout.ctx).ok()?;
-    let strings = layout
-        .shdrs
-        .get(shdr.sh_link as usize)
-        .and_then(|s| layout.slice(s.sh_offset, s.sh_size, "strtab").ok())
-        .map(super::layout::StringTable::new)
-        .unwrap_or_default();
-    Some(ObjectSymbols { table, strings })
+    table.name(s).map(|n| n.into_owned()).unwrap_or_default()
 }
 
 #[cfg(test)]

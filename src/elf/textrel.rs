@@ -7,13 +7,12 @@
 
 use super::layout::{DynamicTags, Layout};
 use super::relocations::type_name;
-use super::tables::{symbol_entry_size, SymbolTables};
+use super::tables::SymbolTables;
 use goblin::elf::dynamic::{
     DT_JMPREL, DT_PLTREL, DT_PLTRELSZ, DT_REL, DT_RELA, DT_RELASZ, DT_RELSZ,
 };
 use goblin::elf::program_header::PT_LOAD;
 use goblin::elf::reloc::RelocSection;
-use goblin::elf::section_header::SHT_SYMTAB;
 use goblin::elf::sym::{Symtab, STT_FUNC};
 use serde::{Deserialize, Serialize};
 
@@ -126,29 +125,20 @@ struct FunctionIndex(Vec<(u64, u64, String)>);
 
 impl FunctionIndex {
     fn new(layout: &Layout<'_>) -> Self {
-        let mut functions = Vec::new();
-        let Some(shdr) = layout.shdrs.iter().find(|s| s.sh_type == SHT_SYMTAB) else {
-            return FunctionIndex(functions);
+        let Some(table) = layout.section_symbols(None) else {
+            return FunctionIndex(Vec::new());
         };
-        let count = (shdr.sh_size / symbol_entry_size(layout)) as usize;
-        let Ok(symbols) = Symtab::parse(layout.bytes, shdr.sh_offset as usize, count, layout.ctx)
-        else {
-            return FunctionIndex(functions);
-        };
-        let strings = layout
-            .shdrs
-            .get(shdr.sh_link as usize)
-            .and_then(|s| layout.slice(s.sh_offset, s.sh_size, "strtab").ok())
-            .map(super::layout::StringTable::new)
-            .unwrap_or_default();
-        for s in symbols.iter() {
-            if s.st_type() == STT_FUNC && s.st_size > 0 {
-                if let Some(name) = strings.get_borrowed(s.st_name as u64) {
-                    functions.push((s.st_value, s.st_value + s.st_size, name.into_owned()));
-                }
-            }
-        }
-        FunctionIndex(functions)
+        FunctionIndex(
+            table
+                .symbols
+                .iter()
+                .filter(|s| s.st_type() == STT_FUNC && s.st_size > 0)
+                .filter_map(|s| {
+                    let name = table.name(&s)?.into_owned();
+                    Some((s.st_value, s.st_value.saturating_add(s.st_size), name))
+                })
+                .collect(),
+        )
     }
 
     fn containing(&self, addr: u64) -> Option<String> {

@@ -434,7 +434,7 @@ mod binary_tests {
             )
             .unwrap()
         };
-        let mut content = |bytes: Vec<u8>| {
+        let content = |bytes: Vec<u8>| {
             let size = bytes.len() as u64;
             read_content("/opt/x", &mut io::Cursor::new(bytes), size).unwrap()
         };
