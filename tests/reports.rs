@@ -42,7 +42,20 @@ fn json_reports_follow_the_projects_own_schema() {
     let root = empty_root.path().to_str().unwrap().to_string();
     let fixtures = common::fixtures().join("bin");
     let fixtures = fixtures.to_str().unwrap();
+    let artifacts = common::fixtures().join("artifacts");
+    let artifacts = artifacts.to_str().unwrap();
     let runs: Vec<Vec<&str>> = vec![
+        // Archives, foreign binaries, relocations, hardening, Go and Rust facts.
+        vec![
+            "scan",
+            "--format",
+            "json",
+            "--preset",
+            "hardened",
+            "--root",
+            &root,
+            artifacts,
+        ],
         vec![
             "scan",
             "--format",
