@@ -459,3 +459,24 @@ fn cut_and_corrupted_artifacts_never_panic() {
         }
     }
 }
+
+#[test]
+fn static_binaries_need_no_libc_from_the_target() {
+    // On musl Alpine: the static glibc hello, the static Go binary and the static-pie
+    // need nothing of the host; the cgo binary needs glibc, the NSS one glibc's modules.
+    let rules = |report: &Value, path: &str| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["path"] == path)
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let statics = scan("static", &["--target", "alpine-3.20"]);
+    assert!(rules(&statics, "static-plain").is_empty(), "{statics}");
+    assert_eq!(rules(&statics, "static-nss"), ["static-glibc-runtime"]);
+    let go = scan("go", &["--target", "alpine-3.20"]);
+    assert!(rules(&go, "hello-nocgo").is_empty(), "{go}");
+    assert_eq!(rules(&go, "hello-cgo"), ["libc-mismatch"]);
+}
