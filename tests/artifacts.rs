@@ -4,7 +4,9 @@
 
 mod common;
 
-use preflight::elf::{read_facts, read_other_binary, OtherBinary, AARCH64_SMALL_GOT_ENTRIES};
+use preflight::elf::{
+    read_facts, read_other_binary, small_got_limit, OtherBinary, AARCH64_SMALL_GOT_ENTRIES,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -142,6 +144,42 @@ fn the_small_got_limit_is_the_one_measured_with_the_real_linker() {
         got["shared_first_failing"].as_u64().unwrap() as usize,
         AARCH64_SMALL_GOT_ENTRIES + 1
     );
+}
+
+#[test]
+fn the_other_small_got_limits_are_the_measured_ones_too() {
+    // (e_machine, ELF64) of each measured architecture.
+    let arches = [
+        ("sparc64", 43, true),
+        ("sparc", 2, false),
+        ("m68k", 4, false),
+        ("powerpc", 20, false),
+    ];
+    let oracle = oracle();
+    for (name, machine, elf64) in arches {
+        let record = &oracle["got_arches"][name];
+        let limit = small_got_limit(machine, elf64) as u64;
+        assert_eq!(record["shared_max_linked"].as_u64(), Some(limit), "{name}");
+        assert_eq!(
+            record["shared_first_failing"].as_u64(),
+            Some(limit + 1),
+            "{name}"
+        );
+    }
+    // Two sparc64 objects, each linkable alone, that together overflow GOT13.
+    let sparc = &oracle["got_arches"]["sparc64"];
+    assert_eq!(sparc["fpic_each_object_links_shared_alone"], true);
+    let report = scan("got", &[]);
+    let over = findings(&report, "sparc64-fpic", "small-got-overflow");
+    assert_eq!(over.len(), 1, "{report}");
+    assert_eq!(over[0]["severity"], "error");
+    let needed = sparc["fpic_got_symbols"].as_u64().unwrap();
+    let message = over[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("need {needed} distinct GOT entries")),
+        "{message}"
+    );
+    assert!(message.contains("R_SPARC_GOT13"), "{message}");
 }
 
 #[test]

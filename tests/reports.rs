@@ -47,14 +47,7 @@ fn json_reports_follow_the_projects_own_schema() {
     let runs: Vec<Vec<&str>> = vec![
         // Archives, foreign binaries, relocations, hardening, Go and Rust facts.
         vec![
-            "scan",
-            "--format",
-            "json",
-            "--preset",
-            "hardened",
-            "--root",
-            &root,
-            artifacts,
+            "scan", "--format", "json", "--preset", "hardened", "--root", &root, artifacts,
         ],
         vec![
             "scan",

@@ -191,22 +191,27 @@ fn classify(machine: u16, r_type: u32) -> Class {
     }
 }
 
-/// The most GOT entries a small-model link can have.
+/// The most GOT entries of its own objects a small-model (`-fpic`) shared library can
+/// have: what Debian 12's binutils 2.40 linked when tests/fixtures/artifacts/build.sh
+/// bisected it with the real linkers (expected.json, `got` and `got_arches`; one more
+/// entry fails with "relocation truncated to fit"). The rest of each window is the
+/// GOT header and the crt files' entries.
 ///
-/// aarch64: `-fpic` loads GOT entries with a 15-bit offset scaled by 8, so 32 KiB
-/// (GCC's manual says 28 KiB). Debian's binutils 2.40 links a shared object of
-/// objects needing 4,088 distinct entries and fails at 4,089 (a 32,744-byte GOT with
-/// 5 entries of its own); a static link with glibc's libc.a, itself -fpic code, fails
-/// from 3,965 of the program's own. Measured with the real linker by
-/// tests/fixtures/artifacts/build.sh (expected.json, `got`). SPARC (`-fpic`, 13-bit signed offsets: 8 KiB), m68k and
-/// 32-bit PowerPC (16-bit signed offsets from a GOT pointer at the start: 32 KiB),
-/// after GCC's manual (`-fpic`).
+/// - aarch64 (R_AARCH64_LD64_GOTPAGE_LO15, a 15-bit offset scaled by 8: 32 KiB; GCC's
+///   manual says 28 KiB): 4,088. A static link with glibc's libc.a, itself -fpic
+///   code, fails from 3,965.
+/// - sparc64 (R_SPARC_GOT13, signed 13 bits, but ld points the GOT register at the
+///   start of `.got`, so only 4 KiB): 505. 32-bit SPARC (ld centres the register in
+///   a large GOT: 8 KiB): 2,047.
+/// - m68k (R_68K_GOT16O, 32 KiB from the start): 8,187.
+/// - 32-bit PowerPC (R_PPC_GOT16, ld centres the register: 64 KiB): 16,380.
 pub fn small_got_limit(machine: u16, elf64: bool) -> usize {
-    let word = if elf64 { 8 } else { 4 };
     match machine {
         EM_AARCH64 => AARCH64_SMALL_GOT_ENTRIES,
-        EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9 => 8 * 1024 / word,
-        EM_68K | EM_PPC => 32 * 1024 / word,
+        EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9 if elf64 => 505,
+        EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9 => 2047,
+        EM_68K => 8187,
+        EM_PPC => 16_380,
         _ => usize::MAX,
     }
 }
@@ -341,16 +346,37 @@ pub(crate) fn object_relocations(layout: &Layout<'_>, machine: u16) -> ObjectRel
     out
 }
 
-/// `R_X86_64_32`: goblin's names, with the `R_` prefix readelf shows.
+/// `R_X86_64_32`: goblin's names, with the `R_` prefix readelf shows; for the
+/// machines goblin does not name, the relocations this module classifies.
 pub(crate) fn type_name(r_type: u32, machine: u16) -> String {
     let name = r_to_str(r_type, machine);
-    if name.starts_with("R_") {
-        name.to_string()
-    } else if name.starts_with("UNKNOWN") {
-        format!("type {r_type}")
-    } else {
-        format!("R_{name}")
+    if !name.contains("UNKNOWN") {
+        return if name.starts_with("R_") {
+            name.to_string()
+        } else {
+            format!("R_{name}")
+        };
     }
+    let known = match (machine, r_type) {
+        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 3) => "R_SPARC_32",
+        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 9) => "R_SPARC_HI22",
+        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 12) => "R_SPARC_LO10",
+        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 13) => "R_SPARC_GOT10",
+        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 14) => "R_SPARC_GOT13",
+        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 15) => "R_SPARC_GOT22",
+        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 16) => "R_SPARC_PC10",
+        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 17) => "R_SPARC_PC22",
+        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 18) => "R_SPARC_WPLT30",
+        (EM_68K, 1) => "R_68K_32",
+        (EM_68K, 7) => "R_68K_GOT32",
+        (EM_68K, 8) => "R_68K_GOT16",
+        (EM_68K, 9) => "R_68K_GOT8",
+        (EM_68K, 10) => "R_68K_GOT32O",
+        (EM_68K, 11) => "R_68K_GOT16O",
+        (EM_68K, 12) => "R_68K_GOT8O",
+        _ => return format!("type {r_type}"),
+    };
+    known.to_string()
 }
 
 /// A symbol's name for reports; a section symbol (what relocations against static
@@ -377,11 +403,15 @@ mod tests {
         assert_eq!(classify(EM_AARCH64, 313), Class::SmallGot);
         assert_eq!(classify(EM_AARCH64, 312), Class::Got);
         assert_eq!(classify(EM_AARCH64, 275), Class::Direct);
-        assert_eq!(small_got_limit(EM_SPARC, false), 2048);
-        assert_eq!(small_got_limit(EM_SPARCV9, true), 1024);
+        assert_eq!(small_got_limit(EM_SPARC, false), 2047);
+        assert_eq!(small_got_limit(EM_SPARCV9, true), 505);
         assert_eq!(small_got_limit(EM_X86_64, true), usize::MAX);
         assert_eq!(type_name(10, EM_X86_64), "R_X86_64_32");
         assert_eq!(type_name(313, EM_AARCH64), "R_AARCH64_LD64_GOTPAGE_LO15");
+        assert_eq!(type_name(14, EM_SPARCV9), "R_SPARC_GOT13");
+        assert_eq!(type_name(11, EM_68K), "R_68K_GOT16O");
+        assert_eq!(type_name(14, EM_PPC), "R_PPC_GOT16");
+        assert_eq!(type_name(999, EM_68K), "type 999");
     }
 
     #[test]

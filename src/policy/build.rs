@@ -138,8 +138,7 @@ pub fn small_got_finding(set: &ObjectSet<'_>) -> Option<Finding> {
         message,
         format!(
             "With -fpic the GOT is addressed with a short offset; past {limit} entries the linker \
-             stops with \"relocation truncated to fit: {relocation}\" (or \"too many GOT entries \
-             for -fpic, please recompile with -fPIC\")."
+             stops with \"relocation truncated to fit: {relocation}\"."
         ),
         "Recompile the objects that use -fpic with -fPIC (the large GOT model costs one more \
          instruction per access)."
