@@ -21,34 +21,44 @@ pub struct IoProblem {
     pub message: String,
 }
 
-/// Lists the regular files under `root`, sorted by path, from the directory entries'
-/// types alone (no stat per file). Symbolic links are not followed: a link to a file
-/// inside the folder names a file the walk reaches anyway, and a link out of the folder
-/// must not be read. Hard links to one file are all listed; the scan reads the file
-/// once and reports it under its first path.
+/// One step of a walk: a regular file, or a path that could not be walked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Walked {
+    File(FolderFile),
+    Problem(IoProblem),
+}
+
+/// The regular files under `root`, sorted by path, as the walk meets them: a scan of
+/// /usr walks 130,000 files of which 3,000 are ELF, so the caller looks at each one and
+/// keeps what it needs instead of holding every path at once. Types come from the
+/// directory entries alone (no stat per file). Symbolic links are not followed: a link
+/// to a file inside the folder names a file the walk reaches anyway, and a link out of
+/// the folder must not be read. Hard links to one file are all listed; the scan reads
+/// the file once and reports it under its first path.
+pub fn walk(root: &Path) -> impl Iterator<Item = Walked> + '_ {
+    let walker = WalkDir::new(root).follow_links(false).sort_by_file_name();
+    walker.into_iter().filter_map(move |entry| match entry {
+        Ok(entry) if entry.file_type().is_file() => Some(Walked::File(FolderFile {
+            relative: relative(root, entry.path()),
+            disk_path: entry.into_path(),
+        })),
+        Ok(_) => None,
+        Err(err) => Some(Walked::Problem(IoProblem {
+            path: err.path().map(|p| relative(root, p)).unwrap_or_default(),
+            message: err.to_string(),
+        })),
+    })
+}
+
+/// `walk`, collected.
 pub fn walk_folder(root: &Path) -> (Vec<FolderFile>, Vec<IoProblem>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
-    let walker = WalkDir::new(root).follow_links(false).sort_by_file_name();
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(err) => {
-                let path = err.path().map(|p| relative(root, p)).unwrap_or_default();
-                problems.push(IoProblem {
-                    path,
-                    message: err.to_string(),
-                });
-                continue;
-            }
-        };
-        if !entry.file_type().is_file() {
-            continue;
+    for step in walk(root) {
+        match step {
+            Walked::File(file) => files.push(file),
+            Walked::Problem(problem) => problems.push(problem),
         }
-        files.push(FolderFile {
-            relative: relative(root, entry.path()),
-            disk_path: entry.into_path(),
-        });
     }
     (files, problems)
 }
