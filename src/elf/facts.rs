@@ -7,7 +7,7 @@
 use super::symbol_table::SymbolTable;
 use super::version_name::VersionName;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -134,8 +134,9 @@ pub struct DynSymbol {
     pub version: Option<SymbolVersion>,
 }
 
-/// Everything preflight knows about one ELF file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Everything preflight knows about one ELF file. Its JSON form (`facts_json.rs`) also
+/// has `symbols_by_version`, derived from the symbol table.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ElfFacts {
     pub class: Class,
     pub endian: Endian,
@@ -167,15 +168,40 @@ pub struct ElfFacts {
     /// `.gnu.version_d`: versions this object defines (the VER_FLG_BASE entry, which
     /// only repeats the file's own name, is left out).
     pub version_defs: Vec<VersionName>,
-    /// For each needed version, the undefined dynamic symbols that require it.
-    pub symbols_by_version: BTreeMap<VersionName, Vec<String>>,
     /// The whole dynamic symbol table (without the null entry), for binding checks.
     /// Not part of the default JSON (reports add it with `--symbols`).
-    #[serde(skip_serializing, default)]
     pub symbols: SymbolTable,
 }
 
 impl ElfFacts {
+    /// For each needed version, the undefined dynamic symbols that require it, sorted:
+    /// read from the symbol table (kept once, not copied for this), so empty when the
+    /// table was not read (`Detail::Links`).
+    pub fn symbols_by_version(&self) -> BTreeMap<&VersionName, Vec<&str>> {
+        // Grouped by name first: ordering version names is the costly comparison.
+        let mut by_name: HashMap<&str, (&VersionName, Vec<&str>)> = HashMap::new();
+        for symbol in self.symbols.iter() {
+            let Some(version) = symbol.version.filter(|v| v.file.is_some()) else {
+                continue;
+            };
+            if !symbol.defined {
+                by_name
+                    .entry(version.name.as_str())
+                    .or_insert_with(|| (&version.name, Vec::new()))
+                    .1
+                    .push(symbol.name);
+            }
+        }
+        by_name
+            .into_values()
+            .map(|(version, mut names)| {
+                names.sort_unstable();
+                names.dedup();
+                (version, names)
+            })
+            .collect()
+    }
+
     /// The highest version needed from each version family (`GLIBC_2.34`,
     /// `GLIBCXX_3.4.30`, ...): the one line that tells how new a host must be.
     pub fn highest_needed_versions(&self) -> Vec<&VersionName> {
@@ -215,7 +241,6 @@ impl ElfFacts {
             x86_isa_level: None,
             version_needs: BTreeMap::new(),
             version_defs: Vec::new(),
-            symbols_by_version: BTreeMap::new(),
             symbols: SymbolTable::default(),
         }
     }

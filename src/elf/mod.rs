@@ -6,6 +6,7 @@
 //! bounds-checked and every count is capped by the file's size.
 
 mod facts;
+mod facts_json;
 mod layout;
 mod machine;
 mod notes;

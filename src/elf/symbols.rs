@@ -21,7 +21,6 @@ use std::sync::Arc;
 pub(crate) struct Versions {
     pub needs: BTreeMap<String, Vec<VersionName>>,
     pub defs: Vec<VersionName>,
-    pub symbols_by_version: BTreeMap<VersionName, Vec<String>>,
     pub symbols: SymbolTable,
 }
 
@@ -79,7 +78,6 @@ pub(crate) fn read_symbols_and_versions(
     defs.dedup();
 
     let mut symbols = SymbolTable::default();
-    let mut symbols_by_version: BTreeMap<VersionName, Vec<String>> = BTreeMap::new();
     if let Some((t, count)) = tables.dynsym.as_ref().filter(|_| with_symbols) {
         let count = *count;
         if count as u64 * symbol_entry_size(layout) > bytes.len() as u64 {
@@ -109,23 +107,9 @@ pub(crate) fn read_symbols_and_versions(
                     hidden: v.is_hidden(),
                 })
             });
-            let defined = sym.st_shndx != 0;
-            if let Some(SymbolVersion {
-                name: version,
-                file: Some(_),
-                ..
-            }) = &version
-            {
-                if !defined {
-                    symbols_by_version
-                        .entry(version.clone())
-                        .or_default()
-                        .push(name.to_string());
-                }
-            }
             symbols.push(
                 &name,
-                defined,
+                sym.st_shndx != 0,
                 binding(sym.st_bind()),
                 symbol_type(sym.st_type()),
                 version,
@@ -133,14 +117,9 @@ pub(crate) fn read_symbols_and_versions(
         }
         symbols.shrink();
     }
-    for list in symbols_by_version.values_mut() {
-        list.sort();
-        list.dedup();
-    }
     Ok(Versions {
         needs,
         defs,
-        symbols_by_version,
         symbols,
     })
 }
