@@ -50,7 +50,7 @@ pub(super) struct Input<'a> {
     /// Report paths are absolute inside the host (images) rather than relative.
     pub absolute: bool,
     /// In report order; pulled a batch at a time.
-    pub files: Box<dyn Iterator<Item = Entry> + 'a>,
+    pub files: Box<dyn Iterator<Item = Entry> + Send + 'a>,
     /// Reads the scanned files (and, for targets, serves them as the tree).
     pub reader: &'a dyn TreeHost,
     /// The host when no target is given.
@@ -165,75 +165,84 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
     // Only the ELF files are kept past their batch (a scan of /usr walks 130,000 files
     // of which 3,500 are ELF).
     let mut elf_files = Vec::new();
-    let mut files = files.peekable();
-    let mut batch = Vec::with_capacity(BATCH);
-    while files.peek().is_some() {
-        batch.clear();
-        for entry in files.by_ref() {
-            match entry {
-                Entry::File(file) => batch.push(file),
-                Entry::Problem(problem) => problems.push(problem),
+    // The source is walked on a thread of its own, a batch or two ahead of the
+    // reading: listing folders and reading files overlap.
+    std::thread::scope(|scope| {
+        let (send, batches) = std::sync::mpsc::sync_channel::<Vec<Entry>>(2);
+        scope.spawn(move || {
+            let mut files = files;
+            loop {
+                let batch: Vec<Entry> = files.by_ref().take(BATCH).collect();
+                if batch.is_empty() || send.send(batch).is_err() {
+                    break;
+                }
             }
-            if batch.len() == BATCH {
-                break;
+        });
+        for entries in batches {
+            let mut batch = Vec::with_capacity(entries.len());
+            for entry in entries {
+                match entry {
+                    Entry::File(file) => batch.push(file),
+                    Entry::Problem(problem) => problems.push(problem),
+                }
             }
-        }
-        summary.files_seen += batch.len();
-        let probes: Vec<Probe> = batch
-            .par_iter()
-            .map(|f| {
-                let probe = match &f.disk {
-                    Some(disk) => reader.probe_walked(&f.view, disk),
-                    None => reader.probe(&f.view),
+            summary.files_seen += batch.len();
+            let probes: Vec<Probe> = batch
+                .par_iter()
+                .map(|f| {
+                    let probe = match &f.disk {
+                        Some(disk) => reader.probe_walked(&f.view, disk),
+                        None => reader.probe(&f.view),
+                    };
+                    if let Some(Progress(tick)) = &options.progress {
+                        tick();
+                    }
+                    probe
+                })
+                .collect();
+            for (file, probe) in batch.drain(..).zip(probes) {
+                let outcome = match probe {
+                    // A hard link to a file already reported (its first path in walk order).
+                    Probe::Found(object) if object.identity.is_some_and(|id| !seen.insert(id)) => {
+                        summary.hard_links += 1;
+                        continue;
+                    }
+                    Probe::Found(object) => {
+                        tree.objects.push(TreeObject {
+                            shown: file.shown.clone(),
+                            view: file.view.clone(),
+                            object: object.clone(),
+                        });
+                        Outcome::Elf(object.facts.clone())
+                    }
+                    Probe::NotElf => {
+                        summary.not_elf += 1;
+                        continue;
+                    }
+                    Probe::Unreadable(reason) => {
+                        findings.push(unreadable_finding(&file.shown, &reason));
+                        Outcome::Unreadable { reason }
+                    }
+                    Probe::Absent | Probe::Loop | Probe::NotRegular | Probe::Error(_) => {
+                        read_problems.push(IoProblem {
+                            path: file.shown.clone(),
+                            message: format!("{probe:?}"),
+                        });
+                        continue;
+                    }
                 };
-                if let Some(Progress(tick)) = &options.progress {
-                    tick();
-                }
-                probe
-            })
-            .collect();
-        for (file, probe) in batch.drain(..).zip(probes) {
-            let outcome = match probe {
-                // A hard link to a file already reported (its first path in walk order).
-                Probe::Found(object) if object.identity.is_some_and(|id| !seen.insert(id)) => {
-                    summary.hard_links += 1;
-                    continue;
-                }
-                Probe::Found(object) => {
-                    tree.objects.push(TreeObject {
-                        shown: file.shown.clone(),
-                        view: file.view.clone(),
-                        object: object.clone(),
-                    });
-                    Outcome::Elf(object.facts.clone())
-                }
-                Probe::NotElf => {
-                    summary.not_elf += 1;
-                    continue;
-                }
-                Probe::Unreadable(reason) => {
-                    findings.push(unreadable_finding(&file.shown, &reason));
-                    Outcome::Unreadable { reason }
-                }
-                Probe::Absent | Probe::Loop | Probe::NotRegular | Probe::Error(_) => {
-                    read_problems.push(IoProblem {
-                        path: file.shown.clone(),
-                        message: format!("{probe:?}"),
-                    });
-                    continue;
-                }
-            };
-            let report = FileReport {
-                path: file.shown.clone(),
-                sha256: None,
-                layer: file.layer.clone(),
-                outcome,
-            };
-            summary.count(&report);
-            reports.push(report);
-            elf_files.push(file);
+                let report = FileReport {
+                    path: file.shown.clone(),
+                    sha256: None,
+                    layer: file.layer.clone(),
+                    outcome,
+                };
+                summary.count(&report);
+                reports.push(report);
+                elf_files.push(file);
+            }
         }
-    }
+    });
     problems.extend(read_problems);
     let files = elf_files;
     if options.sbom {
