@@ -257,7 +257,8 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
     summary.waived += waived;
     if let Some(host) = root_host {
         hosts.push(host.describe());
-        let (raw, resolutions) = evaluate(&tree, host, None, &options.resolve, &|_| None);
+        let (raw, resolutions) =
+            evaluate(&tree, host, None, &options.resolve, &|_| None, options.sbom);
         if options.sbom {
             dependencies.get_or_insert_with(|| tree.dependencies(&resolutions));
         }
@@ -271,10 +272,14 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let facts = profile.target_facts(&options.platform);
         hosts.push(host.describe());
-        let (mut raw, resolutions) =
-            evaluate(&tree, &host, facts.as_ref(), &options.resolve, &|soname| {
-                host.install_hint(soname)
-            });
+        let (mut raw, resolutions) = evaluate(
+            &tree,
+            &host,
+            facts.as_ref(),
+            &options.resolve,
+            &|soname| host.install_hint(soname),
+            options.sbom && dependencies.is_none(),
+        );
         if options.sbom {
             dependencies.get_or_insert_with(|| tree.dependencies(&resolutions));
         }
@@ -338,13 +343,15 @@ fn hash_files(files: &[TreeFile], reports: &mut [FileReport]) {
 }
 
 /// Every rule for every ELF object of the tree against one host: facts first, then
-/// the loader simulation for what can run there.
+/// the loader simulation for what can run there. The resolutions are returned only
+/// when `keep` (the SBOM's dependency graph needs them).
 fn evaluate(
     tree: &Tree,
     host: &dyn LibraryHost,
     target: Option<&TargetFacts>,
     options: &ResolveOptions,
     install_hint: &(dyn Fn(&str) -> Option<String> + Sync),
+    keep: bool,
 ) -> (Vec<Finding>, Vec<Resolution>) {
     let mut findings = Vec::new();
     let mut runnable = Vec::new();
@@ -354,7 +361,26 @@ fn evaluate(
         }
     }
     let resolver = Resolver::new(host, options.clone());
-    let resolve = |o: &&TreeObject| resolver.resolve(o.object.clone(), &o.view, &o.shown);
+    let display = |path: &str| tree.display(path);
+    // Each load is judged as soon as it is resolved, and dropped: kept until all were
+    // resolved, the loads of a scan of /usr took 25 MB at once.
+    let judge = |o: &&TreeObject| {
+        let resolution = resolver.resolve(o.object.clone(), &o.view, &o.shown);
+        let found = judge_load(&resolution, &display, install_hint);
+        let loaded: Vec<String>;
+        let kept = if keep {
+            loaded = resolution
+                .loaded
+                .iter()
+                .map(|l| l.real_path.clone())
+                .collect();
+            Some(resolution)
+        } else {
+            loaded = resolution.loaded.into_iter().map(|l| l.real_path).collect();
+            None
+        };
+        (found, loaded, kept)
+    };
     // Executables first: a library they load is judged in their context (its
     // inherited RPATH, its place in their scope), not alone.
     let executables: Vec<&TreeObject> = runnable
@@ -362,10 +388,10 @@ fn evaluate(
         .filter(|o| is_dynamic_executable(&o.object.facts))
         .copied()
         .collect();
-    let mut resolutions: Vec<Resolution> = executables.par_iter().map(resolve).collect();
-    let loaded: HashSet<&str> = resolutions
+    let judged: Vec<_> = executables.par_iter().map(judge).collect();
+    let loaded: HashSet<&str> = judged
         .iter()
-        .flat_map(|r| r.loaded.iter().map(|l| l.real_path.as_str()))
+        .flat_map(|(_, loaded, _)| loaded.iter().map(String::as_str))
         .collect();
     let standalone: Vec<&TreeObject> = runnable
         .iter()
@@ -375,29 +401,38 @@ fn evaluate(
         })
         .copied()
         .collect();
-    let alone: Vec<Resolution> = standalone.par_iter().map(resolve).collect();
-    resolutions.extend(alone);
-    let display = |path: &str| tree.display(path);
-    for resolution in &resolutions {
-        let mut found = findings_from_resolution(resolution, &resolution.path, &display);
-        for finding in &mut found {
-            if finding.rule != Rule::MissingLibrary {
-                continue;
-            }
-            if let Some(hint) = finding.library.as_deref().and_then(install_hint) {
-                finding.severity = Severity::Warning;
-                finding
-                    .message
-                    .push_str(" (not in its base image; its repositories have it)");
-                finding.fix = format!(
-                    "Install it on the host ({hint}), or ship it with the program. {}",
-                    finding.fix
-                );
-            }
-        }
+    let alone: Vec<_> = standalone.par_iter().map(judge).collect();
+    let mut resolutions = Vec::new();
+    for (found, _, resolution) in judged.into_iter().chain(alone) {
         findings.extend(found);
+        resolutions.extend(resolution);
     }
     (findings, resolutions)
+}
+
+/// The findings of one load, with the install hints of a target's repositories.
+fn judge_load(
+    resolution: &Resolution,
+    display: &dyn Fn(&str) -> String,
+    install_hint: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Vec<Finding> {
+    let mut found = findings_from_resolution(resolution, &resolution.path, display);
+    for finding in &mut found {
+        if finding.rule != Rule::MissingLibrary {
+            continue;
+        }
+        if let Some(hint) = finding.library.as_deref().and_then(install_hint) {
+            finding.severity = Severity::Warning;
+            finding
+                .message
+                .push_str(" (not in its base image; its repositories have it)");
+            finding.fix = format!(
+                "Install it on the host ({hint}), or ship it with the program. {}",
+                finding.fix
+            );
+        }
+    }
+    found
 }
 
 /// Streams a file through SHA-256.
