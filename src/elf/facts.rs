@@ -7,7 +7,7 @@
 use super::symbol_table::SymbolTable;
 use super::version_name::VersionName;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -178,22 +178,23 @@ impl ElfFacts {
     /// read from the symbol table (kept once, not copied for this), so empty when the
     /// table was not read (`Detail::Links`).
     pub fn symbols_by_version(&self) -> BTreeMap<&VersionName, Vec<&str>> {
-        // Grouped by name first: ordering version names is the costly comparison.
-        let mut by_name: HashMap<&str, (&VersionName, Vec<&str>)> = HashMap::new();
-        for symbol in self.symbols.iter() {
-            let Some(version) = symbol.version.filter(|v| v.file.is_some()) else {
+        // Grouped by name first (a few versions, thousands of symbols): ordering
+        // version names is the costly comparison.
+        let mut groups: Vec<(&VersionName, Vec<&str>)> = Vec::new();
+        for (version, name) in self.symbols.undefined_versioned() {
+            if version.file.is_none() {
                 continue;
-            };
-            if !symbol.defined {
-                by_name
-                    .entry(version.name.as_str())
-                    .or_insert_with(|| (&version.name, Vec::new()))
-                    .1
-                    .push(symbol.name);
+            }
+            match groups
+                .iter_mut()
+                .find(|(v, _)| v.as_str() == version.name.as_str())
+            {
+                Some((_, names)) => names.push(name),
+                None => groups.push((&version.name, vec![name])),
             }
         }
-        by_name
-            .into_values()
+        groups
+            .into_iter()
             .map(|(version, mut names)| {
                 names.sort_unstable();
                 names.dedup();

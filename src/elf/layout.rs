@@ -89,6 +89,11 @@ impl<'a> StringTable<'a> {
         StringTable { data }
     }
 
+    /// Its size in bytes.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
     /// The string at `offset`. Names are bytes to the loader; invalid UTF-8 is shown
     /// with replacement characters rather than rejected.
     /// The string at `offset`, borrowed from the file when it is valid UTF-8 (the

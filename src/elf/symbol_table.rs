@@ -71,9 +71,11 @@ pub struct SymbolRef<'a> {
 }
 
 impl SymbolTable {
-    pub fn with_capacity(symbols: usize) -> Self {
+    /// Room for `symbols` symbols whose names add up to about `name_bytes` (grown by
+    /// doubling, the names of a large library were copied a dozen times).
+    pub fn with_capacity(symbols: usize, name_bytes: usize) -> Self {
         SymbolTable {
-            names: String::new(),
+            names: String::with_capacity(name_bytes),
             entries: Vec::with_capacity(symbols),
             versions: Vec::new(),
         }
@@ -87,18 +89,34 @@ impl SymbolTable {
         kind: SymbolType,
         version: Option<SymbolVersion>,
     ) {
-        let version = match version {
-            None => 0,
-            Some(v) => match self.versions.iter().position(|known| *known == v) {
-                Some(i) => i + 1,
-                None => {
-                    self.versions.push(v);
-                    self.versions.len()
-                }
-            },
-        };
+        let slot = version.map_or(0, |v| self.version_slot(v));
+        self.push_in_slot(name, defined, binding, kind, slot);
+    }
+
+    /// Where `version` is kept (from 1; symbols of one version share it), stored on
+    /// first use. A reader that knows its symbols' versions by index asks once per
+    /// version rather than comparing names for every symbol.
+    pub fn version_slot(&mut self, version: SymbolVersion) -> usize {
+        match self.versions.iter().position(|known| *known == version) {
+            Some(i) => i + 1,
+            None => {
+                self.versions.push(version);
+                self.versions.len()
+            }
+        }
+    }
+
+    /// `push`, with the version given by its `version_slot` (0: unversioned).
+    pub fn push_in_slot(
+        &mut self,
+        name: &str,
+        defined: bool,
+        binding: Binding,
+        kind: SymbolType,
+        slot: usize,
+    ) {
         // At most 65,535 versions, as when the index was 16 bits wide.
-        let version = u16::try_from(version).unwrap_or(0) as u32;
+        let version = u16::try_from(slot).unwrap_or(0) as u32;
         let binding = BINDINGS.iter().position(|&b| b == binding).unwrap_or(4) as u32;
         let kind = TYPES.iter().position(|&t| t == kind).unwrap_or(8) as u32;
         let name_start = self.names.len() as u32;
@@ -130,6 +148,22 @@ impl SymbolTable {
             binding: e.binding(),
             kind: e.kind(),
             version: (version > 0).then(|| &self.versions[version - 1]),
+        })
+    }
+
+    /// The undefined symbols that carry a version, with it, read from the packed
+    /// entries without building every symbol (most are defined or unversioned).
+    pub fn undefined_versioned(&self) -> impl Iterator<Item = (&SymbolVersion, &str)> + '_ {
+        self.entries.iter().enumerate().filter_map(|(i, e)| {
+            if e.defined() || e.version() == 0 {
+                return None;
+            }
+            let end = self
+                .entries
+                .get(i + 1)
+                .map_or(self.names.len(), |next| next.name_start as usize);
+            let name = self.names.get(e.name_start as usize..end).unwrap_or("");
+            Some((&self.versions[e.version() - 1], name))
         })
     }
 
@@ -166,7 +200,7 @@ impl Serialize for SymbolTable {
 impl<'de> Deserialize<'de> for SymbolTable {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let symbols = Vec::<DynSymbol>::deserialize(deserializer)?;
-        let mut table = SymbolTable::with_capacity(symbols.len());
+        let mut table = SymbolTable::with_capacity(symbols.len(), 0);
         for s in symbols {
             table.push(&s.name, s.defined, s.binding, s.kind, s.version);
         }
