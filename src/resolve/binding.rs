@@ -122,10 +122,10 @@ impl SymbolIndex {
 }
 
 /// An object's exported symbols (defined, global, weak or unique, not sections or
-/// files), as (name hash, symbol index) sorted by hash, split into buckets by hash so
-/// that a lookup reads one bucket of about two entries: a load looks most names up in
-/// every object of its scope before the one that defines them, so misses must be cheap.
-/// 10 bytes per export.
+/// files), as (name hash, symbol index) grouped into buckets by hash, so that a lookup
+/// reads one bucket of about two entries: a load looks most names up in every object
+/// of its scope before the one that defines them, so misses must be cheap. 10 bytes
+/// per export.
 #[derive(Debug)]
 struct Exports {
     entries: Box<[(u32, u32)]>,
@@ -143,7 +143,7 @@ fn name_hash(name: &str) -> u32 {
 
 impl Exports {
     fn of(facts: &ElfFacts) -> Exports {
-        let mut entries: Vec<(u32, u32)> = facts
+        let exported: Vec<(u32, u32)> = facts
             .symbols
             .iter()
             .enumerate()
@@ -157,19 +157,25 @@ impl Exports {
             })
             .map(|(i, s)| (name_hash(s.name), i as u32))
             .collect();
-        entries.sort_unstable();
-        let buckets = entries.len() / 2 + 1;
-        let mut starts = Vec::with_capacity(buckets + 1);
-        let mut at = 0;
-        for b in 0..buckets {
-            while at < entries.len() && bucket(entries[at].0, buckets) < b {
-                at += 1;
-            }
-            starts.push(at as u32);
+        // Placed bucket by bucket (a counting sort): a lookup compares every hash of
+        // its bucket, so the order inside one does not matter.
+        let buckets = exported.len() / 2 + 1;
+        let mut starts = vec![0u32; buckets + 1];
+        for &(hash, _) in &exported {
+            starts[bucket(hash, buckets) + 1] += 1;
         }
-        starts.push(entries.len() as u32);
+        for b in 0..buckets {
+            starts[b + 1] += starts[b];
+        }
+        let mut next = starts.clone();
+        let mut entries = vec![(0, 0); exported.len()].into_boxed_slice();
+        for entry in exported {
+            let slot = &mut next[bucket(entry.0, buckets)];
+            entries[*slot as usize] = entry;
+            *slot += 1;
+        }
         Exports {
-            entries: entries.into_boxed_slice(),
+            entries,
             starts: starts.into_boxed_slice(),
         }
     }
@@ -192,7 +198,7 @@ impl Exports {
     }
 }
 
-/// The bucket of `hash` among `buckets`: hash order is bucket order.
+/// The bucket of `hash` among `buckets`.
 fn bucket(hash: u32, buckets: usize) -> usize {
     ((u64::from(hash) * buckets as u64) >> 32) as usize
 }

@@ -163,7 +163,11 @@ impl Iterator for Walk<'_> {
             let relative = if listing.relative.is_empty() {
                 name.into_owned()
             } else {
-                format!("{}/{name}", listing.relative)
+                let mut path = String::with_capacity(listing.relative.len() + 1 + name.len());
+                path.push_str(&listing.relative);
+                path.push('/');
+                path.push_str(&name);
+                path
             };
             if file_type.is_dir() {
                 self.open(disk, relative);
