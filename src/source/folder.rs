@@ -158,7 +158,10 @@ impl Iterator for Walk<'_> {
             if !file_type.is_dir() && !file_type.is_file() {
                 continue;
             }
-            let disk = listing.disk.join(&name);
+            // Sized once: `join` would grow the path by reallocating it.
+            let mut disk = PathBuf::with_capacity(listing.disk.as_os_str().len() + 1 + name.len());
+            disk.push(&listing.disk);
+            disk.push(&name);
             let name = name.to_string_lossy();
             let relative = if listing.relative.is_empty() {
                 name.into_owned()
