@@ -7,6 +7,7 @@ use super::LookupError;
 pub(crate) const MAX_SYMLINKS: usize = 40;
 
 /// What one path names, without following it.
+#[derive(Clone, Debug)]
 pub(crate) enum Node {
     Dir,
     /// Anything that is not a folder or a link: a file, a device, a FIFO.
