@@ -11,7 +11,7 @@ use super::facts::{Binding, SymbolType, SymbolVersion};
 use super::layout::Layout;
 use super::symbol_table::SymbolTable;
 use super::tables::{symbol_entry_size, SymbolTables};
-use super::version_name::VersionName;
+use super::version_name::{sort_version_names, VersionName};
 use super::ElfError;
 use goblin::elf::symver::{VerdefSection, VerneedSection, VersymSection, VER_FLG_BASE};
 use goblin::elf::Symtab;
@@ -80,10 +80,10 @@ pub(crate) fn read_symbols_and_versions(
         }
     }
     for list in needs.values_mut() {
-        list.sort();
+        sort_version_names(list);
         list.dedup();
     }
-    defs.sort();
+    sort_version_names(&mut defs);
     defs.dedup();
 
     let mut symbols = SymbolTable::default();

@@ -51,6 +51,25 @@ fn parse_numbers(text: &str) -> Option<Vec<u64>> {
         .collect()
 }
 
+/// Sorts `names` as `sort` would (by `Ord`), parsing each name once rather than at
+/// every comparison: libc defines some sixty versions.
+pub fn sort_version_names(names: &mut Vec<VersionName>) {
+    let mut keyed: Vec<(usize, Vec<u64>, VersionName)> = std::mem::take(names)
+        .into_iter()
+        .map(|name| {
+            let (family, numbers) = name.family_and_numbers();
+            (family.len(), numbers, name)
+        })
+        .collect();
+    keyed.sort_by(|(fa, na, a), (fb, nb, b)| {
+        a.as_str()[..*fa]
+            .cmp(&b.as_str()[..*fb])
+            .then_with(|| na.cmp(nb))
+            .then_with(|| a.as_str().cmp(b.as_str()))
+    });
+    names.extend(keyed.into_iter().map(|(_, _, name)| name));
+}
+
 /// Compares two version names by family, then numerically; ties broken by the raw text
 /// so the order is total and consistent with `Eq`.
 pub fn compare_version_names(a: &str, b: &str) -> Ordering {
@@ -133,6 +152,31 @@ mod tests {
             ("GLIBCXX", vec![3, 4, 30])
         );
         assert!(VersionName::from("CXXABI_1.3") < VersionName::from("GLIBC_2.2.5"));
+    }
+
+    #[test]
+    fn sorting_with_parsed_keys_agrees_with_sort() {
+        let mut names: Vec<VersionName> = [
+            "GLIBC_2.34",
+            "GLIBC_PRIVATE",
+            "GLIBC_2.2.5",
+            "GLIBCXX_3.4",
+            "GLIBC_2.17",
+            "GLIBC_x",
+            "GLIBC_2.2.5",
+            "A_B_1.0",
+            "GLIBC",
+            "GLIBC_01",
+            "GLIBC_1",
+            "",
+        ]
+        .into_iter()
+        .map(VersionName::from)
+        .collect();
+        let mut expected = names.clone();
+        expected.sort();
+        sort_version_names(&mut names);
+        assert_eq!(names, expected);
     }
 
     #[test]
