@@ -104,12 +104,12 @@ fn every_fixture_agrees_with_readelf() {
 #[test]
 fn glibc_234_need_is_traced_to_libc_start_main() {
     let facts = read_facts(&fs::read(common::fixture("pie-glibc234")).unwrap()).unwrap();
-    let needs = &facts.symbols_by_version;
+    let needs = facts.symbols_by_version();
     let start_main = needs
         .iter()
         .find(|(version, _)| version.as_str() == "GLIBC_2.34")
         .map(|(_, symbols)| symbols.clone());
-    assert_eq!(start_main, Some(vec!["__libc_start_main".to_string()]));
+    assert_eq!(start_main, Some(vec!["__libc_start_main"]));
     let highest: Vec<&str> = facts
         .highest_needed_versions()
         .iter()

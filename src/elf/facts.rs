@@ -139,8 +139,9 @@ pub struct DynSymbol {
     pub version: Option<SymbolVersion>,
 }
 
-/// Everything preflight knows about one ELF file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Everything preflight knows about one ELF file. Its JSON form (`facts_json.rs`) also
+/// has `symbols_by_version`, derived from the symbol table.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ElfFacts {
     pub class: Class,
     pub endian: Endian,
@@ -172,42 +173,27 @@ pub struct ElfFacts {
     /// `.gnu.version_d`: versions this object defines (the VER_FLG_BASE entry, which
     /// only repeats the file's own name, is left out).
     pub version_defs: Vec<VersionName>,
-    /// For each needed version, the undefined dynamic symbols that require it.
-    pub symbols_by_version: BTreeMap<VersionName, Vec<String>>,
     /// The system the file is for when it is not Linux ("FreeBSD"): from EI_OSABI,
     /// the ABI note or the interpreter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub foreign_os: Option<String>,
     /// Exploit mitigations (executables and shared libraries; not read for trees).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hardening: Option<Hardening>,
     /// With TEXTREL: the dynamic relocations that patch read-only segments (the
     /// first `textrel::LISTED`), and how many there are.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub text_relocations: Vec<TextRelocation>,
-    #[serde(default, skip_serializing_if = "is_zero")]
     pub text_relocation_count: usize,
     /// A relocatable object's relocations: what the link that takes it will face.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relocations: Option<ObjectRelocations>,
     /// The Go toolchain's embedded build information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub go: Option<GoBuildInfo>,
     /// The compilers `.comment` names ("GCC: (Debian 12.2.0-14) 12.2.0",
     /// "rustc version 1.95.0 ...").
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub compilers: Vec<String>,
     /// A static executable's libc and what it loads at run time anyway.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub static_runtime: Option<StaticRuntime>,
     /// The whole dynamic symbol table (without the null entry), for binding checks.
     /// Not part of the default JSON (reports add it with `--symbols`).
-    #[serde(skip_serializing, default)]
     pub symbols: SymbolTable,
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
 }
 
 /// A file that is not an ELF file but is a binary all the same.
@@ -225,6 +211,35 @@ impl ElfFacts {
         self.compilers
             .iter()
             .find_map(|c| c.strip_prefix("rustc version "))
+    }
+
+    /// For each needed version, the undefined dynamic symbols that require it, sorted:
+    /// read from the symbol table (kept once, not copied for this), so empty when the
+    /// table was not read (`Detail::Links`).
+    pub fn symbols_by_version(&self) -> BTreeMap<&VersionName, Vec<&str>> {
+        // Grouped by name first (a few versions, thousands of symbols): ordering
+        // version names is the costly comparison.
+        let mut groups: Vec<(&VersionName, Vec<&str>)> = Vec::new();
+        for (version, name) in self.symbols.undefined_versioned() {
+            if version.file.is_none() {
+                continue;
+            }
+            match groups
+                .iter_mut()
+                .find(|(v, _)| v.as_str() == version.name.as_str())
+            {
+                Some((_, names)) => names.push(name),
+                None => groups.push((&version.name, vec![name])),
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(version, mut names)| {
+                names.sort_unstable();
+                names.dedup();
+                (version, names)
+            })
+            .collect()
     }
 
     /// The highest version needed from each version family (`GLIBC_2.34`,
@@ -266,7 +281,6 @@ impl ElfFacts {
             x86_isa_level: None,
             version_needs: BTreeMap::new(),
             version_defs: Vec::new(),
-            symbols_by_version: BTreeMap::new(),
             foreign_os: None,
             hardening: None,
             text_relocations: Vec::new(),

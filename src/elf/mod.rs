@@ -7,6 +7,7 @@
 
 mod archive;
 mod facts;
+mod facts_json;
 mod foreign;
 mod hardening;
 mod layout;

@@ -45,7 +45,7 @@ pub enum Detail {
     #[default]
     Full,
     /// What loading and version checks need: no dynamic symbol table, so no
-    /// `symbols` and no `symbols_by_version` (a dependency tree needs no more).
+    /// `symbols`, so no `symbols_by_version` (a dependency tree needs no more).
     Links,
 }
 
@@ -185,7 +185,6 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
         x86_isa_level: notes::x86_isa_level(&layout),
         version_needs: versions.needs,
         version_defs: versions.defs,
-        symbols_by_version: versions.symbols_by_version,
         foreign_os: elf_platform(&layout, interpreter_ref, &notes),
         hardening,
         text_relocations,

@@ -1,5 +1,5 @@
 //! The dynamic symbol table of one file, stored compactly: a file like libLLVM has
-//! tens of thousands of symbols and a scan of /usr a million, so each symbol is 12
+//! tens of thousands of symbols and a scan of /usr a million, so each symbol is 8
 //! bytes plus its name in one shared buffer, and each distinct version is stored once.
 //! It serializes as the list of `DynSymbol` objects the JSON contract describes.
 
@@ -8,13 +8,49 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Entry {
+    /// Where its name starts in `names`; it ends where the next symbol's starts.
     name_start: u32,
-    name_len: u32,
-    /// Index into `versions` plus one; 0 for an unversioned symbol.
-    version: u16,
-    binding: Binding,
-    kind: SymbolType,
-    defined: bool,
+    /// Bits 0-2: binding; 3-6: type; 7: defined; 8-31: index into `versions` plus
+    /// one, 0 for an unversioned symbol.
+    packed: u32,
+}
+
+const BINDINGS: [Binding; 5] = [
+    Binding::Local,
+    Binding::Global,
+    Binding::Weak,
+    Binding::GnuUnique,
+    Binding::Other,
+];
+
+const TYPES: [SymbolType; 9] = [
+    SymbolType::NoType,
+    SymbolType::Object,
+    SymbolType::Func,
+    SymbolType::Section,
+    SymbolType::File,
+    SymbolType::Common,
+    SymbolType::Tls,
+    SymbolType::Ifunc,
+    SymbolType::Other,
+];
+
+impl Entry {
+    fn binding(self) -> Binding {
+        BINDINGS[(self.packed & 0b111) as usize]
+    }
+
+    fn kind(self) -> SymbolType {
+        TYPES[(self.packed >> 3 & 0b1111) as usize]
+    }
+
+    fn defined(self) -> bool {
+        self.packed & 1 << 7 != 0
+    }
+
+    fn version(self) -> usize {
+        (self.packed >> 8) as usize
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -35,9 +71,11 @@ pub struct SymbolRef<'a> {
 }
 
 impl SymbolTable {
-    pub fn with_capacity(symbols: usize) -> Self {
+    /// Room for `symbols` symbols whose names add up to about `name_bytes` (grown by
+    /// doubling, the names of a large library were copied a dozen times).
+    pub fn with_capacity(symbols: usize, name_bytes: usize) -> Self {
         SymbolTable {
-            names: String::new(),
+            names: String::with_capacity(name_bytes),
             entries: Vec::with_capacity(symbols),
             versions: Vec::new(),
         }
@@ -51,25 +89,41 @@ impl SymbolTable {
         kind: SymbolType,
         version: Option<SymbolVersion>,
     ) {
-        let version = match version {
-            None => 0,
-            Some(v) => match self.versions.iter().position(|known| *known == v) {
-                Some(i) => i + 1,
-                None => {
-                    self.versions.push(v);
-                    self.versions.len()
-                }
-            },
-        };
+        let slot = version.map_or(0, |v| self.version_slot(v));
+        self.push_in_slot(name, defined, binding, kind, slot);
+    }
+
+    /// Where `version` is kept (from 1; symbols of one version share it), stored on
+    /// first use. A reader that knows its symbols' versions by index asks once per
+    /// version rather than comparing names for every symbol.
+    pub fn version_slot(&mut self, version: SymbolVersion) -> usize {
+        match self.versions.iter().position(|known| *known == version) {
+            Some(i) => i + 1,
+            None => {
+                self.versions.push(version);
+                self.versions.len()
+            }
+        }
+    }
+
+    /// `push`, with the version given by its `version_slot` (0: unversioned).
+    pub fn push_in_slot(
+        &mut self,
+        name: &str,
+        defined: bool,
+        binding: Binding,
+        kind: SymbolType,
+        slot: usize,
+    ) {
+        // At most 65,535 versions, as when the index was 16 bits wide.
+        let version = u16::try_from(slot).unwrap_or(0) as u32;
+        let binding = BINDINGS.iter().position(|&b| b == binding).unwrap_or(4) as u32;
+        let kind = TYPES.iter().position(|&t| t == kind).unwrap_or(8) as u32;
         let name_start = self.names.len() as u32;
         self.names.push_str(name);
         self.entries.push(Entry {
             name_start,
-            name_len: name.len() as u32,
-            version: u16::try_from(version).unwrap_or(0),
-            binding,
-            kind,
-            defined,
+            packed: binding | kind << 3 | u32::from(defined) << 7 | version << 8,
         });
     }
 
@@ -82,17 +136,34 @@ impl SymbolTable {
     }
 
     pub fn get(&self, index: usize) -> Option<SymbolRef<'_>> {
-        let e = self.entries.get(index)?;
-        let start = e.name_start as usize;
+        let e = *self.entries.get(index)?;
+        let end = self
+            .entries
+            .get(index + 1)
+            .map_or(self.names.len(), |next| next.name_start as usize);
+        let version = e.version();
         Some(SymbolRef {
-            name: self
-                .names
-                .get(start..start + e.name_len as usize)
-                .unwrap_or(""),
-            defined: e.defined,
-            binding: e.binding,
-            kind: e.kind,
-            version: (e.version > 0).then(|| &self.versions[e.version as usize - 1]),
+            name: self.names.get(e.name_start as usize..end).unwrap_or(""),
+            defined: e.defined(),
+            binding: e.binding(),
+            kind: e.kind(),
+            version: (version > 0).then(|| &self.versions[version - 1]),
+        })
+    }
+
+    /// The undefined symbols that carry a version, with it, read from the packed
+    /// entries without building every symbol (most are defined or unversioned).
+    pub fn undefined_versioned(&self) -> impl Iterator<Item = (&SymbolVersion, &str)> + '_ {
+        self.entries.iter().enumerate().filter_map(|(i, e)| {
+            if e.defined() || e.version() == 0 {
+                return None;
+            }
+            let end = self
+                .entries
+                .get(i + 1)
+                .map_or(self.names.len(), |next| next.name_start as usize);
+            let name = self.names.get(e.name_start as usize..end).unwrap_or("");
+            Some((&self.versions[e.version() - 1], name))
         })
     }
 
@@ -129,7 +200,7 @@ impl Serialize for SymbolTable {
 impl<'de> Deserialize<'de> for SymbolTable {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let symbols = Vec::<DynSymbol>::deserialize(deserializer)?;
-        let mut table = SymbolTable::with_capacity(symbols.len());
+        let mut table = SymbolTable::with_capacity(symbols.len(), 0);
         for s in symbols {
             table.push(&s.name, s.defined, s.binding, s.kind, s.version);
         }
@@ -173,5 +244,31 @@ mod tests {
         let back: SymbolTable = serde_json::from_value(json).unwrap();
         assert_eq!(back, table);
         assert_eq!(back.get(2).unwrap().name, "puts");
+    }
+
+    #[test]
+    fn every_binding_and_type_is_kept() {
+        assert_eq!(std::mem::size_of::<Entry>(), 8);
+        let mut table = SymbolTable::default();
+        for (i, &binding) in BINDINGS.iter().enumerate() {
+            for &kind in &TYPES {
+                table.push(&format!("s{i}{kind:?}"), i % 2 == 0, binding, kind, None);
+            }
+        }
+        table.push("", true, Binding::Weak, SymbolType::Tls, None);
+        let mut symbols = table.iter();
+        for (i, &binding) in BINDINGS.iter().enumerate() {
+            for &kind in &TYPES {
+                let s = symbols.next().unwrap();
+                assert_eq!(s.name, format!("s{i}{kind:?}"));
+                assert_eq!((s.binding, s.kind, s.defined), (binding, kind, i % 2 == 0));
+            }
+        }
+        let last = symbols.next().unwrap();
+        assert_eq!(
+            (last.name, last.binding, last.kind),
+            ("", Binding::Weak, SymbolType::Tls)
+        );
+        assert!(symbols.next().is_none());
     }
 }

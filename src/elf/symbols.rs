@@ -11,17 +11,16 @@ use super::facts::{Binding, SymbolType, SymbolVersion};
 use super::layout::Layout;
 use super::symbol_table::SymbolTable;
 use super::tables::{symbol_entry_size, SymbolTables};
-use super::version_name::VersionName;
+use super::version_name::{sort_version_names, VersionName};
 use super::ElfError;
 use goblin::elf::symver::{VerdefSection, VerneedSection, VersymSection, VER_FLG_BASE};
 use goblin::elf::Symtab;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub(crate) struct Versions {
     pub needs: BTreeMap<String, Vec<VersionName>>,
     pub defs: Vec<VersionName>,
-    pub symbols_by_version: BTreeMap<VersionName, Vec<String>>,
     pub symbols: SymbolTable,
 }
 
@@ -32,7 +31,16 @@ pub(crate) fn read_symbols_and_versions(
 ) -> Result<Versions, ElfError> {
     let bytes = layout.bytes;
     let ctx = layout.ctx;
-    let mut by_index: HashMap<u16, (VersionName, Option<Arc<str>>)> = HashMap::new();
+    // Version index (`vna_other`, `vd_ndx`) → the version and the file it is needed
+    // from; a later entry with the same index replaces an earlier one.
+    let mut by_index: Vec<Option<(VersionName, Option<Arc<str>>)>> = Vec::new();
+    let mut index_version = |index: u16, version: (VersionName, Option<Arc<str>>)| {
+        let index = usize::from(index);
+        if by_index.len() <= index {
+            by_index.resize(index + 1, None);
+        }
+        by_index[index] = Some(version);
+    };
     let mut needs: BTreeMap<String, Vec<VersionName>> = BTreeMap::new();
     let mut defs = Vec::new();
 
@@ -50,7 +58,7 @@ pub(crate) fn read_symbols_and_versions(
                         .require(aux.vna_name as u64, "version need name")?,
                 );
                 needs.entry(file.clone()).or_default().push(name.clone());
-                by_index.insert(aux.vna_other, (name, Some(shared.clone())));
+                index_version(aux.vna_other, (name, Some(shared.clone())));
             }
         }
     }
@@ -68,18 +76,17 @@ pub(crate) fn read_symbols_and_versions(
             if def.vd_flags & VER_FLG_BASE == 0 {
                 defs.push(name.clone());
             }
-            by_index.insert(def.vd_ndx, (name, None));
+            index_version(def.vd_ndx, (name, None));
         }
     }
     for list in needs.values_mut() {
-        list.sort();
+        sort_version_names(list);
         list.dedup();
     }
-    defs.sort();
+    sort_version_names(&mut defs);
     defs.dedup();
 
     let mut symbols = SymbolTable::default();
-    let mut symbols_by_version: BTreeMap<VersionName, Vec<String>> = BTreeMap::new();
     if let Some((t, count)) = tables.dynsym.as_ref().filter(|_| with_symbols) {
         let count = *count;
         if count as u64 * symbol_entry_size(layout) > bytes.len() as u64 {
@@ -95,52 +102,54 @@ pub(crate) fn read_symbols_and_versions(
                 .map_err(|e| ElfError::Malformed(format!(".gnu.version: {e}")))?,
             None => None,
         };
-        symbols = SymbolTable::with_capacity(count.saturating_sub(1));
+        // The names are most of the string table (which also holds the NEEDED and
+        // version names); a table far larger than its symbols' names is not reserved.
+        let name_bytes = t.strings.len().min(count.saturating_mul(64));
+        symbols = SymbolTable::with_capacity(count.saturating_sub(1), name_bytes);
+        // Raw `.gnu.version` value → the table's slot for it: a few distinct values
+        // for thousands of symbols.
+        let mut slots: Vec<(u16, usize)> = Vec::new();
         for index in 1..count {
             let Some(sym) = symtab.get(index) else { break };
             let name = t
                 .strings
                 .require_borrowed(sym.st_name as u64, "dynamic symbol name")?;
-            let version = versym.as_ref().and_then(|v| v.get_at(index)).and_then(|v| {
-                let (name, file) = by_index.get(&v.version())?;
-                (v.version() > 1).then(|| SymbolVersion {
-                    name: name.clone(),
-                    file: file.clone(),
-                    hidden: v.is_hidden(),
-                })
-            });
-            let defined = sym.st_shndx != 0;
-            if let Some(SymbolVersion {
-                name: version,
-                file: Some(_),
-                ..
-            }) = &version
-            {
-                if !defined {
-                    symbols_by_version
-                        .entry(version.clone())
-                        .or_default()
-                        .push(name.to_string());
-                }
-            }
-            symbols.push(
+            let slot = match versym.as_ref().and_then(|v| v.get_at(index)) {
+                None => 0,
+                Some(v) => match slots.iter().find(|(raw, _)| *raw == v.vs_val) {
+                    Some(&(_, slot)) => slot,
+                    None => {
+                        let known = by_index
+                            .get(usize::from(v.version()))
+                            .and_then(Option::as_ref);
+                        let slot = match known {
+                            Some((name, file)) if v.version() > 1 => {
+                                symbols.version_slot(SymbolVersion {
+                                    name: name.clone(),
+                                    file: file.clone(),
+                                    hidden: v.is_hidden(),
+                                })
+                            }
+                            _ => 0,
+                        };
+                        slots.push((v.vs_val, slot));
+                        slot
+                    }
+                },
+            };
+            symbols.push_in_slot(
                 &name,
-                defined,
+                sym.st_shndx != 0,
                 binding(sym.st_bind()),
                 symbol_type(sym.st_type()),
-                version,
+                slot,
             );
         }
         symbols.shrink();
     }
-    for list in symbols_by_version.values_mut() {
-        list.sort();
-        list.dedup();
-    }
     Ok(Versions {
         needs,
         defs,
-        symbols_by_version,
         symbols,
     })
 }

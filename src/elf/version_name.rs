@@ -51,12 +51,52 @@ fn parse_numbers(text: &str) -> Option<Vec<u64>> {
         .collect()
 }
 
+/// Sorts `names` as `sort` would (by `Ord`), parsing each name once rather than at
+/// every comparison: libc defines some sixty versions.
+pub fn sort_version_names(names: &mut Vec<VersionName>) {
+    let mut keyed: Vec<(usize, Vec<u64>, VersionName)> = std::mem::take(names)
+        .into_iter()
+        .map(|name| {
+            let (family, numbers) = name.family_and_numbers();
+            (family.len(), numbers, name)
+        })
+        .collect();
+    keyed.sort_by(|(fa, na, a), (fb, nb, b)| {
+        a.as_str()[..*fa]
+            .cmp(&b.as_str()[..*fb])
+            .then_with(|| na.cmp(nb))
+            .then_with(|| a.as_str().cmp(b.as_str()))
+    });
+    names.extend(keyed.into_iter().map(|(_, _, name)| name));
+}
+
 /// Compares two version names by family, then numerically; ties broken by the raw text
 /// so the order is total and consistent with `Eq`.
 pub fn compare_version_names(a: &str, b: &str) -> Ordering {
-    let (fa, na) = split_family(a);
-    let (fb, nb) = split_family(b);
-    fa.cmp(fb).then_with(|| na.cmp(&nb)).then_with(|| a.cmp(b))
+    let (fa, ta) = split_tail(a);
+    let (fb, tb) = split_tail(b);
+    fa.cmp(fb)
+        .then_with(|| numbers(ta).cmp(numbers(tb)))
+        .then_with(|| a.cmp(b))
+}
+
+/// `split_family` without collecting the numbers: (family, numeric tail or "").
+/// Sorting and map lookups compare names often enough for the allocation to show.
+fn split_tail(name: &str) -> (&str, &str) {
+    if let Some(pos) = name.rfind('_') {
+        let tail = &name[pos + 1..];
+        if !tail.is_empty() && numbers(tail).all(|n| n.is_some()) {
+            return (&name[..pos], tail);
+        }
+    }
+    (name, "")
+}
+
+/// The numbers of a tail `split_tail` accepted (none for "").
+fn numbers(tail: &str) -> impl Iterator<Item = Option<u64>> + '_ {
+    tail.split('.')
+        .filter(move |_| !tail.is_empty())
+        .map(|part| part.parse::<u64>().ok())
 }
 
 impl Ord for VersionName {
@@ -112,5 +152,60 @@ mod tests {
             ("GLIBCXX", vec![3, 4, 30])
         );
         assert!(VersionName::from("CXXABI_1.3") < VersionName::from("GLIBC_2.2.5"));
+    }
+
+    #[test]
+    fn sorting_with_parsed_keys_agrees_with_sort() {
+        let mut names: Vec<VersionName> = [
+            "GLIBC_2.34",
+            "GLIBC_PRIVATE",
+            "GLIBC_2.2.5",
+            "GLIBCXX_3.4",
+            "GLIBC_2.17",
+            "GLIBC_x",
+            "GLIBC_2.2.5",
+            "A_B_1.0",
+            "GLIBC",
+            "GLIBC_01",
+            "GLIBC_1",
+            "",
+        ]
+        .into_iter()
+        .map(VersionName::from)
+        .collect();
+        let mut expected = names.clone();
+        expected.sort();
+        sort_version_names(&mut names);
+        assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn comparing_without_allocating_agrees_with_family_and_numbers() {
+        let names = [
+            "GLIBC_2.2.5",
+            "GLIBC_2.2",
+            "GLIBC_2.2.0",
+            "GLIBC_2.17",
+            "GLIBC_",
+            "GLIBC_x",
+            "GLIBC_1..2",
+            "GLIBC_+1",
+            "GLIBC_01",
+            "GLIBC_1",
+            "GLIBC",
+            "A_B_1.0",
+            "A_B",
+            "GLIBC_99999999999999999999",
+            "_1",
+            "",
+        ];
+        for a in names {
+            for b in names {
+                let (fa, na) = split_family(a);
+                let (fb, nb) = split_family(b);
+                let expected = fa.cmp(fb).then_with(|| na.cmp(&nb)).then_with(|| a.cmp(b));
+                assert_eq!(compare_version_names(a, b), expected, "{a} vs {b}");
+            }
+        }
     }
 }

@@ -115,10 +115,11 @@ pub fn findings_from_facts(
         .collect();
     if !private.is_empty() {
         let symbols: Vec<String> = facts
-            .symbols_by_version
-            .iter()
+            .symbols_by_version()
+            .into_iter()
             .filter(|(v, _)| v.as_str() == "GLIBC_PRIVATE")
-            .flat_map(|(_, s)| s.iter().cloned())
+            .flat_map(|(_, s)| s)
+            .map(str::to_string)
             .collect();
         let mut finding = Finding::new(
             Rule::PrivateSymbol,

@@ -86,7 +86,7 @@ fn add_fact_rows(table: &mut Table, f: &ElfFacts) {
         let names: Vec<String> = f.version_defs.iter().map(|v| v.to_string()).collect();
         table.add_row(vec!["versions defined".to_string(), names.join(", ")]);
     }
-    for (version, symbols) in &f.symbols_by_version {
+    for (version, symbols) in f.symbols_by_version() {
         table.add_row(vec![format!("needs {version}"), symbols.join(", ")]);
     }
     add_build_rows(table, f);

@@ -1,7 +1,7 @@
 //! `preflight tree`: the dependency tree as the loader builds it.
 
 use crate::resolve::{Edge, FoundBy, Resolution};
-use serde_json::{json, Value};
+use serde::Serialize;
 use std::collections::HashSet;
 use std::io::{self, Write};
 
@@ -11,21 +11,33 @@ pub enum TreeEntry {
     Failed { path: String, error: String },
 }
 
-/// JSON: one object for one file, an array for several (README, "tree JSON").
+/// One entry as JSON: the resolution itself, or the file and its error.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum EntryJson<'a> {
+    Resolved(&'a Resolution),
+    Failed { path: &'a str, error: &'a str },
+}
+
+impl<'a> From<&'a TreeEntry> for EntryJson<'a> {
+    fn from(entry: &'a TreeEntry) -> Self {
+        match entry {
+            TreeEntry::Resolved(r) => EntryJson::Resolved(r),
+            TreeEntry::Failed { path, error } => EntryJson::Failed { path, error },
+        }
+    }
+}
+
+/// JSON: one object for one file, an array for several (README, "tree JSON"). Written
+/// as it is serialized, not built as a `Value` first.
 pub fn write_tree_json(out: &mut dyn Write, entries: &[TreeEntry]) -> io::Result<()> {
-    let values: Vec<Value> = entries
-        .iter()
-        .map(|e| match e {
-            TreeEntry::Resolved(r) => serde_json::to_value(r).map_err(io::Error::from),
-            TreeEntry::Failed { path, error } => Ok(json!({"path": path, "error": error})),
-        })
-        .collect::<io::Result<_>>()?;
-    let value = if values.len() == 1 {
-        values.into_iter().next().unwrap_or(Value::Null)
-    } else {
-        Value::Array(values)
-    };
-    serde_json::to_writer_pretty(&mut *out, &value)?;
+    match entries {
+        [one] => serde_json::to_writer_pretty(&mut *out, &EntryJson::from(one))?,
+        _ => {
+            let all: Vec<EntryJson> = entries.iter().map(EntryJson::from).collect();
+            serde_json::to_writer_pretty(&mut *out, &all)?
+        }
+    }
     writeln!(out)
 }
 

@@ -72,19 +72,9 @@ impl Resolver<'_> {
                 .unwrap_or(Search::Missing(tried));
         }
         let hwcaps = self.hwcaps(&layout, root);
-        // Each folder's glibc-hwcaps subfolders (best first) come before it.
-        let candidates = |dirs: Vec<String>| -> Vec<String> {
-            dirs.iter()
-                .flat_map(|dir| {
-                    let dir = dir.trim_end_matches('/');
-                    hwcaps
-                        .iter()
-                        .map(move |h| format!("{dir}/glibc-hwcaps/{h}"))
-                        .chain(std::iter::once(dir.to_string()))
-                })
-                .map(|sub| candidate(&sub, name))
-                .collect()
-        };
+        // Each folder's glibc-hwcaps subfolders (best first) come before it. Built as
+        // they are tried: the search stops at the first folder that has the name.
+        let candidates = |dirs: Vec<String>| candidates(dirs, hwcaps, name);
         // 1. DT_RPATH of the loader, then of the object that loaded it, and on up —
         //    only when the loader has no DT_RUNPATH. An object with DT_RUNPATH
         //    contributes no DT_RPATH (glibc elf/get-dynamic-info.h drops it).
@@ -132,16 +122,14 @@ impl Resolver<'_> {
         }
         // 4. The loader cache. With DF_1_NODEFLIB, cache entries in the default
         //    folders are refused (`_dl_map_object`, the `system_dirs` prefix check).
-        let cached: Vec<String> = self
+        let cached = self
             .conf_dirs()
             .iter()
-            .filter(|dir| !(f.nodeflib && layout.default_dirs.contains(dir)))
-            .cloned()
-            .collect();
+            .filter(|dir| !(f.nodeflib && layout.default_dirs.contains(dir)));
         let cache =
             |probe, path, tried: &mut Vec<Attempt>| judge_cache(probe, path, name, wanted, tried);
         if let Some(found) = self.try_paths(
-            candidates(cached),
+            self::candidates(cached, hwcaps, name),
             &cache,
             FoundBy::LdSoConf,
             None,
@@ -159,6 +147,26 @@ impl Resolver<'_> {
         }
         Search::Missing(tried)
     }
+}
+
+/// `name` in each of `dirs`, each folder's glibc-hwcaps subfolders (best first) before
+/// it, as the search tries them.
+fn candidates<'a, D: AsRef<str> + 'a>(
+    dirs: impl IntoIterator<Item = D> + 'a,
+    hwcaps: &'a [String],
+    name: &'a str,
+) -> impl Iterator<Item = String> + 'a {
+    dirs.into_iter().flat_map(move |dir| {
+        let dir = dir.as_ref().trim_end_matches('/');
+        // Empty, and so not allocated, unless hwcaps were given.
+        let subfolders: Vec<String> = hwcaps
+            .iter()
+            .map(|h| candidate(&format!("{dir}/glibc-hwcaps/{h}"), name))
+            .collect();
+        subfolders
+            .into_iter()
+            .chain(std::iter::once(candidate(dir, name)))
+    })
 }
 
 /// Whether the host's glibc (its libc.so.6 in a default folder) defines

@@ -22,8 +22,8 @@ pub struct HostObject {
     pub described: Option<DescribedVersions>,
     /// (device, inode) of a file on disk: hard links to one file are one object.
     pub identity: Option<(u64, u64)>,
-    /// Its exported symbols indexed by name, built the first time a load needs them.
-    exports: std::sync::OnceLock<super::binding::Exports>,
+    /// Its symbols indexed for binding, built the first time a load needs them.
+    symbol_index: std::sync::OnceLock<super::binding::SymbolIndex>,
 }
 
 impl HostObject {
@@ -38,15 +38,15 @@ impl HostObject {
             facts,
             described,
             identity,
-            exports: std::sync::OnceLock::new(),
+            symbol_index: std::sync::OnceLock::new(),
         }
     }
 
-    /// The exported symbols by name: built once per object, shared by every load
-    /// that has the object in its scope.
-    pub(crate) fn exports(&self) -> &super::binding::Exports {
-        self.exports
-            .get_or_init(|| super::binding::Exports::of(&self.facts))
+    /// Its exports by name and the references it needs bound: built once per object,
+    /// shared by every load that has the object in its scope.
+    pub(crate) fn symbol_index(&self) -> &super::binding::SymbolIndex {
+        self.symbol_index
+            .get_or_init(|| super::binding::SymbolIndex::of(&self.facts))
     }
 }
 

@@ -7,8 +7,8 @@ use crate::elf::{ArchiveFacts, ElfFacts, ForeignBinary};
 use crate::policy::{Finding, PolicyConfig, Rule, Severity};
 use crate::profile::LoadedProfile;
 use crate::resolve::{FilesystemHost, ImageHost, LibraryHost, ResolveOptions, TreeHost};
-use crate::source::{walk_folder, IoProblem, RootView};
-use pipeline::{Input, TreeFile};
+use crate::source::{walk, IoProblem, RootView, Walked};
+use pipeline::{Entry, Input, TreeFile};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io;
@@ -187,7 +187,6 @@ pub fn open_tree(dir: &Path) -> io::Result<(FilesystemHost, String)> {
 
 /// Scans a folder: its files against `--root` (or `/`), or against the targets.
 pub fn scan(dir: &Path, options: &ScanOptions) -> io::Result<ScanReport> {
-    let (walked, problems) = walk_folder(dir);
     let (root_host, tree_host, base) = if options.targets.is_empty() {
         let (host, located) = open_host(options.root.as_deref(), &[dir])?;
         (
@@ -200,23 +199,25 @@ pub fn scan(dir: &Path, options: &ScanOptions) -> io::Result<ScanReport> {
         (None, Some(host), at)
     };
     let reader: &FilesystemHost = root_host.as_ref().or(tree_host.as_ref()).expect("one host");
-    let files = walked
-        .into_iter()
-        .map(|f| TreeFile {
-            view: format!("{}/{}", base.trim_end_matches('/'), f.relative),
+    let view_base = base.trim_end_matches('/').to_string();
+    // Walked lazily: the pipeline looks at the files a batch at a time.
+    let files = walk(dir).map(move |step| match step {
+        Walked::File(f) => Entry::File(TreeFile {
+            view: format!("{view_base}/{}", f.relative),
             shown: f.relative,
             disk: Some(f.disk_path),
             layer: None,
-        })
-        .collect();
+        }),
+        Walked::Problem(problem) => Entry::Problem(problem),
+    });
     let input = Input {
         name: dir.display().to_string(),
         base,
         absolute: false,
-        files,
+        files: Box::new(files),
         reader,
         root_host: root_host.as_ref().map(|h| h as &dyn LibraryHost),
-        problems,
+        problems: Vec::new(),
         findings: Vec::new(),
     };
     pipeline::run(input, options)
@@ -226,18 +227,19 @@ pub fn scan(dir: &Path, options: &ScanOptions) -> io::Result<ScanReport> {
 /// itself, or against the targets. Findings name files by their path in the image.
 pub fn scan_image(host: &ImageHost, options: &ScanOptions) -> io::Result<ScanReport> {
     let image = host.image();
-    let files: Vec<TreeFile> = image
+    let files = image
         .tree
         .files_under("/")
         .into_iter()
         .filter(|(path, _)| host.covers(path))
-        .map(|(path, node)| TreeFile {
-            shown: path.clone(),
-            view: path.clone(),
-            disk: None,
-            layer: image.tree.layers.get(node.layer).cloned(),
-        })
-        .collect();
+        .map(|(path, node)| {
+            Entry::File(TreeFile {
+                shown: path.clone(),
+                view: path.clone(),
+                disk: None,
+                layer: image.tree.layers.get(node.layer).cloned(),
+            })
+        });
     let findings = image
         .tree
         .notes
@@ -259,7 +261,7 @@ pub fn scan_image(host: &ImageHost, options: &ScanOptions) -> io::Result<ScanRep
         name: image.name.clone(),
         base: "/".into(),
         absolute: true,
-        files,
+        files: Box::new(files),
         reader: host,
         root_host: options
             .targets

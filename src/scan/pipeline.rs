@@ -33,6 +33,16 @@ pub(super) struct TreeFile {
     pub layer: Option<String>,
 }
 
+/// One step of the source: a file, or a path it could not list.
+pub(super) enum Entry {
+    File(TreeFile),
+    Problem(IoProblem),
+}
+
+/// Files are read this many at a time, in parallel: enough to keep every core busy,
+/// few enough that the paths of the (mostly non-ELF) files are never all in memory.
+const BATCH: usize = 2048;
+
 /// What a scan reads and where its libraries come from.
 pub(super) struct Input<'a> {
     /// The scanned folder or image, as the user named it.
@@ -41,7 +51,8 @@ pub(super) struct Input<'a> {
     pub base: String,
     /// Report paths are absolute inside the host (images) rather than relative.
     pub absolute: bool,
-    pub files: Vec<TreeFile>,
+    /// In report order; pulled a batch at a time.
+    pub files: Box<dyn Iterator<Item = Entry> + Send + 'a>,
     /// Reads the scanned files (and, for targets, serves them as the tree).
     pub reader: &'a dyn TreeHost,
     /// The host when no target is given.
@@ -141,83 +152,107 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
         mut problems,
         findings: source_findings,
     } = input;
-    let probes: Vec<Probe> = files
-        .par_iter()
-        .map(|f| {
-            let probe = match &f.disk {
-                Some(disk) => reader.probe_walked(&f.view, disk),
-                None => reader.probe(&f.view),
-            };
-            if let Some(Progress(tick)) = &options.progress {
-                tick();
-            }
-            probe
-        })
-        .collect();
-
     let mut tree = Tree {
         base: base.clone(),
         absolute,
         objects: Vec::new(),
     };
-    let mut summary = Summary {
-        files_seen: files.len(),
-        ..Summary::default()
-    };
+    let mut summary = Summary::default();
     let mut reports = Vec::new();
     let mut findings = source_findings;
     let mut seen = HashSet::new();
-    // Only the ELF files are kept past this point (a scan of /usr walks 118,000 files
-    // of which 3,000 are ELF).
+    // Problems of reading come after those of listing, as when the whole listing came
+    // first.
+    let mut read_problems = Vec::new();
+    // Only the ELF files are kept past their batch (a scan of /usr walks 130,000 files
+    // of which 3,500 are ELF).
     let mut elf_files = Vec::new();
-    for (file, probe) in files.into_iter().zip(probes) {
-        let outcome = match probe {
-            // A hard link to a file already reported (its first path in walk order).
-            Probe::Found(object) if object.identity.is_some_and(|id| !seen.insert(id)) => {
-                summary.hard_links += 1;
-                continue;
-            }
-            Probe::Found(object) => {
-                tree.objects.push(TreeObject {
-                    shown: file.shown.clone(),
-                    view: file.view.clone(),
-                    object: object.clone(),
-                });
-                Outcome::Elf(object.facts.clone())
-            }
-            Probe::NotElf => {
-                summary.not_elf += 1;
-                continue;
-            }
-            Probe::Other(binary) => {
-                findings.extend(other_binary_findings(&file.shown, &binary));
-                match &*binary {
-                    OtherBinary::Archive(archive) => Outcome::Archive(archive.clone()),
-                    OtherBinary::Foreign(foreign) => Outcome::Foreign(foreign.clone()),
+    // The source is walked on a thread of its own, a batch or two ahead of the
+    // reading: listing folders and reading files overlap.
+    std::thread::scope(|scope| {
+        let (send, batches) = std::sync::mpsc::sync_channel::<Vec<Entry>>(2);
+        scope.spawn(move || {
+            let mut files = files;
+            loop {
+                let batch: Vec<Entry> = files.by_ref().take(BATCH).collect();
+                if batch.is_empty() || send.send(batch).is_err() {
+                    break;
                 }
             }
-            Probe::Unreadable(reason) => {
-                findings.push(unreadable_finding(&file.shown, &reason));
-                Outcome::Unreadable { reason }
+        });
+        for entries in batches {
+            let mut batch = Vec::with_capacity(entries.len());
+            for entry in entries {
+                match entry {
+                    Entry::File(file) => batch.push(file),
+                    Entry::Problem(problem) => problems.push(problem),
+                }
             }
-            Probe::Absent | Probe::Loop | Probe::NotRegular | Probe::Error(_) => {
-                problems.push(IoProblem {
+            summary.files_seen += batch.len();
+            let probes: Vec<Probe> = batch
+                .par_iter()
+                .map(|f| {
+                    let probe = match &f.disk {
+                        Some(disk) => reader.probe_walked(&f.view, disk),
+                        None => reader.probe(&f.view),
+                    };
+                    if let Some(Progress(tick)) = &options.progress {
+                        tick();
+                    }
+                    probe
+                })
+                .collect();
+            for (file, probe) in batch.drain(..).zip(probes) {
+                let outcome = match probe {
+                    // A hard link to a file already reported (its first path in walk order).
+                    Probe::Found(object) if object.identity.is_some_and(|id| !seen.insert(id)) => {
+                        summary.hard_links += 1;
+                        continue;
+                    }
+                    Probe::Found(object) => {
+                        tree.objects.push(TreeObject {
+                            shown: file.shown.clone(),
+                            view: file.view.clone(),
+                            object: object.clone(),
+                        });
+                        Outcome::Elf(object.facts.clone())
+                    }
+                    Probe::NotElf => {
+                        summary.not_elf += 1;
+                        continue;
+                    }
+                    Probe::Other(binary) => {
+                        findings.extend(other_binary_findings(&file.shown, &binary));
+                        match &*binary {
+                            OtherBinary::Archive(archive) => Outcome::Archive(archive.clone()),
+                            OtherBinary::Foreign(foreign) => Outcome::Foreign(foreign.clone()),
+                        }
+                    }
+                    Probe::Unreadable(reason) => {
+                        findings.push(unreadable_finding(&file.shown, &reason));
+                        Outcome::Unreadable { reason }
+                    }
+                    Probe::Absent | Probe::Loop | Probe::NotRegular | Probe::Error(_) => {
+                        read_problems.push(IoProblem {
+                            path: file.shown.clone(),
+                            message: format!("{probe:?}"),
+                        });
+                        continue;
+                    }
+                };
+                let report = FileReport {
                     path: file.shown.clone(),
-                    message: format!("{probe:?}"),
-                });
-                continue;
+                    sha256: None,
+                    layer: file.layer.clone(),
+                    outcome,
+                };
+                summary.count(&report);
+                reports.push(report);
+                elf_files.push(file);
             }
-        };
-        let report = FileReport {
-            path: file.shown.clone(),
-            sha256: None,
-            layer: file.layer.clone(),
-            outcome,
-        };
-        summary.count(&report);
-        reports.push(report);
-        elf_files.push(file);
-    }
+        }
+    });
+    problems.extend(read_problems);
     let files = elf_files;
     let objects: Vec<(&str, &ElfFacts)> = tree
         .objects
@@ -237,7 +272,8 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
     summary.waived += waived;
     if let Some(host) = root_host {
         hosts.push(host.describe());
-        let (raw, resolutions) = evaluate(&tree, host, None, &options.resolve, &|_| None);
+        let (raw, resolutions) =
+            evaluate(&tree, host, None, &options.resolve, &|_| None, options.sbom);
         if options.sbom {
             dependencies.get_or_insert_with(|| tree.dependencies(&resolutions));
         }
@@ -251,10 +287,14 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let facts = profile.target_facts(&options.platform);
         hosts.push(host.describe());
-        let (mut raw, resolutions) =
-            evaluate(&tree, &host, facts.as_ref(), &options.resolve, &|soname| {
-                host.install_hint(soname)
-            });
+        let (mut raw, resolutions) = evaluate(
+            &tree,
+            &host,
+            facts.as_ref(),
+            &options.resolve,
+            &|soname| host.install_hint(soname),
+            options.sbom && dependencies.is_none(),
+        );
         if options.sbom {
             dependencies.get_or_insert_with(|| tree.dependencies(&resolutions));
         }
@@ -318,13 +358,15 @@ fn hash_files(files: &[TreeFile], reports: &mut [FileReport]) {
 }
 
 /// Every rule for every ELF object of the tree against one host: facts first, then
-/// the loader simulation for what can run there.
+/// the loader simulation for what can run there. The resolutions are returned only
+/// when `keep` (the SBOM's dependency graph needs them).
 fn evaluate(
     tree: &Tree,
     host: &dyn LibraryHost,
     target: Option<&TargetFacts>,
     options: &ResolveOptions,
     install_hint: &(dyn Fn(&str) -> Option<String> + Sync),
+    keep: bool,
 ) -> (Vec<Finding>, Vec<Resolution>) {
     let mut findings = Vec::new();
     let mut runnable = Vec::new();
@@ -334,7 +376,26 @@ fn evaluate(
         }
     }
     let resolver = Resolver::new(host, options.clone());
-    let resolve = |o: &&TreeObject| resolver.resolve(o.object.clone(), &o.view, &o.shown);
+    let display = |path: &str| tree.display(path);
+    // Each load is judged as soon as it is resolved, and dropped: kept until all were
+    // resolved, the loads of a scan of /usr took 25 MB at once.
+    let judge = |o: &&TreeObject| {
+        let resolution = resolver.resolve(o.object.clone(), &o.view, &o.shown);
+        let found = judge_load(&resolution, &display, install_hint);
+        let loaded: Vec<String>;
+        let kept = if keep {
+            loaded = resolution
+                .loaded
+                .iter()
+                .map(|l| l.real_path.clone())
+                .collect();
+            Some(resolution)
+        } else {
+            loaded = resolution.loaded.into_iter().map(|l| l.real_path).collect();
+            None
+        };
+        (found, loaded, kept)
+    };
     // Executables first: a library they load is judged in their context (its
     // inherited RPATH, its place in their scope), not alone.
     let executables: Vec<&TreeObject> = runnable
@@ -342,10 +403,10 @@ fn evaluate(
         .filter(|o| is_dynamic_executable(&o.object.facts))
         .copied()
         .collect();
-    let mut resolutions: Vec<Resolution> = executables.par_iter().map(resolve).collect();
-    let loaded: HashSet<&str> = resolutions
+    let judged: Vec<_> = executables.par_iter().map(judge).collect();
+    let loaded: HashSet<&str> = judged
         .iter()
-        .flat_map(|r| r.loaded.iter().map(|l| l.real_path.as_str()))
+        .flat_map(|(_, loaded, _)| loaded.iter().map(String::as_str))
         .collect();
     let standalone: Vec<&TreeObject> = runnable
         .iter()
@@ -355,29 +416,38 @@ fn evaluate(
         })
         .copied()
         .collect();
-    let alone: Vec<Resolution> = standalone.par_iter().map(resolve).collect();
-    resolutions.extend(alone);
-    let display = |path: &str| tree.display(path);
-    for resolution in &resolutions {
-        let mut found = findings_from_resolution(resolution, &resolution.path, &display);
-        for finding in &mut found {
-            if finding.rule != Rule::MissingLibrary {
-                continue;
-            }
-            if let Some(hint) = finding.library.as_deref().and_then(install_hint) {
-                finding.severity = Severity::Warning;
-                finding
-                    .message
-                    .push_str(" (not in its base image; its repositories have it)");
-                finding.fix = format!(
-                    "Install it on the host ({hint}), or ship it with the program. {}",
-                    finding.fix
-                );
-            }
-        }
+    let alone: Vec<_> = standalone.par_iter().map(judge).collect();
+    let mut resolutions = Vec::new();
+    for (found, _, resolution) in judged.into_iter().chain(alone) {
         findings.extend(found);
+        resolutions.extend(resolution);
     }
     (findings, resolutions)
+}
+
+/// The findings of one load, with the install hints of a target's repositories.
+fn judge_load(
+    resolution: &Resolution,
+    display: &dyn Fn(&str) -> String,
+    install_hint: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Vec<Finding> {
+    let mut found = findings_from_resolution(resolution, &resolution.path, display);
+    for finding in &mut found {
+        if finding.rule != Rule::MissingLibrary {
+            continue;
+        }
+        if let Some(hint) = finding.library.as_deref().and_then(install_hint) {
+            finding.severity = Severity::Warning;
+            finding
+                .message
+                .push_str(" (not in its base image; its repositories have it)");
+            finding.fix = format!(
+                "Install it on the host ({hint}), or ship it with the program. {}",
+                finding.fix
+            );
+        }
+    }
+    found
 }
 
 /// Streams a file through SHA-256.

@@ -11,7 +11,7 @@ mod namespace;
 mod open;
 mod root;
 
-pub use folder::{walk_folder, FolderFile, IoProblem};
+pub use folder::{walk, walk_folder, FolderFile, IoProblem, Walked};
 pub(crate) use namespace::{resolve, Node};
 pub use open::{read_elf_bytes, FileBytes, OpenError};
 pub use root::{LookupError, RootView};

@@ -7,6 +7,7 @@ use super::LookupError;
 pub(crate) const MAX_SYMLINKS: usize = 40;
 
 /// What one path names, without following it.
+#[derive(Clone, Debug)]
 pub(crate) enum Node {
     Dir,
     /// Anything that is not a folder or a link: a file, a device, a FIFO.
@@ -22,20 +23,28 @@ pub(crate) fn resolve(
     path: &str,
     mut lookup: impl FnMut(&str) -> Result<Option<Node>, LookupError>,
 ) -> Result<String, LookupError> {
-    let mut resolved: Vec<String> = Vec::new();
+    // The path resolved so far ("/usr/lib"), grown and cut in place, and where each
+    // of its components starts: rebuilt from a list of components for every lookup,
+    // it was most of a dependency tree's path work.
+    let mut resolved = String::new();
+    let mut starts: Vec<usize> = Vec::new();
     let mut pending: Vec<String> = components(path).rev().collect();
     let mut links = 0;
     while let Some(part) = pending.pop() {
         match part.as_str() {
             "" | "." => continue,
             ".." => {
-                resolved.pop();
+                if let Some(start) = starts.pop() {
+                    resolved.truncate(start);
+                }
                 continue;
             }
             _ => {}
         }
-        resolved.push(part);
-        match lookup(&join(&resolved))? {
+        starts.push(resolved.len());
+        resolved.push('/');
+        resolved.push_str(&part);
+        match lookup(&resolved)? {
             None => return Err(LookupError::NotFound),
             Some(Node::Dir) => {}
             Some(Node::Leaf) => {
@@ -49,15 +58,22 @@ pub(crate) fn resolve(
                 if links > MAX_SYMLINKS {
                     return Err(LookupError::Loop);
                 }
-                resolved.pop();
+                if let Some(start) = starts.pop() {
+                    resolved.truncate(start);
+                }
                 if target.starts_with('/') {
                     resolved.clear();
+                    starts.clear();
                 }
                 pending.extend(components(&target).rev());
             }
         }
     }
-    Ok(join(&resolved))
+    Ok(if resolved.is_empty() {
+        "/".to_string()
+    } else {
+        resolved
+    })
 }
 
 pub(crate) fn components(path: &str) -> impl DoubleEndedIterator<Item = String> + '_ {

@@ -67,7 +67,11 @@ pub fn read_elf_bytes(path: &Path) -> Result<Option<FileBytes>, OpenError> {
     // SAFETY: the map is read-only and private to this process. preflight scans build
     // outputs and images at rest; if another process truncated the file while we read
     // it, the read could fault (SIGBUS) — the same contract ripgrep accepts for mmap.
-    let map = unsafe { Mmap::map(&file)? };
+    // The length is the one fstat just gave (Mmap::map would ask again).
+    let map = match usize::try_from(meta.len()) {
+        Ok(len) => unsafe { memmap2::MmapOptions::new().len(len).map(&file)? },
+        Err(_) => unsafe { Mmap::map(&file)? },
+    };
     Ok(Some(FileBytes {
         map,
         identity: (meta.dev(), meta.ino()),

@@ -10,9 +10,11 @@
 
 use super::namespace::{components, join, resolve, Node};
 use super::open::{read_elf_bytes, FileBytes, OpenError};
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 #[derive(Clone, Debug)]
 struct Mount {
@@ -21,10 +23,25 @@ struct Mount {
     host: PathBuf,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct RootView {
     /// Longest mount point first, so the innermost mount wins.
     mounts: Vec<Mount>,
+    /// The folders and links met while resolving paths, by view path: every library
+    /// search resolves the same few folders (`/lib` → `/usr/lib`, ...) again for each
+    /// candidate, an lstat per component. Files are not remembered (they are many,
+    /// and the probe cache above has their answers).
+    folders: Mutex<HashMap<String, Node>>,
+}
+
+impl Clone for RootView {
+    /// A clone may be given other mounts: it starts with nothing remembered.
+    fn clone(&self) -> Self {
+        RootView {
+            mounts: self.mounts.clone(),
+            folders: Mutex::default(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,13 +78,17 @@ impl RootView {
                 at: String::new(),
                 host,
             }],
+            folders: Mutex::default(),
         })
     }
 
     /// A view with no root: only what is mounted exists. Used when the host is
     /// described by a target profile and only the scanned folder is real.
     pub fn mounts_only() -> Self {
-        RootView { mounts: Vec::new() }
+        RootView {
+            mounts: Vec::new(),
+            folders: Mutex::default(),
+        }
     }
 
     /// Shows the host folder `host` at the absolute path `at` inside the view.
@@ -77,6 +98,7 @@ impl RootView {
         self.mounts.retain(|m| m.at != at);
         self.mounts.push(Mount { at, host });
         self.mounts.sort_by_key(|m| std::cmp::Reverse(m.at.len()));
+        self.folders.get_mut().expect("folder cache lock").clear();
         Ok(())
     }
 
@@ -135,24 +157,39 @@ impl RootView {
     /// the path of the file or folder it names, inside the view.
     pub fn canonicalize(&self, path: &str) -> Result<String, LookupError> {
         resolve(path, |current| {
-            let Some(host) = self.host_path(current) else {
-                // A folder on the way to a mount point exists in the view even when
-                // the root has no such folder.
-                return Ok(self.leads_to_mount(current).then_some(Node::Dir));
-            };
-            match fs::symlink_metadata(&host) {
-                Ok(meta) if meta.file_type().is_symlink() => {
-                    let target = fs::read_link(&host)?;
-                    Ok(Some(Node::Link(target.to_string_lossy().into_owned())))
-                }
-                Ok(meta) if meta.is_dir() => Ok(Some(Node::Dir)),
-                Ok(_) => Ok(Some(Node::Leaf)),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    Ok(self.leads_to_mount(current).then_some(Node::Dir))
-                }
-                Err(e) => Err(LookupError::Io(e)),
+            if let Some(known) = self.folders.lock().expect("folder cache lock").get(current) {
+                return Ok(Some(known.clone()));
             }
+            let node = self.lookup(current)?;
+            if let Some(node @ (Node::Dir | Node::Link(_))) = &node {
+                self.folders
+                    .lock()
+                    .expect("folder cache lock")
+                    .insert(current.to_string(), node.clone());
+            }
+            Ok(node)
         })
+    }
+
+    /// What `current` (a view path whose parents are resolved) names, from the host.
+    fn lookup(&self, current: &str) -> Result<Option<Node>, LookupError> {
+        let Some(host) = self.host_path(current) else {
+            // A folder on the way to a mount point exists in the view even when
+            // the root has no such folder.
+            return Ok(self.leads_to_mount(current).then_some(Node::Dir));
+        };
+        match fs::symlink_metadata(&host) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = fs::read_link(&host)?;
+                Ok(Some(Node::Link(target.to_string_lossy().into_owned())))
+            }
+            Ok(meta) if meta.is_dir() => Ok(Some(Node::Dir)),
+            Ok(_) => Ok(Some(Node::Leaf)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Ok(self.leads_to_mount(current).then_some(Node::Dir))
+            }
+            Err(e) => Err(LookupError::Io(e)),
+        }
     }
 
     /// The kind of what `path` names after resolving links: Some(true) for a folder,
