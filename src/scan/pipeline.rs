@@ -326,20 +326,15 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
     })
 }
 
+/// `files` are the reports' files, in the same order (both are pushed together).
 fn hash_files(files: &[TreeFile], reports: &mut [FileReport]) {
-    let hashes: Vec<Option<String>> = reports
-        .par_iter()
-        .map(|r| {
-            files
-                .iter()
-                .find(|f| f.shown == r.path)
-                .and_then(|f| f.disk.as_deref())
-                .and_then(|p| sha256_file(p).ok())
-        })
-        .collect();
-    for (report, hash) in reports.iter_mut().zip(hashes) {
-        report.sha256 = hash;
-    }
+    reports
+        .par_iter_mut()
+        .zip(files)
+        .for_each(|(report, file)| {
+            debug_assert_eq!(report.path, file.shown);
+            report.sha256 = file.disk.as_deref().and_then(|p| sha256_file(p).ok());
+        });
 }
 
 /// Every rule for every ELF object of the tree against one host: facts first, then
