@@ -141,7 +141,7 @@ pub struct DynSymbol {
 
 /// Everything preflight knows about one ELF file. Its JSON form (`facts_json.rs`) also
 /// has `symbols_by_version`, derived from the symbol table.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ElfFacts {
     pub class: Class,
     pub endian: Endian,

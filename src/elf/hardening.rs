@@ -9,7 +9,7 @@ use goblin::elf::dynamic::{DF_1_NOW, DF_BIND_NOW, DT_BIND_NOW, DT_FLAGS, DT_FLAG
 use goblin::elf::program_header::PT_GNU_RELRO;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Relro {
     /// No PT_GNU_RELRO: the GOT and relocated data stay writable.
@@ -31,7 +31,7 @@ impl Relro {
 }
 
 /// checksec's columns for one executable or shared library.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Hardening {
     pub relro: Relro,
     pub bind_now: bool,

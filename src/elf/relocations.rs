@@ -35,7 +35,7 @@ pub enum NotPicFor {
 }
 
 /// One relocation position-independent code never contains.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct NonPicRelocation {
     /// The archive member it is in (objects inside a `.a`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,7 +49,7 @@ pub struct NonPicRelocation {
 }
 
 /// A small code model: GOT offsets that fit in a few bits cap the number of entries.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SmallGot {
     /// The relocation that reveals it (`R_AARCH64_LD64_GOTPAGE_LO15`).
     pub relocation: String,
@@ -58,7 +58,7 @@ pub struct SmallGot {
 }
 
 /// The relocations of one relocatable object (or of all members of an archive).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ObjectRelocations {
     /// Relocations of allocated sections (debug information left out).
     pub total: usize,

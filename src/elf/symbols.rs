@@ -106,18 +106,17 @@ pub(crate) fn read_symbols_and_versions(
         // version names); a table far larger than its symbols' names is not reserved.
         let name_bytes = t.strings.len().min(count.saturating_mul(64));
         symbols = SymbolTable::with_capacity(count.saturating_sub(1), name_bytes);
+        let strings = t.strings.checked();
         // Raw `.gnu.version` value → the table's slot for it: a few distinct values
-        // for thousands of symbols.
-        let mut slots: Vec<(u16, usize)> = Vec::new();
+        // for thousands of symbols (a hostile file may have 65,536).
+        let mut slots: rustc_hash::FxHashMap<u16, usize> = Default::default();
         for index in 1..count {
             let Some(sym) = symtab.get(index) else { break };
-            let name = t
-                .strings
-                .require_borrowed(sym.st_name as u64, "dynamic symbol name")?;
+            let name = strings.require_borrowed(sym.st_name as u64, "dynamic symbol name")?;
             let slot = match versym.as_ref().and_then(|v| v.get_at(index)) {
                 None => 0,
-                Some(v) => match slots.iter().find(|(raw, _)| *raw == v.vs_val) {
-                    Some(&(_, slot)) => slot,
+                Some(v) => match slots.get(&v.vs_val) {
+                    Some(&slot) => slot,
                     None => {
                         let known = by_index
                             .get(usize::from(v.version()))
@@ -132,7 +131,7 @@ pub(crate) fn read_symbols_and_versions(
                             }
                             _ => 0,
                         };
-                        slots.push((v.vs_val, slot));
+                        slots.insert(v.vs_val, slot);
                         slot
                     }
                 },

@@ -22,7 +22,7 @@ pub const LISTED: usize = 50;
 const PF_W: u32 = 2;
 
 /// One dynamic relocation that writes into a read-only segment.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TextRelocation {
     /// The address patched.
     pub offset: u64,

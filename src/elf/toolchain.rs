@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The build information the Go linker embeds (`go version -m` prints it).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct GoBuildInfo {
     /// `go1.19.8`.
     pub version: String,
@@ -31,7 +31,7 @@ impl GoBuildInfo {
 }
 
 /// A static binary's libc, and the shared libraries it will still try to load.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StaticRuntime {
     /// "glibc", or None when not recognised (musl leaves no mark).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,6 +1,7 @@
 //! Where host libraries come from: a root filesystem today, a described host (a
 //! target profile) later. Resolution only talks to this trait.
 
+use super::identical::IdenticalFacts;
 use crate::elf::{
     read_facts_guarded_with, read_other_binary, Detail, ElfError, ElfFacts, OtherBinary,
     VersionName,
@@ -198,6 +199,8 @@ pub struct FilesystemHost {
     probes: ProbeCache,
     objects: Mutex<HashMap<String, Probe>>,
     by_identity: Mutex<HashMap<(u64, u64), Probe>>,
+    /// Facts equal to those of a file read before (a copy) are that file's.
+    identical: IdenticalFacts,
     detail: Detail,
 }
 
@@ -209,6 +212,7 @@ impl FilesystemHost {
             probes: ProbeCache::default(),
             objects: Mutex::new(HashMap::new()),
             by_identity: Mutex::new(HashMap::new()),
+            identical: IdenticalFacts::default(),
             detail: Detail::Full,
         }
     }
@@ -256,7 +260,7 @@ impl FilesystemHost {
             Ok(Some(bytes)) => match read_facts_guarded_with(&bytes, self.detail) {
                 Ok(facts) => Probe::Found(Arc::new(HostObject::new(
                     real.clone(),
-                    Arc::new(facts),
+                    self.identical.share(facts),
                     None,
                     Some(bytes.identity),
                 ))),

@@ -6,6 +6,7 @@ mod binding;
 mod flavor;
 mod glibc;
 mod host;
+mod identical;
 mod image;
 mod ldconf;
 mod load;

@@ -152,108 +152,31 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
         mut problems,
         findings: source_findings,
     } = input;
-    let mut tree = Tree {
+    let tree = Tree {
         base: base.clone(),
         absolute,
         objects: Vec::new(),
     };
-    let mut summary = Summary::default();
-    let mut reports = Vec::new();
-    let mut findings = source_findings;
-    let mut seen = HashSet::new();
-    // Problems of reading come after those of listing, as when the whole listing came
-    // first.
-    let mut read_problems = Vec::new();
-    // Only the ELF files are kept past their batch (a scan of /usr walks 130,000 files
-    // of which 3,500 are ELF).
-    let mut elf_files = Vec::new();
-    // The source is walked on a thread of its own, a batch or two ahead of the
-    // reading: listing folders and reading files overlap.
-    std::thread::scope(|scope| {
-        let (send, batches) = std::sync::mpsc::sync_channel::<Vec<Entry>>(2);
-        scope.spawn(move || {
-            let mut files = files;
-            loop {
-                let batch: Vec<Entry> = files.by_ref().take(BATCH).collect();
-                if batch.is_empty() || send.send(batch).is_err() {
-                    break;
-                }
-            }
-        });
-        for entries in batches {
-            let mut batch = Vec::with_capacity(entries.len());
-            for entry in entries {
-                match entry {
-                    Entry::File(file) => batch.push(file),
-                    Entry::Problem(problem) => problems.push(problem),
-                }
-            }
-            summary.files_seen += batch.len();
-            let probes: Vec<Probe> = batch
-                .par_iter()
-                .map(|f| {
-                    let probe = match &f.disk {
-                        Some(disk) => reader.probe_walked(&f.view, disk),
-                        None => reader.probe(&f.view),
-                    };
-                    if let Some(Progress(tick)) = &options.progress {
-                        tick();
-                    }
-                    probe
-                })
-                .collect();
-            for (file, probe) in batch.drain(..).zip(probes) {
-                let outcome = match probe {
-                    // A hard link to a file already reported (its first path in walk order).
-                    Probe::Found(object) if object.identity.is_some_and(|id| !seen.insert(id)) => {
-                        summary.hard_links += 1;
-                        continue;
-                    }
-                    Probe::Found(object) => {
-                        tree.objects.push(TreeObject {
-                            shown: file.shown.clone(),
-                            view: file.view.clone(),
-                            object: object.clone(),
-                        });
-                        Outcome::Elf(object.facts.clone())
-                    }
-                    Probe::NotElf => {
-                        summary.not_elf += 1;
-                        continue;
-                    }
-                    Probe::Other(binary) => {
-                        findings.extend(other_binary_findings(&file.shown, &binary));
-                        match &*binary {
-                            OtherBinary::Archive(archive) => Outcome::Archive(archive.clone()),
-                            OtherBinary::Foreign(foreign) => Outcome::Foreign(foreign.clone()),
-                        }
-                    }
-                    Probe::Unreadable(reason) => {
-                        findings.push(unreadable_finding(&file.shown, &reason));
-                        Outcome::Unreadable { reason }
-                    }
-                    Probe::Absent | Probe::Loop | Probe::NotRegular | Probe::Error(_) => {
-                        read_problems.push(IoProblem {
-                            path: file.shown.clone(),
-                            message: format!("{probe:?}"),
-                        });
-                        continue;
-                    }
-                };
-                let report = FileReport {
-                    path: file.shown.clone(),
-                    sha256: None,
-                    layer: file.layer.clone(),
-                    outcome,
-                };
-                summary.count(&report);
-                reports.push(report);
-                elf_files.push(file);
-            }
-        }
-    });
+    let mut read = Read {
+        tree,
+        summary: Summary::default(),
+        reports: Vec::new(),
+        files: Vec::new(),
+        findings: source_findings,
+        problems: Vec::new(),
+        seen: HashSet::new(),
+    };
+    read_all(files, reader, options, &mut read, &mut problems);
+    let Read {
+        tree,
+        mut summary,
+        mut reports,
+        files,
+        mut findings,
+        problems: read_problems,
+        ..
+    } = read;
     problems.extend(read_problems);
-    let files = elf_files;
     let objects: Vec<(&str, &ElfFacts)> = tree
         .objects
         .iter()
@@ -341,20 +264,134 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
     })
 }
 
-fn hash_files(files: &[TreeFile], reports: &mut [FileReport]) {
-    let hashes: Vec<Option<String>> = reports
-        .par_iter()
-        .map(|r| {
-            files
-                .iter()
-                .find(|f| f.shown == r.path)
-                .and_then(|f| f.disk.as_deref())
-                .and_then(|p| sha256_file(p).ok())
-        })
-        .collect();
-    for (report, hash) in reports.iter_mut().zip(hashes) {
-        report.sha256 = hash;
+/// `files` are the reports' files, in the same order (both are pushed together).
+/// What reading the files found, in source order.
+struct Read {
+    tree: Tree,
+    summary: Summary,
+    reports: Vec<FileReport>,
+    /// The reports' files: only the ELF files are kept past their batch (a scan of
+    /// /usr walks 140,000 files of which 3,800 are ELF).
+    files: Vec<TreeFile>,
+    findings: Vec<Finding>,
+    /// Problems of reading: they come after those of listing, as when the whole
+    /// listing came first.
+    problems: Vec<IoProblem>,
+    /// (device, inode) of the files reported: a hard link is reported once.
+    seen: HashSet<(u64, u64)>,
+}
+
+/// Reads every file of the source, a batch at a time in parallel. The source is
+/// walked on a thread of its own, a batch or two ahead of the reading: listing
+/// folders and reading files overlap. Its listing problems go to `problems`.
+fn read_all(
+    files: Box<dyn Iterator<Item = Entry> + Send + '_>,
+    reader: &dyn TreeHost,
+    options: &ScanOptions,
+    read: &mut Read,
+    problems: &mut Vec<IoProblem>,
+) {
+    std::thread::scope(|scope| {
+        let (send, batches) = std::sync::mpsc::sync_channel::<Vec<Entry>>(2);
+        scope.spawn(move || {
+            let mut files = files;
+            loop {
+                let batch: Vec<Entry> = files.by_ref().take(BATCH).collect();
+                if batch.is_empty() || send.send(batch).is_err() {
+                    break;
+                }
+            }
+        });
+        for entries in batches {
+            let mut batch = Vec::with_capacity(entries.len());
+            for entry in entries {
+                match entry {
+                    Entry::File(file) => batch.push(file),
+                    Entry::Problem(problem) => problems.push(problem),
+                }
+            }
+            read.summary.files_seen += batch.len();
+            let probes: Vec<Probe> = batch
+                .par_iter()
+                .map(|f| {
+                    let probe = match &f.disk {
+                        Some(disk) => reader.probe_walked(&f.view, disk),
+                        None => reader.probe(&f.view),
+                    };
+                    if let Some(Progress(tick)) = &options.progress {
+                        tick();
+                    }
+                    probe
+                })
+                .collect();
+            for (file, probe) in batch.into_iter().zip(probes) {
+                read.add(file, probe);
+            }
+        }
+    });
+}
+
+impl Read {
+    /// One file and what reading it found.
+    fn add(&mut self, file: TreeFile, probe: Probe) {
+        let outcome = match probe {
+            // A hard link to a file already reported (its first path in walk order).
+            Probe::Found(object) if object.identity.is_some_and(|id| !self.seen.insert(id)) => {
+                self.summary.hard_links += 1;
+                return;
+            }
+            Probe::Found(object) => {
+                self.tree.objects.push(TreeObject {
+                    shown: file.shown.clone(),
+                    view: file.view.clone(),
+                    object: object.clone(),
+                });
+                Outcome::Elf(object.facts.clone())
+            }
+            Probe::NotElf => {
+                self.summary.not_elf += 1;
+                return;
+            }
+            Probe::Other(binary) => {
+                self.findings
+                    .extend(other_binary_findings(&file.shown, &binary));
+                match &*binary {
+                    OtherBinary::Archive(archive) => Outcome::Archive(archive.clone()),
+                    OtherBinary::Foreign(foreign) => Outcome::Foreign(foreign.clone()),
+                }
+            }
+            Probe::Unreadable(reason) => {
+                self.findings.push(unreadable_finding(&file.shown, &reason));
+                Outcome::Unreadable { reason }
+            }
+            Probe::Absent | Probe::Loop | Probe::NotRegular | Probe::Error(_) => {
+                self.problems.push(IoProblem {
+                    path: file.shown.clone(),
+                    message: format!("{probe:?}"),
+                });
+                return;
+            }
+        };
+        let report = FileReport {
+            path: file.shown.clone(),
+            sha256: None,
+            layer: file.layer.clone(),
+            outcome,
+        };
+        self.summary.count(&report);
+        self.reports.push(report);
+        self.files.push(file);
     }
+}
+
+fn hash_files(files: &[TreeFile], reports: &mut [FileReport]) {
+    reports
+        .par_iter_mut()
+        .zip(files)
+        .for_each(|(report, file)| {
+            debug_assert_eq!(report.path, file.shown);
+            report.sha256 = file.disk.as_deref().and_then(|p| sha256_file(p).ok());
+        });
 }
 
 /// Every rule for every ELF object of the tree against one host: facts first, then
