@@ -49,6 +49,65 @@ pub struct ArchiveFacts {
     pub unreadable_members: Vec<MemberProblem>,
 }
 
+/// One member: its name (long GNU names looked up) and its bytes, None when its
+/// header promises more than the archive holds.
+struct Member<'a> {
+    name: String,
+    data: Option<&'a [u8]>,
+}
+
+/// The members, in order, with goblin's member-header parser. goblin's
+/// `Archive::parse` also builds maps of the symbol index (tens of thousands of names
+/// in libLLVM*.a), which a scan never uses: that was a third of the time spent on
+/// archives, so the index and the name table are only stepped over here.
+fn members(bytes: &[u8]) -> Result<Vec<Member<'_>>, ElfError> {
+    let mut found = Vec::new();
+    let mut long_names: &[u8] = &[];
+    let mut offset = ARCHIVE_MAGIC.len();
+    while offset + 1 < bytes.len() && found.len() < MAX_MEMBERS {
+        // Members start on even offsets.
+        offset += offset & 1;
+        let member = goblin::archive::Member::parse(bytes, &mut offset)
+            .map_err(|e| ElfError::Malformed(format!("archive member at {offset:#x}: {e}")))?;
+        let start = member.offset as usize;
+        let data = start
+            .checked_add(member.size())
+            .and_then(|end| bytes.get(start..end));
+        offset = start.saturating_add(member.size());
+        let raw = member.raw_name().trim_end();
+        if member.extended_name().starts_with("__.SYMDEF") {
+            continue; // BSD's symbol index
+        }
+        match raw {
+            // GNU's symbol index (32- and 64-bit): not a member.
+            "/" | "/SYM64/" => continue,
+            // GNU's table of names longer than 15 bytes, each ended by "/\n".
+            "//" => {
+                long_names = data.unwrap_or_default();
+                continue;
+            }
+            _ => {}
+        }
+        let name = match raw.strip_prefix('/').and_then(|n| n.parse::<usize>().ok()) {
+            Some(at) => long_names
+                .get(at..)
+                .map(|rest| {
+                    let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+                    String::from_utf8_lossy(&rest[..end])
+                        .trim_end_matches('/')
+                        .to_string()
+                })
+                .unwrap_or_else(|| raw.to_string()),
+            None => member.extended_name().trim_end_matches('/').to_string(),
+        };
+        found.push(Member { name, data });
+        if data.is_none() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
 pub fn has_archive_magic(bytes: &[u8]) -> bool {
     bytes.starts_with(ARCHIVE_MAGIC) || bytes.starts_with(THIN_ARCHIVE_MAGIC)
 }
@@ -59,20 +118,11 @@ pub fn read_archive(bytes: &[u8]) -> Result<ArchiveFacts, ElfError> {
             "a thin archive: its members are files elsewhere, not inside it".into(),
         ));
     }
-    let archive = goblin::archive::Archive::parse(bytes)
-        .map_err(|e| ElfError::Malformed(format!("archive: {e}")))?;
     let mut facts = ArchiveFacts::default();
-    for index in 0..archive.len().min(MAX_MEMBERS) {
-        let Some(member) = archive.get_at(index) else {
-            break;
-        };
+    for member in members(bytes)?.into_iter().take(MAX_MEMBERS) {
         facts.members += 1;
-        let name = member.extended_name().trim_end_matches('/').to_string();
-        let start = member.offset as usize;
-        let Some(data) = start
-            .checked_add(member.size())
-            .and_then(|end| bytes.get(start..end))
-        else {
+        let name = member.name;
+        let Some(data) = member.data else {
             facts.unreadable_members.push(MemberProblem {
                 member: name,
                 reason: "extends past the end of the archive".into(),

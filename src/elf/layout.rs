@@ -193,6 +193,17 @@ impl<'a> StringTable<'a> {
         })
     }
 
+    /// Whether the string at `offset` is `name` (compared as bytes, without decoding).
+    pub fn is(&self, offset: u64, name: &str) -> bool {
+        let Ok(at) = usize::try_from(offset) else {
+            return false;
+        };
+        let name = name.as_bytes();
+        at.checked_add(name.len())
+            .and_then(|end| self.data.get(at..=end))
+            .is_some_and(|s| &s[..name.len()] == name && s[name.len()] == 0)
+    }
+
     pub fn require(&self, offset: u64, what: &str) -> Result<String, ElfError> {
         self.require_borrowed(offset, what).map(|s| s.into_owned())
     }

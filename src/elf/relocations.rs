@@ -287,8 +287,7 @@ pub(crate) fn object_relocations(layout: &Layout<'_>, machine: u16) -> ObjectRel
                     sym::STB_GLOBAL | sym::STB_WEAK | sym::STB_GNU_UNIQUE
                 ) && s.st_visibility() == sym::STV_DEFAULT
                     && s.st_type() != sym::STT_SECTION
-                    && symtab.strings.get_borrowed(s.st_name as u64).as_deref()
-                        != Some("_GLOBAL_OFFSET_TABLE_")
+                    && !symtab.strings.is(s.st_name as u64, "_GLOBAL_OFFSET_TABLE_")
             });
             let not_for = match class {
                 Class::Absolute => Some(NotPicFor::PieAndSharedLibrary),
