@@ -2,9 +2,9 @@
 //! in, read member by member with goblin's archive reader. What matters for a link is
 //! the members together: their non-PIC relocations, and the GOT entries they share.
 
-use super::facts::Kind;
+use super::read::read_object;
 use super::relocations::{ObjectRelocations, LISTED};
-use super::{read_facts_with, Detail, ElfError};
+use super::ElfError;
 use serde::{Deserialize, Serialize};
 
 /// `!<arch>\n`, the first eight bytes of an archive; `!<thin>\n` for a thin one,
@@ -129,8 +129,8 @@ pub fn read_archive(bytes: &[u8]) -> Result<ArchiveFacts, ElfError> {
             });
             continue;
         };
-        match read_facts_with(data, Detail::Links) {
-            Ok(object) if object.kind == Kind::Relocatable => {
+        match read_object(data) {
+            Ok(object) if object.relocations.is_some() => {
                 facts.objects += 1;
                 if facts.objects == 1 {
                     facts.e_machine = object.e_machine;

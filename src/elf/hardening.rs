@@ -136,6 +136,8 @@ const FORTIFIABLE: &[&str] = &[
     "wprintf",
 ];
 
+const LONGEST_FORTIFIABLE: usize = 15;
+
 const EM_386: u16 = 3;
 const EM_X86_64: u16 = 62;
 
@@ -170,15 +172,21 @@ pub(crate) fn hardening<'s>(
     let mut fortifiable = Vec::new();
     if let Some(functions) = functions {
         let mut found = false;
+        // A large C++ library imports tens of thousands of mangled names: they are
+        // rejected on their first bytes before any search.
         for name in functions {
-            if matches!(name, "__stack_chk_fail" | "__stack_chk_guard") {
-                found = true;
-            } else if let Some(base) = name.strip_prefix("__").and_then(|n| n.strip_suffix("_chk"))
-            {
-                if FORTIFIABLE.binary_search(&base).is_ok() {
-                    fortified.push(name.to_string());
+            if let Some(rest) = name.strip_prefix("__") {
+                if matches!(rest, "stack_chk_fail" | "stack_chk_guard") {
+                    found = true;
+                } else if let Some(base) = rest.strip_suffix("_chk") {
+                    if FORTIFIABLE.binary_search(&base).is_ok() {
+                        fortified.push(name.to_string());
+                    }
                 }
-            } else if FORTIFIABLE.binary_search(&name).is_ok() {
+            } else if name.len() <= LONGEST_FORTIFIABLE
+                && !name.starts_with('_')
+                && FORTIFIABLE.binary_search(&name).is_ok()
+            {
                 fortifiable.push(name.to_string());
             }
         }
@@ -209,5 +217,9 @@ mod tests {
     #[test]
     fn fortifiable_names_are_sorted_for_binary_search() {
         assert!(FORTIFIABLE.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(
+            FORTIFIABLE.iter().map(|n| n.len()).max(),
+            Some(super::LONGEST_FORTIFIABLE)
+        );
     }
 }

@@ -50,51 +50,8 @@ pub enum Detail {
 }
 
 pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfError> {
-    if !super::has_elf_magic(bytes) {
-        return Err(ElfError::NotElf);
-    }
-    let header: Header = bytes
-        .pread(0)
-        .map_err(|e| ElfError::Malformed(format!("ELF header: {e}")))?;
-    let class = match header.e_ident[header::EI_CLASS] {
-        header::ELFCLASS32 => Class::Elf32,
-        header::ELFCLASS64 => Class::Elf64,
-        other => return Err(ElfError::Malformed(format!("unknown ELF class {other}"))),
-    };
-    let endian = match header.e_ident[header::EI_DATA] {
-        header::ELFDATA2LSB => Endian::Little,
-        header::ELFDATA2MSB => Endian::Big,
-        other => {
-            return Err(ElfError::Malformed(format!(
-                "unknown ELF data encoding {other}"
-            )))
-        }
-    };
-    let container = match class {
-        Class::Elf32 => Container::Little,
-        Class::Elf64 => Container::Big,
-    };
-    let le = match endian {
-        Endian::Little => scroll::Endian::Little,
-        Endian::Big => scroll::Endian::Big,
-    };
-    let ctx = Ctx::new(container, le);
-    let phdrs = read_program_headers(bytes, &header, ctx)?;
-    let shdrs = read_section_headers(bytes, &header, ctx)?;
-    let shstrtab = shdrs
-        .get(usize::from(header.e_shstrndx))
-        .and_then(|s| bytes.get(s.sh_offset as usize..s.sh_offset.checked_add(s.sh_size)? as usize))
-        .map(StringTable::new)
-        .unwrap_or_default();
-    let layout = Layout {
-        bytes,
-        ctx,
-        phdrs,
-        shdrs,
-        shstrtab,
-    };
-    check_segments_fit(&layout)?;
-
+    let (header, class, endian, layout) = read_layout(bytes)?;
+    let ctx = layout.ctx;
     let interpreter = read_interpreter(&layout)?;
     let dynamic = Dynamic::parse(bytes, &layout.phdrs, ctx)
         .map_err(|e| ElfError::Malformed(format!("dynamic section: {e}")))?;
@@ -195,6 +152,76 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
         static_runtime: static_runtime(&layout, kind, &notes, statics.as_deref()),
         symbols: versions.symbols,
     })
+}
+
+/// A relocatable object as a link sees it: what an archive member needs, without the
+/// loader's facts (it has no dynamic section, notes or build information that matter
+/// member by member).
+pub(crate) struct ObjectFile {
+    pub class: Class,
+    pub machine: String,
+    pub e_machine: u16,
+    pub relocations: Option<super::relocations::ObjectRelocations>,
+}
+
+pub(crate) fn read_object(bytes: &[u8]) -> Result<ObjectFile, ElfError> {
+    let (header, class, endian, layout) = read_layout(bytes)?;
+    let relocatable = header.e_type == header::ET_REL;
+    Ok(ObjectFile {
+        class,
+        machine: machine_name(header.e_machine, class, endian),
+        e_machine: header.e_machine,
+        relocations: relocatable.then(|| object_relocations(&layout, header.e_machine)),
+    })
+}
+
+/// The ELF header and the bounds-checked view of the program and section headers.
+fn read_layout(bytes: &[u8]) -> Result<(Header, Class, Endian, Layout<'_>), ElfError> {
+    if !super::has_elf_magic(bytes) {
+        return Err(ElfError::NotElf);
+    }
+    let header: Header = bytes
+        .pread(0)
+        .map_err(|e| ElfError::Malformed(format!("ELF header: {e}")))?;
+    let class = match header.e_ident[header::EI_CLASS] {
+        header::ELFCLASS32 => Class::Elf32,
+        header::ELFCLASS64 => Class::Elf64,
+        other => return Err(ElfError::Malformed(format!("unknown ELF class {other}"))),
+    };
+    let endian = match header.e_ident[header::EI_DATA] {
+        header::ELFDATA2LSB => Endian::Little,
+        header::ELFDATA2MSB => Endian::Big,
+        other => {
+            return Err(ElfError::Malformed(format!(
+                "unknown ELF data encoding {other}"
+            )))
+        }
+    };
+    let container = match class {
+        Class::Elf32 => Container::Little,
+        Class::Elf64 => Container::Big,
+    };
+    let le = match endian {
+        Endian::Little => scroll::Endian::Little,
+        Endian::Big => scroll::Endian::Big,
+    };
+    let ctx = Ctx::new(container, le);
+    let phdrs = read_program_headers(bytes, &header, ctx)?;
+    let shdrs = read_section_headers(bytes, &header, ctx)?;
+    let shstrtab = shdrs
+        .get(usize::from(header.e_shstrndx))
+        .and_then(|s| bytes.get(s.sh_offset as usize..s.sh_offset.checked_add(s.sh_size)? as usize))
+        .map(StringTable::new)
+        .unwrap_or_default();
+    let layout = Layout {
+        bytes,
+        ctx,
+        phdrs,
+        shdrs,
+        shstrtab,
+    };
+    check_segments_fit(&layout)?;
+    Ok((header, class, endian, layout))
 }
 
 /// A static binary's function names from `.symtab`, None once stripped: its imports

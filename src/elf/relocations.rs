@@ -60,7 +60,7 @@ pub struct SmallGot {
 /// The relocations of one relocatable object (or of all members of an archive).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ObjectRelocations {
-    /// Relocations of allocated sections (debug information left out).
+    /// Relocations of allocated sections (debug information and `.eh_frame` left out).
     pub total: usize,
     /// How many of each type, by name.
     pub by_type: BTreeMap<String, usize>,
@@ -236,8 +236,10 @@ pub(crate) fn object_relocations(layout: &Layout<'_>, machine: u16) -> ObjectRel
         let Some(target) = layout.shdrs.get(shdr.sh_info as usize) else {
             continue;
         };
-        // Relocations of debug information never reach the loaded image.
-        if target.sh_flags & SHF_ALLOC == 0 {
+        // Relocations of debug information never reach the loaded image; the unwind
+        // tables' only point at the object's own code, and ld parses and rewrites
+        // `.eh_frame` itself. Skipping them also skips a third of all relocations.
+        if target.sh_flags & SHF_ALLOC == 0 || layout.section_name(target) == ".eh_frame" {
             continue;
         }
         let Some(symtab) = layout.section_symbols(Some(shdr.sh_link as usize)) else {
