@@ -80,6 +80,11 @@ impl Kind {
         }
     }
 
+    /// Linked without an interpreter: nothing is loaded for it, libc included.
+    pub fn is_static(self) -> bool {
+        matches!(self, Kind::StaticExecutable | Kind::StaticPie)
+    }
+
     /// Executables are the roots of a load: the loader starts from them.
     pub fn is_executable(self) -> bool {
         matches!(

@@ -27,9 +27,9 @@ pub fn executable_stack(layout: &Layout<'_>, machine: &str) -> bool {
 
 /// The x86-64 level (2, 3 or 4; 1 for the baseline) the GNU property note says the
 /// code needs; None without such a note.
-pub fn x86_isa_level(layout: &Layout<'_>) -> Option<u8> {
-    let bits = gnu_property(layout, GNU_PROPERTY_X86_ISA_1_NEEDED)
-        .or_else(|| gnu_property(layout, GNU_PROPERTY_X86_ISA_1_USED))?;
+pub(crate) fn x86_isa_level(layout: &Layout<'_>, notes: &[Note<'_>]) -> Option<u8> {
+    let bits = gnu_property(layout, notes, GNU_PROPERTY_X86_ISA_1_NEEDED)
+        .or_else(|| gnu_property(layout, notes, GNU_PROPERTY_X86_ISA_1_USED))?;
     Some(match bits {
         b if b & 0b1000 != 0 => 4,
         b if b & 0b0100 != 0 => 3,
@@ -39,10 +39,10 @@ pub fn x86_isa_level(layout: &Layout<'_>) -> Option<u8> {
 }
 
 /// The 4-byte value of one GNU property, from the first note segment that has it.
-fn gnu_property(layout: &Layout<'_>, wanted: u32) -> Option<u32> {
+fn gnu_property(layout: &Layout<'_>, notes: &[Note<'_>], wanted: u32) -> Option<u32> {
     let align = if layout.ctx.container.is_big() { 8 } else { 4 };
-    notes(layout)
-        .into_iter()
+    notes
+        .iter()
         .filter(|n| n.kind == NT_GNU_PROPERTY_TYPE_0 && n.owner == b"GNU")
         .find_map(|n| find_property(layout, n.desc, wanted, align))
 }
@@ -117,8 +117,8 @@ const MAX_NOTES: usize = 256;
 
 /// GNU_PROPERTY_X86_FEATURE_1_AND (binutils include/elf/common.h): bit 0 IBT, bit 1
 /// SHSTK — set only when every object linked in was built with -fcf-protection.
-pub fn x86_features(layout: &Layout<'_>) -> Option<u32> {
-    gnu_property(layout, 0xc000_0002)
+pub(crate) fn x86_features(layout: &Layout<'_>, notes: &[Note<'_>]) -> Option<u32> {
+    gnu_property(layout, notes, 0xc000_0002)
 }
 
 fn find_property(layout: &Layout<'_>, desc: &[u8], wanted: u32, align: usize) -> Option<u32> {

@@ -92,16 +92,10 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
     };
     let relocations =
         (kind == Kind::Relocatable).then(|| object_relocations(&layout, header.e_machine));
-    let executable_stack = matches!(
-        kind,
-        Kind::Executable
-            | Kind::PieExecutable
-            | Kind::SharedLibrary
-            | Kind::StaticExecutable
-            | Kind::StaticPie
-    ) && notes::executable_stack(&layout, &machine);
+    let executable_stack = linked && notes::executable_stack(&layout, &machine);
     let interpreter_ref = interpreter.as_deref();
-    let statics = matches!(kind, Kind::StaticExecutable | Kind::StaticPie)
+    let statics = kind
+        .is_static()
         .then(|| static_function_names(&layout))
         .flatten();
     let hardening = (linked && detail == Detail::Full).then(|| {
@@ -112,7 +106,7 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
             .map(|s| s.name);
         let functions: Option<Box<dyn Iterator<Item = &str>>> = match &statics {
             Some(names) => Some(Box::new(names.iter().map(String::as_str))),
-            None if matches!(kind, Kind::StaticExecutable | Kind::StaticPie) => None,
+            None if kind.is_static() => None,
             None => Some(Box::new(imports)),
         };
         hardening(
@@ -121,7 +115,7 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
             kind,
             executable_stack,
             header.e_machine,
-            notes::x86_features(&layout),
+            notes::x86_features(&layout, &notes),
             functions,
         )
     });
@@ -139,7 +133,7 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
         textrel: facts.textrel,
         nodeflib: facts.nodeflib,
         executable_stack,
-        x86_isa_level: notes::x86_isa_level(&layout),
+        x86_isa_level: notes::x86_isa_level(&layout, &notes),
         version_needs: versions.needs,
         version_defs: versions.defs,
         foreign_os: elf_platform(&layout, interpreter_ref, &notes),

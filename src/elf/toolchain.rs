@@ -182,7 +182,7 @@ pub(crate) fn static_runtime(
     notes: &[Note<'_>],
     symbols: Option<&[String]>,
 ) -> Option<StaticRuntime> {
-    if !matches!(kind, Kind::StaticExecutable | Kind::StaticPie) {
+    if !kind.is_static() {
         return None;
     }
     // glibc's crt1.o carries the ABI tag note; musl's and Go's binaries do not.
