@@ -255,7 +255,7 @@ pub fn other_binary_findings(path: &str, binary: &OtherBinary) -> Vec<Finding> {
 }
 
 fn foreign_finding(path: &str, foreign: &ForeignBinary) -> Finding {
-    let mut finding = Finding::new(
+    Finding::new(
         Rule::ForeignBinary,
         path,
         format!(
@@ -268,9 +268,7 @@ fn foreign_finding(path: &str, foreign: &ForeignBinary) -> Finding {
         "Linux can neither run nor load it (\"Exec format error\"): a build for another platform \
          was packaged into the Linux artifact.",
         "Remove it from the Linux artifact, or replace it with the Linux build.".to_string(),
-    );
-    finding.severity = Rule::ForeignBinary.default_severity();
-    finding
+    )
 }
 
 /// `foreign-binary` for an ELF file made for another OS.
