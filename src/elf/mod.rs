@@ -56,9 +56,45 @@ pub fn may_be_binary(magic: &[u8]) -> bool {
         || may_be_foreign(magic)
 }
 
+/// What facts are read from: the bytes of one file. A file on disk may change while
+/// it is read (a build still writing it, a package manager replacing it in place);
+/// such a file says so once the reader is done, and what was read from it is not kept.
+pub trait Contents {
+    fn bytes(&self) -> &[u8];
+
+    /// Why the bytes just read cannot be taken for the file's, if they cannot.
+    fn changed(&self) -> Option<String> {
+        None
+    }
+}
+
+impl Contents for [u8] {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl Contents for Vec<u8> {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+/// `outcome`, unless the file changed while it was read: then that is the answer.
+fn unless_changed<T, C: Contents + ?Sized>(
+    contents: &C,
+    outcome: Result<T, ElfError>,
+) -> Result<T, ElfError> {
+    match contents.changed() {
+        Some(why) => Err(ElfError::Malformed(why)),
+        None => outcome,
+    }
+}
+
 /// An archive, or a Mach-O or PE file; `NotElf` for anything else.
-pub fn read_other_binary(bytes: &[u8]) -> Result<OtherBinary, ElfError> {
-    std::panic::catch_unwind(|| {
+pub fn read_other_binary<C: Contents + ?Sized>(contents: &C) -> Result<OtherBinary, ElfError> {
+    let bytes = contents.bytes();
+    let outcome = std::panic::catch_unwind(|| {
         if has_archive_magic(bytes) {
             return read_archive(bytes).map(OtherBinary::Archive);
         }
@@ -70,7 +106,8 @@ pub fn read_other_binary(bytes: &[u8]) -> Result<OtherBinary, ElfError> {
         Err(ElfError::Malformed(
             "internal error while reading this file".into(),
         ))
-    })
+    });
+    unless_changed(contents, outcome)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -83,19 +120,25 @@ pub enum ElfError {
     Malformed(String),
 }
 
-/// `read_facts`, with a guard: the reader is written to fail with an error, never a
-/// panic, but a bug in it (or in goblin) must not lose the rest of a scan.
-pub fn read_facts_guarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
-    read_facts_guarded_with(bytes, Detail::Full)
+/// `read_facts`, with guards: the reader is written to fail with an error, never a
+/// panic, but a bug in it (or in goblin) must not lose the rest of a scan; and the
+/// facts of a file that changed while it was read are not its facts.
+pub fn read_facts_guarded<C: Contents + ?Sized>(contents: &C) -> Result<ElfFacts, ElfError> {
+    read_facts_guarded_with(contents, Detail::Full)
 }
 
-pub fn read_facts_guarded_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+pub fn read_facts_guarded_with<C: Contents + ?Sized>(
+    contents: &C,
+    detail: Detail,
+) -> Result<ElfFacts, ElfError> {
+    let bytes = contents.bytes();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         read_facts_with(bytes, detail)
     }))
     .unwrap_or_else(|_| {
         Err(ElfError::Malformed(
             "internal error while reading this file".into(),
         ))
-    })
+    });
+    unless_changed(contents, outcome)
 }

@@ -6,6 +6,7 @@
 //! never opens a FIFO or a device (opening a FIFO would block the scan forever).
 
 mod folder;
+mod guard;
 pub mod image;
 mod namespace;
 mod open;

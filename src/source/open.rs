@@ -1,24 +1,87 @@
 //! Opening one file for reading, as cheaply as the answer allows.
 
+use super::guard::Guard;
+use crate::elf::Contents;
 use memmap2::Mmap;
-use std::fs::OpenOptions;
+use std::fs::{File, Metadata, OpenOptions};
 use std::io::Read;
 use std::ops::Deref;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 /// The bytes of an ELF file, memory-mapped: only the pages the reader touches (headers,
 /// dynamic section, symbol and version tables) are ever read from disk.
+///
+/// Another process may change the file while it is read. Cut short, the pages past its
+/// new end read as zeros instead of ending the process (see `guard`); cut short or
+/// rewritten, `Contents::changed` says so once the reader is done, so that what it read
+/// is not kept.
 pub struct FileBytes {
-    map: Mmap,
+    // Declared first, so dropped first: the mapping is unregistered before it is
+    // unmapped.
+    guard: Option<Guard>,
+    data: Data,
+    file: File,
+    /// Size and modification time when the file was opened.
+    opened: Stamp,
     /// (device, inode): one file reached by several hard links is one file.
     pub identity: (u64, u64),
+}
+
+enum Data {
+    Mapped(Mmap),
+    /// Read whole, when no mapping could be guarded.
+    Read(Vec<u8>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: (i64, i64),
+}
+
+impl Stamp {
+    fn of(meta: &Metadata) -> Stamp {
+        Stamp {
+            len: meta.len(),
+            modified: (meta.mtime(), meta.mtime_nsec()),
+        }
+    }
 }
 
 impl Deref for FileBytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        &self.map
+        match &self.data {
+            Data::Mapped(map) => map,
+            Data::Read(bytes) => bytes,
+        }
+    }
+}
+
+impl Contents for FileBytes {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+
+    fn changed(&self) -> Option<String> {
+        let now = self.file.metadata().ok().map(|m| Stamp::of(&m));
+        let faulted = self.guard.as_ref().is_some_and(Guard::faulted);
+        if !faulted && now == Some(self.opened) {
+            return None;
+        }
+        let how = match now {
+            Some(now) if now.len != self.opened.len => format!(
+                "its size went from {} to {} bytes",
+                self.opened.len, now.len
+            ),
+            _ if faulted => "it was cut short".to_string(),
+            Some(_) => "it was modified".to_string(),
+            None => "it can no longer be examined".to_string(),
+        };
+        Some(format!(
+            "the file changed while it was read ({how}); read it again once nothing writes to it"
+        ))
     }
 }
 
@@ -64,16 +127,43 @@ pub fn read_elf_bytes(path: &Path) -> Result<Option<FileBytes>, OpenError> {
     if !meta.file_type().is_file() {
         return Err(OpenError::NotRegular);
     }
-    // SAFETY: the map is read-only and private to this process. preflight scans build
-    // outputs and images at rest; if another process truncated the file while we read
-    // it, the read could fault (SIGBUS) — the same contract ripgrep accepts for mmap.
-    // The length is the one fstat just gave (Mmap::map would ask again).
+    let opened = Stamp::of(&meta);
+    // SAFETY: the map is read-only and private to this process. Another process may
+    // still truncate the file while we read it: the guard registered right after
+    // turns the SIGBUS that would follow into zeros and a "changed" answer. The length
+    // is the one fstat just gave (Mmap::map would ask again).
     let map = match usize::try_from(meta.len()) {
         Ok(len) => unsafe { memmap2::MmapOptions::new().len(len).map(&file)? },
         Err(_) => unsafe { Mmap::map(&file)? },
     };
+    let guard = Guard::register(map.as_ptr(), map.len());
+    let data = if guard.is_some() || map.is_empty() {
+        Data::Mapped(map)
+    } else {
+        drop(map);
+        Data::Read(read_whole(&file, opened.len)?)
+    };
     Ok(Some(FileBytes {
-        map,
+        guard,
+        data,
+        file,
+        opened,
         identity: (meta.dev(), meta.ino()),
     }))
+}
+
+/// The file's first `len` bytes (fewer if it was cut short since).
+fn read_whole(file: &File, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = vec![0u8; usize::try_from(len).unwrap_or(usize::MAX)];
+    let mut filled = 0;
+    while filled < bytes.len() {
+        match file.read_at(&mut bytes[filled..], filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(filled);
+    Ok(bytes)
 }

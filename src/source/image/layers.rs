@@ -275,7 +275,7 @@ fn read_content(path: &str, entry: &mut impl Read, size: u64) -> io::Result<File
             io::copy(entry, &mut spill)?;
             // SAFETY: a private temporary file nobody else writes.
             let map = unsafe { memmap2::Mmap::map(&spill)? };
-            read(&map)
+            read(&map[..])
         });
     }
     if is_config(path) && size <= MAX_TEXT {
