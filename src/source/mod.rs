@@ -10,9 +10,13 @@ mod guard;
 pub mod image;
 mod namespace;
 mod open;
+mod regular;
 mod root;
+pub mod text;
 
 pub use folder::{walk, walk_folder, FolderFile, IoProblem, Walked};
 pub(crate) use namespace::{resolve, Node};
-pub use open::{read_elf_bytes, FileBytes, OpenError};
+pub(crate) use open::size_text;
+pub use open::{read_elf_bytes, FileBytes, FileKind, OpenError};
+pub use regular::{open_folder, open_regular, read_capped, read_regular, Limits, Within};
 pub use root::{LookupError, RootView};

@@ -85,12 +85,81 @@ impl Contents for FileBytes {
     }
 }
 
+/// Why a file was not opened or read.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("not a regular file")]
-    NotRegular,
+    #[error("{0}, not a regular file")]
+    NotRegular(FileKind),
+    #[error("{0}, not a folder")]
+    NotFolder(FileKind),
+    #[error("a symbolic link, which preflight does not follow here")]
+    Link,
+    #[error("the path leaves the folder it must stay in (`..` or an absolute path)")]
+    Outside,
+    #[error("larger than preflight reads from such a file ({}; the limit is {})", size_text(*.size), size_text(*.limit))]
+    TooLarge { size: u64, limit: u64 },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// What a path is when it is not a regular file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    File,
+    Folder,
+    Fifo,
+    CharDevice,
+    BlockDevice,
+    Socket,
+    Link,
+    Unknown,
+}
+
+impl FileKind {
+    pub fn of(file_type: std::fs::FileType) -> FileKind {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_file() {
+            FileKind::File
+        } else if file_type.is_dir() {
+            FileKind::Folder
+        } else if file_type.is_fifo() {
+            FileKind::Fifo
+        } else if file_type.is_char_device() {
+            FileKind::CharDevice
+        } else if file_type.is_block_device() {
+            FileKind::BlockDevice
+        } else if file_type.is_socket() {
+            FileKind::Socket
+        } else if file_type.is_symlink() {
+            FileKind::Link
+        } else {
+            FileKind::Unknown
+        }
+    }
+}
+
+impl std::fmt::Display for FileKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FileKind::File => "a regular file",
+            FileKind::Folder => "a folder",
+            FileKind::Fifo => "a FIFO (named pipe)",
+            FileKind::CharDevice => "a character device",
+            FileKind::BlockDevice => "a block device",
+            FileKind::Socket => "a socket",
+            FileKind::Link => "a symbolic link",
+            FileKind::Unknown => "something else",
+        })
+    }
+}
+
+/// `16 MiB`, `64 KiB`, `1000 bytes`.
+pub(crate) fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
 }
 
 /// Opens `path` and maps it when it starts like a binary preflight reads (ELF, an `ar`
@@ -105,7 +174,7 @@ pub enum OpenError {
 pub fn read_elf_bytes(path: &Path) -> Result<Option<FileBytes>, OpenError> {
     let mut file = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
         .open(path)?;
     let mut magic = [0u8; 4];
     let mut filled = 0;
@@ -114,8 +183,11 @@ pub fn read_elf_bytes(path: &Path) -> Result<Option<FileBytes>, OpenError> {
             Ok(0) => return Ok(None),
             Ok(n) => filled += n,
             // A FIFO or a folder swapped in: not a file to read.
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EISDIR)) => {
-                return Err(OpenError::NotRegular)
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                return Err(OpenError::NotRegular(FileKind::Fifo))
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EISDIR) => {
+                return Err(OpenError::NotRegular(FileKind::Folder))
             }
             Err(e) => return Err(e.into()),
         }
@@ -125,7 +197,7 @@ pub fn read_elf_bytes(path: &Path) -> Result<Option<FileBytes>, OpenError> {
     }
     let meta = file.metadata()?;
     if !meta.file_type().is_file() {
-        return Err(OpenError::NotRegular);
+        return Err(OpenError::NotRegular(FileKind::of(meta.file_type())));
     }
     let opened = Stamp::of(&meta);
     // SAFETY: the map is read-only and private to this process. Another process may

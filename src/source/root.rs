@@ -59,9 +59,14 @@ pub enum LookupError {
 impl From<OpenError> for LookupError {
     fn from(err: OpenError) -> Self {
         match err {
-            OpenError::NotRegular => LookupError::NotRegular,
+            OpenError::NotRegular(_) | OpenError::NotFolder(_) | OpenError::Link => {
+                LookupError::NotRegular
+            }
             OpenError::Io(e) if e.kind() == io::ErrorKind::NotFound => LookupError::NotFound,
             OpenError::Io(e) => LookupError::Io(e),
+            other @ (OpenError::Outside | OpenError::TooLarge { .. }) => {
+                LookupError::Io(io::Error::other(other.to_string()))
+            }
         }
     }
 }

@@ -50,6 +50,8 @@ pub struct MergedTree {
     /// Each layer's label (short digest or name), bottom first.
     pub layers: Vec<String>,
     pub notes: Vec<ImageNote>,
+    /// The temporary space used to read its large binaries.
+    pub(crate) spill: super::layers::Spill,
 }
 
 impl MergedTree {
