@@ -394,3 +394,57 @@ fn a_layer_that_fails_its_digest_is_reported_by_its_digest_not_its_content() {
         .unwrap();
     assert!(read_back.starts_with("SECRET"), "inputs are never modified");
 }
+
+/// A large binary in an image is copied to a temporary file to be read: up to a
+/// limit per file and per image, beyond which it is an unreadable file that names the
+/// limit (a 13.8 MB layer of zeros once filled 3 GB of /tmp).
+#[test]
+fn temporary_space_for_large_binaries_is_capped() {
+    use preflight::source::image::{open_image_with, FileContent, ImageLimits, TreeEntry};
+    let elf = fs::read(common::fixture("static-pie")).unwrap();
+    let padded = |size: usize| {
+        let mut bytes = elf.clone();
+        bytes.resize(size, 0);
+        bytes
+    };
+    let mut builder = tar::Builder::new(Vec::new());
+    let files = [
+        ("small", 100 << 10),
+        ("big-1", 700 << 10),
+        ("too-big", 1536 << 10),
+        ("big-2", 700 << 10),
+        ("big-3", 700 << 10),
+    ];
+    for (name, size) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(size as u64);
+        header.set_mode(0o755);
+        header.set_entry_type(tar::EntryType::Regular);
+        builder
+            .append_data(&mut header, name, &padded(size)[..])
+            .unwrap();
+    }
+    let layout = Layout::new(&builder.into_inner().unwrap());
+    let limits = ImageLimits {
+        in_memory: 256 << 10,
+        temporary_per_file: 1 << 20,
+        temporary_total: 2 << 20,
+    };
+    let image = open_image_with(&layout.spec(), None, limits).unwrap();
+    let outcome = |name: &str| match &image.tree.get(&format!("/{name}")).unwrap().entry {
+        TreeEntry::File(FileContent::Elf(Ok(_))) => "read".to_string(),
+        TreeEntry::File(FileContent::Elf(Err(reason))) => reason.clone(),
+        other => panic!("{name}: {other:?}"),
+    };
+    assert_eq!(outcome("small"), "read");
+    assert_eq!(outcome("big-1"), "read");
+    assert!(
+        outcome("too-big").contains("1 MiB"),
+        "{}",
+        outcome("too-big")
+    );
+    assert!(outcome("too-big").contains("per file"));
+    assert_eq!(outcome("big-2"), "read");
+    assert!(outcome("big-3").contains("2 MiB"), "{}", outcome("big-3"));
+    assert!(outcome("big-3").contains("per image"));
+}
