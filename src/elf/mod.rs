@@ -11,6 +11,7 @@ mod facts_json;
 mod foreign;
 mod hardening;
 mod layout;
+mod limits;
 mod machine;
 mod notes;
 mod read;
