@@ -8,6 +8,7 @@ mod markdown;
 mod matrix;
 mod sarif;
 mod table;
+pub mod text;
 mod tree;
 
 pub use cyclonedx::write_cyclonedx;
