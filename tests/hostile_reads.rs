@@ -151,3 +151,92 @@ fn scan_tree_and_inspect_survive_files_shrinking_while_read() {
     assert!(cycles > 10, "the files changed only {cycles} times");
     assert!(failures.is_empty(), "{runs} runs: {failures:#?}");
 }
+
+/// Creates `levels` nested folders named `d` under `root` (by handle: the path of the
+/// deepest is longer than the kernel takes, PATH_MAX) and writes `files` at the given
+/// depths.
+fn deep_tree(root: &std::path::Path, levels: usize, files: &[(usize, &str, &[u8])]) {
+    use std::ffi::CString;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    fs::create_dir_all(root).unwrap();
+    let c = |s: &str| CString::new(s).unwrap();
+    let open = |at: libc::c_int, name: &str| {
+        // SAFETY: a valid path; the descriptor is owned by the OwnedFd.
+        let fd = unsafe { libc::openat(at, c(name).as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY) };
+        assert!(fd >= 0, "{}", std::io::Error::last_os_error());
+        unsafe { OwnedFd::from_raw_fd(fd) }
+    };
+    let mut dir = open(libc::AT_FDCWD, root.to_str().unwrap());
+    for depth in 0..=levels {
+        for (at, name, bytes) in files {
+            if *at == depth {
+                // SAFETY: as above.
+                let fd = unsafe {
+                    libc::openat(
+                        dir.as_raw_fd(),
+                        c(name).as_ptr(),
+                        libc::O_WRONLY | libc::O_CREAT,
+                        0o755,
+                    )
+                };
+                assert!(fd >= 0);
+                let file = fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+                file.write_all_at(bytes, 0).unwrap();
+            }
+        }
+        if depth < levels {
+            // SAFETY: as above.
+            assert_eq!(
+                unsafe { libc::mkdirat(dir.as_raw_fd(), c("d").as_ptr(), 0o755) },
+                0
+            );
+            dir = open(dir.as_raw_fd(), "d");
+        }
+    }
+}
+
+/// Walked by ever-longer paths, a folder 3,000 levels down (a path of 6,000 bytes)
+/// could not be opened ("File name too long"): the walk goes by folder handles.
+#[test]
+fn a_tree_3000_folders_deep_is_walked_completely() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("deep");
+    let elf = fs::read(common::fixture("pie-glibc234")).unwrap();
+    deep_tree(
+        &root,
+        3000,
+        &[
+            (0, "top", &elf),
+            (1500, "middle", &elf),
+            (3000, "bottom", b"not elf"),
+        ],
+    );
+    let (files, problems) = preflight::source::walk_folder(&root);
+    assert!(problems.is_empty(), "{:?}", &problems[..1]);
+    let names: Vec<&str> = files
+        .iter()
+        .map(|f| f.relative.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(names, ["bottom", "middle", "top"]);
+    assert_eq!(files[0].relative.len(), 3000 * 2 + "bottom".len());
+
+    // And the scan reads the deep ELF file.
+    let empty = dir.path().join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    let out = common::preflight()
+        .args(["scan", "--format", "json", "--root"])
+        .arg(&empty)
+        .arg(&root)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths.len(), 2, "{:?}", report["problems"]);
+    assert!(paths.iter().any(|p| p.ends_with("/middle")));
+    assert_eq!(report["problems"].as_array().map_or(0, Vec::len), 0);
+}

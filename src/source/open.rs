@@ -3,10 +3,10 @@
 use super::guard::Guard;
 use crate::elf::Contents;
 use memmap2::Mmap;
-use std::fs::{File, Metadata, OpenOptions};
+use std::fs::{File, Metadata};
 use std::io::Read;
 use std::ops::Deref;
-use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 
 /// The bytes of an ELF file, memory-mapped: only the pages the reader touches (headers,
@@ -172,10 +172,10 @@ pub(crate) fn size_text(bytes: u64) -> String {
 /// O_NONBLOCK keeps a FIFO from blocking; an ELF file is then checked with `fstat`
 /// before it is mapped. Most files are not ELF: they cost an open, one read and a close.
 pub fn read_elf_bytes(path: &Path) -> Result<Option<FileBytes>, OpenError> {
-    let mut file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
-        .open(path)?;
+    let mut file = super::regular::open_long(
+        path,
+        libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC,
+    )?;
     let mut magic = [0u8; 4];
     let mut filled = 0;
     while filled < magic.len() {

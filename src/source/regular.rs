@@ -186,6 +186,36 @@ fn same_regular_file(file: File, before: &std::fs::Metadata) -> Result<File, Ope
     Ok(file)
 }
 
+/// Opens `path` with `flags` like open(2) does, also when it is longer than the
+/// kernel takes (ENAMETOOLONG: a file thousands of folders deep, which the walk
+/// reaches by folder handles): then one component at a time, each folder from the
+/// handle of the one before.
+pub(crate) fn open_long(path: &Path, flags: libc::c_int) -> std::io::Result<File> {
+    match open_at(libc::AT_FDCWD, path, flags) {
+        Err(e) if e.raw_os_error() == Some(libc::ENAMETOOLONG) => {}
+        opened => return opened.map(File::from),
+    }
+    let mut folder: Option<OwnedFd> = None;
+    let mut components = path.components().peekable();
+    while let Some(component) = components.next() {
+        let name: &Path = match component {
+            Component::RootDir => Path::new("/"),
+            Component::Prefix(_) => continue,
+            other => Path::new(other.as_os_str()),
+        };
+        let at = folder.as_ref().map_or(libc::AT_FDCWD, |fd| fd.as_raw_fd());
+        if components.peek().is_none() {
+            return open_at(at, name, flags).map(File::from);
+        }
+        folder = Some(open_at(
+            at,
+            name,
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )?);
+    }
+    Err(std::io::Error::from_raw_os_error(libc::ENOENT))
+}
+
 fn c_path(path: &Path) -> std::io::Result<CString> {
     CString::new(path.as_os_str().as_bytes())
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "a NUL in the path"))
