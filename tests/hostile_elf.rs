@@ -184,3 +184,29 @@ fn too_many_program_headers_are_refused() {
     let bytes = synthetic_elf(dynstr, &[], 998, strings(dynstr));
     assert!(read_facts(&bytes).is_ok());
 }
+
+/// An `ar` archive whose member header is damaged: a sentence naming the member's
+/// offset and the field, not goblin's dump of the header's bytes.
+#[test]
+fn a_damaged_archive_header_is_a_sentence() {
+    let mut archive = b"!<arch>\n".to_vec();
+    let mut header = Vec::new();
+    header.extend_from_slice(b"evil.o/         "); // name, 16
+    header.extend_from_slice(b"0           "); // timestamp, 12
+    header.extend_from_slice(b"0     0     "); // uid, gid
+    header.extend_from_slice(b"100644  "); // mode, 8
+    header.extend_from_slice(b"\x1b[2J12    "); // size, 10: not a number
+    header.extend_from_slice(b"`\n");
+    archive.extend_from_slice(&header);
+    archive.extend_from_slice(&[0u8; 64]);
+    let reason = match preflight::elf::read_other_binary(&archive) {
+        Err(ElfError::Malformed(reason)) => reason,
+        other => panic!("{other:?}"),
+    };
+    assert!(!reason.contains('['), "{reason}");
+    assert!(!reason.chars().any(char::is_control), "{reason}");
+    assert!(
+        reason.contains("0x8") && reason.contains("size field"),
+        "{reason}"
+    );
+}

@@ -448,3 +448,76 @@ fn temporary_space_for_large_binaries_is_capped() {
     assert!(outcome("big-3").contains("2 MiB"), "{}", outcome("big-3"));
     assert!(outcome("big-3").contains("per image"));
 }
+
+/// Hard links of a layer that lead nowhere, to a folder, or to each other: each gets
+/// a sentence naming what it links to (the report said `Absent`, `NotRegular`,
+/// `Loop`), and a hard link to a file is that file under another name.
+#[test]
+fn hard_links_in_an_image_are_explained() {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut dir = tar::Header::new_gnu();
+    dir.set_entry_type(tar::EntryType::Directory);
+    dir.set_size(0);
+    dir.set_mode(0o755);
+    builder.append_data(&mut dir, "etc/", &[][..]).unwrap();
+    let elf = fs::read(common::fixture("pie-glibc234")).unwrap();
+    let mut file = tar::Header::new_gnu();
+    file.set_entry_type(tar::EntryType::Regular);
+    file.set_size(elf.len() as u64);
+    file.set_mode(0o755);
+    builder
+        .append_data(&mut file, "bin/real", &elf[..])
+        .unwrap();
+    for (name, target) in [
+        ("bin/nowhere", "usr/bin/missing"),
+        ("bin/folder", "etc"),
+        ("bin/a", "bin/b"),
+        ("bin/b", "bin/a"),
+        ("bin/same", "bin/real"),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Link);
+        header.set_size(0);
+        header.set_mode(0o755);
+        builder.append_link(&mut header, name, target).unwrap();
+    }
+    let layout = Layout::new(&builder.into_inner().unwrap());
+    let out = run_bounded(
+        &["scan", "--format", "json", &layout.spec()],
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    let text = report.to_string();
+    for debug in ["\"Absent\"", "\"Loop\"", "\"NotRegular\""] {
+        assert!(!text.contains(debug), "{debug} in {text}");
+    }
+    assert_eq!(
+        report["problems"].as_array().map_or(0, Vec::len),
+        0,
+        "{text}"
+    );
+    let message = |path: &str| -> String {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path)
+            .unwrap_or_else(|| panic!("no finding for {path}: {text}"))["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(message("/bin/nowhere").contains("hard link to /usr/bin/missing"));
+    assert!(message("/bin/folder").contains("hard link to the folder /etc"));
+    assert!(message("/bin/a").contains("hard link to /bin/b"));
+    let files: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["/bin/real", "/bin/same"], "{text}");
+}

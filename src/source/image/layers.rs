@@ -202,13 +202,35 @@ fn apply_entry<R: Read>(
                 .map(|b| String::from_utf8_lossy(&b).into_owned());
             TreeEntry::Symlink(target.unwrap_or_default())
         }
+        // A hard link is another name for the file it links to: it takes that
+        // file's content as it is now, whatever later entries do to the first name
+        // (as an inode would). A runtime fails to unpack a link to nothing or to a
+        // folder; such an entry is reported and not applied.
         Link => {
             let target = entry
                 .link_name_bytes()
                 .map(|b| String::from_utf8_lossy(&b).into_owned());
-            match target.as_deref().and_then(|t| safe_path(tree, label, t)) {
-                Some(t) => TreeEntry::Hardlink(t),
-                None => return Ok(()),
+            let Some(target) = target.as_deref().and_then(|t| safe_path(tree, label, t)) else {
+                return Ok(());
+            };
+            match tree.get(&target).map(|n| n.entry.clone()) {
+                Some(TreeEntry::Dir) => {
+                    let message = format!(
+                        "hard link to the folder {}: not applied (a folder cannot be hard-linked)",
+                        excerpt(&target, 200)
+                    );
+                    note(tree, label, &path, &message);
+                    return Ok(());
+                }
+                Some(same) => same,
+                None => {
+                    let message = format!(
+                        "hard link to {}, which no earlier entry of the image has: not applied (unpacking this layer fails there)",
+                        excerpt(&target, 200)
+                    );
+                    note(tree, label, &path, &message);
+                    return Ok(());
+                }
             }
         }
         Char | Block | Fifo => {
@@ -492,9 +514,11 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert!(
-            matches!(&tree.get("/lib/hard.so").unwrap().entry, TreeEntry::Hardlink(t) if t == "/lib/real.so")
-        );
+        // The hard link is the file itself, under another name.
+        assert!(matches!(
+            &tree.get("/lib/hard.so").unwrap().entry,
+            TreeEntry::File(FileContent::Other)
+        ));
         assert!(
             matches!(&tree.get("/lib/soft.so").unwrap().entry, TreeEntry::Symlink(t) if t == "/lib/real.so")
         );
