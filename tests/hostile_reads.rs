@@ -240,3 +240,46 @@ fn a_tree_3000_folders_deep_is_walked_completely() {
     assert!(paths.iter().any(|p| p.ends_with("/middle")));
     assert_eq!(report["problems"].as_array().map_or(0, Vec::len), 0);
 }
+
+/// A FIFO or a device named on the command line: one error saying what it is, at
+/// once (a FIFO opened for reading waits for a writer; /dev/zero never ends).
+#[test]
+fn inspect_and_tree_of_a_fifo_or_device_say_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let root = dir.path().join("root");
+    fs::create_dir_all(&root).unwrap();
+    for (path, kind) in [
+        (fifo.as_path(), "FIFO"),
+        (std::path::Path::new("/dev/zero"), "character device"),
+    ] {
+        let start = Instant::now();
+        let out = common::preflight()
+            .arg("inspect")
+            .arg(path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(start.elapsed() < Duration::from_secs(20));
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(kind) && stderr.contains("not a regular file"),
+            "inspect {}: {stderr}",
+            path.display()
+        );
+        let out = common::preflight()
+            .arg("tree")
+            .arg("--root")
+            .arg(&root)
+            .arg(path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
+    }
+}

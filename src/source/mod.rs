@@ -16,7 +16,7 @@ pub mod text;
 
 pub use folder::{walk, walk_folder, FolderFile, IoProblem, Walked};
 pub(crate) use namespace::{resolve, Node};
-pub(crate) use open::size_text;
 pub use open::{read_elf_bytes, FileBytes, FileKind, OpenError};
+pub(crate) use open::{read_regular_elf_bytes, size_text};
 pub use regular::{open_folder, open_regular, read_capped, read_regular, Limits, Within};
 pub use root::{LookupError, RootView};

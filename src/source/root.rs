@@ -9,7 +9,7 @@
 //! namespace in `/srv/rootfs`.
 
 use super::namespace::{components, join, resolve, Node};
-use super::open::{read_elf_bytes, FileBytes, OpenError};
+use super::open::{read_regular_elf_bytes, FileBytes, OpenError};
 use std::collections::HashMap;
 use std::fs;
 use std::io;
@@ -220,7 +220,7 @@ impl RootView {
         if !fs::symlink_metadata(&host)?.file_type().is_file() {
             return Err(LookupError::NotRegular);
         }
-        Ok(read_elf_bytes(&host)?)
+        Ok(read_regular_elf_bytes(&host)?)
     }
 
     /// Reads a small text file (a loader configuration file), at most `limit` bytes.
