@@ -521,3 +521,70 @@ fn hard_links_in_an_image_are_explained() {
         .collect();
     assert_eq!(files, ["/bin/real", "/bin/same"], "{text}");
 }
+
+/// A docker archive as `docker save` wrote it before 25.0: one folder per layer, and
+/// a layer it had written already linked, not copied (`../ID/layer.tar`). Links are
+/// followed between members of the archive, never out of it.
+#[test]
+fn links_inside_a_docker_archive_stay_inside() {
+    let layer = hello_layer();
+    let layer_hex = sha256_hex(&layer);
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["sha256:{layer_hex}","sha256:{layer_hex}"]}}}}"#
+    );
+    let build = |second_layer_target: &str, manifest_link: Option<&str>| -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let mut builder =
+            tar::Builder::new(fs::File::create(dir.path().join("image.tar")).unwrap());
+        let mut append = |name: &str, data: &[u8]| {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_entry_type(tar::EntryType::Regular);
+            builder.append_data(&mut header, name, data).unwrap();
+        };
+        let manifest = r#"[{"Config":"config.json","RepoTags":["t:1"],"Layers":["a/layer.tar","b/layer.tar"]}]"#;
+        append("config.json", config.as_bytes());
+        append("a/layer.tar", &layer);
+        if manifest_link.is_none() {
+            append("manifest.json", manifest.as_bytes());
+        }
+        let mut link = |name: &str, target: &str| {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(0);
+            header.set_mode(0o777);
+            header.set_entry_type(tar::EntryType::Symlink);
+            builder.append_link(&mut header, name, target).unwrap();
+        };
+        link("b/layer.tar", second_layer_target);
+        if let Some(target) = manifest_link {
+            link("manifest.json", target);
+        }
+        builder.finish().unwrap();
+        dir
+    };
+    let spec = |dir: &tempfile::TempDir| {
+        format!("docker-archive:{}", dir.path().join("image.tar").display())
+    };
+
+    let good = build("../a/layer.tar", None);
+    let out = run_bounded(
+        &["scan", "--format", "json", &spec(&good)],
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let escaping = build("../../../etc/passwd", None);
+    let message = scan_error(&spec(&escaping));
+    assert!(message.contains("leads out of the archive"), "{message}");
+
+    let absolute = build("../a/layer.tar", Some("/etc/passwd"));
+    let message = scan_error(&spec(&absolute));
+    assert!(message.contains("outside the archive"), "{message}");
+}

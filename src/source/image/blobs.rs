@@ -34,10 +34,58 @@ pub(crate) enum BlobStore {
 pub(crate) enum Member {
     /// A regular file: where its bytes are and how many.
     Data { offset: u64, size: u64 },
-    /// A symbolic or hard link, to this name.
-    Link(String),
+    /// A symbolic link, to a path relative to its own folder (`docker save` links a
+    /// layer it already wrote: `../ID/layer.tar`).
+    Symlink(String),
+    /// A hard link, to another member's name.
+    Hardlink(String),
     /// A folder, a device, a FIFO...
     Other,
+}
+
+/// Links followed from one member to another, at most.
+const MAX_MEMBER_LINKS: usize = 8;
+
+/// The member `name` is, following links between members of the archive (never out
+/// of it: its own bytes are all that is read).
+fn member<'a>(
+    members: &'a HashMap<String, Member>,
+    name: &str,
+) -> Result<Option<&'a Member>, String> {
+    let mut current = name.to_string();
+    for _ in 0..=MAX_MEMBER_LINKS {
+        let next = match members.get(&current) {
+            Some(Member::Symlink(target)) if !target.starts_with('/') => {
+                let folder = current.rsplit_once('/').map_or("", |(folder, _)| folder);
+                format!("{folder}/{target}")
+            }
+            Some(Member::Symlink(target)) => {
+                return Err(format!("a link to {}, outside the archive", shown(target)))
+            }
+            Some(Member::Hardlink(target)) => target.clone(),
+            other => return Ok(other),
+        };
+        // Normalized within the archive: `..` may not climb out of it.
+        let mut parts: Vec<&str> = Vec::new();
+        for part in next.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    if parts.pop().is_none() {
+                        return Err(format!(
+                            "a link that leads out of the archive ({})",
+                            shown(&next)
+                        ));
+                    }
+                }
+                part => parts.push(part),
+            }
+        }
+        current = parts.join("/");
+    }
+    Err(format!(
+        "links between members chained more than {MAX_MEMBER_LINKS} deep"
+    ))
 }
 
 /// JSON documents (index, manifest, config) larger than this are refused. The largest
@@ -87,12 +135,17 @@ impl BlobStore {
                     offset: entry.raw_file_position(),
                     size: entry.size(),
                 },
-                Symlink | Link => Member::Link(
-                    entry
+                kind @ (Symlink | Link) => {
+                    let target = entry
                         .link_name_bytes()
                         .map(|b| String::from_utf8_lossy(&b).into_owned())
-                        .unwrap_or_default(),
-                ),
+                        .unwrap_or_default();
+                    if kind == Symlink {
+                        Member::Symlink(target)
+                    } else {
+                        Member::Hardlink(target.trim_start_matches("./").to_string())
+                    }
+                }
                 _ => Member::Other,
             };
             members.insert(name, member);
@@ -143,25 +196,24 @@ impl BlobStore {
                 path,
                 file,
                 members,
-            } => match members.get(name) {
-                Some(&Member::Data { size, .. }) if size > limit => Err(too_large(size)),
-                Some(&Member::Data { offset, size }) => Ok(Box::new(Region {
+            } => match member(members, name) {
+                Ok(Some(&Member::Data { size, .. })) if size > limit => Err(too_large(size)),
+                Ok(Some(&Member::Data { offset, size })) => Ok(Box::new(Region {
                     file: file.clone(),
                     at: offset,
                     end: offset.saturating_add(size),
                 })),
-                Some(Member::Link(target)) => Err(invalid(format!(
-                    "{} in the archive {} is a link (to {}); preflight reads only regular members",
+                Err(why) => Err(invalid(format!(
+                    "{} in the archive {}: {why}",
                     shown(name),
-                    path.display(),
-                    shown(target)
+                    path.display()
                 ))),
-                Some(Member::Other) => Err(invalid(format!(
+                Ok(Some(_)) => Err(invalid(format!(
                     "{} in the archive {} is not a regular file",
                     shown(name),
                     path.display()
                 ))),
-                None => Err(invalid(format!(
+                Ok(None) => Err(invalid(format!(
                     "blob {} is missing from the image",
                     shown(name)
                 ))),

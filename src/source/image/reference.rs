@@ -75,7 +75,8 @@ fn detect(path: &Path) -> Option<ImageKind> {
     (&file).seek(std::io::SeekFrom::Start(0)).ok()?;
     let mut archive = tar::Archive::new(file);
     let mut kind = None;
-    for entry in archive.entries().ok()?.take(10_000) {
+    // Headers only: the members' data is seeked over, not read (layers are large).
+    for entry in archive.entries_with_seek().ok()?.take(10_000) {
         let entry = entry.ok()?;
         let name = entry
             .path()
