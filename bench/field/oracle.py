@@ -164,6 +164,13 @@ def oracle_wheel(a, dest, tools):
     return out
 
 
+# Import a module, then print the shared objects mapped into the process: which bundled
+# libraries that import really loaded.
+IMPORT_AND_MAPS = """import importlib, sys
+importlib.import_module(sys.argv[1])
+print("\\n".join(sorted({l.split()[-1] for l in open("/proc/self/maps") if ".so" in l})))"""
+
+
 def import_wheel(a, dest, unpacked):
     env_dir = dest / "oracle-venvs" / artifact_id(a)
     py = venv(env_dir)
@@ -181,9 +188,11 @@ def import_wheel(a, dest, unpacked):
         name = module_name(rel)
         if "." in Path(rel).name.replace(".so", "").split(".cpython")[0].split(".abi3")[0]:
             continue  # not an importable module name (e.g. libfoo.so.1 inside the package)
-        r = run([str(py), "-c", "import importlib, sys; importlib.import_module(sys.argv[1])", name], cwd="/")
+        r = run([str(py), "-c", IMPORT_AND_MAPS, name], cwd="/")
         if r.returncode == 0:
-            results[rel] = {"module": name, "ok": True}
+            loaded = sorted({os.path.relpath(x, site) for x in r.stdout.split()
+                             if x.startswith(str(site) + "/")})
+            results[rel] = {"module": name, "ok": True, "loaded": loaded}
         else:
             last = [ln for ln in r.stderr.strip().splitlines() if ln.strip()]
             results[rel] = {"module": name, "ok": False, "error": last[-1] if last else f"exit {r.returncode}"}
@@ -360,6 +369,42 @@ def oracle_deb(a, dest, image_oracles):
     return out
 
 
+# Stock roots that stand for the targets preflight knows: `ldd -r` inside them is the truth
+# about a tree copied in (the same loader, cache and libraries as the real host).
+TARGET_ROOTS = {("debian-12", "x86_64"): "debian-bookworm-minbase-amd64",
+                ("debian-13", "x86_64"): "debian-trixie-minbase-amd64",
+                ("ubuntu-24.04", "x86_64"): "ubuntu-noble-minbase-amd64",
+                ("debian-12", "aarch64"): "debian-bookworm-minbase-arm64"}
+ELF_ARCH = {62: "x86_64", 183: "aarch64"}
+
+
+def tree_arch(tree):
+    archs = {ELF_ARCH.get(elf_header(p)[2], "other") for p in elf_files(tree)}
+    return archs.pop() if len(archs) == 1 else "mixed"
+
+
+def target_ldd(tree, dest, workers):
+    """ldd -r of every ELF file of tree, copied into each stock root of its architecture."""
+    arch = tree_arch(tree)
+    out = {}
+    for (target, tarch), image in TARGET_ROOTS.items():
+        root = dest / "images" / image / "rootfs"
+        if tarch != arch or not root.exists():
+            continue
+        mnt = root / "tmp" / "field"
+        if mnt.exists():
+            shutil.rmtree(mnt)
+        shutil.copytree(tree, mnt, symlinks=True)
+        try:
+            rels = [os.path.relpath(p, mnt) for p in elf_files(mnt)]
+            with cf.ThreadPoolExecutor(max_workers=workers) as ex:
+                res = ex.map(lambda r: ldd_in_root(root, "tmp/field/" + r, arch != "x86_64"), rels)
+                out[target] = {"image": image, "ldd": dict(zip(rels, res))}
+        finally:
+            shutil.rmtree(mnt)
+    return out
+
+
 def versions(dest, tools):
     v = {"python": sys.version.split()[0],
          "auditwheel": run([str(tools["auditwheel"]), "--version"]).stdout.strip(),
@@ -375,7 +420,7 @@ def main():
     ap.add_argument("--dest", default="/work/corpus")
     ap.add_argument("--corpus", default=str(HERE / "corpus.json"))
     ap.add_argument("--force", action="store_true", help="redo oracles already recorded")
-    ap.add_argument("--only", choices=["wheels", "npm", "images", "debs"], action="append")
+    ap.add_argument("--only", choices=["wheels", "npm", "images", "debs", "targets"], action="append")
     ap.add_argument("--match", help="only artifacts whose id contains this")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
@@ -386,7 +431,7 @@ def main():
     tools = {"auditwheel": dest / "oracle-venv" / "bin" / "auditwheel"}
     venv(dest / "oracle-venv", ["auditwheel==6.8.2"] if not tools["auditwheel"].exists() else [])
     (odir / "versions.json").write_text(json.dumps(versions(dest, tools), indent=1))
-    parts = args.only or ["wheels", "npm", "images", "debs"]
+    parts = args.only or ["wheels", "npm", "images", "debs", "targets"]
 
     def todo(aid):
         return (args.force or not (odir / f"{aid}.json").exists()) and (not args.match or args.match in aid)
@@ -422,6 +467,12 @@ def main():
             aid = artifact_id(a)
             if todo(aid):
                 save(aid, oracle_deb(a, dest, image_oracles))
+    if "targets" in parts:
+        for a in corpus["wheels"] + corpus["npm"] + corpus["debs"]:
+            aid = artifact_id(a)
+            if todo(aid + ".targets"):
+                log(f"targets {aid}")
+                save(aid + ".targets", target_ldd(dest / "unpacked" / aid, dest, args.workers))
 
 
 if __name__ == "__main__":
