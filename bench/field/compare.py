@@ -97,7 +97,9 @@ def ldd_failures(res, rel=None):
     f = [f"not found: {m}" for m in res.get("missing", [])]
     f += [f"version {v['version']} not found" for v in res.get("versions", [])]
     f += [f"undefined symbol {u['symbol']}" for u in res.get("undefined", [])
-          if not HOST_SYMBOL.match(u["symbol"]) and not u.get("host")]
+          if not HOST_SYMBOL.match(u["symbol"]) and not u.get("host")
+          # libthread_db's ps_* are the proc_service interface its host, the debugger, provides
+          and not (u["symbol"].startswith("ps_") and "libthread_db" in u.get("file", ""))]
     f += [f"ldd: {o}" for o in res.get("other", []) if "cannot" in o or "error" in o.lower()]
     return f
 

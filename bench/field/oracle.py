@@ -129,7 +129,7 @@ def venv(path, packages=()):
     py = path / "bin" / "python"
     if not py.exists():
         subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
+        pass  # the venv's own pip is enough; upgrading it costs a download per venv
     if packages:
         subprocess.run([str(py), "-m", "pip", "install", "-q", *packages], check=True)
     return py
@@ -373,8 +373,9 @@ def oracle_deb(a, dest, image_oracles):
 # about a tree copied in (the same loader, cache and libraries as the real host).
 TARGET_ROOTS = {("debian-12", "x86_64"): "debian-bookworm-minbase-amd64",
                 ("debian-13", "x86_64"): "debian-trixie-minbase-amd64",
-                ("ubuntu-24.04", "x86_64"): "ubuntu-noble-minbase-amd64",
-                ("debian-12", "aarch64"): "debian-bookworm-minbase-arm64"}
+                ("ubuntu-24.04", "x86_64"): "ubuntu-noble-minbase-amd64"}
+# Through qemu-user-static each ldd costs about a second: only with --qemu-targets.
+QEMU_TARGET_ROOTS = {("debian-12", "aarch64"): "debian-bookworm-minbase-arm64"}
 ELF_ARCH = {62: "x86_64", 183: "aarch64"}
 
 
@@ -383,11 +384,11 @@ def tree_arch(tree):
     return archs.pop() if len(archs) == 1 else "mixed"
 
 
-def target_ldd(tree, dest, workers):
+def target_ldd(tree, dest, workers, qemu=False):
     """ldd -r of every ELF file of tree, copied into each stock root of its architecture."""
     arch = tree_arch(tree)
     out = {}
-    for (target, tarch), image in TARGET_ROOTS.items():
+    for (target, tarch), image in {**TARGET_ROOTS, **(QEMU_TARGET_ROOTS if qemu else {})}.items():
         root = dest / "images" / image / "rootfs"
         if tarch != arch or not root.exists():
             continue
@@ -423,6 +424,7 @@ def main():
     ap.add_argument("--only", choices=["wheels", "npm", "images", "debs", "targets"], action="append")
     ap.add_argument("--match", help="only artifacts whose id contains this")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--qemu-targets", action="store_true", help="also ldd aarch64 trees in the arm64 root (slow)")
     args = ap.parse_args()
     dest = Path(args.dest)
     corpus = json.loads(Path(args.corpus).read_text())
@@ -472,7 +474,7 @@ def main():
             aid = artifact_id(a)
             if todo(aid + ".targets"):
                 log(f"targets {aid}")
-                save(aid + ".targets", target_ldd(dest / "unpacked" / aid, dest, args.workers))
+                save(aid + ".targets", target_ldd(dest / "unpacked" / aid, dest, args.workers, args.qemu_targets))
 
 
 if __name__ == "__main__":
