@@ -228,6 +228,7 @@ def build_image(spec, images, downloads, corpus, dest):
     if "base" in spec:
         base = images / spec["base"] / "rootfs"
         subprocess.run(["cp", "-a", str(base), str(rootfs)], check=True)
+        shutil.rmtree(rootfs / "tmp" / "field", ignore_errors=True)  # oracle.py's scratch copy, if it is running
         arch = json.loads((images / spec["base"] / "image.json").read_text())["arch"]
         cmd = ["cp", "-a", str(base), str(rootfs)]
         if spec.get("ldconf_bug"):

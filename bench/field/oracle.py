@@ -281,8 +281,8 @@ def host_symbols(root, files):
     for p in files:
         h = elf_header(p)
         name = os.path.basename(p)
-        if h[1] == 2 or re.match(r"lib(perl|python3|ruby|lua|jvm|node)", name) \
-                or (h[1] == 3 and "/bin/" in p):
+        if h[1] == 2 or re.match(r"lib(perl|python3|ruby|lua|jvm|node|c|m|pthread|dl|rt)[.-]", name) \
+                or (h[1] == 3 and re.search(r"/(s?bin|libexec)/", p)):
             hosts.append(p)
     syms = {}
     for chunk in range(0, len(hosts), 200):
@@ -335,9 +335,17 @@ def oracle_image(spec, dest, workers):
     foreign = meta["arch"] != "amd64"
     files = elf_files(root)
     rels = [os.path.relpath(p, root) for p in files]
-    log(f"  {len(files)} ELF files; ldd -r in the root")
-    with cf.ThreadPoolExecutor(max_workers=workers) as ex:
-        ldd = dict(zip(rels, ex.map(lambda r: ldd_in_root(root, r, foreign), rels)))
+    kept = dest / "oracle" / f"image-{spec['name']}.json"
+    old = json.loads(kept.read_text()) if kept.exists() else {}
+    if old.get("manifest") == meta["digests"]["manifest"] and set(old.get("ldd", {})) == set(rels):
+        ldd = old["ldd"]  # same image: only the host symbols are recomputed
+        for res in ldd.values():
+            for u in res["undefined"]:
+                u.pop("host", None)
+    else:
+        log(f"  {len(files)} ELF files; ldd -r in the root")
+        with cf.ThreadPoolExecutor(max_workers=workers) as ex:
+            ldd = dict(zip(rels, ex.map(lambda r: ldd_in_root(root, r, foreign), rels)))
     ld_version = run(["chroot", str(root), "/usr/bin/ldd", "--version"]).stdout.splitlines()[:1]
     syms = host_symbols(root, files)
     for rel, res in ldd.items():
