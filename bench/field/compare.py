@@ -92,19 +92,39 @@ def norm(path):
 
 # ---- oracles per mode: file -> list of failures ('' = loads) ------------------------------------
 
-def ldd_failures(res, rel=None):
+def ldd_failures(res, rel=None, hosted=frozenset()):
     """The failures in one `ldd -r` (or musl --list) result, host-provided symbols left out."""
     f = [f"not found: {m}" for m in res.get("missing", [])]
     f += [f"version {v['version']} not found" for v in res.get("versions", [])]
     f += [f"undefined symbol {u['symbol']}" for u in res.get("undefined", [])
-          if not HOST_SYMBOL.match(u["symbol"]) and not u.get("host")
+          if not HOST_SYMBOL.match(u["symbol"]) and not u.get("host") and (rel, u["symbol"]) not in hosted
           # libthread_db's ps_* are the proc_service interface its host, the debugger, provides
           and not (u["symbol"].startswith("ps_") and "libthread_db" in u.get("file", ""))]
-    f += [f"ldd: {o}" for o in res.get("other", []) if "cannot" in o or "error" in o.lower()]
+    for o in res.get("other", []):
+        m = re.match(r"undefined symbol: ([^,\s]+), version (\S+)", o)  # ldd -r's versioned form
+        if m:
+            if not HOST_SYMBOL.match(m.group(1)) and (rel, m.group(1)) not in hosted:
+                f.append(f"undefined symbol {m.group(1)}@{m.group(2)}")
+        elif "cannot" in o or "error" in o.lower():
+            f.append(f"ldd: {o}")
     return f
 
 
+def usable_roots(dest):
+    """Target roots that stand for their release. mmdebstrap's Ubuntu noble minbase came out without
+    apt and so without libstdc++6, which every ubuntu:24.04 image has: not a fair stand-in."""
+    out = set()
+    for name, image in {"debian-12": "debian-bookworm-minbase-amd64", "debian-13": "debian-trixie-minbase-amd64",
+                        "ubuntu-24.04": "ubuntu-noble-minbase-amd64"}.items():
+        lib = dest / "images" / image / "rootfs/usr/lib/x86_64-linux-gnu/libstdc++.so.6"
+        if lib.exists():
+            out.add(name)
+    return out
+
+
 class Oracle:
+    usable_roots = set()
+
     """Per artifact: for a mode, a dict file -> failures list, or None when the mode has no oracle."""
 
     def __init__(self, art, dest):
@@ -113,10 +133,14 @@ class Oracle:
         self.o = json.loads((odir / f"{art['id']}.json").read_text()) if (odir / f"{art['id']}.json").exists() else {}
         t = odir / f"{art['id']}.targets.json"
         self.targets = json.loads(t.read_text()) if t.exists() else {}
-        self.big = None
+        # (file, symbol) pairs the big image's host executables provide (postgres, perl, nginx plugins)
+        self.hosted = frozenset((rel, u["symbol"]) for rel, r in self.o.get("ldd", {}).items()
+                                for u in r.get("undefined", []) if u.get("host")) if art["kind"] == "deb" else frozenset()
 
     def host(self):
         o, kind = self.o, self.art["kind"]
+        if self.art["arch"] != "x86_64" and kind != "image":
+            return {p: [f"{self.art['arch']} file"] for p in self.art["files"]}, "architecture"
         if kind == "wheel" and "imports" in o and isinstance(o["imports"], dict) and "install_error" not in o["imports"]:
             verdict = {}
             for rel, r in o["imports"].items():
@@ -132,7 +156,7 @@ class Oracle:
                     verdict.setdefault(p, [])
             return verdict, "node dlopen"
         if kind == "image":
-            return {rel: ldd_failures(r) for rel, r in o.get("ldd", {}).items()}, "chroot ldd -r"
+            return {rel: ldd_failures(r, rel) for rel, r in o.get("ldd", {}).items()}, "chroot ldd -r"
         if kind == "wheel" and self.art["arch"] != "x86_64":
             return {p: [f"{self.art['arch']} file"] for p in self.art["files"]}, "architecture"
         if self.art["libc"] == "musl":
@@ -141,14 +165,17 @@ class Oracle:
 
     def root(self):
         if self.art["kind"] == "deb" and self.o.get("ldd"):
-            return {rel: ldd_failures(r) for rel, r in self.o["ldd"].items()}, f"chroot ldd -r in {self.o.get('in_image')}"
+            return {rel: ldd_failures(r, rel, self.hosted) for rel, r in self.o["ldd"].items()}, f"chroot ldd -r in {self.o.get('in_image')}"
         return None, None
 
     def target(self, name):
         if self.art["libc"] == "musl" and name not in MUSL_TARGETS:
             return {p: ["musl file on a glibc host"] for p in self.art["files"]}, "libc"
-        if name in self.targets:
-            return {rel: ldd_failures(r) for rel, r in self.targets[name]["ldd"].items()}, f"ldd -r in {self.targets[name]['image']}"
+        if self.art["kind"] == "image":  # the image's own root is the host its files run on
+            return self.host()
+        if name in self.targets and name in self.usable_roots:
+            return ({rel: ldd_failures(r, rel, self.hosted) for rel, r in self.targets[name]["ldd"].items()},
+                    f"ldd -r in {self.targets[name]['image']}")
         if name in MUSL_TARGETS:
             if self.art["libc"] == "glibc":
                 return {p: ["glibc file on a musl host"] for p in self.art["files"]}, "libc"
@@ -415,6 +442,7 @@ def main():
         subprocess.run(["rm", "-rf", str(results)], check=True)
     corpus = json.loads(Path(args.corpus).read_text())
     records = []
+    Oracle.usable_roots = usable_roots(dest)
     for art in artifacts(corpus, dest, args.only):
         log(f"{art['id']}")
         records.append(judge(art, dest, pf, results, args.direct))

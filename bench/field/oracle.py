@@ -91,7 +91,7 @@ def parse_ldd(text):
         if m:
             versions.append({"version": m.group(1), "required_by": m.group(2), "line": line})
             continue
-        m = re.match(r"^undefined symbol: (\S+)\s+\((.+)\)$", line)
+        m = re.match(r"^undefined symbol: ([^,\s]+)(?:, version \S+)?\s+\((.+)\)$", line)
         if m:
             sym = m.group(1).split(",")[0]
             undefined.append({"symbol": sym, "file": m.group(2)})

@@ -113,7 +113,7 @@ IMAGES = [
     {"name": "debian-trixie-minbase-amd64", "suite": "trixie", "arch": "amd64", "variant": "minbase", "mirror": DEBIAN},
     {"name": "debian-bookworm-minbase-arm64", "suite": "bookworm", "arch": "arm64", "variant": "minbase", "mirror": DEBIAN},
     {"name": "ubuntu-noble-minbase-amd64", "suite": "noble", "arch": "amd64", "variant": "minbase", "mirror": UBUNTU,
-     "components": ["main"], "keyring": "ubuntu-keyring"},
+     "components": ["main"], "keyring": "ubuntu-keyring", "include": ["apt"]},
     {"name": "debian-bookworm-big-amd64", "suite": "bookworm", "arch": "amd64", "variant": "minbase", "mirror": DEBIAN,
      "include": ["python3", "python3-numpy", "curl", "nginx-core", "libnginx-mod-http-image-filter", "libnginx-mod-stream",
                  "postgresql-15", "perl", "libperl5.36", "systemd", "openssh-client", "git", "libgl1", "libgl1-mesa-dri"]},
