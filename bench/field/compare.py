@@ -354,6 +354,7 @@ def judge(art, dest, pf, results, direct):
             p = norm(f["path"])
             item = {"file": p, "rule": f["rule"], "message": f["message"], "target": f.get("target"),
                     **{k: f[k] for k in ("library", "symbol", "version", "needed_by") if k in f}}
+            how = how or ""
             if how in ("architecture", "libc"):
                 # derived verdicts (no loader ran): they confirm only the rule that names the cause
                 if derived_confirms(how, f, art, p):
@@ -374,7 +375,13 @@ def judge(art, dest, pf, results, direct):
                 item["oracle"] = "loads"
                 item["class"] = classify_false(f, art, mode)
                 m["false"].append(item)
-        for p, fails in (verdict or {}).items() if how not in ("architecture", "libc") else ():
+        how = how or ""
+        if how.startswith("auditwheel"):
+            # a wheel-level verdict: the wheel fails the policy if any file does, so one error suffices
+            fails = next((v for v in (verdict or {}).values() if v), None)
+            if fails:
+                (m["caught"] if errors else m["missed"]).append({"file": "(wheel)", "oracle": fails[:1]})
+        for p, fails in (verdict or {}).items() if how not in ("architecture", "libc") and not how.startswith("auditwheel") else ():
             if not fails:
                 continue
             sev = {f["severity"] for f in by_file.get(p, [])}
