@@ -226,7 +226,8 @@ def capture(name):
             pass
     return {
         "release": release, "arch": arch, "platform": platform, "triplet": triplet,
-        "variant": stamp[0], "built": stamp[-1], "os_release": os_release,
+        "variant": stamp[0], "built": stamp[-1],
+        "pockets": stamp[1] if len(stamp) > 3 else "all", "os_release": os_release,
         "packages": packages,
         "glibc_version": glibc, "libc_package": libc6, "libc_package_version": versions.get(libc6),
         "glibc_max_node": glibc_nodes[-1][6:] if glibc_nodes else None,

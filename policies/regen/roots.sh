@@ -44,6 +44,13 @@ enable_binfmt() {
     grep -qx enabled "/proc/sys/fs/binfmt_misc/qemu-$q" 2>/dev/null || update-binfmts --enable "qemu-$q"
 }
 
+run_mmdebstrap() { # mirror lines; uses variant, arch, opts, codename, dir, release of build()
+    mmdebstrap --variant=$variant --mode=root --arch="$arch" --format=directory \
+        --aptopt='Acquire::Retries "3"' "${opts[@]}" \
+        --customize-hook='chroot "$1" dpkg-query -W -f="\${Package}\t\${Version}\t\${Architecture}\n" > "$1/.hostdata-packages"' \
+        "$codename" "$dir" "$@" >>"$cache/logs/$release-$arch.log" 2>&1
+}
+
 build() { # release codename archive arch
     local release=$1 codename=$2 archive=$3 arch=$4
     local dir=$cache/roots/$release-$arch
@@ -69,17 +76,24 @@ build() { # release codename archive arch
         enable_binfmt "$arch"
     fi
     echo "building $dir ($variant)"
+    : >"$cache/logs/$release-$arch.log"
     local start=$SECONDS
-    mmdebstrap --variant=$variant --mode=root --arch="$arch" --format=directory \
-        --aptopt='Acquire::Retries "3"' "${opts[@]}" \
-        --customize-hook='chroot "$1" dpkg-query -W -f="\${Package}\t\${Version}\t\${Architecture}\n" > "$1/.hostdata-packages"' \
-        "$codename" "$dir" "${mirrors[@]}" >"$cache/logs/$release-$arch.log" 2>&1
+    local pockets=all
+    if ! run_mmdebstrap "${mirrors[@]}"; then
+        # The mirror here lacks some -security pool files of older releases on some
+        # architectures (bullseye arm64: index entries whose .deb is a 404). The same
+        # package set without the -security pocket, and the stamp says so.
+        echo "retrying $dir without the -security pocket"
+        rm -rf "$dir"
+        pockets=no-security
+        run_mmdebstrap "${mirrors[@]:0:2}"
+    fi
     # mmdebstrap succeeds on an empty package set (an architecture the mirror dropped)
     if [ "$(wc -l <"$dir/.hostdata-packages")" -lt 20 ]; then
         echo "$dir: fewer than 20 packages installed; see $cache/logs/$release-$arch.log" >&2
         return 1
     fi
-    echo "$variant $((SECONDS - start))s $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$dir.ok"
+    echo "$variant $pockets $((SECONDS - start))s $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$dir.ok"
     echo "built $dir in $((SECONDS - start)) s"
 }
 
