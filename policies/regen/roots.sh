@@ -55,6 +55,9 @@ build() { # release codename archive arch
     local release=$1 codename=$2 archive=$3 arch=$4
     local dir=$cache/roots/$release-$arch
     [ -e "$dir.ok" ] && { echo "have $dir"; return 0; }
+    # one builder per root when several run in parallel
+    mkdir "$dir.lock" 2>/dev/null || { echo "$dir is being built by another run"; return 0; }
+    trap 'rmdir "$dir.lock" 2>/dev/null' RETURN
     rm -rf "$dir"
     local -a mirrors opts
     if [ "$archive" = debian ]; then
