@@ -140,7 +140,8 @@ def generate(rel):
                             "same sonames and version names")
 
     # repository maps (Contents) of every architecture whose index is reachable
-    repo_arches = [a for a in ["amd64", "arm64", "armhf", "i386", "ppc64el", "s390x", "riscv64"]
+    # only the platforms the release's image has (Ubuntu's i386 archive has no image)
+    repo_arches = [a for a in rel["built"] + rel["inferred"]
                    if os.path.exists(os.path.join(CACHE, "indexes", release, f"Contents-{a}.gz"))]
     maps_deb, read_files = repository.build(release, repo_arches, ubuntu)
     maps = {BY_DEB[a]: m for a, m in maps_deb.items()}
