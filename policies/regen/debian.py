@@ -132,7 +132,8 @@ def generate(rel):
     sources["ROOT"] = (f"mmdebstrap --variant=minbase roots of {rel['codename']} (+ -updates, -security main) from "
                        f"{mirror}, built {', '.join(built_dates)} by policies/regen/roots.sh; every library on the "
                        f"loader path read by policies/regen/capture.py (elfread.py); package = dpkg database owner"
-                       + (f"; without the -security pocket (404s on the mirror): {pocket_note}" if pocket_note else ""))
+                       + (f"; pockets left out where this mirror failed (missing pool files, inconsistent "
+                          f"indexes): {pocket_note}" if pocket_note else ""))
     checked = sorted(short(p) for p, c in captures.items() if c.get("preflight_check"))
     if checked:
         sources["ROOT"] += (f"; {', '.join(checked)} also captured by `preflight profiles capture` "
@@ -148,12 +149,27 @@ def generate(rel):
     if not maps:
         print(f"{release}: no Contents index; run indexes.sh first", file=sys.stderr)
         return 1
+    # Contents can list packages the Packages index no longer has (noble's release-pocket
+    # Contents names libdart6.12t64; its Packages has only 6.13): keep only installable ones
+    dropped = 0
+    for platform, m in maps.items():
+        have = repository.packages_info(release, PLATFORMS[platform]["deb"])
+        if not have:
+            continue
+        for soname in list(m):
+            keep = [p for p in m[soname] if p in have]
+            dropped += len(m[soname]) - len(keep)
+            if keep:
+                m[soname] = keep
+            else:
+                del m[soname]
     info = repository.packages_info(release, "amd64")
     base_packages = {p[0] for c in captures.values() for p in c["packages"]}
     comps = "main, universe" if ubuntu else "main"
     sources["CONTENTS"] = (f"{mirror} dists/{rel['codename']}{{,-updates,-security}} Contents-<arch>.gz ({comps}), "
                            f"read {today} for {', '.join(short(p) for p in sorted(maps, key=PLATFORM_ORDER.index))} "
-                           "by policies/regen/repository.py; Packages.xz of the same pockets for the preferred package")
+                           "by policies/regen/repository.py; Packages.xz of the same pockets for the preferred package"
+                           + (f"; {dropped} entries whose package no Packages index has were left out" if dropped else ""))
 
     platforms = {}
     for platform in PLATFORM_ORDER:

@@ -89,7 +89,14 @@ build() { # release codename archive arch
         echo "retrying $dir without the -security pocket"
         rm -rf "$dir"
         pockets=no-security
-        run_mmdebstrap "${mirrors[@]:0:2}"
+        if ! run_mmdebstrap "${mirrors[@]:0:2}"; then
+            # the -updates index itself can be inconsistent on the mirror (ubuntu resolute arm64:
+            # "File has unexpected size"): the release pocket alone
+            echo "retrying $dir with the release pocket only"
+            rm -rf "$dir"
+            pockets=release-only
+            run_mmdebstrap "${mirrors[0]}"
+        fi
     fi
     # mmdebstrap succeeds on an empty package set (an architecture the mirror dropped)
     if [ "$(wc -l <"$dir/.hostdata-packages")" -lt 20 ]; then
