@@ -14,7 +14,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${HOSTDATA_CACHE:-/work/hostdata-cache}
-step() { local t=$SECONDS; echo "== $*"; "$@"; echo "== $1: $((SECONDS - t)) s"; }
+step() { local t=$SECONDS name; name=$(basename "$([ "$1" = python3 ] && echo "$2" || echo "$1")"); echo "== $name"; "$@"; echo "== $name: $((SECONDS - t)) s"; }
 step "$here/roots.sh"
 mapfile -t built < <(cd "$cache/roots" && ls -- *.ok | sed 's/\.ok$//' | grep -v oracle)
 step python3 "$here/capture.py" "${built[@]}"
@@ -23,4 +23,4 @@ step python3 "$here/debian.py"
 step python3 "$here/wheels.py"
 step python3 "$here/unreachable.py"
 step "$here/oracle.sh"
-step python3 "$here/check.py" --indexes --sizes
+step python3 "$here/check.py" --indexes --roots --sizes

@@ -16,7 +16,10 @@
     and the share of library packages (Section libs/oldlibs or a lib* name) is reported;
   - prints raw and zstd-compressed sizes of all the data (zstd -19, the CLI).
 
-Usage: check.py [--indexes] [--sizes]     exit 1 on a problem
+  - with --roots (needs $HOSTDATA_CACHE/captured and roots): every NEEDED of every dynamic ELF file of
+    each root is in that platform's base file, or next to the file (gconv modules' $ORIGIN);
+
+Usage: check.py [--indexes] [--roots] [--sizes]     exit 1 on a problem
 """
 import json
 import os
@@ -211,6 +214,28 @@ def check_indexes(name, d, sample=150):
     return len(picked), lib_like
 
 
+def check_roots():
+    """Every NEEDED of every dynamic ELF file of a root built here is in that platform's base
+    file, or sits next to the file that needs it (glibc's gconv modules: RUNPATH $ORIGIN)."""
+    import glob
+    checked = 0
+    for cap in sorted(glob.glob(os.path.join(CACHE, "captured", "*.json"))):
+        with open(cap, encoding="utf-8") as f:
+            d = json.load(f)
+        base_path = os.path.join(HOSTS, d["release"], f"base.{slug(d['platform'])}.txt")
+        if not os.path.exists(base_path):
+            continue
+        base = read_base(base_path)
+        root = os.path.join(CACHE, "roots", f"{d['release']}-{d['arch']}")
+        for prog in d["programs"]:
+            for need in prog["needed"]:
+                beside = os.path.join(root, os.path.dirname(prog["path"]).lstrip("/"), need)
+                if need not in base and not os.path.exists(beside):
+                    problem(f"{d['release']} {d['platform']}", f"{prog['path']} needs {need}, not in the base image")
+        checked += 1
+    return checked
+
+
 def sizes():
     total_raw = 0
     files = []
@@ -253,6 +278,8 @@ def main(argv):
             if r:
                 line += f"  [Packages sample: {r[0]} looked up, {r[1]} library packages]"
         print(line)
+    if "--roots" in argv:
+        print(f"{check_roots()} captured roots: every program's NEEDED checked against its base file")
     if "--sizes" in argv:
         n, raw, each, packed = sizes()
         print(f"{n} files, {raw} bytes raw; zstd -19 per file {each} bytes, as one tar {packed} bytes")
