@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${HOSTDATA_CACHE:-/work/hostdata-cache}
 step() { local t=$SECONDS name; name=$(basename "$([ "$1" = python3 ] && echo "$2" || echo "$1")"); echo "== $name"; "$@"; echo "== $name: $((SECONDS - t)) s"; }
 step "$here/roots.sh"
-mapfile -t built < <(cd "$cache/roots" && ls -- *.ok | sed 's/\.ok$//' | grep -v oracle)
+mapfile -t built < <(find "$cache/roots" -maxdepth 1 -name '*.ok' ! -name '*oracle*' -printf '%f\n' | sed 's/\.ok$//' | sort)
 step python3 "$here/capture.py" "${built[@]}"
 step "$here/indexes.sh"
 step python3 "$here/debian.py"

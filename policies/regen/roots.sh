@@ -45,6 +45,8 @@ enable_binfmt() {
 }
 
 run_mmdebstrap() { # mirror lines; uses variant, arch, opts, codename, dir, release of build()
+    # the hook's $1 is mmdebstrap's root, expanded by the hook's own shell
+    # shellcheck disable=SC2016
     mmdebstrap --variant=$variant --mode=root --arch="$arch" --format=directory \
         --aptopt='Acquire::Retries "3"' "${opts[@]}" \
         --customize-hook='chroot "$1" dpkg-query -W -f="\${Package}\t\${Version}\t\${Architecture}\n" > "$1/.hostdata-packages"' \
@@ -94,7 +96,7 @@ build() { # release codename archive arch
             # "File has unexpected size"): the release pocket alone
             echo "retrying $dir with the release pocket only"
             rm -rf "$dir"
-            pockets=release-only
+            pockets="release-only"
             run_mmdebstrap "${mirrors[0]}"
         fi
     fi
