@@ -19,7 +19,10 @@
   - with --roots (needs $HOSTDATA_CACHE/captured and roots): every NEEDED of every dynamic ELF file of
     each root is in that platform's base file, or next to the file (gconv modules' $ORIGIN);
 
-Usage: check.py [--indexes] [--roots] [--sizes]     exit 1 on a problem
+  - with --inference: the base image debian.py infers from the amd64 root, against each exact root
+    of another platform (reported: how good the inferred platforms can be expected to be);
+
+Usage: check.py [--indexes] [--roots] [--inference] [--sizes]     exit 1 on a problem
 """
 import json
 import os
@@ -236,6 +239,34 @@ def check_roots():
     return checked
 
 
+def check_inference():
+    """How well the inference of unreachable platforms works, measured where both exist: the base
+    image debian.py would infer from the amd64 root against the exact one of each other platform
+    built here (sonames, packages, exact version names the inference claims). Reported, not failed."""
+    import debian
+    out = []
+    for rel in debian.releases():
+        for arch in rel["built"]:
+            platform = next(p for p, v in PLATFORMS.items() if v["deb"] == arch)
+            if arch == "amd64":
+                continue
+            ref = debian.load_capture(rel["release"], "amd64")
+            fact, _ = debian.facts(platform, rel["release"])
+            path = os.path.join(HOSTS, rel["release"], f"base.{slug(platform)}.txt")
+            if ref is None or fact is None or not os.path.exists(path):
+                continue
+            inferred = debian.inferred_base(ref, platform, fact, fact["glibc_version"])
+            exact = read_base(path)
+            extra = sorted(set(inferred) - set(exact))
+            missing = sorted(set(exact) - set(inferred))
+            pkg = sorted(s for s in set(inferred) & set(exact) if inferred[s][0] != exact[s][0])
+            wrong = sorted(s for s in set(inferred) & set(exact)
+                           if any(v not in exact[s][1] for v in inferred[s][1] if "<=" not in v))
+            out.append(f"  {rel['release']} {short(platform)}: {len(exact)} exact sonames; inferred adds {extra or 'none'}, "
+                       f"misses {missing or 'none'}; other package {pkg or 'none'}; wrong version names {wrong or 'none'}")
+    return out
+
+
 def sizes():
     total_raw = 0
     files = []
@@ -280,6 +311,9 @@ def main(argv):
         print(line)
     if "--roots" in argv:
         print(f"{check_roots()} captured roots: every program's NEEDED checked against its base file")
+    if "--inference" in argv:
+        print("inference from the amd64 root, checked against the exact roots:")
+        print("\n".join(check_inference()))
     if "--sizes" in argv:
         n, raw, each, packed = sizes()
         print(f"{n} files, {raw} bytes raw; zstd -19 per file {each} bytes, as one tar {packed} bytes")

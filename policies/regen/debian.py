@@ -15,6 +15,7 @@ Usage: debian.py [RELEASE ...]
 """
 import json
 import os
+import re
 import sys
 import time
 
@@ -71,6 +72,38 @@ def exact_versions(lib):
     return [v for v in lib["versions"] if v != "GLIBC_PRIVATE"]
 
 
+def version_stem(name):
+    """LIBFFI_COMPLEX_8.0 -> LIBFFI_COMPLEX: a version family without its numbers."""
+    return re.sub(r"[_.0-9]+$", "", name)
+
+
+def arch_absent_stems():
+    """platform -> {(soname without version, stem)} that amd64 defines and that platform lacks,
+    learned from every release with exact roots of both (debian-12 ppc64le: libffi has no
+    LIBFFI_COMPLEX_* there). The inference leaves such names out on that platform."""
+    absent = {}
+    for rel in releases():
+        ref = load_capture(rel["release"], "amd64")
+        if ref is None:
+            continue
+        for arch in rel["built"]:
+            other = load_capture(rel["release"], arch) if arch != "amd64" else None
+            if other is None:
+                continue
+            for soname, lib in ref["libraries"].items():
+                theirs = other["libraries"].get(soname)
+                if theirs is None:
+                    continue
+                have = {version_stem(v) for v in theirs["versions"]}
+                for v in lib["versions"]:
+                    if version_stem(v) not in have and not v.startswith("GLIBC"):
+                        absent.setdefault(BY_DEB[arch], set()).add((soname.split(".so")[0], version_stem(v)))
+    return absent
+
+
+_ABSENT = None
+
+
 def inferred_base(ref, platform, fact, glibc):
     """The base image of an unreachable platform: the reference root's sonames and packages;
     glibc's own libraries get GLIBC<=version; libstdc++/libgcc_s/libz/libatomic the exact
@@ -80,13 +113,21 @@ def inferred_base(ref, platform, fact, glibc):
     libc_pkg = ref["libc_package"]
     out = {}
     for soname, lib in ref["libraries"].items():
-        if soname == "libmvec.so.1" and platform not in ("linux/amd64", "linux/arm64"):
-            continue  # glibc's vector math library exists on x86_64 and aarch64 only
+        # glibc's vector math library: x86_64 since 2.22, aarch64 since 2.38 (bookworm's 2.36
+        # arm64 root has none, trixie's 2.41 has it), no other architecture
+        if soname == "libmvec.so.1" and not (platform == "linux/amd64" or (
+                platform == "linux/arm64" and version_key(glibc) >= [2, 38])):
+            continue
         name = LOADER_SONAMES[platform] if soname == ref_loader else soname
         if lib["package"] == libc_pkg:
             versions = [f"GLIBC<={glibc}"] + [v for v in lib["versions"] if v == "GLIBC_ABI_DT_RELR"]
         else:
-            versions = [v for v in exact_versions(lib) if not v.startswith("GLIBC_")]
+            global _ABSENT
+            if _ABSENT is None:
+                _ABSENT = arch_absent_stems()
+            gone = _ABSENT.get(platform, set())
+            versions = [v for v in exact_versions(lib) if not v.startswith("GLIBC_")
+                        and (soname.split(".so")[0], version_stem(v)) not in gone]
             families = {f for f, owner in FACT_FAMILY_OWNER.items() if owner == soname}
             if families and fact:
                 versions = [v for v in versions if v.split("_", 1)[0] not in families]
