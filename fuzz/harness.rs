@@ -35,7 +35,7 @@ pub fn other_binary(data: &[u8]) -> Result<(), String> {
 /// `profile_yaml`: the text as a target profile and as a policy file; the two answers.
 pub fn profile_yaml(data: &[u8]) -> (Result<(), String>, Result<(), String>) {
     let text = String::from_utf8_lossy(data);
-    let messages = |errors: Vec<preflight::profile::yaml::YamlError>| -> String {
+    let messages = |errors: Vec<preflight::yaml::YamlError>| -> String {
         errors
             .iter()
             .map(|e| e.to_string())

@@ -548,8 +548,7 @@ fn profiles(
                 }
             }
             .map_err(|e| anyhow::anyhow!(e))?;
-            let text =
-                crate::profile::yaml::to_yaml(&profile).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let text = crate::yaml::to_yaml(&profile).map_err(|e| anyhow::anyhow!("{e}"))?;
             write!(
                 out,
                 "# Captured by preflight {} from {root}.\n# Check builds against it: preflight scan DIR --target THIS_FILE\n{text}",

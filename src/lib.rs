@@ -12,3 +12,4 @@ pub mod report;
 pub mod resolve;
 pub mod scan;
 pub mod source;
+pub mod yaml;

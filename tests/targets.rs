@@ -280,7 +280,7 @@ fn a_captured_root_accepts_what_was_built_for_it() {
     assert!(platform.libraries.contains_key("libc.so.6"));
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("here.yaml");
-    let text = preflight::profile::yaml::to_yaml(&profile).unwrap();
+    let text = preflight::yaml::to_yaml(&profile).unwrap();
     fs::write(&file, &text).unwrap();
     // What capture writes, the parser reads back unchanged.
     assert_eq!(parse_profile(&text, "here.yaml").unwrap(), profile);

@@ -3,7 +3,7 @@
 
 use super::rules::PRESETS;
 use super::{Finding, Rule, Severity};
-use crate::profile::yaml::{from_yaml, line_of, YamlError};
+use crate::yaml::{from_yaml, line_of, YamlError};
 use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -5,7 +5,6 @@
 mod capture;
 mod host;
 mod model;
-pub mod yaml;
 
 pub use capture::{capture, capture_root};
 pub use host::ProfileHost;
@@ -13,8 +12,8 @@ pub use model::{dotted_numbers, normalize_platform, LibcFamily, Library, Platfor
 
 use crate::policy::{Rule, Severity, TargetFacts};
 use crate::resolve::LoaderKind;
+use crate::yaml::{from_yaml, line_of, YamlError};
 use std::collections::BTreeMap;
-use yaml::{from_yaml, line_of, YamlError};
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_profiles.rs"));

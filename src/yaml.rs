@@ -1,5 +1,6 @@
-//! The one place that knows the YAML library. serde_yaml is deprecated upstream; a
-//! maintained fork (serde_yml, serde_norway) can replace it here alone.
+//! The one place that knows the YAML library (policy files and target profiles are
+//! read through it). serde_yaml is deprecated upstream; a maintained fork (serde_yml,
+//! serde_norway) can replace it here alone.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
