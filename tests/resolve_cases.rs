@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 const CASES: &[&str] = &[
     "rpath-grandchild",
     "runpath-not-inherited",
+    "runpath-cancels-rpath",
     "origin",
     "wrong-class",
     "missing-library",
@@ -161,6 +162,11 @@ fn each_planted_fault_gets_exactly_its_finding() {
             "runpath-not-inherited",
             &["missing-library", "undefined-symbol"],
         ),
+        // libb.so.1's own RUNPATH cancels the RPATH chain of bin/app for libc1.
+        (
+            "runpath-cancels-rpath",
+            &["missing-library", "undefined-symbol"],
+        ),
         ("origin", &[]),
         ("wrong-class", &[]),
         ("missing-library", &["missing-library", "undefined-symbol"]),
@@ -197,7 +203,7 @@ fn each_planted_fault_gets_exactly_its_finding() {
             .any(|f| f.path == "bin/app" && f.rule.id() == "rpath");
         assert_eq!(
             uses_rpath,
-            ["rpath-grandchild", "wrong-class"].contains(case),
+            ["rpath-grandchild", "runpath-cancels-rpath", "wrong-class"].contains(case),
             "{case}"
         );
     }
@@ -244,6 +250,31 @@ fn provenance_names_the_rule_that_found_each_library() {
         miss.tried
     );
     assert!(miss.tried.iter().any(|t| t.found_by.as_str() == "default"));
+
+    // The loader libb.so.1 has a RUNPATH: the executable's RPATH (which found libb
+    // itself, and has libc1 beside it) is not searched for libb's NEEDED; libb's
+    // RUNPATH folder is (glibc elf/dl-load.c, _dl_map_object).
+    let cancelled = resolve_case("runpath-cancels-rpath");
+    let libb = cancelled
+        .loaded
+        .iter()
+        .find(|l| l.soname == "libb.so.1")
+        .unwrap();
+    assert_eq!(libb.found_by.as_str(), "rpath");
+    let miss = &cancelled.missing[0];
+    assert_eq!(miss.soname, "libc1.so.1");
+    assert!(
+        miss.tried.iter().all(|t| t.found_by.as_str() != "rpath"),
+        "{:?}",
+        miss.tried
+    );
+    assert!(
+        miss.tried
+            .iter()
+            .any(|t| t.found_by.as_str() == "runpath" && t.path.ends_with("/runpath/libc1.so.1")),
+        "{:?}",
+        miss.tried
+    );
 }
 
 #[test]
