@@ -43,7 +43,6 @@ pub fn profile_yaml(data: &[u8]) -> (Result<(), String>, Result<(), String>) {
             .join("; ")
     };
     let profile = preflight::profile::parse_profile(&text, "fuzz.yaml").map(|profile| {
-        let _ = profile.rule_levels();
         for platform in profile.platforms.keys() {
             let _ = profile.target_facts(platform);
         }

@@ -2,11 +2,12 @@
 //! library calls and a report. `main.rs` only maps the outcome to an exit code.
 
 use crate::elf::Detail;
-use crate::policy::{PolicyConfig, Severity};
+use crate::policy::PolicyConfig;
 use crate::profile::{builtin_profiles, capture, capture_root, find_profile, normalize_platform};
 use crate::report::{self, Format, TreeEntry};
 use crate::resolve::ImageHost;
 use crate::resolve::{LibraryHost, Probe, ResolveOptions, Resolver};
+use crate::rules::Severity;
 use crate::scan::{inspect_file, open_host, scan, scan_image, FileReport, ScanOptions};
 use crate::source::image::{looks_like_image, open_image};
 use clap::{Args, CommandFactory, Parser, Subcommand};

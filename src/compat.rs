@@ -1,8 +1,8 @@
 //! The runs-on matrix: which built-in targets each file (and the whole tree) runs on,
 //! and the oldest release per distribution family that works.
 
-use crate::policy::Severity;
 use crate::profile::{dotted_numbers, LoadedProfile};
+use crate::rules::Severity;
 use crate::scan::ScanReport;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};

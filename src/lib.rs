@@ -10,6 +10,7 @@ pub mod policy;
 pub mod profile;
 pub mod report;
 pub mod resolve;
+pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod yaml;

@@ -3,9 +3,9 @@
 
 mod common;
 
-use preflight::policy::Finding;
 use preflight::profile::capture;
 use preflight::resolve::ImageHost;
+use preflight::rules::Finding;
 use preflight::scan::{scan_image, ScanOptions};
 use preflight::source::image::open_image;
 use serde_json::Value;

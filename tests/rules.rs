@@ -81,5 +81,8 @@ fn a_library_the_targets_repositories_have_is_a_warning_with_the_install_command
     // Debian 12 has no libssl.so.1.1 at all: the program cannot start there.
     let absent = on("debian-12");
     assert_eq!(absent["severity"], "error");
-    assert!(absent["fix"].as_str().unwrap().starts_with("Ship libssl.so.1.1"));
+    assert!(absent["fix"]
+        .as_str()
+        .unwrap()
+        .starts_with("Ship libssl.so.1.1"));
 }

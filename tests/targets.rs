@@ -2,8 +2,9 @@
 
 mod common;
 
-use preflight::policy::{Finding, PolicyConfig};
+use preflight::policy::PolicyConfig;
 use preflight::profile::{builtin_parse_results, capture_root, find_profile, parse_profile};
+use preflight::rules::Finding;
 use preflight::scan::{scan, ScanOptions};
 use serde_json::Value;
 use std::fs;

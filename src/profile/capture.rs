@@ -158,6 +158,7 @@ pub fn capture(
         )]
         .into(),
         rules: BTreeMap::new(),
+        levels: Default::default(),
     })
 }
 

@@ -10,10 +10,10 @@ pub use capture::{capture, capture_root};
 pub use host::ProfileHost;
 pub use model::{dotted_numbers, normalize_platform, LibcFamily, Library, Platform, Profile};
 
-use crate::policy::{Rule, Severity, TargetFacts};
+use crate::policy::TargetFacts;
 use crate::resolve::LoaderKind;
+use crate::rules::parse_levels;
 use crate::yaml::{from_yaml, line_of, YamlError};
-use std::collections::BTreeMap;
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_profiles.rs"));
@@ -95,7 +95,7 @@ pub fn find_profile(name: &str) -> Result<LoadedProfile, String> {
 
 /// Parses and validates a profile; every problem is reported with its line.
 pub fn parse_profile(text: &str, file: &str) -> Result<Profile, Vec<YamlError>> {
-    let profile: Profile = from_yaml(text, file).map_err(|e| vec![e])?;
+    let mut profile: Profile = from_yaml(text, file).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let mut error = |key: &str, from: usize, message: String| {
         errors.push(YamlError {
@@ -197,20 +197,9 @@ pub fn parse_profile(text: &str, file: &str) -> Result<Profile, Vec<YamlError>> 
             }
         }
     }
-    for (id, level) in &profile.rules {
-        if Rule::from_id(id).is_none() {
-            error(
-                id,
-                1,
-                format!(
-                    "rules: unknown rule `{id}`, expected one of {}",
-                    Rule::all_ids()
-                ),
-            );
-        } else if let Err(message) = Severity::parse_level(level) {
-            error(id, 1, format!("rules.{id}: {message}"));
-        }
-    }
+    let (levels, level_errors) = parse_levels(&profile.rules, text, file);
+    errors.extend(level_errors);
+    profile.levels = levels;
     if errors.is_empty() {
         Ok(profile)
     } else {
@@ -219,16 +208,6 @@ pub fn parse_profile(text: &str, file: &str) -> Result<Profile, Vec<YamlError>> 
 }
 
 impl Profile {
-    /// Its severity overrides, validated by `parse_profile`.
-    pub fn rule_levels(&self) -> BTreeMap<Rule, Option<Severity>> {
-        self.rules
-            .iter()
-            .filter_map(|(id, level)| {
-                Some((Rule::from_id(id)?, Severity::parse_level(level).ok()?))
-            })
-            .collect()
-    }
-
     /// What the rules need to know about this profile on `platform`.
     pub fn target_facts(&self, platform: &str) -> Option<TargetFacts> {
         let p = self.platforms.get(platform)?;

@@ -3,6 +3,7 @@
 
 use crate::elf::VersionName;
 use crate::resolve::DescribedVersions;
+use crate::rules::Levels;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -19,9 +20,13 @@ pub struct Profile {
     pub description: String,
     /// Docker platform ("linux/amd64", "linux/arm64") → what the host has there.
     pub platforms: BTreeMap<String, Platform>,
-    /// Rule id → severity on this target ("error", "warning", "note", "off").
+    /// Rule id → severity on this target ("error", "warning", "note", "off"), as
+    /// written.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rules: BTreeMap<String, String>,
+    /// `rules`, parsed once (by `parse_profile`, which rejects unknown ids and levels).
+    #[serde(skip)]
+    pub levels: Levels,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! (`::error file=…,title=…::message`), escaped as the workflow-command format
 //! requires (actions/toolkit, packages/core/src/command.ts).
 
-use crate::policy::Severity;
+use crate::rules::Severity;
 use crate::scan::ScanReport;
 use std::io::{self, Write};
 

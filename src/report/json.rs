@@ -2,7 +2,7 @@
 //! (a scan of /usr describes thousands of files; nothing is built in memory first).
 
 use crate::elf::SymbolTable;
-use crate::policy::Finding;
+use crate::rules::Finding;
 use crate::scan::{FileReport, ScanReport, Summary};
 use crate::source::IoProblem;
 use serde::Serialize;

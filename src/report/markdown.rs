@@ -1,6 +1,6 @@
 //! A Markdown summary, fit for `$GITHUB_STEP_SUMMARY`.
 
-use crate::policy::Severity;
+use crate::rules::Severity;
 use crate::scan::ScanReport;
 use std::io::{self, Write};
 

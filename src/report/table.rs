@@ -1,7 +1,7 @@
 //! Tables for a person at a terminal (comfy-table).
 
 use crate::elf::{ArchiveFacts, ElfFacts, ObjectRelocations};
-use crate::policy::Severity;
+use crate::rules::Severity;
 use crate::scan::{FileReport, Outcome, ScanReport};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 use std::io::{self, Write};

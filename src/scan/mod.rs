@@ -4,9 +4,10 @@
 mod pipeline;
 
 use crate::elf::{ArchiveFacts, ElfFacts, ForeignBinary};
-use crate::policy::{Finding, PolicyConfig, Rule, Severity};
+use crate::policy::PolicyConfig;
 use crate::profile::LoadedProfile;
 use crate::resolve::{FilesystemHost, ImageHost, LibraryHost, ResolveOptions, TreeHost};
+use crate::rules::{Finding, Rule, Severity};
 use crate::source::{walk, IoProblem, RootView, Walked};
 use pipeline::{Entry, Input, TreeFile};
 use serde::{Deserialize, Serialize};
@@ -245,16 +246,10 @@ pub fn scan_image(host: &ImageHost, options: &ScanOptions) -> io::Result<ScanRep
         .notes
         .iter()
         .map(|n| {
-            let mut f = Finding::new(
-                Rule::UnsafeImageEntry,
-                &n.path,
-                format!("{} (layer {})", n.message, n.layer),
-                "A layer entry that climbs out of the image, names an absolute path or is a device \
-                 is either hostile or broken; runtimes differ in what they do with it.",
-                "Rebuild the image with a standard tool (docker build, buildah, umoci).".to_string(),
-            );
-            f.layer = Some(n.layer.clone());
-            f
+            Rule::UnsafeImageEntry
+                .finding(&n.path, format!("{} (layer {})", n.message, n.layer))
+                .layer(&n.layer)
+                .build()
         })
         .collect();
     let input = Input {

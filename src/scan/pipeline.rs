@@ -8,12 +8,13 @@ use crate::elf::OtherBinary;
 use crate::elf::{ElfFacts, Kind};
 use crate::policy::{
     findings_from_facts, findings_from_resolution, object_set_findings, other_binary_findings,
-    Finding, Rule, Severity, TargetFacts,
+    unreadable_finding, TargetFacts,
 };
 use crate::profile::ProfileHost;
 use crate::resolve::{
     HostObject, LibraryHost, Probe, Resolution, ResolveOptions, Resolver, TreeHost,
 };
+use crate::rules::{Finding, Severity};
 use crate::source::IoProblem;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -224,7 +225,7 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
         for finding in &mut raw {
             finding.target = Some(profile.name.clone());
         }
-        let (kept, waived) = options.policy.apply(raw, &profile.rule_levels(), &mut used);
+        let (kept, waived) = options.policy.apply(raw, &profile.levels, &mut used);
         findings.extend(kept);
         summary.waived += waived;
     }
@@ -418,7 +419,7 @@ fn evaluate(
     // resolved, the loads of a scan of /usr took 25 MB at once.
     let judge = |o: &&TreeObject| {
         let resolution = resolver.resolve(o.object.clone(), &o.view, &o.shown);
-        let found = judge_load(&resolution, &display, install_hint);
+        let found = findings_from_resolution(&resolution, &resolution.path, &display, install_hint);
         let loaded: Vec<String>;
         let kept = if keep {
             loaded = resolution
@@ -462,31 +463,6 @@ fn evaluate(
     (findings, resolutions)
 }
 
-/// The findings of one load, with the install hints of a target's repositories.
-fn judge_load(
-    resolution: &Resolution,
-    display: &dyn Fn(&str) -> String,
-    install_hint: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Vec<Finding> {
-    let mut found = findings_from_resolution(resolution, &resolution.path, display);
-    for finding in &mut found {
-        if finding.rule != Rule::MissingLibrary {
-            continue;
-        }
-        if let Some(hint) = finding.library.as_deref().and_then(install_hint) {
-            finding.severity = Severity::Warning;
-            finding
-                .message
-                .push_str(" (not in its base image; its repositories have it)");
-            finding.fix = format!(
-                "Install it on the host ({hint}), or ship it with the program. {}",
-                finding.fix
-            );
-        }
-    }
-    found
-}
-
 /// Streams a file through SHA-256.
 fn sha256_file(path: &Path) -> io::Result<String> {
     use sha2::{Digest, Sha256};
@@ -510,17 +486,6 @@ fn sha256_file(path: &Path) -> io::Result<String> {
 
 fn is_dynamic_executable(facts: &ElfFacts) -> bool {
     matches!(facts.kind, Kind::Executable | Kind::PieExecutable)
-}
-
-fn unreadable_finding(path: &str, reason: &str) -> Finding {
-    Finding::new(
-        Rule::UnreadableFile,
-        path,
-        format!("is not a readable ELF file: {reason}"),
-        "The file starts like an ELF binary but is cut short or damaged (an interrupted download, \
-         copy or build step): anything that runs or loads it will fail.",
-        "Rebuild or re-copy it.".to_string(),
-    )
 }
 
 impl Summary {
