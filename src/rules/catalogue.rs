@@ -4,7 +4,7 @@
 //! fix is filled in by the check (`FindingBuilder::arg`).
 //!
 //! The JSON schema's rule enum and the README's rule table list the same ids
-//! (tests/rule_catalogue.rs checks it).
+//! (tests/rule_catalogue.rs checks it, and that every rule fires on a fixture).
 
 use super::Severity::{self, Error, Note, Warning};
 
