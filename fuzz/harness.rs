@@ -75,7 +75,7 @@ fn open_and_scan(spec: &str) -> Result<(), String> {
         write_scan_table,
     };
     let image = preflight::source::image::open_image(spec, None).map_err(|e| e.to_string())?;
-    let host = preflight::resolve::ImageHost::new(image, "/");
+    let host = preflight::source::ImageHost::new(image, "/");
     let options = preflight::scan::ScanOptions {
         sbom: true,
         ..Default::default()

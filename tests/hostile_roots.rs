@@ -3,10 +3,9 @@
 
 mod common;
 
-use preflight::resolve::{
-    FoundBy, HostObject, LibraryHost, Outcome, Probe, Resolution, ResolveOptions, Resolver,
-};
+use preflight::resolve::{FoundBy, Outcome, Resolution, ResolveOptions, Resolver};
 use preflight::scan::open_host;
+use preflight::source::{HostObject, LibraryHost, Probe};
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;

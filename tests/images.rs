@@ -4,10 +4,10 @@
 mod common;
 
 use preflight::profile::capture;
-use preflight::resolve::ImageHost;
 use preflight::rules::Finding;
 use preflight::scan::{scan_image, ScanOptions};
 use preflight::source::image::open_image;
+use preflight::source::ImageHost;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

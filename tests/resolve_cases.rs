@@ -5,8 +5,9 @@
 
 mod common;
 
-use preflight::resolve::{LibraryHost, Probe, Resolution, ResolveOptions, Resolver};
+use preflight::resolve::{Resolution, ResolveOptions, Resolver};
 use preflight::scan::{open_host, scan, ScanOptions};
+use preflight::source::{LibraryHost, Probe};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fs;

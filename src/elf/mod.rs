@@ -15,6 +15,7 @@ mod machine;
 mod notes;
 mod read;
 mod relocations;
+mod symbol_index;
 mod symbol_table;
 mod symbols;
 mod tables;
@@ -35,6 +36,7 @@ pub use relocations::{
     small_got_limit, NonPicRelocation, NotPicFor, ObjectRelocations, SmallGot,
     AARCH64_SMALL_GOT_ENTRIES,
 };
+pub use symbol_index::SymbolIndex;
 pub use symbol_table::{SymbolRef, SymbolTable};
 pub use textrel::TextRelocation;
 pub use toolchain::{GoBuildInfo, StaticRuntime};

@@ -4,11 +4,8 @@
 
 use super::model::{dotted_numbers, LibcFamily, Library, Platform, Profile};
 use crate::elf::Kind;
-use crate::resolve::{
-    ld_so_conf_dirs, musl_arch, standard_glibc_interpreters, FilesystemHost, GlibcLayout,
-    LibraryHost, Probe,
-};
-use crate::source::RootView;
+use crate::resolve::{ld_so_conf_dirs, musl_arch, standard_glibc_interpreters, GlibcLayout};
+use crate::source::{FilesystemHost, LibraryHost, Probe, RootView};
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 
 use super::model::{LibcFamily, Library, Platform, Profile};
 use crate::elf::{Class, ElfFacts, Endian, Kind};
-use crate::resolve::{HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
+use crate::source::{HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
 use std::sync::Arc;
 
 pub struct ProfileHost<'f> {

@@ -2,8 +2,8 @@
 //! policies/README.md): what a host provides.
 
 use crate::elf::VersionName;
-use crate::resolve::DescribedVersions;
 use crate::rules::Levels;
+use crate::source::DescribedVersions;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -6,9 +6,9 @@ use super::binding::check_binding;
 use super::flavor::{
     basename, dirname, musl_arch, standard_glibc_interpreters, GlibcLayout, LoaderKind,
 };
-use super::host::{HostObject, LibraryHost, Probe};
 use super::model::{Attempt, Edge, FoundBy, LoadedObject, MissingLibrary, Resolution};
 use super::search::{expand_tokens, Step, Tokens};
+use crate::source::{HostObject, LibraryHost, Probe};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 

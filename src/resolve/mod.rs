@@ -5,9 +5,6 @@
 mod binding;
 mod flavor;
 mod glibc;
-mod host;
-mod identical;
-mod image;
 mod ldconf;
 mod load;
 mod model;
@@ -15,10 +12,6 @@ mod musl;
 mod search;
 
 pub use flavor::{musl_arch, standard_glibc_interpreters, GlibcLayout, LoaderKind};
-pub use host::{
-    DescribedVersions, FilesystemHost, HostObject, LibraryHost, Probe, ProbeCache, TreeHost,
-};
-pub use image::ImageHost;
 pub use ldconf::ld_so_conf_dirs;
 pub use load::{ResolveOptions, Resolver};
 pub use model::{

@@ -1,8 +1,8 @@
 //! What resolution finds, as plain serializable data (the `tree` JSON contract).
 
 use super::flavor::LoaderKind;
-use super::host::HostObject;
 use crate::elf::Kind;
+use crate::source::HostObject;
 use serde::Serialize;
 use std::sync::Arc;
 

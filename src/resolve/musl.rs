@@ -1,10 +1,10 @@
 //! musl's search for a NEEDED name (ldso/dynlink.c, `load_library`).
 
 use super::flavor::{is_musl_reserved, musl_arch, MUSL_DEFAULT_PATH};
-use super::host::HostObject;
 use super::load::{Node, Resolver, Search, SystemPath};
 use super::model::{Attempt, FoundBy};
 use super::search::{candidate, expand_tokens, judge_musl, Tokens};
+use crate::source::HostObject;
 use std::sync::Arc;
 
 impl Resolver<'_> {

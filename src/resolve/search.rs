@@ -1,8 +1,8 @@
 //! Trying candidate paths the way the loaders do.
 
-use super::host::{HostObject, Probe};
 use super::model::{Attempt, FoundBy, Outcome};
 use crate::elf::{ElfFacts, Kind};
+use crate::source::{HostObject, Probe};
 use std::sync::Arc;
 
 /// Values for glibc's dynamic string tokens (elf/dl-load.c, `_dl_dst_substitute`).

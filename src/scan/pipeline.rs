@@ -11,11 +11,9 @@ use crate::policy::{
     unreadable_finding, TargetFacts,
 };
 use crate::profile::ProfileHost;
-use crate::resolve::{
-    HostObject, LibraryHost, Probe, Resolution, ResolveOptions, Resolver, TreeHost,
-};
+use crate::resolve::{Resolution, ResolveOptions, Resolver};
 use crate::rules::{Finding, Severity};
-use crate::source::IoProblem;
+use crate::source::{HostObject, IoProblem, LibraryHost, Probe, TreeHost};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;

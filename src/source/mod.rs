@@ -6,12 +6,18 @@
 //! never opens a FIFO or a device (opening a FIFO would block the scan forever).
 
 mod folder;
+mod host;
+mod identical;
 pub mod image;
 mod namespace;
 mod open;
 mod root;
 
 pub use folder::{walk, walk_folder, FolderFile, IoProblem, Walked};
+pub use host::{
+    DescribedVersions, FilesystemHost, HostObject, LibraryHost, Probe, ProbeCache, TreeHost,
+};
+pub use image::ImageHost;
 pub(crate) use namespace::{resolve, Node};
 pub use open::{read_elf_bytes, FileBytes, OpenError};
 pub use root::{LookupError, RootView};

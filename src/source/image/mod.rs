@@ -6,11 +6,13 @@
 //! files and the text of the loader's configuration files.
 
 mod blobs;
+mod host;
 mod layers;
 mod manifest;
 mod reference;
 mod tree;
 
+pub use host::ImageHost;
 pub use reference::{ImageKind, ImageRef};
 pub use tree::{FileContent, ImageNote, MergedTree, TreeEntry, TreeNode};
 

@@ -1,9 +1,10 @@
 //! A container image's merged tree as a library host: the image's own loader,
 //! libraries and `/etc/ld.so.conf` are the host.
 
-use super::host::{HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
-use crate::source::image::{FileContent, Image, TreeEntry};
-use crate::source::{resolve, LookupError, Node};
+use super::{FileContent, Image, TreeEntry};
+use crate::source::{
+    resolve, HostObject, LibraryHost, LookupError, Node, Probe, ProbeCache, TreeHost,
+};
 use std::sync::Arc;
 
 pub struct ImageHost {

@@ -2,11 +2,11 @@
 //! target profile) later. Resolution only talks to this trait.
 
 use super::identical::IdenticalFacts;
+use super::{FileBytes, LookupError, RootView};
 use crate::elf::{
     read_facts_guarded_with, read_other_binary, Detail, ElfError, ElfFacts, OtherBinary,
     VersionName,
 };
-use crate::source::{FileBytes, LookupError, RootView};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -24,7 +24,7 @@ pub struct HostObject {
     /// (device, inode) of a file on disk: hard links to one file are one object.
     pub identity: Option<(u64, u64)>,
     /// Its symbols indexed for binding, built the first time a load needs them.
-    symbol_index: std::sync::OnceLock<super::binding::SymbolIndex>,
+    symbol_index: std::sync::OnceLock<crate::elf::SymbolIndex>,
 }
 
 impl HostObject {
@@ -45,9 +45,9 @@ impl HostObject {
 
     /// Its exports by name and the references it needs bound: built once per object,
     /// shared by every load that has the object in its scope.
-    pub(crate) fn symbol_index(&self) -> &super::binding::SymbolIndex {
+    pub fn symbol_index(&self) -> &crate::elf::SymbolIndex {
         self.symbol_index
-            .get_or_init(|| super::binding::SymbolIndex::of(&self.facts))
+            .get_or_init(|| crate::elf::SymbolIndex::of(&self.facts))
     }
 }
 
@@ -181,7 +181,7 @@ impl TreeHost for FilesystemHost {
     /// path inside the view is already its real path, and resolving it component by
     /// component again would cost a system call per component.
     fn probe_walked(&self, view_path: &str, disk_path: &std::path::Path) -> Probe {
-        let opened = crate::source::read_elf_bytes(disk_path).map_err(LookupError::from);
+        let opened = super::read_elf_bytes(disk_path).map_err(LookupError::from);
         // Most walked files are not ELF; nothing asks for them again, so they are not
         // remembered (a scan of /usr would keep 100,000 paths for nothing).
         if let Ok(None) = opened {
