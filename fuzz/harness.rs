@@ -44,7 +44,7 @@ pub fn profile_yaml(data: &[u8]) -> (Result<(), String>, Result<(), String>) {
     };
     let profile = preflight::profile::parse_profile(&text, "fuzz.yaml").map(|profile| {
         for platform in profile.platforms.keys() {
-            let _ = profile.target_facts(platform);
+            let _ = preflight::policy::TargetFacts::of(&profile, platform);
         }
     });
     let policy = preflight::policy::PolicyConfig::parse(&text, "fuzz.yaml").map(drop);

@@ -4,10 +4,10 @@
 use crate::elf::Detail;
 use crate::policy::PolicyConfig;
 use crate::profile::{builtin_profiles, capture, capture_root, find_profile, normalize_platform};
-use crate::report::{self, Format, TreeEntry};
+use crate::report::{self, FileReport, Format, TreeResult};
 use crate::resolve::{ResolveOptions, Resolver};
 use crate::rules::Severity;
-use crate::scan::{inspect_file, open_host, scan, scan_image, FileReport, ScanOptions};
+use crate::scan::{inspect_file, open_host, scan, scan_image, ScanOptions};
 use crate::source::image::{looks_like_image, open_image};
 use crate::source::{ImageHost, LibraryHost, Probe};
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -208,7 +208,7 @@ impl FailOn {
 
 /// How a run ended, before it becomes an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum RunOutcome {
     /// Everything asked for was read and reported; no error finding.
     Clean,
     /// Findings of severity error (exit code 1).
@@ -217,7 +217,7 @@ pub enum Outcome {
     InputErrors,
 }
 
-pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<RunOutcome> {
     let quiet = cli.quiet;
     let color = {
         use std::io::IsTerminal;
@@ -294,7 +294,12 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
             let report = report?;
             if runs_on {
                 table_or_json(format, "scan --runs-on")?;
-                let matrix = crate::compat::RunsOn::from_scan(&report, &options.targets, platform);
+                let matrix = crate::policy::RunsOn::from_findings(
+                    report.files.iter().map(|f| (f.path.as_str(), f.facts())),
+                    &report.findings,
+                    &options.targets,
+                    platform,
+                );
                 match format {
                     Format::Json => report::write_runs_on_json(out, &matrix)?,
                     _ => report::write_runs_on_table(out, &matrix)?,
@@ -315,21 +320,21 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
                 }
             }
             Ok(if !report.problems.is_empty() {
-                Outcome::InputErrors
+                RunOutcome::InputErrors
             } else if !runs_on && fail_on.fails(report.worst()) {
-                Outcome::Findings
+                RunOutcome::Findings
             } else {
-                Outcome::Clean
+                RunOutcome::Clean
             })
         }
         Command::Profiles { action } => profiles(action.unwrap_or(ProfileAction::List), out, err),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "preflight", out);
-            Ok(Outcome::Clean)
+            Ok(RunOutcome::Clean)
         }
         Command::Man => {
             clap_mangen::Man::new(Cli::command()).render(out)?;
-            Ok(Outcome::Clean)
+            Ok(RunOutcome::Clean)
         }
         Command::Tree {
             files,
@@ -354,20 +359,20 @@ fn inspect(
     symbols: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<RunOutcome> {
     let mut reports: Vec<FileReport> = Vec::new();
-    let mut outcome = Outcome::Clean;
+    let mut outcome = RunOutcome::Clean;
     for path in files {
         let shown = path.display().to_string();
         match inspect_file(path, &shown) {
             Ok(Some(report)) => reports.push(report),
             Ok(None) => {
                 writeln!(err, "preflight: {shown}: not an ELF file")?;
-                outcome = Outcome::InputErrors;
+                outcome = RunOutcome::InputErrors;
             }
             Err(e) => {
                 writeln!(err, "preflight: {shown}: {e}")?;
-                outcome = Outcome::InputErrors;
+                outcome = RunOutcome::InputErrors;
             }
         }
     }
@@ -385,14 +390,14 @@ fn tree(
     host_args: &HostArgs,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<RunOutcome> {
     let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
     let (host, located) =
         open_host(host_args.root.as_deref(), &paths).map_err(|e| anyhow::anyhow!("{e}"))?;
     let host = host.with_detail(detail);
     let resolver = Resolver::new(&host, host_args.resolve_options());
     let mut entries = Vec::new();
-    let mut outcome = Outcome::Clean;
+    let mut outcome = RunOutcome::Clean;
     for (file, view_path) in files.iter().zip(&located) {
         let shown = file.display().to_string();
         let entry = match host.probe(view_path) {
@@ -402,10 +407,10 @@ fn tree(
                     || resolution.interpreter_missing
                     || !resolution.version_gaps.is_empty()
                     || !resolution.unbound_symbols.is_empty();
-                if fails && outcome == Outcome::Clean {
-                    outcome = Outcome::Findings;
+                if fails && outcome == RunOutcome::Clean {
+                    outcome = RunOutcome::Findings;
                 }
-                TreeEntry::Resolved(Box::new(resolution))
+                TreeResult::Resolved(Box::new(resolution))
             }
             other => {
                 let error = match other {
@@ -420,8 +425,8 @@ fn tree(
                     Probe::Found(_) => unreachable!(),
                 };
                 writeln!(err, "preflight: {shown}: {error}")?;
-                outcome = Outcome::InputErrors;
-                TreeEntry::Failed { path: shown, error }
+                outcome = RunOutcome::InputErrors;
+                TreeResult::Failed { path: shown, error }
             }
         };
         entries.push(entry);
@@ -472,7 +477,7 @@ impl Source {
         }
     }
 
-    fn scan(&self, options: &ScanOptions) -> std::io::Result<crate::scan::ScanReport> {
+    fn scan(&self, options: &ScanOptions) -> std::io::Result<crate::report::ScanReport> {
         match self {
             Source::Folder(dir) => scan(dir, options),
             Source::Image(host) => scan_image(host, options),
@@ -515,7 +520,7 @@ fn profiles(
     action: ProfileAction,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<RunOutcome> {
     match action {
         ProfileAction::List => report::write_profiles_table(out, &builtin_profiles())?,
         ProfileAction::Show { name } => {
@@ -559,7 +564,7 @@ fn profiles(
             writeln!(err, "captured {} ({count} libraries)", profile.name)?;
         }
     }
-    Ok(Outcome::Clean)
+    Ok(RunOutcome::Clean)
 }
 
 /// Where the report goes: `--output FILE`, else standard output.

@@ -4,7 +4,6 @@
 //! many) → `report` (table, json). `cli` wires the command line to it.
 
 pub mod cli;
-pub mod compat;
 pub mod elf;
 pub mod policy;
 pub mod profile;

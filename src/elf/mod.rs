@@ -11,6 +11,7 @@ mod facts_json;
 mod foreign;
 mod hardening;
 mod layout;
+mod libc;
 mod machine;
 mod notes;
 mod read;
@@ -29,6 +30,7 @@ pub use facts::{
 };
 pub use foreign::{identify_foreign, may_be_foreign, ForeignBinary};
 pub use hardening::{Hardening, Relro};
+pub use libc::Libc;
 pub use machine::machine_name;
 pub use read::{read_facts, read_facts_with, Detail};
 pub use relocations::LISTED as LISTED_OBJECTS;
@@ -56,6 +58,33 @@ pub fn may_be_binary(magic: &[u8]) -> bool {
         || magic.starts_with(b"!<ar")
         || magic.starts_with(b"!<th")
         || may_be_foreign(magic)
+}
+
+/// What a file's bytes are to preflight: the one classification every source and
+/// command uses.
+#[derive(Debug)]
+pub enum Binary {
+    Elf(Box<ElfFacts>),
+    /// A static library (`ar` archive), or a Mach-O or PE file.
+    Other(Box<OtherBinary>),
+    /// Starts like a binary preflight reads but cannot be read: why.
+    Unreadable(String),
+    /// Anything else (text, images, ...): skipped.
+    NotBinary,
+}
+
+/// Reads `bytes` as ELF (with `detail`), else as an archive, a Mach-O or a PE file,
+/// never panicking.
+pub fn read_binary(bytes: &[u8], detail: Detail) -> Binary {
+    match read_facts_guarded_with(bytes, detail) {
+        Ok(facts) => Binary::Elf(Box::new(facts)),
+        Err(ElfError::Malformed(reason)) => Binary::Unreadable(reason),
+        Err(ElfError::NotElf) => match read_other_binary(bytes) {
+            Ok(other) => Binary::Other(Box::new(other)),
+            Err(ElfError::NotElf) => Binary::NotBinary,
+            Err(ElfError::Malformed(reason)) => Binary::Unreadable(reason),
+        },
+    }
 }
 
 /// An archive, or a Mach-O or PE file; `NotElf` for anything else.

@@ -1,7 +1,7 @@
 //! Findings from a file's own facts, against a target when there is one.
 
-use crate::elf::{Class, ElfFacts, Kind};
-use crate::resolve::LoaderKind;
+use crate::elf::{Class, ElfFacts, Kind, Libc};
+use crate::profile::{Platform as ProfilePlatform, Profile};
 use crate::rules::{Finding, Rule};
 
 /// What the rules need to know about the target host.
@@ -9,7 +9,7 @@ use crate::rules::{Finding, Rule};
 pub struct TargetFacts {
     /// The profile's name, for messages ("ubuntu-20.04 (linux/amd64)").
     pub label: String,
-    pub libc: LoaderKind,
+    pub libc: Libc,
     pub libc_version: Vec<u64>,
     pub class: Class,
     pub e_machine: u16,
@@ -18,8 +18,24 @@ pub struct TargetFacts {
 }
 
 impl TargetFacts {
+    /// What the rules need to know about `profile` on `platform`; None when the
+    /// profile does not describe that platform.
+    pub fn of(profile: &Profile, platform: &str) -> Option<TargetFacts> {
+        let p = profile.platforms.get(platform)?;
+        let (e_machine, machine) = ProfilePlatform::elf_machine(platform)?;
+        Some(TargetFacts {
+            label: format!("{} ({platform})", profile.name),
+            libc: p.libc,
+            libc_version: p.libc_numbers(),
+            class: Class::Elf64,
+            e_machine,
+            machine: machine.to_string(),
+            isa_level: p.isa_level,
+        })
+    }
+
     fn glibc_at_least(&self, major: u64, minor: u64) -> bool {
-        self.libc == LoaderKind::Glibc && self.libc_version.as_slice() >= [major, minor].as_slice()
+        self.libc == Libc::Glibc && self.libc_version.as_slice() >= [major, minor].as_slice()
     }
 }
 
@@ -56,9 +72,8 @@ pub fn findings_from_facts(
             );
             return false;
         }
-        let loader = LoaderKind::of(facts);
-        if loader != LoaderKind::None && loader != t.libc {
-            let (have, want) = (loader.as_str(), t.libc.as_str());
+        if let Some(have) = facts.libc().filter(|libc| *libc != t.libc) {
+            let (have, want) = (have.as_str(), t.libc.as_str());
             findings.push(
                 Rule::LibcMismatch
                     .finding(

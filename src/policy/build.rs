@@ -274,7 +274,7 @@ pub fn foreign_os_finding(path: &str, facts: &ElfFacts, os: &str) -> Finding {
 /// `static-glibc-runtime`: a static glibc binary that loads shared objects anyway.
 pub fn static_runtime_finding(path: &str, facts: &ElfFacts) -> Option<Finding> {
     let runtime = facts.static_runtime.as_ref()?;
-    if runtime.libc.as_deref() != Some("glibc") || runtime.loads_shared_objects.is_empty() {
+    if runtime.libc != Some(crate::elf::Libc::Glibc) || runtime.loads_shared_objects.is_empty() {
         return None;
     }
     let nss = runtime.loads_shared_objects.iter().any(|l| l == "nss");

@@ -1,6 +1,6 @@
 //! Findings about loading: what the loader would fail on.
 
-use crate::resolve::{Attempt, Outcome, Resolution};
+use crate::resolve::{Attempt, AttemptOutcome, Resolution};
 use crate::rules::{Finding, Rule};
 
 /// Turns one resolution into findings about `shown` (the scanned file). `display`
@@ -180,10 +180,12 @@ fn version_case(version: &str) -> Option<&'static str> {
 fn describe_attempt(attempt: &Attempt) -> String {
     let how = attempt.found_by.as_str();
     match &attempt.outcome {
-        Outcome::Absent => format!("{} ({how}): absent", attempt.path),
-        Outcome::Loop => format!("{} ({how}): symbolic link loop", attempt.path),
-        Outcome::WrongArch(why) => format!("{} ({how}): skipped, {why}", attempt.path),
-        Outcome::NotInCache(why) => format!("{} ({how}): not in the cache, {why}", attempt.path),
-        Outcome::Fatal(why) => format!("{} ({how}): {why}", attempt.path),
+        AttemptOutcome::Absent => format!("{} ({how}): absent", attempt.path),
+        AttemptOutcome::Loop => format!("{} ({how}): symbolic link loop", attempt.path),
+        AttemptOutcome::WrongArch(why) => format!("{} ({how}): skipped, {why}", attempt.path),
+        AttemptOutcome::NotInCache(why) => {
+            format!("{} ({how}): not in the cache, {why}", attempt.path)
+        }
+        AttemptOutcome::Fatal(why) => format!("{} ({how}): {why}", attempt.path),
     }
 }

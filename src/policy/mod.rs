@@ -7,8 +7,10 @@ mod build;
 mod config;
 mod hardening;
 mod loading;
+mod runs_on;
 
 pub use artifact::{findings_from_facts, TargetFacts};
 pub use build::{object_set_findings, other_binary_findings, unreadable_finding};
 pub use config::{PolicyConfig, Waiver};
 pub use loading::findings_from_resolution;
+pub use runs_on::{FamilyVerdict, FileRunsOn, RunsOn, Verdict};

@@ -2,9 +2,11 @@
 //! loader, its libc, and every library on the loader's search path with its exact
 //! version definitions. Capture a production image once, check every build against it.
 
-use super::model::{dotted_numbers, LibcFamily, Library, Platform, Profile};
-use crate::elf::Kind;
-use crate::resolve::{ld_so_conf_dirs, musl_arch, standard_glibc_interpreters, GlibcLayout};
+use super::model::{dotted_numbers, Library, Platform, Profile};
+use crate::elf::{Kind, Libc};
+use crate::resolve::{
+    ld_so_conf_dirs, musl_arch, musl_system_path, standard_glibc_interpreters, GlibcLayout,
+};
 use crate::source::{FilesystemHost, LibraryHost, Probe, RootView};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -48,21 +50,12 @@ pub fn capture(
                 dirs.push(d);
             }
         }
-        (LibcFamily::Glibc, interp, dirs)
+        (Libc::Glibc, interp, dirs)
     } else if matches!(host.probe(&musl_loader), Probe::Found(o) if o.facts.e_machine == e_machine)
     {
-        let arch = musl_arch(None, &wanted);
-        let dirs = host
-            .read_config(&format!("/etc/ld-musl-{arch}.path"), 1 << 16)
-            .map(|t| {
-                t.split(['\n', ':'])
-                    .map(str::trim)
-                    .filter(|d| !d.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_else(|| vec!["/lib".into(), "/usr/local/lib".into(), "/usr/lib".into()]);
-        (LibcFamily::Musl, musl_loader, dirs)
+        // The same search path the loader simulation uses.
+        let (dirs, _) = musl_system_path(host, &musl_arch(None, &wanted));
+        (Libc::Musl, musl_loader, dirs)
     } else {
         return Err(format!(
             "{}: no {machine} dynamic loader found (looked for glibc's and musl's)",
@@ -105,7 +98,7 @@ pub fn capture(
         }
     }
     let libc_version = match libc {
-        LibcFamily::Glibc => libraries
+        Libc::Glibc => libraries
             .get("libc.so.6")
             .and_then(|l| {
                 l.versions
@@ -120,7 +113,7 @@ pub fn capture(
                     origin
                 )
             })?,
-        LibcFamily::Musl => musl_version(host).unwrap_or_else(|| "1".into()),
+        Libc::Musl => musl_version(host).unwrap_or_else(|| "1".into()),
     };
     let id = os.get("ID").cloned().unwrap_or_else(|| "custom".into());
     let version = os

@@ -1,8 +1,8 @@
 //! A target profile as a library host: the scanned tree is real, everything else is
 //! what the profile describes.
 
-use super::model::{LibcFamily, Library, Platform, Profile};
-use crate::elf::{Class, ElfFacts, Endian, Kind};
+use super::model::{Library, Platform, Profile};
+use crate::elf::{Class, ElfFacts, Endian, Kind, Libc};
 use crate::source::{HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
 use std::sync::Arc;
 
@@ -90,7 +90,7 @@ impl<'f> ProfileHost<'f> {
             let soname = name;
             let library = self.platform.libraries.get(soname).cloned().or_else(|| {
                 // glibc's loader carries the GLIBC versions of its release.
-                (self.platform.libc == LibcFamily::Glibc).then(|| Library {
+                (self.platform.libc == Libc::Glibc).then(|| Library {
                     max: [("GLIBC".to_string(), self.platform.libc_version.clone())].into(),
                     ..Library::default()
                 })

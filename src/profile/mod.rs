@@ -8,10 +8,8 @@ mod model;
 
 pub use capture::{capture, capture_root};
 pub use host::ProfileHost;
-pub use model::{dotted_numbers, normalize_platform, LibcFamily, Library, Platform, Profile};
+pub use model::{dotted_numbers, normalize_platform, Library, Platform, Profile};
 
-use crate::policy::TargetFacts;
-use crate::resolve::LoaderKind;
 use crate::rules::parse_levels;
 use crate::yaml::{from_yaml, line_of, YamlError};
 
@@ -204,25 +202,5 @@ pub fn parse_profile(text: &str, file: &str) -> Result<Profile, Vec<YamlError>> 
         Ok(profile)
     } else {
         Err(errors)
-    }
-}
-
-impl Profile {
-    /// What the rules need to know about this profile on `platform`.
-    pub fn target_facts(&self, platform: &str) -> Option<TargetFacts> {
-        let p = self.platforms.get(platform)?;
-        let (e_machine, machine) = Platform::elf_machine(platform)?;
-        Some(TargetFacts {
-            label: format!("{} ({platform})", self.name),
-            libc: match p.libc {
-                LibcFamily::Glibc => LoaderKind::Glibc,
-                LibcFamily::Musl => LoaderKind::Musl,
-            },
-            libc_version: p.libc_numbers(),
-            class: crate::elf::Class::Elf64,
-            e_machine,
-            machine: machine.to_string(),
-            isa_level: p.isa_level,
-        })
     }
 }

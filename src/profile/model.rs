@@ -1,7 +1,7 @@
 //! The target profile format (`policies/targets/*.yaml`, documented in
 //! policies/README.md): what a host provides.
 
-use crate::elf::VersionName;
+use crate::elf::{Libc, VersionName};
 use crate::rules::Levels;
 use crate::source::DescribedVersions;
 use serde::{Deserialize, Serialize};
@@ -29,26 +29,10 @@ pub struct Profile {
     pub levels: Levels,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LibcFamily {
-    Glibc,
-    Musl,
-}
-
-impl LibcFamily {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LibcFamily::Glibc => "glibc",
-            LibcFamily::Musl => "musl",
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Platform {
-    pub libc: LibcFamily,
+    pub libc: Libc,
     pub libc_version: String,
     /// The program interpreter binaries built for this host carry (PT_INTERP).
     pub interpreter: String,

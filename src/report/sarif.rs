@@ -2,8 +2,8 @@
 //! per rule id with its description and fix, one result per finding, locations
 //! relative to the scanned folder (uriBaseId SRCROOT).
 
+use super::ScanReport;
 use crate::rules::{Finding, Rule, Severity};
-use crate::scan::ScanReport;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::io::{self, Write};

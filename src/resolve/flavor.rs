@@ -2,52 +2,6 @@
 //! the loader, the architecture and the distribution's layout.
 
 use crate::elf::{Class, ElfFacts};
-use serde::Serialize;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LoaderKind {
-    Glibc,
-    Musl,
-    /// A static executable: nothing is loaded.
-    None,
-}
-
-impl LoaderKind {
-    /// The name reports use, as in the JSON ("glibc", "musl", "none").
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LoaderKind::Glibc => "glibc",
-            LoaderKind::Musl => "musl",
-            LoaderKind::None => "none",
-        }
-    }
-
-    /// The loader that will run `facts`: its interpreter for an executable; for a
-    /// library scanned on its own, musl when it links against musl's libc (Alpine
-    /// names it `libc.musl-ARCH.so.1`; other musl builds link `libc.so`).
-    pub fn of(facts: &ElfFacts) -> LoaderKind {
-        if let Some(interp) = &facts.interpreter {
-            return if basename(interp).starts_with("ld-musl-") {
-                LoaderKind::Musl
-            } else {
-                LoaderKind::Glibc
-            };
-        }
-        if facts.kind.is_executable() {
-            return LoaderKind::None;
-        }
-        if facts
-            .needed
-            .iter()
-            .any(|n| n.starts_with("libc.musl-") || n == "libc.so")
-        {
-            LoaderKind::Musl
-        } else {
-            LoaderKind::Glibc
-        }
-    }
-}
 
 pub(crate) fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)

@@ -3,55 +3,17 @@
 
 mod pipeline;
 
-use crate::elf::{ArchiveFacts, ElfFacts, ForeignBinary};
 use crate::policy::PolicyConfig;
 use crate::profile::LoadedProfile;
+use crate::report::{FileReport, Outcome, ScanReport};
 use crate::resolve::ResolveOptions;
-use crate::rules::{Finding, Rule, Severity};
-use crate::source::{walk, IoProblem, RootView, Walked};
+use crate::rules::Rule;
+use crate::source::{walk, RootView, Walked};
 use crate::source::{FilesystemHost, ImageHost, LibraryHost, TreeHost};
 use pipeline::{Entry, Input, TreeFile};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// One ELF file's result: its facts, or why it could not be read.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FileReport {
-    pub path: String,
-    /// SHA-256 of the file, when the scan was asked for hashes (the SBOM needs them).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
-    /// The image layer that wrote it (images only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layer: Option<String>,
-    #[serde(flatten)]
-    pub outcome: Outcome,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "lowercase")]
-pub enum Outcome {
-    #[serde(rename = "ok")]
-    Elf(Arc<ElfFacts>),
-    /// Starts with the ELF magic but is malformed or truncated.
-    Unreadable { reason: String },
-    /// A static library (`ar` archive) of relocatable objects.
-    Archive(ArchiveFacts),
-    /// A Mach-O or PE file.
-    Foreign(ForeignBinary),
-}
-
-impl FileReport {
-    pub fn facts(&self) -> Option<&ElfFacts> {
-        match &self.outcome {
-            Outcome::Elf(facts) => Some(facts),
-            _ => None,
-        }
-    }
-}
 
 /// What a scan checks against, and how.
 #[derive(Clone, Debug, Default)]
@@ -78,68 +40,6 @@ impl std::fmt::Debug for Progress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Progress")
     }
-}
-
-/// One scanned file's NEEDED entries and where the first host's loader found them.
-#[derive(Clone, Debug, Serialize)]
-pub struct Dependency {
-    pub path: String,
-    pub needs: Vec<Need>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Need {
-    pub soname: String,
-    /// Relative to the scanned folder when inside it, else the host's path; None when
-    /// not found.
-    pub resolved: Option<String>,
-}
-
-/// The result of `preflight scan DIR`.
-#[derive(Clone, Debug, Serialize)]
-pub struct ScanReport {
-    pub root: String,
-    /// Which hosts the files were checked against.
-    pub hosts: Vec<String>,
-    pub files: Vec<FileReport>,
-    pub findings: Vec<Finding>,
-    pub problems: Vec<IoProblem>,
-    pub summary: Summary,
-    /// The dependency graph as the first host's loader builds it.
-    #[serde(skip)]
-    pub dependencies: Vec<Dependency>,
-    /// The scanned folder's absolute path.
-    #[serde(skip)]
-    pub root_abs: String,
-}
-
-impl ScanReport {
-    pub fn worst(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Summary {
-    /// Regular files looked at (hard links counted once).
-    pub files_seen: usize,
-    /// Files that are not ELF, skipped after reading their first bytes.
-    pub not_elf: usize,
-    pub elf: usize,
-    pub unreadable: usize,
-    /// ELF files by kind ("pie-executable": 3, ...).
-    pub kinds: BTreeMap<String, usize>,
-    pub errors: usize,
-    pub warnings: usize,
-    pub notes: usize,
-    /// Findings silenced by waivers of the policy file.
-    pub waived: usize,
-    /// ELF files reached again through another hard link (reported once).
-    pub hard_links: usize,
-    /// Static libraries (`ar` archives).
-    pub archives: usize,
-    /// Mach-O and PE files.
-    pub foreign: usize,
 }
 
 /// A host view for checking `paths`: `root` (or `/`) with every path that lies
@@ -275,19 +175,18 @@ pub fn inspect_file(
     path: &Path,
     shown_as: &str,
 ) -> Result<Option<FileReport>, crate::source::OpenError> {
-    use crate::elf::{read_facts_guarded, read_other_binary, ElfError, OtherBinary};
+    use crate::elf::{read_binary, Binary, Detail, OtherBinary};
     let Some(bytes) = crate::source::read_elf_bytes(path)? else {
         return Ok(None);
     };
-    let outcome = match read_facts_guarded(&bytes) {
-        Ok(facts) => Outcome::Elf(Arc::new(facts)),
-        Err(ElfError::NotElf) => match read_other_binary(&bytes) {
-            Ok(OtherBinary::Archive(archive)) => Outcome::Archive(archive),
-            Ok(OtherBinary::Foreign(foreign)) => Outcome::Foreign(foreign),
-            Err(ElfError::NotElf) => return Ok(None),
-            Err(ElfError::Malformed(reason)) => Outcome::Unreadable { reason },
+    let outcome = match read_binary(&bytes, Detail::Full) {
+        Binary::Elf(facts) => Outcome::Elf(Arc::from(facts)),
+        Binary::Other(other) => match *other {
+            OtherBinary::Archive(archive) => Outcome::Archive(archive),
+            OtherBinary::Foreign(foreign) => Outcome::Foreign(foreign),
         },
-        Err(ElfError::Malformed(reason)) => Outcome::Unreadable { reason },
+        Binary::Unreadable(reason) => Outcome::Unreadable { reason },
+        Binary::NotBinary => return Ok(None),
     };
     Ok(Some(FileReport {
         path: shown_as.to_string(),

@@ -3,7 +3,7 @@
 //! file's facts and resolve each executable — and each library no scanned executable
 //! loads — as its loader would, then apply the policy.
 
-use super::{Dependency, FileReport, Need, Outcome, Progress, ScanOptions, ScanReport, Summary};
+use super::{Progress, ScanOptions};
 use crate::elf::OtherBinary;
 use crate::elf::{ElfFacts, Kind};
 use crate::policy::{
@@ -11,6 +11,7 @@ use crate::policy::{
     unreadable_finding, TargetFacts,
 };
 use crate::profile::ProfileHost;
+use crate::report::{Dependency, FileReport, Need, Outcome, ScanReport, Summary};
 use crate::resolve::{Resolution, ResolveOptions, Resolver};
 use crate::rules::{Finding, Severity};
 use crate::source::{HostObject, IoProblem, LibraryHost, Probe, TreeHost};
@@ -207,7 +208,7 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
         let profile = &target.profile;
         let host = ProfileHost::new(profile, &options.platform, Some(reader))
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let facts = profile.target_facts(&options.platform);
+        let facts = TargetFacts::of(profile, &options.platform);
         hosts.push(host.describe());
         let (mut raw, resolutions) = evaluate(
             &tree,
@@ -484,21 +485,4 @@ fn sha256_file(path: &Path) -> io::Result<String> {
 
 fn is_dynamic_executable(facts: &ElfFacts) -> bool {
     matches!(facts.kind, Kind::Executable | Kind::PieExecutable)
-}
-
-impl Summary {
-    fn count(&mut self, report: &FileReport) {
-        match &report.outcome {
-            Outcome::Elf(facts) => {
-                self.elf += 1;
-                *self
-                    .kinds
-                    .entry(facts.kind.as_str().to_string())
-                    .or_default() += 1;
-            }
-            Outcome::Unreadable { .. } => self.unreadable += 1,
-            Outcome::Archive(_) => self.archives += 1,
-            Outcome::Foreign(_) => self.foreign += 1,
-        }
-    }
 }

@@ -3,10 +3,7 @@
 
 use super::identical::IdenticalFacts;
 use super::{FileBytes, LookupError, RootView};
-use crate::elf::{
-    read_facts_guarded_with, read_other_binary, Detail, ElfError, ElfFacts, OtherBinary,
-    VersionName,
-};
+use crate::elf::{read_binary, Binary, Detail, ElfFacts, OtherBinary, VersionName};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -257,19 +254,16 @@ impl FilesystemHost {
         let probe = match opened {
             Err(err) => lookup_probe(err),
             Ok(None) => Probe::NotElf,
-            Ok(Some(bytes)) => match read_facts_guarded_with(&bytes, self.detail) {
-                Ok(facts) => Probe::Found(Arc::new(HostObject::new(
+            Ok(Some(bytes)) => match read_binary(&bytes, self.detail) {
+                Binary::Elf(facts) => Probe::Found(Arc::new(HostObject::new(
                     real.clone(),
-                    self.identical.share(facts),
+                    self.identical.share(*facts),
                     None,
                     Some(bytes.identity),
                 ))),
-                Err(ElfError::NotElf) => match read_other_binary(&bytes) {
-                    Ok(other) => Probe::Other(Arc::new(other)),
-                    Err(ElfError::NotElf) => Probe::NotElf,
-                    Err(ElfError::Malformed(reason)) => Probe::Unreadable(reason),
-                },
-                Err(ElfError::Malformed(reason)) => Probe::Unreadable(reason),
+                Binary::Other(other) => Probe::Other(Arc::from(other)),
+                Binary::NotBinary => Probe::NotElf,
+                Binary::Unreadable(reason) => Probe::Unreadable(reason),
             },
         };
         if let Probe::Found(object) = &probe {
