@@ -2,8 +2,9 @@
 //! library calls and a report. `main.rs` only maps the outcome to an exit code.
 
 use crate::elf::Detail;
+use crate::platform::Platform;
 use crate::policy::PolicyConfig;
-use crate::profile::{builtin_profiles, capture, capture_root, find_profile, normalize_platform};
+use crate::profile::{builtin_profiles, capture, capture_root, find_profile};
 use crate::report::{self, FileReport, Format, TreeResult};
 use crate::resolve::{ResolveOptions, Resolver};
 use crate::rules::Severity;
@@ -249,21 +250,22 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
         } => {
             let platform = platform
                 .map(|p| {
-                    normalize_platform(&p).ok_or_else(|| {
+                    Platform::parse(&p).ok_or_else(|| {
                         anyhow::anyhow!(
-                            "unknown platform `{p}`, expected linux/amd64 or linux/arm64"
+                            "unknown platform `{p}`, expected one of {}",
+                            Platform::all_names()
                         )
                     })
                 })
                 .transpose()?;
             let source = Source::open(&dir, platform, &path)?;
             let platform = platform
-                .or_else(|| source.platform().and_then(normalize_platform))
-                .unwrap_or("linux/amd64");
+                .or_else(|| source.platform().and_then(Platform::parse))
+                .unwrap_or_default();
             let targets = if runs_on {
                 builtin_profiles()
                     .into_iter()
-                    .filter(|p| p.profile.platforms.contains_key(platform))
+                    .filter(|p| p.profile.platform(platform).is_some())
                     .collect()
             } else {
                 target
@@ -276,7 +278,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
                 root: host.root.clone(),
                 resolve: host.resolve_options(),
                 targets,
-                platform: platform.to_string(),
+                platform,
                 policy: {
                     let mut policy = load_policy(policy.as_deref(), source.folder())?;
                     for name in &preset {
@@ -445,9 +447,10 @@ enum Source {
 }
 
 impl Source {
-    fn open(spec: &str, platform: Option<&str>, path: &str) -> anyhow::Result<Source> {
+    fn open(spec: &str, platform: Option<Platform>, path: &str) -> anyhow::Result<Source> {
         if looks_like_image(spec) {
-            let image = open_image(spec, platform).map_err(|e| anyhow::anyhow!("{spec}: {e}"))?;
+            let image = open_image(spec, platform.map(Platform::os_arch))
+                .map_err(|e| anyhow::anyhow!("{spec}: {e}"))?;
             return Ok(Source::Image(Box::new(ImageHost::new(image, path))));
         }
         let dir = PathBuf::from(spec);
@@ -534,22 +537,17 @@ fn profiles(
         } => {
             let platform = platform
                 .map(|p| {
-                    normalize_platform(&p).ok_or_else(|| anyhow::anyhow!("unknown platform `{p}`"))
+                    Platform::parse(&p).ok_or_else(|| anyhow::anyhow!("unknown platform `{p}`"))
                 })
                 .transpose()?;
             let profile = match Source::open(&root, platform, "/")? {
                 Source::Folder(dir) => {
-                    capture_root(&dir, platform.unwrap_or("linux/amd64"), name.as_deref())
+                    capture_root(&dir, platform.unwrap_or_default(), name.as_deref())
                 }
                 Source::Image(host) => {
                     let platform = platform
-                        .or_else(|| {
-                            host.image()
-                                .platform
-                                .as_deref()
-                                .and_then(normalize_platform)
-                        })
-                        .unwrap_or("linux/amd64");
+                        .or_else(|| host.image().platform.as_deref().and_then(Platform::parse))
+                        .unwrap_or_default();
                     capture(host.as_ref(), &root, platform, name.as_deref())
                 }
             }

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod elf;
+pub mod platform;
 pub mod policy;
 pub mod profile;
 pub mod report;

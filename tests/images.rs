@@ -3,6 +3,7 @@
 
 mod common;
 
+use preflight::platform::Platform;
 use preflight::profile::capture;
 use preflight::rules::Finding;
 use preflight::scan::{scan_image, ScanOptions};
@@ -273,7 +274,7 @@ fn hostile_images_fail_cleanly_or_are_reported() {
 fn an_image_can_be_captured_as_a_profile() {
     let image = open_image(&images().join("app.oci").to_string_lossy(), None).unwrap();
     let host = ImageHost::new(image, "/");
-    let profile = capture(&host, "app.oci", "linux/amd64", Some("app")).unwrap();
+    let profile = capture(&host, "app.oci", Platform::LinuxAmd64, Some("app")).unwrap();
     let platform = &profile.platforms["linux/amd64"];
     assert_eq!(
         platform.libc_version, "2.31",

@@ -2,6 +2,7 @@
 
 mod common;
 
+use preflight::platform::Platform;
 use preflight::policy::PolicyConfig;
 use preflight::profile::{builtin_parse_results, capture_root, find_profile, parse_profile};
 use preflight::rules::Finding;
@@ -27,7 +28,7 @@ fn scan_against(
 ) -> Vec<Finding> {
     let options = ScanOptions {
         targets: targets.iter().map(|t| find_profile(t).unwrap()).collect(),
-        platform: platform.to_string(),
+        platform: Platform::parse(platform).unwrap(),
         policy,
         ..ScanOptions::default()
     };
@@ -276,7 +277,7 @@ fn malformed_profiles_and_policies_give_located_errors() {
 #[test]
 fn a_captured_root_accepts_what_was_built_for_it() {
     // This machine's root, captured; the fixtures were built here (tests/fixtures/build.sh).
-    let profile = capture_root(Path::new("/"), "linux/amd64", Some("here")).unwrap();
+    let profile = capture_root(Path::new("/"), Platform::LinuxAmd64, Some("here")).unwrap();
     let platform = &profile.platforms["linux/amd64"];
     assert!(platform.libraries.contains_key("libc.so.6"));
     let dir = tempfile::tempdir().unwrap();

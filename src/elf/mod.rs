@@ -31,7 +31,7 @@ pub use facts::{
 pub use foreign::{identify_foreign, may_be_foreign, ForeignBinary};
 pub use hardening::{Hardening, Relro};
 pub use libc::Libc;
-pub use machine::machine_name;
+pub use machine::{machine_name, Machine};
 pub use read::{read_facts, read_facts_with, Detail};
 pub use relocations::LISTED as LISTED_OBJECTS;
 pub use relocations::{

@@ -1,7 +1,8 @@
 //! Findings from a file's own facts, against a target when there is one.
 
-use crate::elf::{Class, ElfFacts, Kind, Libc};
-use crate::profile::{Platform as ProfilePlatform, Profile};
+use crate::elf::{ElfFacts, Kind, Libc, Machine};
+use crate::platform::Platform;
+use crate::profile::Profile;
 use crate::rules::{Finding, Rule};
 
 /// What the rules need to know about the target host.
@@ -11,25 +12,20 @@ pub struct TargetFacts {
     pub label: String,
     pub libc: Libc,
     pub libc_version: Vec<u64>,
-    pub class: Class,
-    pub e_machine: u16,
-    pub machine: String,
+    pub platform: Platform,
     pub isa_level: Option<u8>,
 }
 
 impl TargetFacts {
     /// What the rules need to know about `profile` on `platform`; None when the
     /// profile does not describe that platform.
-    pub fn of(profile: &Profile, platform: &str) -> Option<TargetFacts> {
-        let p = profile.platforms.get(platform)?;
-        let (e_machine, machine) = ProfilePlatform::elf_machine(platform)?;
+    pub fn of(profile: &Profile, platform: Platform) -> Option<TargetFacts> {
+        let p = profile.platform(platform)?;
         Some(TargetFacts {
             label: format!("{} ({platform})", profile.name),
             libc: p.libc,
             libc_version: p.libc_numbers(),
-            class: Class::Elf64,
-            e_machine,
-            machine: machine.to_string(),
+            platform,
             isa_level: p.isa_level,
         })
     }
@@ -53,7 +49,8 @@ pub fn findings_from_facts(
         return false;
     }
     if let Some(t) = target {
-        if facts.e_machine != t.e_machine || facts.class != t.class {
+        let (class, machine) = (t.platform.class(), t.platform.machine_name());
+        if facts.arch() != t.platform.machine() || facts.class != class {
             findings.push(
                 Rule::ArchMismatch
                     .finding(
@@ -63,11 +60,11 @@ pub fn findings_from_facts(
                             facts.class.as_str(),
                             facts.machine,
                             t.label,
-                            t.class.as_str(),
-                            t.machine
+                            class.as_str(),
+                            machine
                         ),
                     )
-                    .arg("machine", &t.machine)
+                    .arg("machine", machine)
                     .build(),
             );
             return false;
@@ -147,7 +144,7 @@ pub fn findings_from_facts(
     }
     if let (Some(t), Some(needed)) = (target, facts.x86_isa_level) {
         let baseline = t.isa_level.unwrap_or(1);
-        if facts.e_machine == 62 && needed > baseline {
+        if facts.arch() == Machine::X86_64 && needed > baseline {
             findings.push(
                 Rule::IsaLevel
                     .finding(

@@ -3,6 +3,7 @@
 //! policy: a file fails on a target where a finding of severity error remains.
 
 use crate::elf::ElfFacts;
+use crate::platform::Platform;
 use crate::profile::{dotted_numbers, LoadedProfile};
 use crate::rules::{Finding, Rule, Severity};
 use serde::Serialize;
@@ -10,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct RunsOn {
-    pub platform: String,
+    pub platform: Platform,
     /// Every target checked, oldest first within each family.
     pub targets: Vec<String>,
     #[serde(skip)]
@@ -57,7 +58,7 @@ impl RunsOn {
         scanned: impl Iterator<Item = (&'a str, Option<&'a ElfFacts>)>,
         findings: &[Finding],
         targets: &[LoadedProfile],
-        platform: &str,
+        platform: Platform,
     ) -> RunsOn {
         let mut ordered: Vec<&LoadedProfile> = targets.iter().collect();
         ordered.sort_by(|a, b| {
@@ -128,7 +129,7 @@ impl RunsOn {
                 .collect(),
         );
         RunsOn {
-            platform: platform.to_string(),
+            platform,
             families: ordered
                 .iter()
                 .map(|t| (t.profile.name.clone(), t.profile.family.clone()))

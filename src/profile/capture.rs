@@ -2,8 +2,9 @@
 //! loader, its libc, and every library on the loader's search path with its exact
 //! version definitions. Capture a production image once, check every build against it.
 
-use super::model::{dotted_numbers, Library, Platform, Profile};
+use super::model::{dotted_numbers, Library, PlatformFacts, Profile};
 use crate::elf::{Kind, Libc};
+use crate::platform::Platform;
 use crate::resolve::{
     ld_so_conf_dirs, musl_arch, musl_system_path, standard_glibc_interpreters, GlibcLayout,
 };
@@ -11,7 +12,11 @@ use crate::source::{FilesystemHost, LibraryHost, Probe, RootView};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub fn capture_root(root: &Path, platform: &str, name: Option<&str>) -> Result<Profile, String> {
+pub fn capture_root(
+    root: &Path,
+    platform: Platform,
+    name: Option<&str>,
+) -> Result<Profile, String> {
     let view = RootView::new(root).map_err(|e| format!("{}: {e}", root.display()))?;
     let host = FilesystemHost::new(view, format!("root {}", root.display()));
     capture(&host, &root.display().to_string(), platform, name)
@@ -21,18 +26,17 @@ pub fn capture_root(root: &Path, platform: &str, name: Option<&str>) -> Result<P
 pub fn capture(
     host: &dyn LibraryHost,
     origin: &str,
-    platform: &str,
+    platform: Platform,
     name: Option<&str>,
 ) -> Result<Profile, String> {
-    let (e_machine, machine) =
-        Platform::elf_machine(platform).ok_or_else(|| format!("unknown platform {platform}"))?;
+    let (e_machine, machine) = (platform.machine().e_machine(), platform.machine_name());
     let os = os_release(host);
 
     // The loader: glibc's ABI path for the architecture, else musl's.
     let wanted = crate::elf::ElfFacts::bare(
-        crate::elf::Class::Elf64,
-        crate::elf::Endian::Little,
-        machine,
+        platform.class(),
+        platform.endian(),
+        &machine,
         e_machine,
         Kind::Other,
     );
@@ -72,7 +76,7 @@ pub fn capture(
             };
             let f = &object.facts;
             if f.e_machine != e_machine
-                || f.class != crate::elf::Class::Elf64
+                || f.class != platform.class()
                 || f.kind != Kind::SharedLibrary
             {
                 continue;
@@ -136,8 +140,8 @@ pub fn capture(
         version,
         description,
         platforms: [(
-            platform.to_string(),
-            Platform {
+            platform.as_str().to_string(),
+            PlatformFacts {
                 libc,
                 libc_version,
                 interpreter,

@@ -8,8 +8,9 @@ mod model;
 
 pub use capture::{capture, capture_root};
 pub use host::ProfileHost;
-pub use model::{dotted_numbers, normalize_platform, Library, Platform, Profile};
+pub use model::{dotted_numbers, Library, PlatformFacts, Profile};
 
+use crate::platform::Platform;
 use crate::rules::parse_levels;
 use crate::yaml::{from_yaml, line_of, YamlError};
 
@@ -137,11 +138,11 @@ pub fn parse_profile(text: &str, file: &str) -> Result<Profile, Vec<YamlError>> 
     }
     for (key, platform) in &profile.platforms {
         let at = line_of(text, key, 1).unwrap_or(1);
-        if normalize_platform(key) != Some(key.as_str()) {
+        if Platform::parse(key).map(Platform::as_str) != Some(key.as_str()) {
             error(
                 key,
                 1,
-                format!("platforms: `{key}` is not one of `linux/amd64`, `linux/arm64`"),
+                format!("platforms: `{key}` is not one of {}", Platform::all_names()),
             );
         }
         if dotted_numbers(&platform.libc_version).is_none() {

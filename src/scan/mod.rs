@@ -3,6 +3,7 @@
 
 mod pipeline;
 
+use crate::platform::Platform;
 use crate::policy::PolicyConfig;
 use crate::profile::LoadedProfile;
 use crate::report::{FileReport, Outcome, ScanReport};
@@ -23,8 +24,8 @@ pub struct ScanOptions {
     pub resolve: ResolveOptions,
     /// Target profiles to check against (the scanned tree provides its own libraries).
     pub targets: Vec<LoadedProfile>,
-    /// Docker platform of the targets ("linux/amd64").
-    pub platform: String,
+    /// The platform of the targets.
+    pub platform: Platform,
     pub policy: PolicyConfig,
     /// Gather what an SBOM needs: each ELF file's SHA-256 and the dependency graph.
     pub sbom: bool,

@@ -206,9 +206,9 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
     }
     for target in &options.targets {
         let profile = &target.profile;
-        let host = ProfileHost::new(profile, &options.platform, Some(reader))
+        let host = ProfileHost::new(profile, options.platform, Some(reader))
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let facts = TargetFacts::of(profile, &options.platform);
+        let facts = TargetFacts::of(profile, options.platform);
         hosts.push(host.describe());
         let (mut raw, resolutions) = evaluate(
             &tree,
