@@ -75,12 +75,12 @@ fn open_and_scan(spec: &str) -> Result<(), String> {
         write_scan_table,
     };
     let image = preflight::source::image::open_image(spec, None).map_err(|e| e.to_string())?;
-    let host = preflight::source::ImageHost::new(image, "/");
+    let source = preflight::source::ImageSource::new(preflight::source::ImageHost::new(image, "/"));
     let options = preflight::scan::ScanOptions {
         sbom: true,
         ..Default::default()
     };
-    let report = preflight::scan::scan_image(&host, &options).map_err(|e| e.to_string())?;
+    let report = preflight::scan::scan(&source, &options).map_err(|e| e.to_string())?;
     let out = &mut io::sink();
     let written = [
         write_scan_json(out, &report, true),

@@ -4,8 +4,7 @@
 mod common;
 
 use preflight::resolve::{AttemptOutcome, FoundBy, Resolution, ResolveOptions, Resolver};
-use preflight::scan::open_host;
-use preflight::source::{HostObject, LibraryHost, Probe};
+use preflight::source::{open_host, HostObject, LibraryHost, Probe};
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;

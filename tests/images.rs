@@ -6,9 +6,9 @@ mod common;
 use preflight::platform::Platform;
 use preflight::profile::capture;
 use preflight::rules::Finding;
-use preflight::scan::{scan_image, ScanOptions};
+use preflight::scan::{scan as scan_source, ScanOptions};
 use preflight::source::image::open_image;
-use preflight::source::ImageHost;
+use preflight::source::{ImageHost, ImageSource};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -25,7 +25,8 @@ fn expected() -> Value {
 fn scan(spec: &str, platform: Option<&str>, path: &str) -> Result<Vec<Finding>, String> {
     let image = open_image(spec, platform).map_err(|e| e.to_string())?;
     let host = ImageHost::new(image, path);
-    let report = scan_image(&host, &ScanOptions::default()).map_err(|e| e.to_string())?;
+    let report =
+        scan_source(&ImageSource::new(host), &ScanOptions::default()).map_err(|e| e.to_string())?;
     Ok(report.findings)
 }
 

@@ -6,8 +6,8 @@
 mod common;
 
 use preflight::resolve::{Resolution, ResolveOptions, Resolver};
-use preflight::scan::{open_host, scan, ScanOptions};
-use preflight::source::{LibraryHost, Probe};
+use preflight::scan::{scan, ScanOptions};
+use preflight::source::{open_host, FolderSource, LibraryHost, Probe};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fs;
@@ -179,7 +179,7 @@ fn each_planted_fault_gets_exactly_its_finding() {
             root: Some(PathBuf::from("/")),
             ..ScanOptions::default()
         };
-        let report = scan(&case_dir(case), &options).unwrap();
+        let report = scan(&FolderSource::new(&case_dir(case)), &options).unwrap();
         // The loader's verdicts; build-hygiene rules (DT_RPATH in two of these
         // cases) are checked below.
         let got: Vec<&str> = report

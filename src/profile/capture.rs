@@ -8,19 +8,8 @@ use crate::platform::Platform;
 use crate::resolve::{
     ld_so_conf_dirs, musl_arch, musl_system_path, standard_glibc_interpreters, GlibcLayout,
 };
-use crate::source::{FilesystemHost, LibraryHost, Probe, RootView};
+use crate::source::{LibraryHost, Probe};
 use std::collections::BTreeMap;
-use std::path::Path;
-
-pub fn capture_root(
-    root: &Path,
-    platform: Platform,
-    name: Option<&str>,
-) -> Result<Profile, String> {
-    let view = RootView::new(root).map_err(|e| format!("{}: {e}", root.display()))?;
-    let host = FilesystemHost::new(view, format!("root {}", root.display()));
-    capture(&host, &root.display().to_string(), platform, name)
-}
 
 /// A profile of whatever `host` is (a root folder, an image), named after `origin`.
 pub fn capture(

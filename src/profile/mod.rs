@@ -6,7 +6,7 @@ mod capture;
 mod host;
 mod model;
 
-pub use capture::{capture, capture_root};
+pub use capture::capture;
 pub use host::ProfileHost;
 pub use model::{dotted_numbers, Library, PlatformFacts, Profile};
 

@@ -1,7 +1,7 @@
 //! What a scan found, as plain data: the report every printer writes (and `inspect`'s
 //! file reports). Built by the scan pipeline; nothing here reads a file.
 
-use crate::elf::{ArchiveFacts, ElfFacts, ForeignBinary};
+use crate::elf::{ArchiveFacts, Binary, ElfFacts, ForeignBinary, OtherBinary};
 use crate::rules::{Finding, Severity};
 use crate::source::IoProblem;
 use serde::Serialize;
@@ -36,6 +36,26 @@ pub enum Outcome {
 }
 
 impl FileReport {
+    /// The report of a file read on its own (`inspect`): what `elf::read_binary`
+    /// found; None when it is not a binary preflight reads.
+    pub fn read(path: &str, binary: Binary) -> Option<FileReport> {
+        let outcome = match binary {
+            Binary::Elf(facts) => Outcome::Elf(Arc::from(facts)),
+            Binary::Other(other) => match *other {
+                OtherBinary::Archive(archive) => Outcome::Archive(archive),
+                OtherBinary::Foreign(foreign) => Outcome::Foreign(foreign),
+            },
+            Binary::Unreadable(reason) => Outcome::Unreadable { reason },
+            Binary::NotBinary => return None,
+        };
+        Some(FileReport {
+            path: path.to_string(),
+            sha256: None,
+            layer: None,
+            outcome,
+        })
+    }
+
     pub fn facts(&self) -> Option<&ElfFacts> {
         match &self.outcome {
             Outcome::Elf(facts) => Some(facts),

@@ -14,53 +14,16 @@ use crate::profile::ProfileHost;
 use crate::report::{Dependency, FileReport, Need, Outcome, ScanReport, Summary};
 use crate::resolve::{Resolution, ResolveOptions, Resolver};
 use crate::rules::{Finding, Severity};
-use crate::source::{HostObject, IoProblem, LibraryHost, Probe, TreeHost};
+use crate::source::{Entry, HostObject, IoProblem, LibraryHost, Probe, TreeFile, TreeHost, View};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-
-/// One file of the scanned tree.
-pub(super) struct TreeFile {
-    /// As reports show it (relative to the scanned folder, or the image path).
-    pub shown: String,
-    /// Its path inside the host.
-    pub view: String,
-    /// Where to read it on disk, for hashing (folders only).
-    pub disk: Option<PathBuf>,
-    /// The image layer that wrote it.
-    pub layer: Option<String>,
-}
-
-/// One step of the source: a file, or a path it could not list.
-pub(super) enum Entry {
-    File(TreeFile),
-    Problem(IoProblem),
-}
 
 /// Files are read this many at a time, in parallel: enough to keep every core busy,
 /// few enough that the paths of the (mostly non-ELF) files are never all in memory.
 const BATCH: usize = 2048;
-
-/// What a scan reads and where its libraries come from.
-pub(super) struct Input<'a> {
-    /// The scanned folder or image, as the user named it.
-    pub name: String,
-    /// Its path inside the host (the base of relative report paths).
-    pub base: String,
-    /// Report paths are absolute inside the host (images) rather than relative.
-    pub absolute: bool,
-    /// In report order; pulled a batch at a time.
-    pub files: Box<dyn Iterator<Item = Entry> + Send + 'a>,
-    /// Reads the scanned files (and, for targets, serves them as the tree).
-    pub reader: &'a dyn TreeHost,
-    /// The host when no target is given.
-    pub root_host: Option<&'a dyn LibraryHost>,
-    pub problems: Vec<IoProblem>,
-    /// Findings the source itself produced (hostile image entries).
-    pub findings: Vec<Finding>,
-}
 
 struct TreeObject {
     shown: String,
@@ -141,17 +104,18 @@ impl Tree {
     }
 }
 
-pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanReport> {
-    let Input {
-        name,
+pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Result<ScanReport> {
+    let View {
+        host,
         base,
         absolute,
         files,
-        reader,
-        root_host,
-        mut problems,
         findings: source_findings,
-    } = input;
+    } = view;
+    // The view's host reads the files, and is the host when no target is given.
+    let reader: &dyn TreeHost = &*host;
+    let root_host: Option<&dyn LibraryHost> = options.targets.is_empty().then_some(reader);
+    let mut problems = Vec::new();
     let tree = Tree {
         base: base.clone(),
         absolute,
@@ -253,7 +217,7 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
         }
     }
     Ok(ScanReport {
-        root: name,
+        root: name.to_string(),
         hosts,
         files: reports,
         findings,
