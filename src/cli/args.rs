@@ -47,9 +47,11 @@ pub struct ScanArgs {
     /// Repeatable. Libraries come from the scanned folder first, then the target.
     #[arg(long, value_name = "NAME|FILE")]
     pub target: Vec<String>,
-    /// The platform, Docker's way: linux/amd64 or linux/arm64 (x86_64 and aarch64
-    /// are accepted too). Picks the manifest of a multi-platform image and the
-    /// targets' architecture (default: the image's, else linux/amd64).
+    /// The platform, Docker's way: linux/amd64, linux/arm64, linux/arm/v7, linux/386,
+    /// linux/ppc64le, linux/s390x or linux/riscv64 (kernel names such as x86_64 and
+    /// aarch64 are accepted too). Picks the manifest of a multi-platform image and the
+    /// targets' architecture (default: the image's, else linux/amd64); the built-in
+    /// profiles describe linux/amd64 and linux/arm64.
     #[arg(long)]
     pub platform: Option<String>,
     /// Check against every built-in profile and print where the files run.
@@ -177,6 +179,8 @@ pub enum ProfileAction {
         /// A root folder, or a container image (as `scan` takes it).
         #[arg(value_name = "ROOT|IMAGE")]
         root: String,
+        /// The platform to capture, as `scan --platform` takes it (default: the
+        /// image's, else linux/amd64).
         #[arg(long)]
         platform: Option<String>,
         /// The profile's name (default: ID-VERSION_ID-captured from os-release).
