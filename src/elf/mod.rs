@@ -1,9 +1,13 @@
 //! The facts of one ELF file, read from its bytes with goblin.
 //!
-//! `read_facts` is the only entry point: it takes the bytes of one file (normally a
-//! memory map) and returns owned, serializable `ElfFacts`, or an `ElfError` that says
-//! why the file cannot be read. It never panics on hostile input: every offset is
-//! bounds-checked and every count is capped by the file's size.
+//! `read_binary` is the entry point of every source: it takes the bytes of one file
+//! (normally a memory map) and says what they are — an ELF file with its owned
+//! `ElfFacts`, an archive or a Mach-O/PE file, a file that starts like one of those but
+//! cannot be read (and why), or anything else. `read_facts` is its ELF half. Nothing
+//! here panics on hostile input: every offset is bounds-checked and every count is
+//! capped by the file's size. Facts derived from other facts (`ElfFacts::libc`,
+//! `arch`, `SymbolIndex`) live here too, so every stage asks the facts, not another
+//! stage.
 
 mod archive;
 mod facts;

@@ -1,5 +1,6 @@
-//! Turning finished results into text. No other stage prints; every printer writes a
-//! complete report to any `Write`.
+//! The finished report (`model.rs`: what a scan found, as plain data) and turning it
+//! into text. No other stage prints; every printer writes a complete report to any
+//! `Write`.
 
 mod cyclonedx;
 mod github;
