@@ -2,7 +2,7 @@
 //! root): severities per rule, and waivers by rule and path glob, each with a reason.
 
 use crate::rules::{parse_levels, Finding, Levels, Rule};
-use crate::yaml::{from_yaml, line_of, YamlError};
+use crate::yaml::{check_requires, from_yaml, line_of, YamlError};
 use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -10,6 +10,10 @@ use std::collections::BTreeMap;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
+    /// The preflight versions the file is written for (checked by `check_requires`).
+    #[serde(default)]
+    #[allow(dead_code)]
+    requires: Option<String>,
     #[serde(default)]
     rules: BTreeMap<String, String>,
     #[serde(default)]
@@ -52,6 +56,7 @@ impl PolicyConfig {
     /// Parses and validates a policy file; every problem is reported, each with its
     /// line.
     pub fn parse(text: &str, file: &str) -> Result<PolicyConfig, Vec<YamlError>> {
+        check_requires(text, file).map_err(|e| vec![e])?;
         let raw: RawPolicy = from_yaml(text, file).map_err(|e| vec![e])?;
         let mut errors = Vec::new();
         let error = |line: Option<usize>, message: String| YamlError {
@@ -239,5 +244,19 @@ mod tests {
             "{errors:?}"
         );
         assert_eq!(errors[0].line, Some(1));
+    }
+
+    #[test]
+    fn a_policy_for_a_newer_preflight_says_so_before_its_unknown_keys() {
+        assert!(PolicyConfig::parse("requires: \">=0.1\"\nrules: {}\n", "p.yaml").is_ok());
+        let errors =
+            PolicyConfig::parse("requires: \">=99\"\nnew_key: 1\n", "team.yaml").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0]
+                .to_string()
+                .starts_with("team.yaml:1: requires preflight >=99, but this is preflight"),
+            "{errors:?}"
+        );
     }
 }

@@ -123,6 +123,7 @@ pub fn capture(
         origin
     );
     Ok(Profile {
+        requires: None,
         name,
         aliases: Vec::new(),
         family: id,

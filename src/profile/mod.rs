@@ -12,7 +12,7 @@ pub use model::{dotted_numbers, Library, PlatformFacts, Profile};
 
 use crate::platform::Platform;
 use crate::rules::parse_levels;
-use crate::yaml::{from_yaml, line_of, YamlError};
+use crate::yaml::{check_requires, from_yaml, line_of, YamlError};
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_profiles.rs"));
@@ -94,6 +94,7 @@ pub fn find_profile(name: &str) -> Result<LoadedProfile, String> {
 
 /// Parses and validates a profile; every problem is reported with its line.
 pub fn parse_profile(text: &str, file: &str) -> Result<Profile, Vec<YamlError>> {
+    check_requires(text, file).map_err(|e| vec![e])?;
     let mut profile: Profile = from_yaml(text, file).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let mut error = |key: &str, from: usize, message: String| {
@@ -203,5 +204,28 @@ pub fn parse_profile(text: &str, file: &str) -> Result<Profile, Vec<YamlError>> 
         Ok(profile)
     } else {
         Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profile_for_a_newer_preflight_says_so() {
+        let text = "requires: \">=99\"\nname: x\n";
+        let errors = parse_profile(text, "prod.yaml").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0]
+                .to_string()
+                .starts_with("prod.yaml:1: requires preflight >=99"),
+            "{errors:?}"
+        );
+        // A profile that requires this version parses, and keeps the key.
+        let builtin = &builtin_profiles()[0];
+        let text = format!("requires: \">=0.1\"\n{}", builtin.text);
+        let profile = parse_profile(&text, "p.yaml").unwrap();
+        assert_eq!(profile.requires.as_deref(), Some(">=0.1"));
     }
 }
