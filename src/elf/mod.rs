@@ -118,12 +118,8 @@ pub enum ElfError {
     Malformed(String),
 }
 
-/// `read_facts`, with a guard: the reader is written to fail with an error, never a
-/// panic, but a bug in it (or in goblin) must not lose the rest of a scan.
-pub fn read_facts_guarded(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
-    read_facts_guarded_with(bytes, Detail::Full)
-}
-
+/// `read_facts_with`, with a guard: the reader is written to fail with an error, never
+/// a panic, but a bug in it (or in goblin) must not lose the rest of a scan.
 pub fn read_facts_guarded_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         read_facts_with(bytes, detail)

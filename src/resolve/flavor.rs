@@ -1,5 +1,6 @@
-//! Which dynamic loader runs an object, and the parts of its search that depend on
-//! the loader, the architecture and the distribution's layout.
+//! The parts of the loaders' search that depend on the architecture and the
+//! distribution's layout (which loader runs an object is a fact of the file:
+//! `ElfFacts::libc`).
 
 use crate::elf::{Class, ElfFacts, Endian, Machine};
 

@@ -74,10 +74,6 @@ impl<'h> Resolver<'h> {
         }
     }
 
-    pub fn host(&self) -> &dyn LibraryHost {
-        self.host
-    }
-
     /// Resolves `object`, found at `view_path` in the host, shown to the user as `shown`.
     pub fn resolve(&self, object: Arc<HostObject>, view_path: &str, shown: &str) -> Resolution {
         let facts = &object.facts;

@@ -62,10 +62,6 @@ impl FilesystemHost {
         self
     }
 
-    pub fn view(&self) -> &RootView {
-        &self.view
-    }
-
     fn probe_uncached(&self, path: &str) -> Probe {
         let real = match self.view.canonicalize(path) {
             Ok(real) => real,

@@ -39,12 +39,6 @@ impl ImageHost {
         &self.image
     }
 
-    /// The layer that wrote `path` last.
-    pub fn layer_of(&self, path: &str) -> Option<&str> {
-        let node = self.image.tree.get(path)?;
-        self.image.tree.layers.get(node.layer).map(String::as_str)
-    }
-
     fn canonicalize(&self, path: &str) -> Result<String, LookupError> {
         let tree = &self.image.tree;
         resolve(path, |current| {
