@@ -15,7 +15,7 @@ try:
 except ImportError:  # pragma: no cover
     sys.exit("check.py needs PyYAML: pip install pyyaml (or apt-get install python3-yaml)")
 
-TOP_KEYS = {"name", "aliases", "family", "version", "description", "platforms", "rules"}
+TOP_KEYS = {"requires", "name", "aliases", "family", "version", "description", "platforms", "rules"}
 TOP_REQUIRED = {"name", "family", "version", "description", "platforms"}
 FAMILIES = {"ubuntu", "debian", "rhel", "amazonlinux", "alpine", "manylinux", "musllinux"}
 PLATFORMS = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}

@@ -2,9 +2,12 @@
 
 mod common;
 
-use preflight::policy::{Finding, PolicyConfig};
-use preflight::profile::{builtin_parse_results, capture_root, find_profile, parse_profile};
+use preflight::platform::Platform;
+use preflight::policy::PolicyConfig;
+use preflight::profile::{builtin_parse_results, capture, find_profile, parse_profile};
+use preflight::rules::Finding;
 use preflight::scan::{scan, ScanOptions};
+use preflight::source::{FolderSource, Source};
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
@@ -26,11 +29,11 @@ fn scan_against(
 ) -> Vec<Finding> {
     let options = ScanOptions {
         targets: targets.iter().map(|t| find_profile(t).unwrap()).collect(),
-        platform: platform.to_string(),
+        platform: Platform::parse(platform).unwrap(),
         policy,
         ..ScanOptions::default()
     };
-    scan(dir, &options).unwrap().findings
+    scan(&FolderSource::new(dir), &options).unwrap().findings
 }
 
 fn rules(findings: &[Finding], path: &str) -> Vec<&'static str> {
@@ -275,12 +278,14 @@ fn malformed_profiles_and_policies_give_located_errors() {
 #[test]
 fn a_captured_root_accepts_what_was_built_for_it() {
     // This machine's root, captured; the fixtures were built here (tests/fixtures/build.sh).
-    let profile = capture_root(Path::new("/"), "linux/amd64", Some("here")).unwrap();
+    let source = FolderSource::new(Path::new("/"));
+    let root = source.as_root().unwrap();
+    let profile = capture(&*root, "/", Platform::LinuxAmd64, Some("here")).unwrap();
     let platform = &profile.platforms["linux/amd64"];
     assert!(platform.libraries.contains_key("libc.so.6"));
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("here.yaml");
-    let text = preflight::profile::yaml::to_yaml(&profile).unwrap();
+    let text = preflight::yaml::to_yaml(&profile).unwrap();
     fs::write(&file, &text).unwrap();
     // What capture writes, the parser reads back unchanged.
     assert_eq!(parse_profile(&text, "here.yaml").unwrap(), profile);

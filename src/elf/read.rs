@@ -4,7 +4,7 @@ use super::facts::{Class, ElfFacts, Endian, Kind};
 use super::foreign::elf_platform;
 use super::hardening::hardening;
 use super::layout::{DynamicTags, Layout, StringTable};
-use super::machine::machine_name;
+use super::machine::{machine_name, Machine};
 use super::notes;
 use super::relocations::object_relocations;
 use super::symbols::read_symbols_and_versions;
@@ -92,7 +92,8 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
     };
     let relocations =
         (kind == Kind::Relocatable).then(|| object_relocations(&layout, header.e_machine));
-    let executable_stack = linked && notes::executable_stack(&layout, &machine);
+    let executable_stack =
+        linked && notes::executable_stack(&layout, Machine::from(header.e_machine), class);
     let interpreter_ref = interpreter.as_deref();
     let statics = kind
         .is_static()

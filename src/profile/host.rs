@@ -1,17 +1,18 @@
 //! A target profile as a library host: the scanned tree is real, everything else is
 //! what the profile describes.
 
-use super::model::{LibcFamily, Library, Platform, Profile};
-use crate::elf::{Class, ElfFacts, Endian, Kind};
-use crate::resolve::{HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
+use super::model::{Library, PlatformFacts, Profile};
+use crate::elf::{ElfFacts, Kind, Libc};
+use crate::platform::Platform;
+use crate::source::{HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
 use std::sync::Arc;
 
 pub struct ProfileHost<'f> {
     label: String,
     family: String,
-    platform: Platform,
-    e_machine: u16,
-    machine: String,
+    platform: PlatformFacts,
+    /// What its libraries' files would be: their class, byte order and machine.
+    target: Platform,
     /// The scanned tree, at its own absolute path.
     files: Option<&'f dyn TreeHost>,
     described: ProbeCache,
@@ -20,10 +21,10 @@ pub struct ProfileHost<'f> {
 impl<'f> ProfileHost<'f> {
     pub fn new(
         profile: &Profile,
-        platform: &str,
+        platform: Platform,
         files: Option<&'f dyn TreeHost>,
     ) -> Result<Self, String> {
-        let Some(p) = profile.platforms.get(platform) else {
+        let Some(p) = profile.platform(platform) else {
             let have: Vec<&str> = profile.platforms.keys().map(String::as_str).collect();
             return Err(format!(
                 "target {} has no platform {platform} (it has {})",
@@ -31,14 +32,11 @@ impl<'f> ProfileHost<'f> {
                 have.join(", ")
             ));
         };
-        let (e_machine, machine) = Platform::elf_machine(platform)
-            .ok_or_else(|| format!("unknown platform {platform}"))?;
         Ok(ProfileHost {
             label: format!("{} ({platform})", profile.name),
             family: profile.family.clone(),
             platform: p.clone(),
-            e_machine,
-            machine: machine.to_string(),
+            target: platform,
             files,
             described: ProbeCache::default(),
         })
@@ -65,11 +63,12 @@ impl<'f> ProfileHost<'f> {
     }
 
     fn describe(&self, path: &str, soname: &str, library: Option<&Library>) -> Probe {
+        let t = self.target;
         let mut facts = ElfFacts::bare(
-            Class::Elf64,
-            Endian::Little,
-            &self.machine,
-            self.e_machine,
+            t.class(),
+            t.endian(),
+            &t.machine_name(),
+            t.machine().e_machine(),
             Kind::SharedLibrary,
         );
         facts.soname = Some(soname.to_string());
@@ -90,7 +89,7 @@ impl<'f> ProfileHost<'f> {
             let soname = name;
             let library = self.platform.libraries.get(soname).cloned().or_else(|| {
                 // glibc's loader carries the GLIBC versions of its release.
-                (self.platform.libc == LibcFamily::Glibc).then(|| Library {
+                (self.platform.libc == Libc::Glibc).then(|| Library {
                     max: [("GLIBC".to_string(), self.platform.libc_version.clone())].into(),
                     ..Library::default()
                 })
@@ -174,7 +173,7 @@ platforms:
 
     #[test]
     fn described_libraries_live_in_the_first_folder_with_their_versions() {
-        let host = ProfileHost::new(&profile(), "linux/amd64", None).unwrap();
+        let host = ProfileHost::new(&profile(), Platform::LinuxAmd64, None).unwrap();
         let Probe::Found(libc) = host.probe("/lib/x86_64-linux-gnu/libc.so.6") else {
             panic!()
         };
@@ -208,6 +207,6 @@ platforms:
             host.probe("/lib64/ld-linux-x86-64.so.2"),
             Probe::Found(_)
         ));
-        assert!(ProfileHost::new(&profile(), "linux/arm64", None).is_err());
+        assert!(ProfileHost::new(&profile(), Platform::LinuxArm64, None).is_err());
     }
 }

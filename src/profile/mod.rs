@@ -5,16 +5,14 @@
 mod capture;
 mod host;
 mod model;
-pub mod yaml;
 
-pub use capture::{capture, capture_root};
+pub use capture::capture;
 pub use host::ProfileHost;
-pub use model::{dotted_numbers, normalize_platform, LibcFamily, Library, Platform, Profile};
+pub use model::{dotted_numbers, Library, PlatformFacts, Profile};
 
-use crate::policy::{Rule, Severity, TargetFacts};
-use crate::resolve::LoaderKind;
-use std::collections::BTreeMap;
-use yaml::{from_yaml, line_of, YamlError};
+use crate::platform::Platform;
+use crate::rules::parse_levels;
+use crate::yaml::{check_requires, from_yaml, line_of, YamlError};
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_profiles.rs"));
@@ -45,7 +43,7 @@ pub fn builtin_profiles() -> Vec<LoadedProfile> {
         .collect()
 }
 
-/// Every built-in profile's parse result, for the tests and `profiles check`.
+/// Every built-in profile's parse result (the tests check that each one parses).
 pub fn builtin_parse_results() -> Vec<(String, Result<Profile, Vec<YamlError>>)> {
     builtin::BUILTIN
         .iter()
@@ -96,7 +94,8 @@ pub fn find_profile(name: &str) -> Result<LoadedProfile, String> {
 
 /// Parses and validates a profile; every problem is reported with its line.
 pub fn parse_profile(text: &str, file: &str) -> Result<Profile, Vec<YamlError>> {
-    let profile: Profile = from_yaml(text, file).map_err(|e| vec![e])?;
+    check_requires(text, file).map_err(|e| vec![e])?;
+    let mut profile: Profile = from_yaml(text, file).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let mut error = |key: &str, from: usize, message: String| {
         errors.push(YamlError {
@@ -140,11 +139,11 @@ pub fn parse_profile(text: &str, file: &str) -> Result<Profile, Vec<YamlError>> 
     }
     for (key, platform) in &profile.platforms {
         let at = line_of(text, key, 1).unwrap_or(1);
-        if normalize_platform(key) != Some(key.as_str()) {
+        if Platform::parse(key).map(Platform::as_str) != Some(key.as_str()) {
             error(
                 key,
                 1,
-                format!("platforms: `{key}` is not one of `linux/amd64`, `linux/arm64`"),
+                format!("platforms: `{key}` is not one of {}", Platform::all_names()),
             );
         }
         if dotted_numbers(&platform.libc_version).is_none() {
@@ -198,20 +197,9 @@ pub fn parse_profile(text: &str, file: &str) -> Result<Profile, Vec<YamlError>> 
             }
         }
     }
-    for (id, level) in &profile.rules {
-        if Rule::from_id(id).is_none() {
-            error(
-                id,
-                1,
-                format!(
-                    "rules: unknown rule `{id}`, expected one of {}",
-                    Rule::all_ids()
-                ),
-            );
-        } else if let Err(message) = Severity::parse_level(level) {
-            error(id, 1, format!("rules.{id}: {message}"));
-        }
-    }
+    let (levels, level_errors) = parse_levels(&profile.rules, text, file);
+    errors.extend(level_errors);
+    profile.levels = levels;
     if errors.is_empty() {
         Ok(profile)
     } else {
@@ -219,32 +207,25 @@ pub fn parse_profile(text: &str, file: &str) -> Result<Profile, Vec<YamlError>> 
     }
 }
 
-impl Profile {
-    /// Its severity overrides, validated by `parse_profile`.
-    pub fn rule_levels(&self) -> BTreeMap<Rule, Option<Severity>> {
-        self.rules
-            .iter()
-            .filter_map(|(id, level)| {
-                Some((Rule::from_id(id)?, Severity::parse_level(level).ok()?))
-            })
-            .collect()
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// What the rules need to know about this profile on `platform`.
-    pub fn target_facts(&self, platform: &str) -> Option<TargetFacts> {
-        let p = self.platforms.get(platform)?;
-        let (e_machine, machine) = Platform::elf_machine(platform)?;
-        Some(TargetFacts {
-            label: format!("{} ({platform})", self.name),
-            libc: match p.libc {
-                LibcFamily::Glibc => LoaderKind::Glibc,
-                LibcFamily::Musl => LoaderKind::Musl,
-            },
-            libc_version: p.libc_numbers(),
-            class: crate::elf::Class::Elf64,
-            e_machine,
-            machine: machine.to_string(),
-            isa_level: p.isa_level,
-        })
+    #[test]
+    fn a_profile_for_a_newer_preflight_says_so() {
+        let text = "requires: \">=99\"\nname: x\n";
+        let errors = parse_profile(text, "prod.yaml").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0]
+                .to_string()
+                .starts_with("prod.yaml:1: requires preflight >=99"),
+            "{errors:?}"
+        );
+        // A profile that requires this version parses, and keeps the key.
+        let builtin = &builtin_profiles()[0];
+        let text = format!("requires: \">=0.1\"\n{}", builtin.text);
+        let profile = parse_profile(&text, "p.yaml").unwrap();
+        assert_eq!(profile.requires.as_deref(), Some(">=0.1"));
     }
 }

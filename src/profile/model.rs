@@ -1,14 +1,20 @@
 //! The target profile format (`policies/targets/*.yaml`, documented in
 //! policies/README.md): what a host provides.
 
-use crate::elf::VersionName;
-use crate::resolve::DescribedVersions;
+use crate::elf::{Libc, VersionName};
+use crate::platform::Platform;
+use crate::rules::Levels;
+use crate::source::DescribedVersions;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
+    /// The preflight versions the file is written for (">=0.1"), checked when it is
+    /// read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<String>,
     pub name: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
@@ -17,33 +23,22 @@ pub struct Profile {
     /// Compared numerically within the family ("20.04" < "22.04").
     pub version: String,
     pub description: String,
-    /// Docker platform ("linux/amd64", "linux/arm64") → what the host has there.
-    pub platforms: BTreeMap<String, Platform>,
-    /// Rule id → severity on this target ("error", "warning", "note", "off").
+    /// Docker platform ("linux/amd64", "linux/arm64"), as written → what the host
+    /// has there (`Profile::platform` looks one up).
+    pub platforms: BTreeMap<String, PlatformFacts>,
+    /// Rule id → severity on this target ("error", "warning", "note", "off"), as
+    /// written.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rules: BTreeMap<String, String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LibcFamily {
-    Glibc,
-    Musl,
-}
-
-impl LibcFamily {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LibcFamily::Glibc => "glibc",
-            LibcFamily::Musl => "musl",
-        }
-    }
+    /// `rules`, parsed once (by `parse_profile`, which rejects unknown ids and levels).
+    #[serde(skip)]
+    pub levels: Levels,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Platform {
-    pub libc: LibcFamily,
+pub struct PlatformFacts {
+    pub libc: Libc,
     pub libc_version: String,
     /// The program interpreter binaries built for this host carry (PT_INTERP).
     pub interpreter: String,
@@ -121,28 +116,15 @@ impl Library {
     }
 }
 
-impl Platform {
-    /// ELF class, byte order and machine of this platform's binaries.
-    pub fn elf_machine(platform: &str) -> Option<(u16, &'static str)> {
-        match platform {
-            "linux/amd64" => Some((62, "x86_64")),
-            "linux/arm64" => Some((183, "aarch64")),
-            _ => None,
-        }
-    }
-
-    pub fn libc_numbers(&self) -> Vec<u64> {
-        dotted_numbers(&self.libc_version).unwrap_or_default()
+impl Profile {
+    /// What the host has on `platform`; None when the profile does not describe it.
+    pub fn platform(&self, platform: Platform) -> Option<&PlatformFacts> {
+        self.platforms.get(platform.as_str())
     }
 }
 
-/// Docker's platform names, also accepting the kernel's (`x86_64`, `aarch64`).
-pub fn normalize_platform(text: &str) -> Option<&'static str> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "linux/amd64" | "amd64" | "x86_64" | "x86-64" | "linux/x86_64" => Some("linux/amd64"),
-        "linux/arm64" | "linux/arm64/v8" | "arm64" | "aarch64" | "linux/aarch64" => {
-            Some("linux/arm64")
-        }
-        _ => None,
+impl PlatformFacts {
+    pub fn libc_numbers(&self) -> Vec<u64> {
+        dotted_numbers(&self.libc_version).unwrap_or_default()
     }
 }

@@ -1,9 +1,9 @@
 //! JSON output: the stable contract documented in the README, written as a stream
 //! (a scan of /usr describes thousands of files; nothing is built in memory first).
 
+use super::{FileReport, ScanReport, Summary};
 use crate::elf::SymbolTable;
-use crate::policy::Finding;
-use crate::scan::{FileReport, ScanReport, Summary};
+use crate::rules::Finding;
 use crate::source::IoProblem;
 use serde::Serialize;
 use std::io::{self, Write};

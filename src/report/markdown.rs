@@ -1,7 +1,7 @@
 //! A Markdown summary, fit for `$GITHUB_STEP_SUMMARY`.
 
-use crate::policy::Severity;
-use crate::scan::ScanReport;
+use super::ScanReport;
+use crate::rules::Severity;
 use std::io::{self, Write};
 
 fn icon(severity: Severity) -> &'static str {

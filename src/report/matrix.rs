@@ -1,7 +1,7 @@
 //! The runs-on matrix and the list of profiles.
 
 use super::table::new_table;
-use crate::compat::RunsOn;
+use crate::policy::RunsOn;
 use crate::profile::LoadedProfile;
 use std::io::{self, Write};
 
@@ -40,6 +40,7 @@ pub fn write_runs_on_table(out: &mut dyn Write, matrix: &RunsOn) -> io::Result<(
         };
         let family = matrix.family_of(target);
         if shown.insert(family) {
+            let rules: Vec<&str> = rules.iter().map(|r| r.id()).collect();
             writeln!(
                 out,
                 "  newest {family} that fails: {target} ({})",

@@ -1,11 +1,13 @@
-//! Turning finished results into text. No other stage prints; every printer writes a
-//! complete report to any `Write`.
+//! The finished report (`model.rs`: what a scan found, as plain data) and turning it
+//! into text. No other stage prints; every printer writes a complete report to any
+//! `Write`.
 
 mod cyclonedx;
 mod github;
 mod json;
 mod markdown;
 mod matrix;
+mod model;
 mod sarif;
 mod table;
 mod tree;
@@ -15,9 +17,10 @@ pub use github::{escape_data, escape_property, write_github};
 pub use json::{write_inspect_json, write_scan_json};
 pub use markdown::write_markdown;
 pub use matrix::{write_profiles_table, write_runs_on_json, write_runs_on_table};
+pub use model::{Dependency, FileReport, Need, Outcome, ScanReport, Summary};
 pub use sarif::write_sarif;
 pub use table::{write_inspect_table, write_scan_table};
-pub use tree::{write_tree_json, write_tree_table, TreeEntry};
+pub use tree::{write_tree_json, write_tree_table, TreeResult};
 
 use clap::ValueEnum;
 

@@ -1,8 +1,8 @@
 //! Tables for a person at a terminal (comfy-table).
 
+use super::{FileReport, Outcome, ScanReport};
 use crate::elf::{ArchiveFacts, ElfFacts, ObjectRelocations};
-use crate::policy::Severity;
-use crate::scan::{FileReport, Outcome, ScanReport};
+use crate::rules::Severity;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 use std::io::{self, Write};
 
@@ -155,7 +155,7 @@ fn add_build_rows(table: &mut Table, f: &ElfFacts) {
             "static runtime".to_string(),
             format!(
                 "libc {}; loads shared objects: {}",
-                runtime.libc.as_deref().unwrap_or("not recognised"),
+                runtime.libc.map_or("not recognised", |l| l.as_str()),
                 list(&runtime.loads_shared_objects)
             ),
         ]);

@@ -5,7 +5,7 @@
 
 use super::tree::{FileContent, ImageNote, MergedTree, TreeEntry, TreeNode};
 use super::{invalid, ImageError};
-use crate::elf::{has_elf_magic, may_be_binary, read_facts_guarded, read_other_binary, ElfError};
+use crate::elf::{has_elf_magic, may_be_binary, read_binary, Binary, Detail};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::sync::Arc;
 
@@ -250,19 +250,12 @@ fn read_content(path: &str, entry: &mut impl Read, size: u64) -> io::Result<File
     let mut magic = Vec::with_capacity(4);
     entry.by_ref().take(4).read_to_end(&mut magic)?;
     if may_be_binary(&magic) {
-        let read = |bytes: &[u8]| {
-            if has_elf_magic(bytes) {
-                return FileContent::Elf(
-                    read_facts_guarded(bytes)
-                        .map(Arc::new)
-                        .map_err(|e| e.to_string()),
-                );
-            }
-            match read_other_binary(bytes) {
-                Ok(binary) => FileContent::Binary(Ok(Arc::new(binary))),
-                Err(ElfError::NotElf) => FileContent::Other,
-                Err(e) => FileContent::Binary(Err(e.to_string())),
-            }
+        let read = |bytes: &[u8]| match read_binary(bytes, Detail::Full) {
+            Binary::Elf(facts) => FileContent::Elf(Ok(Arc::from(facts))),
+            Binary::Other(other) => FileContent::Binary(Ok(Arc::from(other))),
+            Binary::Unreadable(reason) if has_elf_magic(bytes) => FileContent::Elf(Err(reason)),
+            Binary::Unreadable(reason) => FileContent::Binary(Err(reason)),
+            Binary::NotBinary => FileContent::Other,
         };
         return Ok(if size <= MAX_IN_MEMORY {
             let mut bytes = magic;

@@ -1,12 +1,9 @@
-//! Where host libraries come from: a root filesystem today, a described host (a
-//! target profile) later. Resolution only talks to this trait.
+//! What a host is to the loader simulation: the `LibraryHost` trait (what is at a
+//! path, a configuration file's text, a folder's names) and the answers it gives.
+//! Resolution only talks to this trait; a root filesystem (`filesystem.rs`), an
+//! image (`image/host.rs`) and a target profile (`profile::ProfileHost`) implement it.
 
-use super::identical::IdenticalFacts;
-use crate::elf::{
-    read_facts_guarded_with, read_other_binary, Detail, ElfError, ElfFacts, OtherBinary,
-    VersionName,
-};
-use crate::source::{FileBytes, LookupError, RootView};
+use crate::elf::{ElfFacts, OtherBinary, VersionName};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -24,7 +21,7 @@ pub struct HostObject {
     /// (device, inode) of a file on disk: hard links to one file are one object.
     pub identity: Option<(u64, u64)>,
     /// Its symbols indexed for binding, built the first time a load needs them.
-    symbol_index: std::sync::OnceLock<super::binding::SymbolIndex>,
+    symbol_index: std::sync::OnceLock<crate::elf::SymbolIndex>,
 }
 
 impl HostObject {
@@ -45,9 +42,9 @@ impl HostObject {
 
     /// Its exports by name and the references it needs bound: built once per object,
     /// shared by every load that has the object in its scope.
-    pub(crate) fn symbol_index(&self) -> &super::binding::SymbolIndex {
+    pub fn symbol_index(&self) -> &crate::elf::SymbolIndex {
         self.symbol_index
-            .get_or_init(|| super::binding::SymbolIndex::of(&self.facts))
+            .get_or_init(|| crate::elf::SymbolIndex::of(&self.facts))
     }
 }
 
@@ -169,153 +166,6 @@ pub trait TreeHost: LibraryHost {
     /// A file the scan's own walk found at `disk_path`.
     fn probe_walked(&self, view_path: &str, _disk_path: &std::path::Path) -> Probe {
         self.probe(view_path)
-    }
-}
-
-impl TreeHost for FilesystemHost {
-    fn covers(&self, path: &str) -> bool {
-        self.view.covers(path)
-    }
-
-    /// A walked file is opened by its disk path: the walk followed no link, so its
-    /// path inside the view is already its real path, and resolving it component by
-    /// component again would cost a system call per component.
-    fn probe_walked(&self, view_path: &str, disk_path: &std::path::Path) -> Probe {
-        let opened = crate::source::read_elf_bytes(disk_path).map_err(LookupError::from);
-        // Most walked files are not ELF; nothing asks for them again, so they are not
-        // remembered (a scan of /usr would keep 100,000 paths for nothing).
-        if let Ok(None) = opened {
-            return Probe::NotElf;
-        }
-        self.object_at(view_path.to_string(), opened)
-    }
-}
-
-/// A root filesystem (a folder, or `/` itself) as a library host. Each file's facts
-/// are read once however many objects need it.
-pub struct FilesystemHost {
-    view: RootView,
-    label: String,
-    probes: ProbeCache,
-    objects: Mutex<HashMap<String, Probe>>,
-    by_identity: Mutex<HashMap<(u64, u64), Probe>>,
-    /// Facts equal to those of a file read before (a copy) are that file's.
-    identical: IdenticalFacts,
-    detail: Detail,
-}
-
-impl FilesystemHost {
-    pub fn new(view: RootView, label: impl Into<String>) -> Self {
-        FilesystemHost {
-            view,
-            label: label.into(),
-            probes: ProbeCache::default(),
-            objects: Mutex::new(HashMap::new()),
-            by_identity: Mutex::new(HashMap::new()),
-            identical: IdenticalFacts::default(),
-            detail: Detail::Full,
-        }
-    }
-
-    /// Reads files with less detail (no symbol tables): a dependency tree does not
-    /// bind symbols, and reading them is most of its cost.
-    pub fn with_detail(mut self, detail: Detail) -> Self {
-        self.detail = detail;
-        self
-    }
-
-    pub fn view(&self) -> &RootView {
-        &self.view
-    }
-
-    fn probe_uncached(&self, path: &str) -> Probe {
-        let real = match self.view.canonicalize(path) {
-            Ok(real) => real,
-            Err(err) => return lookup_probe(err),
-        };
-        let opened = self.view.open_resolved_elf(&real);
-        self.object_at(real, opened)
-    }
-
-    /// The object at `real` (a path with no link left in it), read once: later probes
-    /// of the same file, under any name, share it.
-    fn object_at(&self, real: String, opened: Result<Option<FileBytes>, LookupError>) -> Probe {
-        if let Some(known) = self.objects.lock().expect("cache lock").get(&real) {
-            return known.clone();
-        }
-        // Another name for a file already read (a hard link): the same object.
-        if let Ok(Some(bytes)) = &opened {
-            if let Some(known) = self
-                .by_identity
-                .lock()
-                .expect("cache lock")
-                .get(&bytes.identity)
-            {
-                return known.clone();
-            }
-        }
-        let probe = match opened {
-            Err(err) => lookup_probe(err),
-            Ok(None) => Probe::NotElf,
-            Ok(Some(bytes)) => match read_facts_guarded_with(&bytes, self.detail) {
-                Ok(facts) => Probe::Found(Arc::new(HostObject::new(
-                    real.clone(),
-                    self.identical.share(facts),
-                    None,
-                    Some(bytes.identity),
-                ))),
-                Err(ElfError::NotElf) => match read_other_binary(&bytes) {
-                    Ok(other) => Probe::Other(Arc::new(other)),
-                    Err(ElfError::NotElf) => Probe::NotElf,
-                    Err(ElfError::Malformed(reason)) => Probe::Unreadable(reason),
-                },
-                Err(ElfError::Malformed(reason)) => Probe::Unreadable(reason),
-            },
-        };
-        if let Probe::Found(object) = &probe {
-            if let Some(identity) = object.identity {
-                self.by_identity
-                    .lock()
-                    .expect("cache lock")
-                    .insert(identity, probe.clone());
-            }
-        }
-        self.objects
-            .lock()
-            .expect("cache lock")
-            .insert(real, probe.clone());
-        probe
-    }
-}
-
-fn lookup_probe(err: LookupError) -> Probe {
-    match err {
-        LookupError::NotFound => Probe::Absent,
-        LookupError::Loop => Probe::Loop,
-        LookupError::NotRegular => Probe::NotRegular,
-        LookupError::Io(e) => Probe::Error(e.to_string()),
-    }
-}
-
-impl LibraryHost for FilesystemHost {
-    fn probe(&self, path: &str) -> Probe {
-        self.probes.get_or(path, || self.probe_uncached(path))
-    }
-
-    fn read_config(&self, path: &str, limit: u64) -> Option<String> {
-        self.view.read_text(path, limit).ok()
-    }
-
-    fn list_dir(&self, path: &str) -> Vec<String> {
-        self.view.list_dir(path).unwrap_or_default()
-    }
-
-    fn is_dir(&self, path: &str) -> bool {
-        self.view.is_dir(path).unwrap_or(false)
-    }
-
-    fn describe(&self) -> String {
-        self.label.clone()
     }
 }
 

@@ -1,15 +1,17 @@
 //! The runs-on matrix: which built-in targets each file (and the whole tree) runs on,
-//! and the oldest release per distribution family that works.
+//! and the oldest release per distribution family that works. A verdict of the
+//! policy: a file fails on a target where a finding of severity error remains.
 
-use crate::policy::Severity;
+use crate::elf::ElfFacts;
+use crate::platform::Platform;
 use crate::profile::{dotted_numbers, LoadedProfile};
-use crate::scan::ScanReport;
+use crate::rules::{Finding, Rule, Severity};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct RunsOn {
-    pub platform: String,
+    pub platform: Platform,
     /// Every target checked, oldest first within each family.
     pub targets: Vec<String>,
     #[serde(skip)]
@@ -35,7 +37,7 @@ pub struct FileRunsOn {
 pub struct Verdict {
     pub runs_on: Vec<String>,
     /// Target → the rules that fail there.
-    pub fails_on: BTreeMap<String, Vec<String>>,
+    pub fails_on: BTreeMap<String, Vec<Rule>>,
     /// Per family: the oldest release from which on every release works.
     pub families: Vec<FamilyVerdict>,
 }
@@ -50,7 +52,14 @@ pub struct FamilyVerdict {
 }
 
 impl RunsOn {
-    pub fn from_scan(report: &ScanReport, targets: &[LoadedProfile], platform: &str) -> RunsOn {
+    /// The verdicts for the `scanned` files (each one's path and facts, in report order) from
+    /// the findings of a scan against `targets`.
+    pub fn from_findings<'a>(
+        scanned: impl Iterator<Item = (&'a str, Option<&'a ElfFacts>)>,
+        findings: &[Finding],
+        targets: &[LoadedProfile],
+        platform: Platform,
+    ) -> RunsOn {
         let mut ordered: Vec<&LoadedProfile> = targets.iter().collect();
         ordered.sort_by(|a, b| {
             (
@@ -64,18 +73,17 @@ impl RunsOn {
         });
         let names: Vec<String> = ordered.iter().map(|t| t.profile.name.clone()).collect();
         let mut files = Vec::new();
-        let mut tree_fails: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for file in &report.files {
-            let mut fails: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for f in report
-                .findings
+        let mut tree_fails: BTreeMap<String, BTreeSet<Rule>> = BTreeMap::new();
+        for (path, facts) in scanned {
+            let mut fails: BTreeMap<String, Vec<Rule>> = BTreeMap::new();
+            for f in findings
                 .iter()
-                .filter(|f| f.path == file.path && f.severity == Severity::Error)
+                .filter(|f| f.path == path && f.severity == Severity::Error)
             {
                 if let Some(target) = &f.target {
                     let rules = fails.entry(target.clone()).or_default();
-                    if !rules.iter().any(|r| r == f.rule.id()) {
-                        rules.push(f.rule.id().to_string());
+                    if !rules.contains(&f.rule) {
+                        rules.push(f.rule);
                     }
                 }
             }
@@ -83,18 +91,17 @@ impl RunsOn {
                 && names.iter().all(|t| {
                     fails
                         .get(t)
-                        .is_some_and(|r| r.iter().any(|r| r == "arch-mismatch"))
+                        .is_some_and(|r| r.contains(&Rule::ArchMismatch))
                 });
             if !other_platform {
                 for (target, rules) in &fails {
                     tree_fails
                         .entry(target.clone())
                         .or_default()
-                        .extend(rules.iter().cloned());
+                        .extend(rules.iter().copied());
                 }
             }
-            let needs = file
-                .facts()
+            let needs = facts
                 .map(|f| {
                     f.highest_needed_versions()
                         .iter()
@@ -103,7 +110,7 @@ impl RunsOn {
                 })
                 .unwrap_or_default();
             files.push(FileRunsOn {
-                path: file.path.clone(),
+                path: path.to_string(),
                 other_platform,
                 needs,
                 verdict: verdict(&ordered, fails),
@@ -113,11 +120,16 @@ impl RunsOn {
             &ordered,
             tree_fails
                 .into_iter()
-                .map(|(t, r)| (t, r.into_iter().collect()))
+                .map(|(t, r)| {
+                    // The whole tree's reasons, by id.
+                    let mut rules: Vec<Rule> = r.into_iter().collect();
+                    rules.sort_by_key(|r| r.id());
+                    (t, rules)
+                })
                 .collect(),
         );
         RunsOn {
-            platform: platform.to_string(),
+            platform,
             families: ordered
                 .iter()
                 .map(|t| (t.profile.name.clone(), t.profile.family.clone()))
@@ -136,7 +148,7 @@ impl RunsOn {
     }
 }
 
-fn verdict(targets: &[&LoadedProfile], fails_on: BTreeMap<String, Vec<String>>) -> Verdict {
+fn verdict(targets: &[&LoadedProfile], fails_on: BTreeMap<String, Vec<Rule>>) -> Verdict {
     let runs_on: Vec<String> = targets
         .iter()
         .map(|t| t.profile.name.clone())

@@ -1,9 +1,10 @@
 //! A container image's merged tree as a library host: the image's own loader,
 //! libraries and `/etc/ld.so.conf` are the host.
 
-use super::host::{HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
-use crate::source::image::{FileContent, Image, TreeEntry};
-use crate::source::{resolve, LookupError, Node};
+use super::{FileContent, Image, TreeEntry};
+use crate::source::{
+    resolve, HostObject, LibraryHost, LookupError, Node, Probe, ProbeCache, TreeHost,
+};
 use std::sync::Arc;
 
 pub struct ImageHost {
@@ -36,12 +37,6 @@ impl ImageHost {
 
     pub fn image(&self) -> &Image {
         &self.image
-    }
-
-    /// The layer that wrote `path` last.
-    pub fn layer_of(&self, path: &str) -> Option<&str> {
-        let node = self.image.tree.get(path)?;
-        self.image.tree.layers.get(node.layer).map(String::as_str)
     }
 
     fn canonicalize(&self, path: &str) -> Result<String, LookupError> {
