@@ -7,11 +7,11 @@ use super::{Progress, ScanOptions};
 use crate::elf::OtherBinary;
 use crate::elf::{ElfFacts, Kind};
 use crate::policy::{
-    findings_from_facts, findings_from_resolution, object_set_findings, other_binary_findings,
-    unreadable_finding, TargetFacts,
+    blacklist_findings, findings_from_facts, findings_from_resolution, object_set_findings,
+    other_binary_findings, remedy_of, unreadable_finding, Remedy, TargetFacts,
 };
-use crate::profile::ProfileHost;
-use crate::report::{Dependency, FileReport, Need, Outcome, ScanReport, Summary};
+use crate::profile::{ProfileHost, WheelPolicy};
+use crate::report::{Dependency, FileReport, HostRequirement, Need, Outcome, ScanReport, Summary};
 use crate::resolve::{Resolution, ResolveOptions, Resolver};
 use crate::rules::{Finding, Severity};
 use crate::source::{Entry, HostObject, IoProblem, LibraryHost, Probe, TreeFile, TreeHost, View};
@@ -159,8 +159,15 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
     summary.waived += waived;
     if let Some(host) = root_host {
         hosts.push(host.describe());
-        let (raw, resolutions) =
-            evaluate(&tree, host, None, &options.resolve, &|_| None, options.sbom);
+        let (raw, resolutions) = evaluate(
+            &tree,
+            host,
+            None,
+            None,
+            &options.resolve,
+            &|_| None,
+            options.sbom,
+        );
         if options.sbom {
             dependencies.get_or_insert_with(|| tree.dependencies(&resolutions));
         }
@@ -168,6 +175,7 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
         findings.extend(kept);
         summary.waived += waived;
     }
+    let mut requirements = Vec::new();
     for target in &options.targets {
         let profile = &target.profile;
         let host = ProfileHost::new(profile, options.platform, Some(reader))
@@ -178,8 +186,9 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
             &tree,
             &host,
             facts.as_ref(),
+            profile.wheel_policy.as_ref().map(|w| (w, host.describe())),
             &options.resolve,
-            &|soname| host.install_hint(soname),
+            &|soname| remedy_of(&host, soname),
             options.sbom && dependencies.is_none(),
         );
         if options.sbom {
@@ -189,6 +198,9 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
             finding.target = Some(profile.name.clone());
         }
         let (kept, waived) = options.policy.apply(raw, &profile.levels, &mut used);
+        if profile.wheel_policy.is_none() {
+            requirements.push(HostRequirement::of(profile, options.platform, &kept));
+        }
         findings.extend(kept);
         summary.waived += waived;
     }
@@ -225,6 +237,7 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
         summary,
         dependencies: dependencies.unwrap_or_default(),
         root_abs: base,
+        host_requirements: requirements,
     })
 }
 
@@ -365,14 +378,18 @@ fn evaluate(
     tree: &Tree,
     host: &dyn LibraryHost,
     target: Option<&TargetFacts>,
+    wheel: Option<(&WheelPolicy, String)>,
     options: &ResolveOptions,
-    install_hint: &(dyn Fn(&str) -> Option<String> + Sync),
+    remedy: &(dyn Fn(&str) -> Option<Remedy> + Sync),
     keep: bool,
 ) -> (Vec<Finding>, Vec<Resolution>) {
     let mut findings = Vec::new();
     let mut runnable = Vec::new();
     for o in &tree.objects {
         if findings_from_facts(&o.object.facts, &o.shown, target, &mut findings) {
+            if let Some((policy, label)) = &wheel {
+                findings.extend(blacklist_findings(&o.object.facts, &o.shown, policy, label));
+            }
             runnable.push(o);
         }
     }
@@ -382,7 +399,7 @@ fn evaluate(
     // resolved, the loads of a scan of /usr took 25 MB at once.
     let judge = |o: &&TreeObject| {
         let resolution = resolver.resolve(o.object.clone(), &o.view, &o.shown);
-        let found = findings_from_resolution(&resolution, &resolution.path, &display, install_hint);
+        let found = findings_from_resolution(&resolution, &resolution.path, &display, remedy);
         let loaded: Vec<String>;
         let kept = if keep {
             loaded = resolution
