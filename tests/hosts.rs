@@ -420,3 +420,53 @@ fn a_blacklisted_symbol_keeps_a_wheel_from_its_tag() {
         serde_json::json!([format!("{}_aarch64", policies[first].name)])
     );
 }
+
+/// `profiles capture --platform` on each of the seven platforms: a root whose musl
+/// loader is a program of that platform (all capture needs to find the loader) is
+/// captured with musl's loader path for it.
+#[test]
+fn capture_finds_the_loader_of_every_platform() {
+    let programs = [
+        (Platform::LinuxAmd64, "tests/fixtures/bin/pie-glibc234"),
+        (Platform::LinuxArm64, "tests/fixtures/bin/aarch64-exe"),
+        (Platform::LinuxArmV7, "tests/fixtures/hosts/bin/armhf-exe"),
+        (Platform::Linux386, "tests/fixtures/bin/i386-exe"),
+        (
+            Platform::LinuxPpc64le,
+            "tests/fixtures/hosts/bin/ppc64le-exe",
+        ),
+        (Platform::LinuxS390x, "tests/fixtures/bin/s390x-exe"),
+        (
+            Platform::LinuxRiscv64,
+            "tests/fixtures/hosts/bin/riscv64-exe",
+        ),
+    ];
+    for (platform, path) in programs {
+        let root = tempfile::tempdir().unwrap();
+        let wanted = program(platform, "", &[]);
+        let loader = format!("lib/ld-musl-{}.so.1", musl_arch(None, &wanted));
+        std::fs::create_dir_all(root.path().join("lib/apk/db")).unwrap();
+        std::fs::write(
+            root.path().join("lib/apk/db/installed"),
+            "P:musl\nV:1.2.5-r9\n\n",
+        )
+        .unwrap();
+        std::fs::copy(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path),
+            root.path().join(&loader),
+        )
+        .unwrap();
+        let out = common::preflight()
+            .args(["profiles", "capture", "--platform", platform.as_str()])
+            .arg(root.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{platform}: {text}");
+        let profile = preflight::profile::parse_profile(&text, "captured.yaml").unwrap();
+        let facts = profile.platform(platform).expect("the platform captured");
+        assert_eq!(facts.libc, Libc::Musl);
+        assert_eq!(facts.interpreter, format!("/{loader}"), "{platform}");
+        assert_eq!(facts.libc_version, "1.2.5");
+    }
+}
