@@ -162,10 +162,8 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
         let (raw, resolutions) = evaluate(
             &tree,
             host,
-            None,
-            None,
+            &TargetChecks::none(),
             &options.resolve,
-            &|_| None,
             options.sbom,
         );
         if options.sbom {
@@ -182,13 +180,16 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let facts = TargetFacts::of(profile, options.platform);
         hosts.push(host.describe());
+        let checks = TargetChecks {
+            facts: facts.as_ref(),
+            wheel: profile.wheel_policy.as_ref().map(|w| (w, host.describe())),
+            remedy: &|soname| remedy_of(&host, soname),
+        };
         let (mut raw, resolutions) = evaluate(
             &tree,
             &host,
-            facts.as_ref(),
-            profile.wheel_policy.as_ref().map(|w| (w, host.describe())),
+            &checks,
             &options.resolve,
-            &|soname| remedy_of(&host, soname),
             options.sbom && dependencies.is_none(),
         );
         if options.sbom {
@@ -374,20 +375,39 @@ fn hash_files(files: &[TreeFile], reports: &mut [FileReport]) {
 /// Every rule for every ELF object of the tree against one host: facts first, then
 /// the loader simulation for what can run there. The resolutions are returned only
 /// when `keep` (the SBOM's dependency graph needs them).
+/// What checking against a target adds to checking against a host: the target's
+/// facts for the rules, its wheel policy (with its label) for the blacklist, and what
+/// it offers for a library it lacks.
+struct TargetChecks<'a> {
+    facts: Option<&'a TargetFacts>,
+    wheel: Option<(&'a WheelPolicy, String)>,
+    remedy: &'a (dyn Fn(&str) -> Option<Remedy> + Sync),
+}
+
+impl TargetChecks<'_> {
+    /// A root filesystem or image: none of it.
+    fn none() -> TargetChecks<'static> {
+        TargetChecks {
+            facts: None,
+            wheel: None,
+            remedy: &|_| None,
+        }
+    }
+}
+
 fn evaluate(
     tree: &Tree,
     host: &dyn LibraryHost,
-    target: Option<&TargetFacts>,
-    wheel: Option<(&WheelPolicy, String)>,
+    checks: &TargetChecks<'_>,
     options: &ResolveOptions,
-    remedy: &(dyn Fn(&str) -> Option<Remedy> + Sync),
     keep: bool,
 ) -> (Vec<Finding>, Vec<Resolution>) {
+    let (target, remedy) = (checks.facts, checks.remedy);
     let mut findings = Vec::new();
     let mut runnable = Vec::new();
     for o in &tree.objects {
         if findings_from_facts(&o.object.facts, &o.shown, target, &mut findings) {
-            if let Some((policy, label)) = &wheel {
+            if let Some((policy, label)) = &checks.wheel {
                 findings.extend(blacklist_findings(&o.object.facts, &o.shown, policy, label));
             }
             runnable.push(o);
