@@ -24,7 +24,7 @@
 //!   a root filesystem, an image, or a target profile.
 //! - **root**: a root filesystem, a folder seen as `/` (`--root`, `RootView`); in a
 //!   report, `root` is the scanned source as the user named it.
-//! - **target**: a host described by a profile (`--target`, `policies/targets/`), not
+//! - **target**: a host described by a profile (`--target`, `policies/hosts/`), not
 //!   read from disk.
 //! - **platform**: Docker's OS/architecture pair (`linux/arm64`); not glibc's
 //!   `$PLATFORM`, which `resolve` expands in search paths.

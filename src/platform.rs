@@ -101,6 +101,20 @@ impl Platform {
         }
     }
 
+    /// The architecture part of a Python wheel's platform tag (`manylinux_2_17_x86_64`),
+    /// as auditwheel's policy files name the architectures.
+    pub fn wheel_arch(self) -> &'static str {
+        match self {
+            Platform::LinuxAmd64 => "x86_64",
+            Platform::LinuxArm64 => "aarch64",
+            Platform::LinuxArmV7 => "armv7l",
+            Platform::Linux386 => "i686",
+            Platform::LinuxPpc64le => "ppc64le",
+            Platform::LinuxS390x => "s390x",
+            Platform::LinuxRiscv64 => "riscv64",
+        }
+    }
+
     /// The machine's readable name for its files ("x86_64", "aarch64", ...).
     pub fn machine_name(self) -> String {
         self.machine().name(self.class(), self.endian())

@@ -129,6 +129,14 @@ fn every_rule_fires_on_a_fixture() {
             "rhel-9",
         ],
         &["samples/dist", "--target", "ubuntu-20.04"],
+        // A wheel policy's symbol blacklist.
+        &[
+            "tests/fixtures/hosts/wheel-arm64",
+            "--target",
+            "manylinux2014",
+            "--platform",
+            "linux/arm64",
+        ],
         // Build artifacts, hardening through the preset.
         &["tests/fixtures/artifacts", "--preset", "hardened"],
         // Images: an entry that climbs out of the image.

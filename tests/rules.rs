@@ -64,20 +64,28 @@ fn a_library_the_targets_repositories_have_is_a_warning_with_the_install_command
     // Ubuntu 20.04's repositories have libssl1.1, its base image does not.
     let installable = on("ubuntu-20.04");
     assert_eq!(installable["severity"], "warning");
+    assert_eq!(installable["package"], "libssl1.1");
     assert!(
-        installable["message"]
-            .as_str()
-            .unwrap()
-            .ends_with("(not in its base image; its repositories have it)"),
+        installable["message"].as_str().unwrap().ends_with(
+            "is not in the base image of ubuntu-20.04 (linux/amd64); package libssl1.1 provides it"
+        ),
         "{installable:#?}"
     );
-    assert!(
-        installable["fix"]
-            .as_str()
-            .unwrap()
-            .starts_with("Install it on the host (apt-get install libssl1.1), or ship it"),
-        "{installable:#?}"
+    assert_eq!(
+        installable["fix"],
+        "Install it on the host (apt-get install libssl1.1), or ship libssl.so.1.1 with the \
+         program and point RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib')."
     );
+    // The report ends with what each target's hosts need.
+    let needs: Vec<&serde_json::Value> = report["host_requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["target"] == "ubuntu-20.04")
+        .collect();
+    assert_eq!(needs.len(), 1);
+    assert_eq!(needs[0]["command"], "apt-get install libssl1.1");
+    assert_eq!(needs[0]["packages"], serde_json::json!(["libssl1.1"]));
     // Debian 12 has no libssl.so.1.1 at all: the program cannot start there.
     let absent = on("debian-12");
     assert_eq!(absent["severity"], "error");

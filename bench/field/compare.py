@@ -55,17 +55,30 @@ def glibc_of_tag(tag):
     return {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}.get((tag or "").split("_x86")[0].split("_aarch")[0])
 
 
-def expected_manylinux(aw_tag):
-    """The lowest of preflight's manylinux profiles whose glibc covers auditwheel's tag."""
-    if not aw_tag:
+def policy_of_tag(tag):
+    """auditwheel's platform tag -> the policy's canonical name (manylinux2014_x86_64 -> manylinux_2_17)."""
+    if not tag:
         return None
-    if aw_tag.startswith("musllinux"):
-        return "musllinux_1_2"
-    g = glibc_of_tag(aw_tag)
-    for p in MANYLINUX_PROFILES:
-        if g and g <= GLIBC[p]:
-            return p
-    return "none"
+    for arch in ("_x86_64", "_aarch64", "_armv7l", "_i686", "_ppc64le", "_s390x", "_riscv64"):
+        if tag.endswith(arch):
+            tag = tag[: -len(arch)]
+    return {"manylinux1": "manylinux_2_5", "manylinux2010": "manylinux_2_12",
+            "manylinux2014": "manylinux_2_17"}.get(tag, tag)
+
+
+def compare_tags(aw_tag, ro):
+    """preflight --runs-on's wheel tag (tree.wheel_tags, the finest policy every file meets) against
+    auditwheel's. manylinux: the same policy. musllinux: auditwheel judges only one musl policy (the
+    newest, on a glibc machine), so it agrees when preflight's wheel meets that one."""
+    expected = policy_of_tag(aw_tag)
+    tags = [policy_of_tag(t) for t in ro.get("wheel_tags", [])]
+    if expected and expected.startswith("musllinux"):
+        got = next((t for t in tags if t.startswith("musllinux")), "none")
+        agree = expected in ro.get("runs_on", [])
+    else:
+        got = next((t for t in tags if t.startswith("manylinux")), "none")
+        agree = got == (expected or "none")
+    return {"auditwheel": aw_tag, "expected_profile": expected, "preflight_lowest": got, "agree": agree}
 
 
 # ---- running preflight -------------------------------------------------------------------------
@@ -332,7 +345,7 @@ def judge(art, dest, pf, results, direct):
             tree = rep.get("tree", {})
             runs = tree.get("runs_on", [])
             rec["modes"][mode] = {"exit": exit_code, "runs_on": runs, "fails_on": tree.get("fails_on", {}),
-                                  "platform": rep.get("platform")}
+                                  "platform": rep.get("platform"), "wheel_tags": tree.get("wheel_tags", [])}
             continue
         if mode == "host":
             verdict, how = oracle.host()
@@ -392,10 +405,7 @@ def judge(art, dest, pf, results, direct):
     if aw:
         rec["auditwheel_tag"] = aw.get("overall_tag")
         ro = rec["modes"].get("runs-on-platform") or rec["modes"].get("runs-on")
-        exp = expected_manylinux(aw.get("overall_tag"))
-        got = [t for t in (MANYLINUX_PROFILES + ["musllinux_1_2"]) if t in ro["runs_on"]]
-        rec["runs_on_manylinux"] = {"auditwheel": aw.get("overall_tag"), "expected_profile": exp,
-                                    "preflight_lowest": got[0] if got else "none", "agree": (got[0] if got else "none") == exp}
+        rec["runs_on_manylinux"] = compare_tags(aw.get("overall_tag"), ro)
     if art["kind"] == "image":
         h = rec["modes"]["host"]
         rec["stock_image_clean"] = h["exit"] == 0 and h["errors"] == 0
@@ -488,7 +498,7 @@ def render_md(rep):
     L.append(f"\n(b) stock images scanned as themselves: " + ", ".join(f"{i}: {'clean' if ok else f'{e} errors, exit {x}'}" for i, ok, e, x in rep["images"]))
     agree = sum(r["agree"] for r in rep["runs_on_manylinux"])
     L.append(f"\n(e) --runs-on vs auditwheel: {agree}/{len(rep['runs_on_manylinux'])} agree\n")
-    L.append("| wheel tag (auditwheel) | expected profile | preflight's lowest | |\n|---|---|---|---|")
+    L.append("| wheel tag (auditwheel) | auditwheel's policy | preflight's wheel tag | |\n|---|---|---|---|")
     for r, rec in zip(rep["runs_on_manylinux"], [x for x in rep["records"] if "runs_on_manylinux" in x]):
         L.append(f"| {rec['id']} ({r['auditwheel']}) | {r['expected_profile']} | {r['preflight_lowest']} | {'ok' if r['agree'] else '**differs**'} |")
     L.append("\n## Disagreements: false errors by class\n")

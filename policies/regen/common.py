@@ -11,21 +11,24 @@ FACTS = os.environ.get("HOSTDATA_FACTS", "/work/shared/facts")
 # Docker platform -> facts of the architecture. `deb`: Debian's name; `uname`: the kernel's
 # (auditwheel's and distro-symbol-versions' folder name); `interp`: glibc's PT_INTERP (read
 # off the Debian roots' own programs, see the profiles' ROOT source); `musl`: musl's loader
-# arch and Alpine's libc soname arch ([AW] _fixup_musl_libc_soname).
+# arch and Alpine's libc soname arch ([AW] _fixup_musl_libc_soname); `libdirs`: glibc's default
+# folders where a distribution keeps glibc's own layout (no multiarch): each port's configure.ac
+# `LIBC_SLIBDIR_RTLDDIR` (lib64 on 64-bit ports, riscv64's lib64/lp64d after its ABI), as
+# preflight's resolver (src/resolve/flavor.rs) searches them.
 PLATFORMS = {
-    "linux/amd64": dict(deb="amd64", uname="x86_64", triplet="x86_64-linux-gnu",
+    "linux/amd64": dict(libdirs=["/lib64", "/usr/lib64"], deb="amd64", uname="x86_64", triplet="x86_64-linux-gnu",
                         interp="/lib64/ld-linux-x86-64.so.2", musl_ld="x86_64", musl_soname="x86_64"),
-    "linux/arm64": dict(deb="arm64", uname="aarch64", triplet="aarch64-linux-gnu",
+    "linux/arm64": dict(libdirs=["/lib64", "/usr/lib64"], deb="arm64", uname="aarch64", triplet="aarch64-linux-gnu",
                         interp="/lib/ld-linux-aarch64.so.1", musl_ld="aarch64", musl_soname="aarch64"),
-    "linux/arm/v7": dict(deb="armhf", uname="armv7l", triplet="arm-linux-gnueabihf",
+    "linux/arm/v7": dict(libdirs=["/lib", "/usr/lib"], deb="armhf", uname="armv7l", triplet="arm-linux-gnueabihf",
                          interp="/lib/ld-linux-armhf.so.3", musl_ld="armhf", musl_soname="armv7"),
-    "linux/386": dict(deb="i386", uname="i686", triplet="i386-linux-gnu",
+    "linux/386": dict(libdirs=["/lib", "/usr/lib"], deb="i386", uname="i686", triplet="i386-linux-gnu",
                       interp="/lib/ld-linux.so.2", musl_ld="i386", musl_soname="x86"),
-    "linux/ppc64le": dict(deb="ppc64el", uname="ppc64le", triplet="powerpc64le-linux-gnu",
+    "linux/ppc64le": dict(libdirs=["/lib64", "/usr/lib64"], deb="ppc64el", uname="ppc64le", triplet="powerpc64le-linux-gnu",
                           interp="/lib64/ld64.so.2", musl_ld="powerpc64le", musl_soname="ppc64le"),
-    "linux/s390x": dict(deb="s390x", uname="s390x", triplet="s390x-linux-gnu",
+    "linux/s390x": dict(libdirs=["/lib64", "/usr/lib64"], deb="s390x", uname="s390x", triplet="s390x-linux-gnu",
                         interp="/lib/ld64.so.1", musl_ld="s390x", musl_soname="s390x"),
-    "linux/riscv64": dict(deb="riscv64", uname="riscv64", triplet="riscv64-linux-gnu",
+    "linux/riscv64": dict(libdirs=["/lib64/lp64d", "/usr/lib64/lp64d"], deb="riscv64", uname="riscv64", triplet="riscv64-linux-gnu",
                           interp="/lib/ld-linux-riscv64-lp64d.so.1", musl_ld="riscv64", musl_soname="riscv64"),
 }
 PLATFORM_ORDER = list(PLATFORMS)

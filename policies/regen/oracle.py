@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Writes the test oracles of the Debian 12 host data (policies/oracles/):
 
-  debian-12-amd64-minbase-programs.tsv   every dynamic ELF file of the Debian 12 amd64 minbase root
-                                         (path, owning package, NEEDED): none of them may get a
-                                         missing-library error against debian-12;
+  <release>-<arch>-minbase-programs.tsv every dynamic ELF file of each minbase root built here (the
+                                         20 of roots.sh: path, owning package, NEEDED): none of them
+                                         may get a missing-library error against its release on its
+                                         platform (tests/hosts.rs);
   debian-12-amd64-outside-minbase.tsv    programs of 20 bookworm packages installed on top of minbase
                                          (oracle.sh), each NEEDED soname the minbase root lacks, and the
                                          package `dpkg -S` names for the file the loader would open:
@@ -39,14 +40,23 @@ def dpkg_S(root_dir, path):
 
 
 def minbase_programs():
-    with open(os.path.join(CACHE, "captured", "debian-12-amd64.json"), encoding="utf-8") as f:
-        cap = json.load(f)
-    lines = [f"# Dynamic ELF files of the Debian 12 amd64 minbase root ({cap['built']}, {len(cap['packages'])} packages;"
-             " policies/regen/roots.sh + capture.py)", "# path\tpackage\tNEEDED (space separated)"]
-    for p in sorted(cap["programs"], key=lambda p: p["path"]):
-        lines.append(f"{p['path']}\t{p['package'] or '-'}\t{' '.join(p['needed'])}")
-    write(os.path.join(POLICIES, "oracles", "debian-12-amd64-minbase-programs.tsv"), "\n".join(lines) + "\n")
-    return len(cap["programs"])
+    """One file per captured minbase root; returns the number of programs of debian-12 amd64."""
+    captured = os.path.join(CACHE, "captured")
+    counts = {}
+    for name in sorted(os.listdir(captured)):
+        if not name.endswith(".json") or "oracle" in name:
+            continue
+        root = name[:-len(".json")]
+        with open(os.path.join(captured, name), encoding="utf-8") as f:
+            cap = json.load(f)
+        release, arch = root.rsplit("-", 1)
+        lines = [f"# Dynamic ELF files of the {release} {arch} minbase root ({cap['built']}, {len(cap['packages'])}"
+                 " packages; policies/regen/roots.sh + capture.py)", "# path\tpackage\tNEEDED (space separated)"]
+        for p in sorted(cap["programs"], key=lambda p: p["path"]):
+            lines.append(f"{p['path']}\t{p['package'] or '-'}\t{' '.join(p['needed'])}")
+        write(os.path.join(POLICIES, "oracles", f"{root}-minbase-programs.tsv"), "\n".join(lines) + "\n")
+        counts[root] = len(cap["programs"])
+    return counts["debian-12-amd64"]
 
 
 def main(root_dir, packages):

@@ -105,9 +105,12 @@ def facts(platform, key):
         return json.load(f), os.path.relpath(path, os.path.dirname(FACTS))
 
 
-def known(column):
+def known(column, release):
+    """soname -> package of the family's column, less the sonames the `not on` column says
+    this release lacks (its version of the library has another soname)."""
     idx = {"rpm": 1, "suse": 2, "apk": 3}[column]
-    return {r[0]: r[idx] for r in read_tsv("known-packages.tsv") if r[idx] != "-"}
+    return {r[0]: r[idx] for r in read_tsv("known-packages.tsv")
+            if r[idx] != "-" and release not in (r[4].split(",") if len(r) > 4 else [])}
 
 
 def glibc_release(rel):
@@ -155,7 +158,7 @@ def glibc_release(rel):
             confidence="inferred", glibc=glibc, key=key,
             source=f"{how}; glibc {glibc} and version lists [{key}]; loader path of the glibc ABI",
             interpreter=PLATFORMS[platform]["interp"],
-            library_dirs=["/lib64", "/usr/lib64"] if platform not in ("linux/386", "linux/arm/v7") else ["/lib", "/usr/lib"],
+            library_dirs=PLATFORMS[platform]["libdirs"],
             libs=libs)
     return sources, platforms, today
 
@@ -164,7 +167,7 @@ def write_profile(rel, sources, platforms, today, libc, repo_column):
     out_dir = os.path.join(HOSTS, rel["name"])
     for platform, p in platforms.items():
         write(os.path.join(out_dir, f"base.{slug(platform)}.txt"), base_lines(p["libs"]))
-    kp = known(repo_column)
+    kp = known(repo_column, rel["name"])
     lines = ["# soname\tpackages (preferred first)\tplatforms (only where not all)",
              "# inferred: known-packages.tsv (family naming), not a repository index"]
     lines += [f"{s}\t{kp[s]}" for s in sorted(kp)]

@@ -95,9 +95,8 @@ def generate_policy(policy, family, commit, date):
             y.append("    library_dirs: [/lib, /usr/local/lib, /usr/lib]")
         else:
             y.append(f"    interpreter: {PLATFORMS[platform]['interp']}")
-            # glibc's default folders on the RHEL-family reference images (lib64 for 64-bit)
-            y.append("    library_dirs: [/lib64, /usr/lib64]"
-                     if platform not in ("linux/386", "linux/arm/v7") else "    library_dirs: [/lib, /usr/lib]")
+            # glibc's own default folders, as on the RHEL-family reference images
+            y.append(f"    library_dirs: {flow(PLATFORMS[platform]['libdirs'])}")
         y.append("    symbol_versions:   # [AW] symbol_versions." + uname)
         for fam in sorted(sv):
             y.append(f"      {fam}: {flow(sv[fam])}")

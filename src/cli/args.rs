@@ -50,8 +50,8 @@ pub struct ScanArgs {
     /// The platform, Docker's way: linux/amd64, linux/arm64, linux/arm/v7, linux/386,
     /// linux/ppc64le, linux/s390x or linux/riscv64 (kernel names such as x86_64 and
     /// aarch64 are accepted too). Picks the manifest of a multi-platform image and the
-    /// targets' architecture (default: the image's, else linux/amd64); the built-in
-    /// profiles describe linux/amd64 and linux/arm64.
+    /// targets' architecture (default: the image's, else linux/amd64). Each built-in
+    /// profile describes the platforms its release ships (`preflight profiles`).
     #[arg(long)]
     pub platform: Option<String>,
     /// Check against every built-in profile and print where the files run.
@@ -168,8 +168,21 @@ pub enum Command {
 pub enum ProfileAction {
     /// List the built-in profiles (the default).
     List,
-    /// Print one profile's YAML, with the sources of its facts.
-    Show { name: String },
+    /// Print one profile's YAML, with the sources of its facts; with `--libraries`,
+    /// every library it knows (base image and repository map) instead.
+    #[command(
+        after_help = "Examples:\n  preflight profiles show debian-12\n  preflight profiles show ubuntu-24.04 --libraries --platform linux/arm64 | grep libcurl"
+    )]
+    Show {
+        name: String,
+        /// List every library: the base image's with their package and version
+        /// definitions, then the repository map's with their package.
+        #[arg(long)]
+        libraries: bool,
+        /// With --libraries: only this platform (default: every platform described).
+        #[arg(long, requires = "libraries")]
+        platform: Option<String>,
+    },
     /// Write a profile read off a root filesystem: its loader, libc and every library
     /// on the loader's search path with its exact version definitions.
     #[command(

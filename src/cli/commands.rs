@@ -5,7 +5,7 @@ use super::plan::{CapturePlan, ScanPlan};
 use super::RunOutcome;
 use crate::elf::Detail;
 use crate::policy::RunsOn;
-use crate::profile::{builtin_profiles, capture, find_profile};
+use crate::profile::{builtin_summaries, capture, find_profile, find_profile_for};
 use crate::report::{self, FileReport, Format, TreeResult};
 use crate::resolve::Resolver;
 use crate::scan::{scan as scan_source, Progress};
@@ -156,10 +156,45 @@ pub(super) fn profiles(
     err: &mut dyn Write,
 ) -> anyhow::Result<RunOutcome> {
     match action {
-        ProfileAction::List => report::write_profiles_table(out, &builtin_profiles())?,
-        ProfileAction::Show { name } => {
+        ProfileAction::List => report::write_profiles_table(out, &builtin_summaries())?,
+        ProfileAction::Show {
+            name,
+            libraries: false,
+            ..
+        } => {
             let loaded = find_profile(&name).map_err(|e| anyhow::anyhow!(e))?;
             out.write_all(loaded.text.as_bytes())?;
+        }
+        ProfileAction::Show {
+            name,
+            libraries: true,
+            platform,
+        } => {
+            let (loaded, platforms) = match super::plan::parse_platform(platform.as_deref())? {
+                Some(p) => {
+                    let loaded = find_profile_for(&name, p).map_err(|e| anyhow::anyhow!(e))?;
+                    if loaded.profile.platform(p).is_none() {
+                        let have: Vec<&str> = loaded
+                            .profile
+                            .platforms
+                            .keys()
+                            .map(String::as_str)
+                            .collect();
+                        anyhow::bail!(
+                            "{} has no platform {p} (it has {})",
+                            loaded.profile.name,
+                            have.join(", ")
+                        );
+                    }
+                    (loaded, vec![p])
+                }
+                None => {
+                    let loaded = find_profile(&name).map_err(|e| anyhow::anyhow!(e))?;
+                    let all = loaded.profile.described_platforms();
+                    (loaded, all)
+                }
+            };
+            report::write_profile_libraries(out, &loaded, &platforms)?;
         }
         ProfileAction::Capture {
             root,

@@ -31,7 +31,9 @@ impl ElfFacts {
     /// The libc whose loader runs this file: its interpreter's for an executable;
     /// for a library scanned on its own, musl when it links against musl's libc
     /// (Alpine names it `libc.musl-ARCH.so.1`; other musl builds link `libc.so`),
-    /// else glibc. None for a static executable: nothing is loaded for it.
+    /// else glibc. None for a static executable, and for a library that needs nothing
+    /// (no NEEDED at all): nothing is loaded for it, and either loader takes it (numpy's
+    /// musllinux `_operand_flag_tests` module is one).
     pub fn libc(&self) -> Option<Libc> {
         if let Some(interp) = &self.interpreter {
             let name = interp.rsplit('/').next().unwrap_or(interp);
@@ -41,7 +43,7 @@ impl ElfFacts {
                 Libc::Glibc
             });
         }
-        if self.kind.is_executable() {
+        if self.kind.is_executable() || self.needed.is_empty() {
             return None;
         }
         if self
@@ -53,5 +55,34 @@ impl ElfFacts {
         } else {
             Some(Libc::Glibc)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::elf::{Class, Endian, Kind};
+
+    fn library(needed: &[&str]) -> ElfFacts {
+        let mut facts = ElfFacts::bare(
+            Class::Elf64,
+            Endian::Little,
+            "x86_64",
+            62,
+            Kind::SharedLibrary,
+        );
+        facts.needed = needed.iter().map(|n| n.to_string()).collect();
+        facts
+    }
+
+    #[test]
+    fn a_library_runs_with_the_libc_it_links_and_one_needing_nothing_with_either() {
+        assert_eq!(library(&["libc.so.6"]).libc(), Some(Libc::Glibc));
+        assert_eq!(
+            library(&["libm.so.6", "libc.musl-x86_64.so.1"]).libc(),
+            Some(Libc::Musl)
+        );
+        assert_eq!(library(&["libc.so"]).libc(), Some(Libc::Musl));
+        assert_eq!(library(&[]).libc(), None);
     }
 }

@@ -1,18 +1,51 @@
 //! Findings about loading: what the loader would fail on.
 
+use crate::profile::ProfileHost;
 use crate::resolve::{Attempt, AttemptOutcome, Resolution};
 use crate::rules::{Finding, Rule};
+use crate::source::LibraryHost;
+
+/// What a target offers for a library it lacks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Remedy {
+    /// Its repositories have it: the package, and the command that installs it.
+    /// `inferred`: the package name is the family's usual one, not read off this
+    /// release's own index.
+    Install {
+        package: String,
+        command: String,
+        inferred: bool,
+    },
+    /// A wheel policy (named): a library outside its whitelist must be bundled.
+    Bundle { policy: String },
+}
+
+/// What a target profile offers for a library it lacks: a wheel policy, only bundling
+/// it; a release, the package its repositories have it in (or nothing known).
+pub fn remedy_of(host: &ProfileHost<'_>, soname: &str) -> Option<Remedy> {
+    if host.is_wheel_policy() {
+        return Some(Remedy::Bundle {
+            policy: host.describe(),
+        });
+    }
+    let (package, command) = host.installable(soname)?;
+    Some(Remedy::Install {
+        package: package.name,
+        command,
+        inferred: package.inferred,
+    })
+}
 
 /// Turns one resolution into findings about `shown` (the scanned file). `display`
 /// maps a path inside the host to what the report shows (relative to the scanned
-/// folder when the file lies in it). `install_hint` gives the command that installs a
-/// library the target's repositories have but its base image lacks: such a library
-/// is missing all the same, but one command away.
+/// folder when the file lies in it). `remedy` says what the target offers for a
+/// library it lacks: a package its repositories have (the library is missing all the
+/// same, but one command away), or nothing but bundling it (a wheel policy).
 pub fn findings_from_resolution(
     resolution: &Resolution,
     shown: &str,
     display: &dyn Fn(&str) -> String,
-    install_hint: &dyn Fn(&str) -> Option<String>,
+    remedy: &dyn Fn(&str) -> Option<Remedy>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let by = |needed_by: &str| {
@@ -37,24 +70,52 @@ pub fn findings_from_resolution(
         return findings;
     }
     for miss in &resolution.missing {
-        let mut message = format!(
-            "{} (needed by {}) is not found on {}",
-            miss.soname,
-            display(&miss.needed_by),
-            resolution.root
-        );
-        let hint = install_hint(&miss.soname);
-        if hint.is_some() {
-            message.push_str(" (not in its base image; its repositories have it)");
+        let who = display(&miss.needed_by);
+        let soname = &miss.soname;
+        let root = &resolution.root;
+        let remedy = remedy(soname);
+        let (message, case, package, install) = match &remedy {
+            None => (
+                format!("{soname} (needed by {who}) is not found on {root}"),
+                None,
+                None,
+                String::new(),
+            ),
+            Some(Remedy::Install {
+                package,
+                command,
+                inferred,
+            }) => (
+                format!(
+                    "{soname} (needed by {who}) is not in the base image of {root}; package {package} provides it{}",
+                    if *inferred {
+                        " (the family's usual name: this release's package index was not read)"
+                    } else {
+                        ""
+                    }
+                ),
+                Some("installable"),
+                Some(package.clone()),
+                command.clone(),
+            ),
+            Some(Remedy::Bundle { policy }) => (
+                format!("{soname} (needed by {who}) is not on the whitelist of {policy}: the wheel must bundle it"),
+                Some("not-whitelisted"),
+                None,
+                String::new(),
+            ),
+        };
+        let mut finding = Rule::MissingLibrary.finding(shown, message);
+        if let Some(case) = case {
+            finding = finding.case(case);
         }
         findings.push(
-            Rule::MissingLibrary
-                .finding(shown, message)
-                .case_if(hint.is_some(), "installable")
-                .arg("soname", &miss.soname)
-                .arg("install", hint.unwrap_or_default())
+            finding
+                .arg("soname", soname)
+                .arg("install", install)
                 .needed_by(by(&miss.needed_by))
-                .library(&miss.soname)
+                .library(soname)
+                .package(package)
                 .tried(miss.tried.iter().map(describe_attempt).collect())
                 .build(),
         );

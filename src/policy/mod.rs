@@ -8,9 +8,11 @@ mod config;
 mod hardening;
 mod loading;
 mod runs_on;
+mod wheel;
 
 pub use artifact::{findings_from_facts, TargetFacts};
 pub use build::{object_set_findings, other_binary_findings, unreadable_finding};
 pub use config::{PolicyConfig, Waiver};
-pub use loading::findings_from_resolution;
-pub use runs_on::{FamilyVerdict, FileRunsOn, RunsOn, Verdict};
+pub use loading::{findings_from_resolution, remedy_of, Remedy};
+pub use runs_on::{FamilyVerdict, FileRunsOn, Install, RunsOn, Verdict};
+pub use wheel::blacklist_findings;

@@ -77,8 +77,13 @@ pub fn capture(
             });
         }
     }
+    let mut libc_soname = None;
     if let Probe::Found(loader) = host.probe(&interpreter) {
         if let Some(soname) = &loader.facts.soname {
+            // musl's loader is its libc; its soname is what DT_NEEDED names.
+            if libc == Libc::Musl {
+                libc_soname = Some(soname.clone());
+            }
             libraries.entry(soname.clone()).or_insert_with(|| Library {
                 versions: loader
                     .facts
@@ -129,20 +134,29 @@ pub fn capture(
         family: id,
         version,
         description,
+        data_date: None,
+        confidence: None,
+        sources: BTreeMap::new(),
+        wheel_policy: None,
         platforms: [(
             platform.as_str().to_string(),
             PlatformFacts {
+                confidence: None,
+                source: None,
                 libc,
                 libc_version,
                 interpreter,
                 library_dirs: dirs,
                 isa_level: None,
+                libc_soname,
                 libraries,
+                repository: None,
             },
         )]
         .into(),
         rules: BTreeMap::new(),
         levels: Default::default(),
+        repository: None,
     })
 }
 

@@ -33,7 +33,7 @@ pub fn write_markdown(out: &mut dyn Write, report: &ScanReport) -> io::Result<()
     )?;
     if report.findings.is_empty() {
         writeln!(out, "✅ No findings: every file loads there.")?;
-        return Ok(());
+        return super::requirements::write_requirement_list(out, report);
     }
     writeln!(out, "| severity | file | rule | target | finding |")?;
     writeln!(out, "|---|---|---|---|---|")?;
@@ -62,5 +62,6 @@ pub fn write_markdown(out: &mut dyn Write, report: &ScanReport) -> io::Result<()
             cell(&f.fix)
         )?;
     }
-    writeln!(out, "\n</details>")
+    writeln!(out, "\n</details>")?;
+    super::requirements::write_requirement_list(out, report)
 }

@@ -2,7 +2,9 @@
 //! file reports). Built by the scan pipeline; nothing here reads a file.
 
 use crate::elf::{ArchiveFacts, Binary, ElfFacts, ForeignBinary, OtherBinary};
-use crate::rules::{Finding, Severity};
+use crate::platform::Platform;
+use crate::profile::Profile;
+use crate::rules::{Finding, Rule, Severity};
 use crate::source::IoProblem;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -95,6 +97,78 @@ pub struct ScanReport {
     /// The scanned folder's absolute path.
     #[serde(skip)]
     pub root_abs: String,
+    /// Per target release (not wheel policies): the packages its hosts need.
+    pub host_requirements: Vec<HostRequirement>,
+}
+
+/// What the hosts of one target need installed for the scanned files to load: the
+/// packages named by its `missing-library` findings (the kept ones, after waivers).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HostRequirement {
+    pub target: String,
+    pub platform: Platform,
+    /// Sorted, each once.
+    pub packages: Vec<String>,
+    /// The command that installs them; None when nothing is needed.
+    pub command: Option<String>,
+    /// Some package names are the family's usual ones, not read off the release's
+    /// own index.
+    pub inferred: bool,
+    /// Errors that remain on this target whatever is installed.
+    pub errors: usize,
+}
+
+impl HostRequirement {
+    /// From the findings kept for `profile` on `platform`.
+    pub fn of(profile: &Profile, platform: Platform, findings: &[Finding]) -> HostRequirement {
+        let mut packages: Vec<String> = findings
+            .iter()
+            .filter(|f| f.rule == Rule::MissingLibrary)
+            .filter_map(|f| f.package.clone())
+            .collect();
+        packages.sort();
+        packages.dedup();
+        let inferred = findings.iter().any(|f| {
+            f.package.is_some()
+                && f.library
+                    .as_deref()
+                    .and_then(|soname| profile.installable(platform, soname))
+                    .is_some_and(|p| p.inferred)
+        });
+        HostRequirement {
+            target: profile.name.clone(),
+            platform,
+            command: (!packages.is_empty()).then(|| profile.install_command(&packages)),
+            packages,
+            inferred,
+            errors: findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count(),
+        }
+    }
+
+    /// `ubuntu-24.04 hosts need: apt-get install libcurl4t64 libpq5`.
+    pub fn sentence(&self) -> String {
+        let mut line = format!(
+            "{} hosts need: {}",
+            self.target,
+            self.command
+                .as_deref()
+                .unwrap_or("nothing beyond the base image")
+        );
+        if self.inferred {
+            line.push_str(" (package names inferred)");
+        }
+        if self.errors > 0 {
+            let plural = if self.errors == 1 { "" } else { "s" };
+            line.push_str(&format!(
+                "; {} error{plural} remain there whatever is installed",
+                self.errors
+            ));
+        }
+        line
+    }
 }
 
 impl ScanReport {

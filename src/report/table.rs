@@ -278,7 +278,8 @@ pub fn write_scan_table(out: &mut dyn Write, report: &ScanReport, color: bool) -
     for problem in &report.problems {
         writeln!(out, "error: {}: {}", problem.path, problem.message)?;
     }
-    writeln!(out, "{}", summary_line(report))
+    writeln!(out, "{}", summary_line(report))?;
+    super::requirements::write_requirement_lines(out, report)
 }
 
 fn scan_row(file: &FileReport) -> Vec<String> {

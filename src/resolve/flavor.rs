@@ -44,7 +44,9 @@ fn multiarch_triplets(facts: &ElfFacts) -> &'static [&'static str] {
 }
 
 /// 64-bit ports whose glibc puts libraries in `lib64` (sysdeps/unix/sysv/linux/*/
-/// configure: libc_cv_slibdir=/lib64); Fedora, RHEL, SUSE and Amazon Linux follow it.
+/// configure.ac: `LIBC_SLIBDIR_RTLDDIR([lib64], ...)`, e.g. s390/s390-64); Fedora,
+/// RHEL, SUSE and Amazon Linux follow it. RISC-V's is a subfolder named after its
+/// ABI (below).
 fn uses_lib64(facts: &ElfFacts) -> bool {
     use Machine::*;
     facts.class == Class::Elf64
@@ -52,6 +54,18 @@ fn uses_lib64(facts: &ElfFacts) -> bool {
             facts.arch(),
             X86_64 | Aarch64 | Ppc64 | S390 | SparcV9 | Mips | LoongArch | RiscV
         )
+}
+
+/// The folder under `/lib64` and `/usr/lib64` of ports whose glibc names it after the
+/// ABI: riscv64's lp64d (sysdeps/unix/sysv/linux/riscv/configure.ac:
+/// `LIBC_SLIBDIR_RTLDDIR([lib64/lp64d], [lib])`; binutils' elf64lriscv.sh searches
+/// `/lib64/lp64d` first "as per the glibc ABI"). Debian-style roots use their
+/// multiarch folders instead.
+fn lib64_subdir(facts: &ElfFacts) -> &'static str {
+    match facts.arch() {
+        Machine::RiscV => "/lp64d",
+        _ => "",
+    }
 }
 
 /// The glibc loader's layout for one class and architecture inside a root.
@@ -88,9 +102,10 @@ impl GlibcLayout {
             }
         }
         if uses_lib64(facts) {
+            let sub = lib64_subdir(facts);
             GlibcLayout {
-                default_dirs: vec!["/lib64".into(), "/usr/lib64".into()],
-                lib: "lib64".into(),
+                default_dirs: vec![format!("/lib64{sub}"), format!("/usr/lib64{sub}")],
+                lib: format!("lib64{sub}"),
                 platform,
             }
         } else {
@@ -113,7 +128,12 @@ fn platform(facts: &ElfFacts) -> String {
 }
 
 /// musl's architecture name, as in its loader's file name `ld-musl-ARCH.so.1` and its
-/// path file `/etc/ld-musl-ARCH.path`.
+/// path file `/etc/ld-musl-ARCH.path`: musl's `LDSO_ARCH` (arch/*/reloc.h). Without
+/// an interpreter to read it from, the usual one of the machine: `x86_64`, `aarch64`,
+/// `i386`, `s390x`, `riscv64` (its double-float ABI has no suffix), `powerpc64le`
+/// (`"powerpc64" ENDIAN_SUFFIX`), and `armhf` for 32-bit ARM (`"arm" ENDIAN_SUFFIX
+/// FP_SUFFIX`, "hf" with the VFP calling convention that Docker's linux/arm/v7 and
+/// every armv7 distribution use; soft-float `arm` roots have `ld-musl-arm.so.1`).
 pub fn musl_arch(interpreter: Option<&str>, facts: &ElfFacts) -> String {
     if let Some(arch) = interpreter
         .map(basename)
@@ -125,6 +145,7 @@ pub fn musl_arch(interpreter: Option<&str>, facts: &ElfFacts) -> String {
     match facts.arch() {
         Machine::Ppc64 if facts.endian == Endian::Little => "powerpc64le".into(),
         Machine::Ppc64 => "powerpc64".into(),
+        Machine::Arm if facts.endian == Endian::Little => "armhf".into(),
         _ => facts.machine.clone(),
     }
 }
@@ -145,8 +166,10 @@ pub fn is_musl_reserved(name: &str) -> bool {
         .any(|r| rest.starts_with(r))
 }
 
-/// The program interpreter each glibc port's ABI fixes (glibc sysdeps/*/ldconfig.h
-/// and the psABI documents).
+/// The program interpreter each glibc port's ABI fixes (glibc sysdeps/*/ldconfig.h,
+/// each port's shlib-versions `ld=` line — riscv: `ld-linux-riscv64-lp64d.so.1` in
+/// `/lib`, its rtlddir — and the psABI documents). The built-in profiles' interpreters
+/// are checked against this table (tests/targets.rs).
 pub fn standard_glibc_interpreters(facts: &ElfFacts) -> Vec<String> {
     use Machine::*;
     let (is64, little) = (facts.class == Class::Elf64, facts.endian == Endian::Little);

@@ -110,9 +110,15 @@ rules! {
         cases: &[
             // The target's repositories have it, its base image does not.
             case("installable", Some(Warning), None, Some(
-                "Install it on the host ({install}), or ship it with the program. \
-                 Ship {soname} with the program and point RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib'), \
-                 install the package that provides it on the host, or link it statically.")),
+                "Install it on the host ({install}), or ship {soname} with the program and point \
+                 RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib').")),
+            // A wheel policy's whitelist lacks it: the wheel must carry it.
+            case("not-whitelisted", None, Some(
+                "A wheel with this tag may only use the libraries of its policy's whitelist: pip \
+                 installs it on hosts that lack {soname}, where importing it fails with \
+                 \"{soname}: cannot open shared object file\"."), Some(
+                "Bundle {soname} into the wheel: auditwheel repair copies it in and points RUNPATH \
+                 at the copy.")),
         ],
     };
     UndefinedSymbol = RuleSpec {
@@ -137,6 +143,20 @@ rules! {
                 "Add the library that defines them to its NEEDED (link with -lNAME), or check it with the \
                  program that loads it.")),
         ],
+    };
+    BlacklistedSymbol = RuleSpec {
+        id: "blacklisted-symbol",
+        severity: Error,
+        preset: None,
+        description: "A file imports a symbol its wheel policy forbids (auditwheel's symbol blacklist).",
+        help: "Build the wheel in the policy's own manylinux/musllinux image, or stop using the symbol.",
+        why: "Some hosts of this wheel tag have a {library} that does not export it (a symbol only some \
+              builds carry, such as glibc 2.18's functions backported to some EL7 builds, or zlib's \
+              internals): importing the wheel there fails with \"undefined symbol: {symbol}\", so \
+              auditwheel does not grant the tag.",
+        fix: "Build the wheel in the policy's own manylinux/musllinux image, whose {library} offers \
+              no {symbol}, or stop calling it.",
+        cases: NONE,
     };
     ArchMismatch = RuleSpec {
         id: "arch-mismatch",

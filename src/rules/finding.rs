@@ -32,6 +32,9 @@ pub struct Finding {
     /// Places the loader tried, for a missing library.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tried: Vec<String>,
+    /// The package of the target's repositories that provides the missing library.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
     /// The image layer the file came from (images only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
@@ -66,6 +69,7 @@ impl Rule {
                 version: None,
                 symbols: Vec::new(),
                 tried: Vec::new(),
+                package: None,
                 layer: None,
             },
             args: Vec::new(),
@@ -140,6 +144,12 @@ impl FindingBuilder {
         self
     }
 
+    /// The package that provides the missing library on the target.
+    pub fn package(mut self, package: Option<String>) -> Self {
+        self.finding.package = package;
+        self
+    }
+
     pub fn layer(mut self, layer: impl Into<String>) -> Self {
         self.finding.layer = Some(layer.into());
         self
@@ -200,9 +210,11 @@ mod tests {
             .library("libx.so.1")
             .build();
         assert_eq!(f.severity, Severity::Warning);
-        assert!(f
-            .fix
-            .starts_with("Install it on the host (apt-get install libx1), or ship"));
+        assert_eq!(
+            f.fix,
+            "Install it on the host (apt-get install libx1), or ship libx.so.1 with the program \
+             and point RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib')."
+        );
         assert!(f.why.contains("shared libraries: libx.so.1: cannot open"));
         let plain = Rule::MissingLibrary
             .finding("bin/app", "")

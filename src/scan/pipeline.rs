@@ -7,11 +7,11 @@ use super::{Progress, ScanOptions};
 use crate::elf::OtherBinary;
 use crate::elf::{ElfFacts, Kind};
 use crate::policy::{
-    findings_from_facts, findings_from_resolution, object_set_findings, other_binary_findings,
-    unreadable_finding, TargetFacts,
+    blacklist_findings, findings_from_facts, findings_from_resolution, object_set_findings,
+    other_binary_findings, remedy_of, unreadable_finding, Remedy, TargetFacts,
 };
-use crate::profile::ProfileHost;
-use crate::report::{Dependency, FileReport, Need, Outcome, ScanReport, Summary};
+use crate::profile::{ProfileHost, WheelPolicy};
+use crate::report::{Dependency, FileReport, HostRequirement, Need, Outcome, ScanReport, Summary};
 use crate::resolve::{Resolution, ResolveOptions, Resolver};
 use crate::rules::{Finding, Severity};
 use crate::source::{Entry, HostObject, IoProblem, LibraryHost, Probe, TreeFile, TreeHost, View};
@@ -159,8 +159,13 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
     summary.waived += waived;
     if let Some(host) = root_host {
         hosts.push(host.describe());
-        let (raw, resolutions) =
-            evaluate(&tree, host, None, &options.resolve, &|_| None, options.sbom);
+        let (raw, resolutions) = evaluate(
+            &tree,
+            host,
+            &TargetChecks::none(),
+            &options.resolve,
+            options.sbom,
+        );
         if options.sbom {
             dependencies.get_or_insert_with(|| tree.dependencies(&resolutions));
         }
@@ -168,18 +173,23 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
         findings.extend(kept);
         summary.waived += waived;
     }
+    let mut requirements = Vec::new();
     for target in &options.targets {
         let profile = &target.profile;
         let host = ProfileHost::new(profile, options.platform, Some(reader))
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let facts = TargetFacts::of(profile, options.platform);
         hosts.push(host.describe());
+        let checks = TargetChecks {
+            facts: facts.as_ref(),
+            wheel: profile.wheel_policy.as_ref().map(|w| (w, host.describe())),
+            remedy: &|soname| remedy_of(&host, soname),
+        };
         let (mut raw, resolutions) = evaluate(
             &tree,
             &host,
-            facts.as_ref(),
+            &checks,
             &options.resolve,
-            &|soname| host.install_hint(soname),
             options.sbom && dependencies.is_none(),
         );
         if options.sbom {
@@ -189,6 +199,9 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
             finding.target = Some(profile.name.clone());
         }
         let (kept, waived) = options.policy.apply(raw, &profile.levels, &mut used);
+        if profile.wheel_policy.is_none() {
+            requirements.push(HostRequirement::of(profile, options.platform, &kept));
+        }
         findings.extend(kept);
         summary.waived += waived;
     }
@@ -225,6 +238,7 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
         summary,
         dependencies: dependencies.unwrap_or_default(),
         root_abs: base,
+        host_requirements: requirements,
     })
 }
 
@@ -361,18 +375,41 @@ fn hash_files(files: &[TreeFile], reports: &mut [FileReport]) {
 /// Every rule for every ELF object of the tree against one host: facts first, then
 /// the loader simulation for what can run there. The resolutions are returned only
 /// when `keep` (the SBOM's dependency graph needs them).
+/// What checking against a target adds to checking against a host: the target's
+/// facts for the rules, its wheel policy (with its label) for the blacklist, and what
+/// it offers for a library it lacks.
+struct TargetChecks<'a> {
+    facts: Option<&'a TargetFacts>,
+    wheel: Option<(&'a WheelPolicy, String)>,
+    remedy: &'a (dyn Fn(&str) -> Option<Remedy> + Sync),
+}
+
+impl TargetChecks<'_> {
+    /// A root filesystem or image: none of it.
+    fn none() -> TargetChecks<'static> {
+        TargetChecks {
+            facts: None,
+            wheel: None,
+            remedy: &|_| None,
+        }
+    }
+}
+
 fn evaluate(
     tree: &Tree,
     host: &dyn LibraryHost,
-    target: Option<&TargetFacts>,
+    checks: &TargetChecks<'_>,
     options: &ResolveOptions,
-    install_hint: &(dyn Fn(&str) -> Option<String> + Sync),
     keep: bool,
 ) -> (Vec<Finding>, Vec<Resolution>) {
+    let (target, remedy) = (checks.facts, checks.remedy);
     let mut findings = Vec::new();
     let mut runnable = Vec::new();
     for o in &tree.objects {
         if findings_from_facts(&o.object.facts, &o.shown, target, &mut findings) {
+            if let Some((policy, label)) = &checks.wheel {
+                findings.extend(blacklist_findings(&o.object.facts, &o.shown, policy, label));
+            }
             runnable.push(o);
         }
     }
@@ -382,7 +419,7 @@ fn evaluate(
     // resolved, the loads of a scan of /usr took 25 MB at once.
     let judge = |o: &&TreeObject| {
         let resolution = resolver.resolve(o.object.clone(), &o.view, &o.shown);
-        let found = findings_from_resolution(&resolution, &resolution.path, &display, install_hint);
+        let found = findings_from_resolution(&resolution, &resolution.path, &display, remedy);
         let loaded: Vec<String>;
         let kept = if keep {
             loaded = resolution
