@@ -35,7 +35,7 @@ pub fn other_binary(data: &[u8]) -> Result<(), String> {
 /// `profile_yaml`: the text as a target profile and as a policy file; the two answers.
 pub fn profile_yaml(data: &[u8]) -> (Result<(), String>, Result<(), String>) {
     let text = String::from_utf8_lossy(data);
-    let messages = |errors: Vec<preflight::profile::yaml::YamlError>| -> String {
+    let messages = |errors: Vec<preflight::yaml::YamlError>| -> String {
         errors
             .iter()
             .map(|e| e.to_string())
@@ -43,9 +43,8 @@ pub fn profile_yaml(data: &[u8]) -> (Result<(), String>, Result<(), String>) {
             .join("; ")
     };
     let profile = preflight::profile::parse_profile(&text, "fuzz.yaml").map(|profile| {
-        let _ = profile.rule_levels();
-        for platform in profile.platforms.keys() {
-            let _ = profile.target_facts(platform);
+        for platform in preflight::platform::Platform::ALL {
+            let _ = preflight::policy::TargetFacts::of(&profile, platform);
         }
     });
     let policy = preflight::policy::PolicyConfig::parse(&text, "fuzz.yaml").map(drop);
@@ -76,12 +75,12 @@ fn open_and_scan(spec: &str) -> Result<(), String> {
         write_scan_table,
     };
     let image = preflight::source::image::open_image(spec, None).map_err(|e| e.to_string())?;
-    let host = preflight::resolve::ImageHost::new(image, "/");
+    let source = preflight::source::ImageSource::new(preflight::source::ImageHost::new(image, "/"));
     let options = preflight::scan::ScanOptions {
         sbom: true,
         ..Default::default()
     };
-    let report = preflight::scan::scan_image(&host, &options).map_err(|e| e.to_string())?;
+    let report = preflight::scan::scan(&source, &options).map_err(|e| e.to_string())?;
     let out = &mut io::sink();
     let written = [
         write_scan_json(out, &report, true),

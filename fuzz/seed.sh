@@ -87,8 +87,8 @@ printf '[{"Config":"blobs/sha256/%s","RepoTags":["fuzz:latest"],"Layers":["blobs
   4cc3dcea88f314f19c846305bb9c242b4bc9e6b4d6268751009cf849ee40142b > "$work/manifest.json"
 seed image_manifest "$work/manifest.json" 002
 
-# profile_yaml: the built-in profiles, and policy files.
-for f in policies/targets/*.yaml; do
+# profile_yaml: the sample profile files, and policy files.
+for f in samples/profiles/*.yaml; do
   seed profile_yaml "$f"
 done
 cat > "$work/policy.yaml" <<'YAML'

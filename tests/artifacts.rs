@@ -407,7 +407,7 @@ fn a_static_glibc_binary_with_nss_is_flagged_and_a_plain_one_is_not() {
     assert!(findings(&report, "static-plain", "static-glibc-runtime").is_empty());
     for name in ["static-nss", "static-plain"] {
         let runtime = facts(&format!("static/{name}")).static_runtime.unwrap();
-        assert_eq!(runtime.libc.as_deref(), Some("glibc"), "{name}");
+        assert_eq!(runtime.libc, Some(preflight::elf::Libc::Glibc), "{name}");
     }
 }
 

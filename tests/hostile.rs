@@ -4,6 +4,7 @@ mod common;
 
 use preflight::elf::{read_facts, ElfError};
 use preflight::scan::{scan, ScanOptions};
+use preflight::source::FolderSource;
 use std::fs;
 use std::os::unix::fs::symlink;
 
@@ -108,7 +109,7 @@ fn scan_survives_links_out_of_the_root_loops_and_fifos() {
         ..ScanOptions::default()
     };
     fs::create_dir_all(dir.path().join("empty-root")).unwrap();
-    let report = scan(&root, &options).unwrap();
+    let report = scan(&FolderSource::new(&root), &options).unwrap();
     let paths: Vec<&str> = report.files.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["app", "lib/broken.so"]);
     assert_eq!(report.summary.unreadable, 1);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use preflight::elf::{read_facts_guarded, ElfError};
+use preflight::elf::{read_binary, Binary, Detail};
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
@@ -31,8 +31,8 @@ fn a_file_cut_short_after_it_was_opened_is_changed_while_read() {
         .unwrap()
         .set_len(64)
         .unwrap();
-    match read_facts_guarded(&bytes) {
-        Err(ElfError::Malformed(reason)) => {
+    match read_binary(&bytes, Detail::Full) {
+        Binary::Unreadable(reason) => {
             assert!(reason.contains("changed while it was read"), "{reason}")
         }
         other => panic!("expected an unreadable file, got {other:?}"),
@@ -43,15 +43,15 @@ fn a_file_cut_short_after_it_was_opened_is_changed_while_read() {
     std::thread::sleep(Duration::from_millis(20));
     let file = OpenOptions::new().write(true).open(&path).unwrap();
     file.write_all_at(b"\x7fELF", 0).unwrap();
-    match read_facts_guarded(&bytes) {
-        Err(ElfError::Malformed(reason)) => {
+    match read_binary(&bytes, Detail::Full) {
+        Binary::Unreadable(reason) => {
             assert!(reason.contains("changed while it was read"), "{reason}")
         }
         other => panic!("expected an unreadable file, got {other:?}"),
     }
     // An untouched file reads as before.
     let bytes = preflight::source::read_elf_bytes(&path).unwrap().unwrap();
-    assert!(read_facts_guarded(&bytes).is_ok());
+    assert!(matches!(read_binary(&bytes, Detail::Full), Binary::Elf(_)));
 }
 
 /// Copies of an ELF file that a thread keeps cutting to their first page and

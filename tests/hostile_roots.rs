@@ -3,10 +3,8 @@
 
 mod common;
 
-use preflight::resolve::{
-    FoundBy, HostObject, LibraryHost, Outcome, Probe, Resolution, ResolveOptions, Resolver,
-};
-use preflight::scan::open_host;
+use preflight::resolve::{AttemptOutcome, FoundBy, Resolution, ResolveOptions, Resolver};
+use preflight::source::{open_host, HostObject, LibraryHost, Probe};
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
@@ -86,13 +84,13 @@ fn lookups_stay_inside_the_root_and_survive_loops_and_fifos() {
             .outcome
             .clone()
     };
-    assert_eq!(outcome_of("/opt/loop/libc.so.6"), Outcome::Loop);
+    assert_eq!(outcome_of("/opt/loop/libc.so.6"), AttemptOutcome::Loop);
     assert!(matches!(
         outcome_of("/opt/lib/libc.so.6"),
-        Outcome::NotInCache(_)
+        AttemptOutcome::NotInCache(_)
     ));
     assert!(
-        matches!(outcome_of("/lib64/libc.so.6"), Outcome::Fatal(ref why) if why.contains("not a regular file"))
+        matches!(outcome_of("/lib64/libc.so.6"), AttemptOutcome::Fatal(ref why) if why.contains("not a regular file"))
     );
     // The FIFO stops the search, as a failed open stops ld.so.
     assert!(tried.iter().all(|t| t.path != "/usr/lib64/libc.so.6"));
@@ -223,7 +221,7 @@ fn musl_stops_at_the_first_file_glibc_skips_the_wrong_class() {
     assert_eq!(tried.len(), 1, "musl stops at the first file: {tried:?}");
     assert_eq!(tried[0].path, "/opt/first/libw.so.1");
     assert_eq!(tried[0].found_by, FoundBy::MuslPath);
-    assert!(matches!(&tried[0].outcome, Outcome::Fatal(why) if why.contains("ELF32")));
+    assert!(matches!(&tried[0].outcome, AttemptOutcome::Fatal(why) if why.contains("ELF32")));
     assert_eq!(host.describe(), format!("root {}", root.display()));
 }
 

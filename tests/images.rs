@@ -3,11 +3,12 @@
 
 mod common;
 
-use preflight::policy::Finding;
+use preflight::platform::Platform;
 use preflight::profile::capture;
-use preflight::resolve::ImageHost;
-use preflight::scan::{scan_image, ScanOptions};
+use preflight::rules::Finding;
+use preflight::scan::{scan as scan_source, ScanOptions};
 use preflight::source::image::open_image;
+use preflight::source::{ImageHost, ImageSource};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -24,7 +25,8 @@ fn expected() -> Value {
 fn scan(spec: &str, platform: Option<&str>, path: &str) -> Result<Vec<Finding>, String> {
     let image = open_image(spec, platform).map_err(|e| e.to_string())?;
     let host = ImageHost::new(image, path);
-    let report = scan_image(&host, &ScanOptions::default()).map_err(|e| e.to_string())?;
+    let report =
+        scan_source(&ImageSource::new(host), &ScanOptions::default()).map_err(|e| e.to_string())?;
     Ok(report.findings)
 }
 
@@ -273,7 +275,7 @@ fn hostile_images_fail_cleanly_or_are_reported() {
 fn an_image_can_be_captured_as_a_profile() {
     let image = open_image(&images().join("app.oci").to_string_lossy(), None).unwrap();
     let host = ImageHost::new(image, "/");
-    let profile = capture(&host, "app.oci", "linux/amd64", Some("app")).unwrap();
+    let profile = capture(&host, "app.oci", Platform::LinuxAmd64, Some("app")).unwrap();
     let platform = &profile.platforms["linux/amd64"];
     assert_eq!(
         platform.libc_version, "2.31",

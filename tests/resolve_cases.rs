@@ -5,8 +5,9 @@
 
 mod common;
 
-use preflight::resolve::{LibraryHost, Probe, Resolution, ResolveOptions, Resolver};
-use preflight::scan::{open_host, scan, ScanOptions};
+use preflight::resolve::{Resolution, ResolveOptions, Resolver};
+use preflight::scan::{scan, ScanOptions};
+use preflight::source::{open_host, FolderSource, LibraryHost, Probe};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fs;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 const CASES: &[&str] = &[
     "rpath-grandchild",
     "runpath-not-inherited",
+    "runpath-cancels-rpath",
     "origin",
     "wrong-class",
     "missing-library",
@@ -161,6 +163,11 @@ fn each_planted_fault_gets_exactly_its_finding() {
             "runpath-not-inherited",
             &["missing-library", "undefined-symbol"],
         ),
+        // libb.so.1's own RUNPATH cancels the RPATH chain of bin/app for libc1.
+        (
+            "runpath-cancels-rpath",
+            &["missing-library", "undefined-symbol"],
+        ),
         ("origin", &[]),
         ("wrong-class", &[]),
         ("missing-library", &["missing-library", "undefined-symbol"]),
@@ -172,7 +179,7 @@ fn each_planted_fault_gets_exactly_its_finding() {
             root: Some(PathBuf::from("/")),
             ..ScanOptions::default()
         };
-        let report = scan(&case_dir(case), &options).unwrap();
+        let report = scan(&FolderSource::new(&case_dir(case)), &options).unwrap();
         // The loader's verdicts; build-hygiene rules (DT_RPATH in two of these
         // cases) are checked below.
         let got: Vec<&str> = report
@@ -197,7 +204,7 @@ fn each_planted_fault_gets_exactly_its_finding() {
             .any(|f| f.path == "bin/app" && f.rule.id() == "rpath");
         assert_eq!(
             uses_rpath,
-            ["rpath-grandchild", "wrong-class"].contains(case),
+            ["rpath-grandchild", "runpath-cancels-rpath", "wrong-class"].contains(case),
             "{case}"
         );
     }
@@ -244,6 +251,31 @@ fn provenance_names_the_rule_that_found_each_library() {
         miss.tried
     );
     assert!(miss.tried.iter().any(|t| t.found_by.as_str() == "default"));
+
+    // The loader libb.so.1 has a RUNPATH: the executable's RPATH (which found libb
+    // itself, and has libc1 beside it) is not searched for libb's NEEDED; libb's
+    // RUNPATH folder is (glibc elf/dl-load.c, _dl_map_object).
+    let cancelled = resolve_case("runpath-cancels-rpath");
+    let libb = cancelled
+        .loaded
+        .iter()
+        .find(|l| l.soname == "libb.so.1")
+        .unwrap();
+    assert_eq!(libb.found_by.as_str(), "rpath");
+    let miss = &cancelled.missing[0];
+    assert_eq!(miss.soname, "libc1.so.1");
+    assert!(
+        miss.tried.iter().all(|t| t.found_by.as_str() != "rpath"),
+        "{:?}",
+        miss.tried
+    );
+    assert!(
+        miss.tried
+            .iter()
+            .any(|t| t.found_by.as_str() == "runpath" && t.path.ends_with("/runpath/libc1.so.1")),
+        "{:?}",
+        miss.tried
+    );
 }
 
 #[test]

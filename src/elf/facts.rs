@@ -211,6 +211,11 @@ pub enum OtherBinary {
 }
 
 impl ElfFacts {
+    /// The machine it is for (`e_machine`).
+    pub fn arch(&self) -> super::Machine {
+        super::Machine::from(self.e_machine)
+    }
+
     /// The rustc version, from `.comment` ("rustc version 1.95.0 (...)").
     pub fn rustc_version(&self) -> Option<&str> {
         self.compilers

@@ -5,6 +5,7 @@
 
 use super::facts::Kind;
 use super::layout::{DynamicTags, Layout};
+use super::machine::Machine;
 use goblin::elf::dynamic::{DF_1_NOW, DF_BIND_NOW, DT_BIND_NOW, DT_FLAGS, DT_FLAGS_1};
 use goblin::elf::program_header::PT_GNU_RELRO;
 use serde::{Deserialize, Serialize};
@@ -138,9 +139,6 @@ const FORTIFIABLE: &[&str] = &[
 
 const LONGEST_FORTIFIABLE: usize = 15;
 
-const EM_386: u16 = 3;
-const EM_X86_64: u16 = 62;
-
 /// `functions`: the names the file imports (dynamic files) or defines (static ones,
 /// from `.symtab`); None when no symbol table is left to read them from.
 pub(crate) fn hardening<'s>(
@@ -196,7 +194,7 @@ pub(crate) fn hardening<'s>(
         fortifiable.sort();
         fortifiable.dedup();
     }
-    let x86 = matches!(e_machine, EM_386 | EM_X86_64);
+    let x86 = matches!(Machine::from(e_machine), Machine::I386 | Machine::X86_64);
     Hardening {
         relro,
         bind_now,

@@ -1,9 +1,13 @@
 //! The facts of one ELF file, read from its bytes with goblin.
 //!
-//! `read_facts` is the only entry point: it takes the bytes of one file (normally a
-//! memory map) and returns owned, serializable `ElfFacts`, or an `ElfError` that says
-//! why the file cannot be read. It never panics on hostile input: every offset is
-//! bounds-checked and every count is capped by the file's size.
+//! `read_binary` is the entry point of every source: it takes the bytes of one file
+//! (normally a memory map) and says what they are — an ELF file with its owned
+//! `ElfFacts`, an archive or a Mach-O/PE file, a file that starts like one of those but
+//! cannot be read (and why), or anything else. `read_facts` is its ELF half. Nothing
+//! here panics on hostile input: every offset is bounds-checked and every count is
+//! capped by the file's size. Facts derived from other facts (`ElfFacts::libc`,
+//! `arch`, `SymbolIndex`) live here too, so every stage asks the facts, not another
+//! stage.
 
 mod archive;
 mod facts;
@@ -11,11 +15,13 @@ mod facts_json;
 mod foreign;
 mod hardening;
 mod layout;
+mod libc;
 mod limits;
 mod machine;
 mod notes;
 mod read;
 mod relocations;
+mod symbol_index;
 mod symbol_table;
 mod symbols;
 mod tables;
@@ -29,13 +35,15 @@ pub use facts::{
 };
 pub use foreign::{identify_foreign, may_be_foreign, ForeignBinary};
 pub use hardening::{Hardening, Relro};
-pub use machine::machine_name;
+pub use libc::Libc;
+pub use machine::{machine_name, Machine};
 pub use read::{read_facts, read_facts_with, Detail};
 pub use relocations::LISTED as LISTED_OBJECTS;
 pub use relocations::{
     small_got_limit, NonPicRelocation, NotPicFor, ObjectRelocations, SmallGot,
     AARCH64_SMALL_GOT_ENTRIES,
 };
+pub use symbol_index::SymbolIndex;
 pub use symbol_table::{SymbolRef, SymbolTable};
 pub use textrel::TextRelocation;
 pub use toolchain::{GoBuildInfo, StaticRuntime};
@@ -92,6 +100,34 @@ fn unless_changed<T, C: Contents + ?Sized>(
     }
 }
 
+/// What a file's bytes are to preflight: the one classification every source and
+/// command uses.
+#[derive(Debug)]
+pub enum Binary {
+    Elf(Box<ElfFacts>),
+    /// A static library (`ar` archive), or a Mach-O or PE file.
+    Other(Box<OtherBinary>),
+    /// Starts like a binary preflight reads but cannot be read (or changed while it
+    /// was read): why.
+    Unreadable(String),
+    /// Anything else (text, images, ...): skipped.
+    NotBinary,
+}
+
+/// Reads `contents` as ELF (with `detail`), else as an archive, a Mach-O or a PE
+/// file, never panicking; a file that changed while it was read is `Unreadable`.
+pub fn read_binary<C: Contents + ?Sized>(contents: &C, detail: Detail) -> Binary {
+    match read_facts_guarded_with(contents, detail) {
+        Ok(facts) => Binary::Elf(Box::new(facts)),
+        Err(ElfError::Malformed(reason)) => Binary::Unreadable(reason),
+        Err(ElfError::NotElf) => match read_other_binary(contents) {
+            Ok(other) => Binary::Other(Box::new(other)),
+            Err(ElfError::NotElf) => Binary::NotBinary,
+            Err(ElfError::Malformed(reason)) => Binary::Unreadable(reason),
+        },
+    }
+}
+
 /// An archive, or a Mach-O or PE file; `NotElf` for anything else.
 pub fn read_other_binary<C: Contents + ?Sized>(contents: &C) -> Result<OtherBinary, ElfError> {
     let bytes = contents.bytes();
@@ -121,13 +157,9 @@ pub enum ElfError {
     Malformed(String),
 }
 
-/// `read_facts`, with guards: the reader is written to fail with an error, never a
-/// panic, but a bug in it (or in goblin) must not lose the rest of a scan; and the
+/// `read_facts_with`, with guards: the reader is written to fail with an error, never
+/// a panic, but a bug in it (or in goblin) must not lose the rest of a scan; and the
 /// facts of a file that changed while it was read are not its facts.
-pub fn read_facts_guarded<C: Contents + ?Sized>(contents: &C) -> Result<ElfFacts, ElfError> {
-    read_facts_guarded_with(contents, Detail::Full)
-}
-
 pub fn read_facts_guarded_with<C: Contents + ?Sized>(
     contents: &C,
     detail: Detail,

@@ -2,7 +2,9 @@
 //! permission (PT_GNU_STACK) and the x86 ISA level a binary needs (the GNU property
 //! note, PT_GNU_PROPERTY or a PT_NOTE with NT_GNU_PROPERTY_TYPE_0).
 
+use super::facts::Class;
 use super::layout::Layout;
+use super::machine::Machine;
 use goblin::elf::program_header::{PT_GNU_PROPERTY, PT_GNU_STACK, PT_NOTE};
 use goblin::elf::section_header::SHT_NOTE;
 
@@ -18,10 +20,13 @@ const GNU_PROPERTY_X86_ISA_1_USED: u32 = 0xc001_0002;
 /// PT_GNU_STACK, glibc uses DEFAULT_STACK_PERMS, which includes PF_X on every port
 /// but the ones born after the note existed (aarch64, riscv, loongarch:
 /// sysdeps/*/stackinfo.h).
-pub fn executable_stack(layout: &Layout<'_>, machine: &str) -> bool {
+pub fn executable_stack(layout: &Layout<'_>, machine: Machine, class: Class) -> bool {
     match layout.phdrs.iter().find(|p| p.p_type == PT_GNU_STACK) {
         Some(p) => p.p_flags & PF_X != 0,
-        None => !matches!(machine, "aarch64" | "riscv64" | "riscv32" | "loongarch64"),
+        None => !matches!(
+            (machine, class),
+            (Machine::Aarch64 | Machine::RiscV, _) | (Machine::LoongArch, Class::Elf64)
+        ),
     }
 }
 

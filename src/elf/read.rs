@@ -5,7 +5,7 @@ use super::foreign::elf_platform;
 use super::hardening::hardening;
 use super::layout::{DynamicTags, Layout, StringTable};
 use super::limits::{too_many, TextBudget, MAX_NEEDED, MAX_PROGRAM_HEADER_BYTES, MAX_SEARCH_PATHS};
-use super::machine::machine_name;
+use super::machine::{machine_name, Machine};
 use super::notes;
 use super::relocations::object_relocations;
 use super::symbols::read_symbols_and_versions;
@@ -95,7 +95,8 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
         true => Some(object_relocations(&layout, header.e_machine)?),
         false => None,
     };
-    let executable_stack = linked && notes::executable_stack(&layout, &machine);
+    let executable_stack =
+        linked && notes::executable_stack(&layout, Machine::from(header.e_machine), class);
     let interpreter_ref = interpreter.as_deref();
     let statics = match kind.is_static() {
         true => static_function_names(&layout)?,

@@ -10,6 +10,7 @@
 //! symbol ... which may bind externally`, bfd/elfnn-aarch64.c).
 
 use super::layout::{Layout, SectionSymbols};
+use super::machine::Machine;
 use super::ElfError;
 use goblin::elf::reloc::{r_to_str, RelocSection};
 use goblin::elf::section_header::{SHT_REL, SHT_RELA};
@@ -130,64 +131,55 @@ enum Class {
     Other,
 }
 
-const EM_SPARC: u16 = 2;
-const EM_386: u16 = 3;
-const EM_68K: u16 = 4;
-const EM_SPARC32PLUS: u16 = 18;
-const EM_PPC: u16 = 20;
-const EM_ARM: u16 = 40;
-const EM_SPARCV9: u16 = 43;
-const EM_X86_64: u16 = 62;
-const EM_AARCH64: u16 = 183;
-
 fn classify(machine: u16, r_type: u32) -> Class {
     use Class::*;
-    match (machine, r_type) {
+    use Machine::{Aarch64, Arm, M68k, Ppc, Sparc, Sparc32Plus, SparcV9, I386, X86_64};
+    match (Machine::from(machine), r_type) {
         // R_X86_64_32, _32S, _16, _8; R_X86_64_64; PC32/PC16/PC8; TPOFF32;
         // GOT32, GOTPCREL, GOTPCRELX, REX_GOTPCRELX, GOTTPOFF.
-        (EM_X86_64, 10 | 11 | 12 | 14) => Absolute,
-        (EM_X86_64, 1) => AbsoluteWord,
-        (EM_X86_64, 2 | 13 | 15) => Direct,
-        (EM_X86_64, 23) => LocalExecTls,
-        (EM_X86_64, 3 | 9 | 41 | 42 | 22) => Got,
+        (X86_64, 10 | 11 | 12 | 14) => Absolute,
+        (X86_64, 1) => AbsoluteWord,
+        (X86_64, 2 | 13 | 15) => Direct,
+        (X86_64, 23) => LocalExecTls,
+        (X86_64, 3 | 9 | 41 | 42 | 22) => Got,
         // R_386_32, _16, _8; TLS_LE, TLS_LE_32; GOT32, GOT32X, TLS_IE, TLS_GOTIE.
         // Not R_386_PC32: i386 ld sends a PC32 call to a preemptible function
         // through the PLT (measured: tests/fixtures/artifacts, `nonpic`), and non-PIC
         // data references are absolute.
-        (EM_386, 1) => AbsoluteWord,
-        (EM_386, 20 | 22) => Absolute,
-        (EM_386, 17 | 34) => LocalExecTls,
-        (EM_386, 3 | 43 | 15 | 16) => Got,
+        (I386, 1) => AbsoluteWord,
+        (I386, 20 | 22) => Absolute,
+        (I386, 17 | 34) => LocalExecTls,
+        (I386, 3 | 43 | 15 | 16) => Got,
         // R_AARCH64_ABS64; ABS32, ABS16, MOVW_UABS_G0..G3; LD_PREL_LO19,
         // ADR_PREL_LO21, ADR_PREL_PG_HI21(_NC); TLSLE_*; GOT_LD_PREL19,
         // ADR_GOT_PAGE, LD64_GOT_LO12_NC, TLSIE_*; LD64_GOTOFF_LO15,
         // LD64_GOTPAGE_LO15 (the -fpic model: a 15-bit scaled GOT offset).
-        (EM_AARCH64, 257) => AbsoluteWord,
-        (EM_AARCH64, 258 | 259 | 263..=269) => Absolute,
-        (EM_AARCH64, 273..=276) => Direct,
-        (EM_AARCH64, 544..=559 | 570 | 571) => LocalExecTls,
-        (EM_AARCH64, 309 | 311 | 312 | 541..=543) => Got,
-        (EM_AARCH64, 310 | 313) => SmallGot,
+        (Aarch64, 257) => AbsoluteWord,
+        (Aarch64, 258 | 259 | 263..=269) => Absolute,
+        (Aarch64, 273..=276) => Direct,
+        (Aarch64, 544..=559 | 570 | 571) => LocalExecTls,
+        (Aarch64, 309 | 311 | 312 | 541..=543) => Got,
+        (Aarch64, 310 | 313) => SmallGot,
         // R_ARM_ABS32; MOVW_ABS_NC, MOVT_ABS, THM_MOVW_ABS_NC, THM_MOVT_ABS;
         // TLS_LE32; GOT_BREL, GOT_PREL.
-        (EM_ARM, 2) => AbsoluteWord,
-        (EM_ARM, 43 | 44 | 47 | 48) => Absolute,
-        (EM_ARM, 108) => LocalExecTls,
-        (EM_ARM, 26 | 96) => Got,
+        (Arm, 2) => AbsoluteWord,
+        (Arm, 43 | 44 | 47 | 48) => Absolute,
+        (Arm, 108) => LocalExecTls,
+        (Arm, 26 | 96) => Got,
         // R_SPARC_32; HI22, LO10; GOT13 (-fpic: 13-bit GOT offsets); GOT10, GOT22.
-        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 3) => AbsoluteWord,
-        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 9 | 12) => Absolute,
-        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 14) => SmallGot,
-        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 13 | 15) => Got,
+        (Sparc | Sparc32Plus | SparcV9, 3) => AbsoluteWord,
+        (Sparc | Sparc32Plus | SparcV9, 9 | 12) => Absolute,
+        (Sparc | Sparc32Plus | SparcV9, 14) => SmallGot,
+        (Sparc | Sparc32Plus | SparcV9, 13 | 15) => Got,
         // R_68K_32; GOT16, GOT8, GOT16O, GOT8O (-fpic); GOT32, GOT32O.
-        (EM_68K, 1) => AbsoluteWord,
-        (EM_68K, 8 | 9 | 11 | 12) => SmallGot,
-        (EM_68K, 7 | 10) => Got,
+        (M68k, 1) => AbsoluteWord,
+        (M68k, 8 | 9 | 11 | 12) => SmallGot,
+        (M68k, 7 | 10) => Got,
         // R_PPC_ADDR32; ADDR16_LO/HI/HA; GOT16 (-fpic); GOT16_LO/HI/HA.
-        (EM_PPC, 1) => AbsoluteWord,
-        (EM_PPC, 4..=6) => Absolute,
-        (EM_PPC, 14) => SmallGot,
-        (EM_PPC, 15..=17) => Got,
+        (Ppc, 1) => AbsoluteWord,
+        (Ppc, 4..=6) => Absolute,
+        (Ppc, 14) => SmallGot,
+        (Ppc, 15..=17) => Got,
         _ => Other,
     }
 }
@@ -207,12 +199,13 @@ fn classify(machine: u16, r_type: u32) -> Class {
 /// - m68k (R_68K_GOT16O, 32 KiB from the start): 8,187.
 /// - 32-bit PowerPC (R_PPC_GOT16, ld centres the register: 64 KiB): 16,380.
 pub fn small_got_limit(machine: u16, elf64: bool) -> usize {
-    match machine {
-        EM_AARCH64 => AARCH64_SMALL_GOT_ENTRIES,
-        EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9 if elf64 => 505,
-        EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9 => 2047,
-        EM_68K => 8187,
-        EM_PPC => 16_380,
+    use Machine::{Aarch64, M68k, Ppc, Sparc, Sparc32Plus, SparcV9};
+    match Machine::from(machine) {
+        Aarch64 => AARCH64_SMALL_GOT_ENTRIES,
+        Sparc | Sparc32Plus | SparcV9 if elf64 => 505,
+        Sparc | Sparc32Plus | SparcV9 => 2047,
+        M68k => 8187,
+        Ppc => 16_380,
         _ => usize::MAX,
     }
 }
@@ -385,23 +378,24 @@ pub(crate) fn type_name(r_type: u32, machine: u16) -> String {
             format!("R_{name}")
         };
     }
-    let known = match (machine, r_type) {
-        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 3) => "R_SPARC_32",
-        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 9) => "R_SPARC_HI22",
-        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 12) => "R_SPARC_LO10",
-        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 13) => "R_SPARC_GOT10",
-        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 14) => "R_SPARC_GOT13",
-        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 15) => "R_SPARC_GOT22",
-        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 16) => "R_SPARC_PC10",
-        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 17) => "R_SPARC_PC22",
-        (EM_SPARC | EM_SPARC32PLUS | EM_SPARCV9, 18) => "R_SPARC_WPLT30",
-        (EM_68K, 1) => "R_68K_32",
-        (EM_68K, 7) => "R_68K_GOT32",
-        (EM_68K, 8) => "R_68K_GOT16",
-        (EM_68K, 9) => "R_68K_GOT8",
-        (EM_68K, 10) => "R_68K_GOT32O",
-        (EM_68K, 11) => "R_68K_GOT16O",
-        (EM_68K, 12) => "R_68K_GOT8O",
+    use Machine::{M68k, Sparc, Sparc32Plus, SparcV9};
+    let known = match (Machine::from(machine), r_type) {
+        (Sparc | Sparc32Plus | SparcV9, 3) => "R_SPARC_32",
+        (Sparc | Sparc32Plus | SparcV9, 9) => "R_SPARC_HI22",
+        (Sparc | Sparc32Plus | SparcV9, 12) => "R_SPARC_LO10",
+        (Sparc | Sparc32Plus | SparcV9, 13) => "R_SPARC_GOT10",
+        (Sparc | Sparc32Plus | SparcV9, 14) => "R_SPARC_GOT13",
+        (Sparc | Sparc32Plus | SparcV9, 15) => "R_SPARC_GOT22",
+        (Sparc | Sparc32Plus | SparcV9, 16) => "R_SPARC_PC10",
+        (Sparc | Sparc32Plus | SparcV9, 17) => "R_SPARC_PC22",
+        (Sparc | Sparc32Plus | SparcV9, 18) => "R_SPARC_WPLT30",
+        (M68k, 1) => "R_68K_32",
+        (M68k, 7) => "R_68K_GOT32",
+        (M68k, 8) => "R_68K_GOT16",
+        (M68k, 9) => "R_68K_GOT8",
+        (M68k, 10) => "R_68K_GOT32O",
+        (M68k, 11) => "R_68K_GOT16O",
+        (M68k, 12) => "R_68K_GOT8O",
         _ => return format!("type {r_type}"),
     };
     known.to_string()
@@ -423,6 +417,7 @@ fn symbol_name(table: &SectionSymbols<'_>, s: &sym::Sym, layout: &Layout<'_>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use goblin::elf::header::{EM_68K, EM_AARCH64, EM_PPC, EM_SPARC, EM_SPARCV9, EM_X86_64};
 
     #[test]
     fn classes_follow_the_linkers() {

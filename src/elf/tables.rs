@@ -2,6 +2,7 @@
 //! file has them (as readelf does), else by their DT_* addresses (as ld.so does).
 
 use super::layout::{DynamicTags, Layout, StringTable};
+use super::machine::Machine;
 use super::ElfError;
 use goblin::elf::dynamic::{
     DT_GNU_HASH, DT_HASH, DT_JMPREL, DT_PLTREL, DT_PLTRELSZ, DT_REL, DT_RELA, DT_RELASZ, DT_RELSZ,
@@ -11,9 +12,6 @@ use goblin::elf::section_header::{
     SHT_DYNSYM, SHT_GNU_VERDEF, SHT_GNU_VERNEED, SHT_GNU_VERSYM, SHT_NOBITS,
 };
 use goblin::elf::SectionHeader;
-
-const EM_S390: u16 = 22;
-const EM_ALPHA: u16 = 0x9026;
 
 /// A table found either by its section header or by its DT_* address, given as a
 /// section header (real or synthesized) so goblin's readers serve both cases.
@@ -230,12 +228,13 @@ fn dynsym_count_from_hash(
     if let Some(addr) = tag(DT_HASH) {
         let data = layout.at_vaddr(addr, None, "DT_HASH")?;
         // 64-bit s390 and Alpha use 8-byte hash words (readelf, get_num_dynamic_syms).
-        let nchain =
-            if (e_machine == EM_S390 || e_machine == EM_ALPHA) && layout.ctx.container.is_big() {
-                layout.u64_at(data, 8).ok_or_else(|| bad("DT_HASH"))? as usize
-            } else {
-                layout.u32_at(data, 4).ok_or_else(|| bad("DT_HASH"))? as usize
-            };
+        let nchain = if matches!(Machine::from(e_machine), Machine::S390 | Machine::Alpha)
+            && layout.ctx.container.is_big()
+        {
+            layout.u64_at(data, 8).ok_or_else(|| bad("DT_HASH"))? as usize
+        } else {
+            layout.u32_at(data, 4).ok_or_else(|| bad("DT_HASH"))? as usize
+        };
         return Ok(nchain);
     }
     Ok(0)

@@ -4,6 +4,7 @@
 
 use super::facts::Kind;
 use super::layout::Layout;
+use super::libc::Libc;
 use super::notes::Note;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -33,9 +34,9 @@ impl GoBuildInfo {
 /// A static binary's libc, and the shared libraries it will still try to load.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StaticRuntime {
-    /// "glibc", or None when not recognised (musl leaves no mark).
+    /// glibc, or None when not recognised (musl leaves no mark).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub libc: Option<String>,
+    pub libc: Option<Libc>,
     /// What makes glibc load shared objects at run time: "nss" (getpwnam,
     /// getaddrinfo, ... read /etc/nsswitch.conf and dlopen libnss_*.so.2), "dlopen".
     pub loads_shared_objects: Vec<String>,
@@ -206,7 +207,7 @@ pub(crate) fn static_runtime(
         }
     }
     Some(StaticRuntime {
-        libc: glibc.then(|| "glibc".to_string()),
+        libc: glibc.then_some(Libc::Glibc),
         loads_shared_objects: loads,
     })
 }

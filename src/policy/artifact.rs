@@ -1,25 +1,37 @@
 //! Findings from a file's own facts, against a target when there is one.
 
-use super::{Finding, Rule, Severity};
-use crate::elf::{Class, ElfFacts, Kind};
-use crate::resolve::LoaderKind;
+use crate::elf::{ElfFacts, Kind, Libc, Machine};
+use crate::platform::Platform;
+use crate::profile::Profile;
+use crate::rules::{Finding, Rule};
 
 /// What the rules need to know about the target host.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TargetFacts {
     /// The profile's name, for messages ("ubuntu-20.04 (linux/amd64)").
     pub label: String,
-    pub libc: LoaderKind,
+    pub libc: Libc,
     pub libc_version: Vec<u64>,
-    pub class: Class,
-    pub e_machine: u16,
-    pub machine: String,
+    pub platform: Platform,
     pub isa_level: Option<u8>,
 }
 
 impl TargetFacts {
+    /// What the rules need to know about `profile` on `platform`; None when the
+    /// profile does not describe that platform.
+    pub fn of(profile: &Profile, platform: Platform) -> Option<TargetFacts> {
+        let p = profile.platform(platform)?;
+        Some(TargetFacts {
+            label: format!("{} ({platform})", profile.name),
+            libc: p.libc,
+            libc_version: p.libc_numbers(),
+            platform,
+            isa_level: p.isa_level,
+        })
+    }
+
     fn glibc_at_least(&self, major: u64, minor: u64) -> bool {
-        self.libc == LoaderKind::Glibc && self.libc_version.as_slice() >= [major, minor].as_slice()
+        self.libc == Libc::Glibc && self.libc_version.as_slice() >= [major, minor].as_slice()
     }
 }
 
@@ -37,41 +49,41 @@ pub fn findings_from_facts(
         return false;
     }
     if let Some(t) = target {
-        if facts.e_machine != t.e_machine || facts.class != t.class {
-            findings.push(Finding::new(
-                Rule::ArchMismatch,
-                path,
-                format!(
-                    "is {} {} but {} is {} {}",
-                    facts.class.as_str(),
-                    facts.machine,
-                    t.label,
-                    t.class.as_str(),
-                    t.machine
-                ),
-                "The kernel refuses to run it (\"Exec format error\") and the loader skips it as a library.",
-                format!("Build it for {} (a cross compiler, or a build on that architecture).", t.machine),
-            ));
+        let (class, machine) = (t.platform.class(), t.platform.machine_name());
+        if facts.arch() != t.platform.machine() || facts.class != class {
+            findings.push(
+                Rule::ArchMismatch
+                    .finding(
+                        path,
+                        format!(
+                            "is {} {} but {} is {} {}",
+                            facts.class.as_str(),
+                            facts.machine,
+                            t.label,
+                            class.as_str(),
+                            machine
+                        ),
+                    )
+                    .arg("machine", machine)
+                    .build(),
+            );
             return false;
         }
-        let loader = LoaderKind::of(facts);
-        if loader != LoaderKind::None && loader != t.libc {
-            let (have, want) = (loader.as_str(), t.libc.as_str());
-            findings.push(Finding::new(
-                Rule::LibcMismatch,
-                path,
-                format!(
-                    "is linked against {have} (interpreter {}) but {} uses {want}",
-                    facts.interpreter.as_deref().unwrap_or("none"),
-                    t.label
-                ),
-                "Its loader and libc do not exist there: it fails with \"No such file or directory\" \
-                 or, with a compatibility layer, in subtle ways.",
-                format!(
-                    "Build it against {want} (e.g. in the target's image), or link it fully statically \
-                     (Rust: the *-unknown-linux-musl targets; Go: CGO_ENABLED=0)."
-                ),
-            ));
+        if let Some(have) = facts.libc().filter(|libc| *libc != t.libc) {
+            let (have, want) = (have.as_str(), t.libc.as_str());
+            findings.push(
+                Rule::LibcMismatch
+                    .finding(
+                        path,
+                        format!(
+                            "is linked against {have} (interpreter {}) but {} uses {want}",
+                            facts.interpreter.as_deref().unwrap_or("none"),
+                            t.label
+                        ),
+                    )
+                    .arg("libc", want)
+                    .build(),
+            );
             return false;
         }
     }
@@ -87,25 +99,15 @@ pub fn findings_from_facts(
     if facts.executable_stack {
         let strict =
             target.is_some_and(|t| t.glibc_at_least(2, 41)) && facts.kind == Kind::SharedLibrary;
-        let mut finding = Finding::new(
-            Rule::ExecutableStack,
-            path,
-            "asks for an executable stack (PT_GNU_STACK with PF_X, or no PT_GNU_STACK)".to_string(),
-            if strict {
-                "glibc 2.41 and newer refuse to dlopen a library that needs an executable stack, and \
-                 loading it as a dependency makes every thread's stack executable."
-            } else {
-                "It makes the whole process's stack executable, which turns stack overflows into code \
-                 execution; glibc 2.41 and newer refuse to dlopen such libraries."
-            },
-            "Find the object without a .note.GNU-stack section (usually assembly: add \
-             `.section .note.GNU-stack,\"\",@progbits`), or link with -Wl,-z,noexecstack."
-                .to_string(),
+        findings.push(
+            Rule::ExecutableStack
+                .finding(
+                    path,
+                    "asks for an executable stack (PT_GNU_STACK with PF_X, or no PT_GNU_STACK)",
+                )
+                .case_if(strict, "dlopen-refused")
+                .build(),
         );
-        if strict {
-            finding.severity = Severity::Error;
-        }
-        findings.push(finding);
     }
     let private: Vec<&String> = facts
         .version_needs
@@ -121,42 +123,41 @@ pub fn findings_from_facts(
             .flat_map(|(_, s)| s)
             .map(str::to_string)
             .collect();
-        let mut finding = Finding::new(
-            Rule::PrivateSymbol,
-            path,
-            format!(
-                "needs GLIBC_PRIVATE from {} ({})",
-                private.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
-                symbols.join(", ")
-            ),
-            "GLIBC_PRIVATE is glibc's internal interface: it changes between builds, so the file only \
-             works with the exact glibc it was linked against.",
-            "Do not link against glibc internals: use the public interface, or ship the file only with \
-             that exact glibc."
-                .to_string(),
+        findings.push(
+            Rule::PrivateSymbol
+                .finding(
+                    path,
+                    format!(
+                        "needs GLIBC_PRIVATE from {} ({})",
+                        private
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        symbols.join(", ")
+                    ),
+                )
+                .version("GLIBC_PRIVATE")
+                .symbols(symbols)
+                .build(),
         );
-        finding.version = Some("GLIBC_PRIVATE".into());
-        finding.symbol = symbols.first().cloned();
-        finding.symbols = symbols;
-        findings.push(finding);
     }
     if let (Some(t), Some(needed)) = (target, facts.x86_isa_level) {
         let baseline = t.isa_level.unwrap_or(1);
-        if facts.e_machine == 62 && needed > baseline {
-            findings.push(Finding::new(
-                Rule::IsaLevel,
-                path,
-                format!(
-                    "needs x86-64-v{needed} (GNU property note) but {} assumes x86-64-v{baseline}",
-                    t.label
-                ),
-                "On a CPU without those instructions (AVX2 and BMI for v3, AVX-512 for v4) it dies with \
-                 SIGILL (\"Illegal instruction\"); glibc 2.33+ may also refuse to load it.",
-                format!(
-                    "Build with -march=x86-64-v{baseline} (or the target's level), and do not link with \
-                     -z x86-64-v{needed}; dispatch at run time for faster code paths."
-                ),
-            ));
+        if facts.arch() == Machine::X86_64 && needed > baseline {
+            findings.push(
+                Rule::IsaLevel
+                    .finding(
+                        path,
+                        format!(
+                            "needs x86-64-v{needed} (GNU property note) but {} assumes x86-64-v{baseline}",
+                            t.label
+                        ),
+                    )
+                    .arg("baseline", baseline.to_string())
+                    .arg("needed", needed.to_string())
+                    .build(),
+            );
         }
     }
     true
@@ -202,16 +203,6 @@ fn textrel_finding(facts: &ElfFacts, path: &str) -> Finding {
             message.push_str(&format!(" and {more} more"));
         }
     }
-    let mut finding = Finding::new(
-        Rule::Textrel,
-        path,
-        message,
-        "Its code cannot be shared between processes, it loads slower, and hardened hosts refuse \
-         it (SELinux execmod denials, PaX).",
-        "Recompile the objects that define or use these symbols with -fPIC (assembly: use \
-         RIP-relative addressing); linking with -Wl,-z,text names the objects at fault."
-            .to_string(),
-    );
     let mut symbols: Vec<String> = facts
         .text_relocations
         .iter()
@@ -219,35 +210,31 @@ fn textrel_finding(facts: &ElfFacts, path: &str) -> Finding {
         .collect();
     symbols.sort();
     symbols.dedup();
-    finding.symbol = symbols.first().cloned();
-    finding.symbols = symbols;
-    finding
+    Rule::Textrel
+        .finding(path, message)
+        .symbols(symbols)
+        .build()
 }
 
 /// `rpath`: DT_RPATH (inherited, and it overrides LD_LIBRARY_PATH), absolute search
 /// folders (the build machine's paths), and $ORIGIN paths that climb out of the tree.
 fn rpath_findings(facts: &ElfFacts, path: &str, findings: &mut Vec<Finding>) {
     if !facts.rpath.is_empty() && facts.runpath.is_empty() {
-        findings.push(Finding::new(
-            Rule::Rpath,
-            path,
-            format!("uses DT_RPATH ({})", facts.rpath.join(":")),
-            "DT_RPATH is searched before LD_LIBRARY_PATH, so users cannot override it, and it is \
-             inherited by every library the file loads.",
-            "Link with -Wl,--enable-new-dtags to get DT_RUNPATH instead.".to_string(),
-        ));
+        findings.push(
+            Rule::Rpath
+                .finding(path, format!("uses DT_RPATH ({})", facts.rpath.join(":")))
+                .build(),
+        );
     }
     let depth = path.matches('/').count();
     for entry in facts.rpath.iter().chain(&facts.runpath) {
         if entry.starts_with('/') {
-            findings.push(Finding::new(
-                Rule::Rpath,
-                path,
-                format!("searches the absolute folder {entry}"),
-                "An absolute search path is the build machine's: on the target it is missing, or a \
-                 folder anyone may create and fill with a library of that name.",
-                "Use a path relative to the file: -Wl,-rpath,'$ORIGIN/../lib'.".to_string(),
-            ));
+            findings.push(
+                Rule::Rpath
+                    .finding(path, format!("searches the absolute folder {entry}"))
+                    .case("absolute")
+                    .build(),
+            );
         } else if let Some(rest) = entry
             .strip_prefix("$ORIGIN")
             .or_else(|| entry.strip_prefix("${ORIGIN}"))
@@ -260,14 +247,15 @@ fn rpath_findings(facts: &ElfFacts, path: &str, findings: &mut Vec<Finding>) {
                     _ => level += 1,
                 }
                 if level < 0 {
-                    findings.push(Finding::new(
-                        Rule::Rpath,
-                        path,
-                        format!("searches {entry}, which leaves the scanned tree"),
-                        "The libraries there are not shipped with the file: it works only where that \
-                         folder happens to exist.",
-                        "Ship the libraries inside the tree and point RUNPATH there ($ORIGIN/../lib).".to_string(),
-                    ));
+                    findings.push(
+                        Rule::Rpath
+                            .finding(
+                                path,
+                                format!("searches {entry}, which leaves the scanned tree"),
+                            )
+                            .case("leaves-tree")
+                            .build(),
+                    );
                     break;
                 }
             }

@@ -2,10 +2,10 @@
 //! later link will fail on (non-PIC code, a small GOT overflowing), binaries for
 //! another system, and static glibc binaries that still load shared objects.
 
-use super::{Finding, Rule, Severity};
 use crate::elf::{
     ArchiveFacts, ElfFacts, ForeignBinary, Kind, NotPicFor, ObjectRelocations, OtherBinary,
 };
+use crate::rules::{Finding, Rule};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A small-GOT link is warned about from this share of its limit on: the objects
@@ -51,45 +51,38 @@ pub fn non_pic_finding(
             }
         ),
     };
-    let (consequence, why, severity) = match not_for {
-        NotPicFor::PieAndSharedLibrary => (
-            "it cannot be linked into a shared library or a PIE",
-            "The linker refuses absolute addresses in position-independent output (\"relocation \
-             R_X86_64_32 against ... can not be used when making a PIE object; recompile with \
-             -fPIE\"), or, with -z notext, makes a library with text relocations.",
-            Severity::Warning,
-        ),
-        NotPicFor::SharedLibrary => (
-            "it cannot be linked into a shared library (an executable or PIE can take it)",
-            "It refers directly to symbols that may bind to another module; in a shared library \
-             the linker refuses that (\"relocation ... can not be used when making a shared \
-             object; recompile with -fPIC\").",
-            Severity::Note,
-        ),
+    let consequence = match not_for {
+        NotPicFor::PieAndSharedLibrary => "it cannot be linked into a shared library or a PIE",
+        NotPicFor::SharedLibrary => {
+            "it cannot be linked into a shared library (an executable or PIE can take it)"
+        }
     };
     let mut message = format!("{what}: {}", listed.join(", "));
     if more > 0 {
         message.push_str(&format!(" and {more} more"));
     }
     message.push_str(&format!("; {consequence}"));
-    let fix = match archive {
-        Some(a) => format!(
-            "Recompile {} with -fPIC (static libraries meant for shared objects must be built PIC).",
-            name_list(&a.non_pic_members, a.non_pic_member_count)
-        ),
-        None => "Recompile it with -fPIC (or -fPIE for executables only).".to_string(),
-    };
-    let mut finding = Finding::new(Rule::NonPicObject, path, message, why, fix);
-    finding.severity = severity;
-    finding.symbols = relocations
+    let symbols = relocations
         .non_pic
         .iter()
         .map(|r| r.symbol.clone())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    finding.symbol = finding.symbols.first().cloned();
-    Some(finding)
+    Some(
+        Rule::NonPicObject
+            .finding(path, message)
+            .case_if(not_for == NotPicFor::SharedLibrary, "shared-library-only")
+            .case_if(archive.is_some(), "archive")
+            .arg(
+                "members",
+                archive
+                    .map(|a| name_list(&a.non_pic_members, a.non_pic_member_count))
+                    .unwrap_or_default(),
+            )
+            .symbols(symbols)
+            .build(),
+    )
 }
 
 /// One link's worth of objects: an archive, or the loose objects of one folder.
@@ -132,22 +125,14 @@ pub fn small_got_finding(set: &ObjectSet<'_>) -> Option<Finding> {
             ", and the rest of a link (crt files, libgcc, libc) adds more"
         }
     );
-    let mut finding = Finding::new(
-        Rule::SmallGotOverflow,
-        set.path,
-        message,
-        format!(
-            "With -fpic the GOT is addressed with a short offset; past {limit} entries the linker \
-             stops with \"relocation truncated to fit: {relocation}\"."
-        ),
-        "Recompile the objects that use -fpic with -fPIC (the large GOT model costs one more \
-         instruction per access)."
-            .to_string(),
-    );
-    if !over {
-        finding.severity = Severity::Warning;
-    }
-    Some(finding)
+    Some(
+        Rule::SmallGotOverflow
+            .finding(set.path, message)
+            .case_if(!over, "near-limit")
+            .arg("limit", limit.to_string())
+            .arg("relocation", relocation)
+            .build(),
+    )
 }
 
 /// Small-GOT sets of the loose relocatable objects of a tree, one per folder.
@@ -238,16 +223,18 @@ pub fn other_binary_findings(path: &str, binary: &OtherBinary) -> Vec<Finding> {
                 objects: archive.objects,
             }));
             for problem in &archive.unreadable_members {
-                findings.push(Finding::new(
-                    Rule::UnreadableFile,
-                    path,
-                    format!(
-                        "member {} is not a readable ELF object: {}",
-                        problem.member, problem.reason
-                    ),
-                    "A link that pulls this member in fails.",
-                    "Rebuild the archive.".to_string(),
-                ));
+                findings.push(
+                    Rule::UnreadableFile
+                        .finding(
+                            path,
+                            format!(
+                                "member {} is not a readable ELF object: {}",
+                                problem.member, problem.reason
+                            ),
+                        )
+                        .case("archive-member")
+                        .build(),
+                );
             }
             findings
         }
@@ -255,64 +242,50 @@ pub fn other_binary_findings(path: &str, binary: &OtherBinary) -> Vec<Finding> {
 }
 
 fn foreign_finding(path: &str, foreign: &ForeignBinary) -> Finding {
-    Finding::new(
-        Rule::ForeignBinary,
-        path,
-        format!(
-            "is a {} {} for {} ({}), not a Linux binary",
-            foreign.format,
-            foreign.kind,
-            foreign.platform,
-            foreign.arch.join(", ")
-        ),
-        "Linux can neither run nor load it (\"Exec format error\"): a build for another platform \
-         was packaged into the Linux artifact.",
-        "Remove it from the Linux artifact, or replace it with the Linux build.".to_string(),
-    )
+    Rule::ForeignBinary
+        .finding(
+            path,
+            format!(
+                "is a {} {} for {} ({}), not a Linux binary",
+                foreign.format,
+                foreign.kind,
+                foreign.platform,
+                foreign.arch.join(", ")
+            ),
+        )
+        .build()
 }
 
 /// `foreign-binary` for an ELF file made for another OS.
 pub fn foreign_os_finding(path: &str, facts: &ElfFacts, os: &str) -> Finding {
-    Finding::new(
-        Rule::ForeignBinary,
-        path,
-        format!(
-            "is an ELF {} for {os} ({}), not for Linux",
-            facts.kind.as_str(),
-            facts.machine
-        ),
-        "Linux refuses to run it or runs it with the wrong system call conventions, and its \
-         libraries and loader (e.g. /libexec/ld-elf.so.1) do not exist there.",
-        "Remove it from the Linux artifact, or replace it with the Linux build.".to_string(),
-    )
+    Rule::ForeignBinary
+        .finding(
+            path,
+            format!(
+                "is an ELF {} for {os} ({}), not for Linux",
+                facts.kind.as_str(),
+                facts.machine
+            ),
+        )
+        .case("other-os-elf")
+        .build()
 }
 
 /// `static-glibc-runtime`: a static glibc binary that loads shared objects anyway.
 pub fn static_runtime_finding(path: &str, facts: &ElfFacts) -> Option<Finding> {
     let runtime = facts.static_runtime.as_ref()?;
-    if runtime.libc.as_deref() != Some("glibc") || runtime.loads_shared_objects.is_empty() {
+    if runtime.libc != Some(crate::elf::Libc::Glibc) || runtime.loads_shared_objects.is_empty() {
         return None;
     }
     let nss = runtime.loads_shared_objects.iter().any(|l| l == "nss");
-    Some(Finding::new(
-        Rule::StaticGlibcRuntime,
-        path,
-        if nss {
-            "is statically linked with glibc and carries its NSS code (getpwnam, getaddrinfo, ...): \
-             at run time that code loads libnss_*.so.2 modules named by /etc/nsswitch.conf"
-                .to_string()
-        } else {
-            "is statically linked with glibc and carries its dlopen: at run time it still loads \
-             shared objects"
-                .to_string()
-        },
-        "Those shared objects must come from the exact glibc version it was linked with; on a \
-         host with another glibc, or none (Alpine, distroless), user, group and host lookups \
-         fail or crash.",
-        "Link it dynamically against glibc, or statically against musl; or avoid NSS (Go: \
-         CGO_ENABLED=0, or the netgo and osusergo build tags)."
-            .to_string(),
-    ))
+    let message = if nss {
+        "is statically linked with glibc and carries its NSS code (getpwnam, getaddrinfo, ...): \
+         at run time that code loads libnss_*.so.2 modules named by /etc/nsswitch.conf"
+    } else {
+        "is statically linked with glibc and carries its dlopen: at run time it still loads \
+         shared objects"
+    };
+    Some(Rule::StaticGlibcRuntime.finding(path, message).build())
 }
 
 fn name_list(names: &[String], count: usize) -> String {
@@ -321,4 +294,11 @@ fn name_list(names: &[String], count: usize) -> String {
         text.push_str(&format!(" and {} more", count - names.len().min(8)));
     }
     text
+}
+
+/// `unreadable-file`: a file that starts like ELF but cannot be read.
+pub fn unreadable_finding(path: &str, reason: &str) -> Finding {
+    Rule::UnreadableFile
+        .finding(path, format!("is not a readable ELF file: {reason}"))
+        .build()
 }

@@ -1,9 +1,8 @@
 //! The policy file (`--policy FILE`, or `.preflight.yaml` at the scanned folder's
 //! root): severities per rule, and waivers by rule and path glob, each with a reason.
 
-use super::rules::PRESETS;
-use super::{Finding, Rule, Severity};
-use crate::profile::yaml::{from_yaml, line_of, YamlError};
+use crate::rules::{parse_levels, Finding, Levels, Rule};
+use crate::yaml::{check_requires, from_yaml, line_of, YamlError};
 use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -11,6 +10,10 @@ use std::collections::BTreeMap;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
+    /// The preflight versions the file is written for (checked by `check_requires`).
+    #[serde(default)]
+    #[allow(dead_code)]
+    requires: Option<String>,
     #[serde(default)]
     rules: BTreeMap<String, String>,
     #[serde(default)]
@@ -45,7 +48,7 @@ pub struct Waiver {
 pub struct PolicyConfig {
     /// The file it came from, for messages.
     pub file: Option<String>,
-    pub levels: BTreeMap<Rule, Option<Severity>>,
+    pub levels: Levels,
     pub waivers: Vec<Waiver>,
 }
 
@@ -53,6 +56,7 @@ impl PolicyConfig {
     /// Parses and validates a policy file; every problem is reported, each with its
     /// line.
     pub fn parse(text: &str, file: &str) -> Result<PolicyConfig, Vec<YamlError>> {
+        check_requires(text, file).map_err(|e| vec![e])?;
         let raw: RawPolicy = from_yaml(text, file).map_err(|e| vec![e])?;
         let mut errors = Vec::new();
         let error = |line: Option<usize>, message: String| YamlError {
@@ -65,25 +69,9 @@ impl PolicyConfig {
             file: Some(file.to_string()),
             ..PolicyConfig::default()
         };
-        for (id, level) in &raw.rules {
-            let line = line_of(text, id, 1);
-            let Some(rule) = Rule::from_id(id) else {
-                errors.push(error(
-                    line,
-                    format!(
-                        "rules: unknown rule `{id}`, expected one of {}",
-                        Rule::all_ids()
-                    ),
-                ));
-                continue;
-            };
-            match Severity::parse_level(level) {
-                Ok(severity) => {
-                    config.levels.insert(rule, severity);
-                }
-                Err(message) => errors.push(error(line, format!("rules.{id}: {message}"))),
-            }
-        }
+        let (levels, level_errors) = parse_levels(&raw.rules, text, file);
+        config.levels = levels;
+        errors.extend(level_errors);
         for name in &raw.presets {
             if let Err(message) = config.enable_preset(name) {
                 errors.push(error(
@@ -139,16 +127,15 @@ impl PolicyConfig {
     /// Turns on a preset's rules at their default severity, leaving any level the
     /// policy file already set.
     pub fn enable_preset(&mut self, name: &str) -> Result<(), String> {
-        let Some((_, rules)) = PRESETS.iter().find(|(n, _)| *n == name) else {
-            let known: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+        let Some(rules) = Rule::preset(name) else {
             return Err(format!(
                 "unknown preset `{name}`, expected one of `{}`",
-                known.join("`, `")
+                Rule::presets().join("`, `")
             ));
         };
-        for rule in *rules {
+        for rule in rules {
             self.levels
-                .entry(*rule)
+                .entry(rule)
                 .or_insert(Some(rule.default_severity()));
         }
         Ok(())
@@ -159,7 +146,7 @@ impl PolicyConfig {
     pub fn apply(
         &self,
         findings: Vec<Finding>,
-        target_levels: &BTreeMap<Rule, Option<Severity>>,
+        target_levels: &Levels,
         used: &mut [bool],
     ) -> (Vec<Finding>, usize) {
         let mut kept = Vec::new();
@@ -204,14 +191,20 @@ impl PolicyConfig {
             .zip(used)
             .filter(|(_, used)| !**used)
             .map(|(w, _)| {
-                let at = w.line.map(|l| format!("{file}:{l}")).unwrap_or_else(|| file.clone());
-                Finding::new(
-                    Rule::UnusedWaiver,
-                    &file,
-                    format!("the waiver of {} for {} ({at}) matched no finding", w.rule.id(), w.path),
-                    "A waiver that matches nothing may hide a future problem, or its path is mistyped.",
-                    "Remove the waiver, or correct its rule or path.".to_string(),
-                )
+                let at = w
+                    .line
+                    .map(|l| format!("{file}:{l}"))
+                    .unwrap_or_else(|| file.clone());
+                Rule::UnusedWaiver
+                    .finding(
+                        &file,
+                        format!(
+                            "the waiver of {} for {} ({at}) matched no finding",
+                            w.rule.id(),
+                            w.path
+                        ),
+                    )
+                    .build()
             })
             .collect()
     }
@@ -221,14 +214,16 @@ impl PolicyConfig {
 mod tests {
     use super::*;
 
+    use crate::rules::Severity;
+
     fn finding(rule: Rule) -> Finding {
-        Finding::new(rule, "bin/app", String::new(), "", String::new())
+        rule.finding("bin/app", "").build()
     }
 
     #[test]
     fn hardening_rules_report_only_once_enabled() {
         let off = PolicyConfig::default();
-        let (kept, _) = off.apply(vec![finding(Rule::HardeningPie)], &BTreeMap::new(), &mut []);
+        let (kept, _) = off.apply(vec![finding(Rule::HardeningPie)], &Levels::new(), &mut []);
         assert!(kept.is_empty());
         let preset = PolicyConfig::parse(
             "presets: [hardened]\nrules:\n  hardening-cet: off\n",
@@ -237,7 +232,7 @@ mod tests {
         .unwrap();
         let (kept, _) = preset.apply(
             vec![finding(Rule::HardeningPie), finding(Rule::HardeningCet)],
-            &BTreeMap::new(),
+            &Levels::new(),
             &mut [],
         );
         assert_eq!(kept.len(), 1);
@@ -249,5 +244,19 @@ mod tests {
             "{errors:?}"
         );
         assert_eq!(errors[0].line, Some(1));
+    }
+
+    #[test]
+    fn a_policy_for_a_newer_preflight_says_so_before_its_unknown_keys() {
+        assert!(PolicyConfig::parse("requires: \">=0.1\"\nrules: {}\n", "p.yaml").is_ok());
+        let errors =
+            PolicyConfig::parse("requires: \">=99\"\nnew_key: 1\n", "team.yaml").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0]
+                .to_string()
+                .starts_with("team.yaml:1: requires preflight >=99, but this is preflight"),
+            "{errors:?}"
+        );
     }
 }

@@ -1,15 +1,51 @@
 //! Findings about loading: what the loader would fail on.
 
-use super::{Finding, Rule, Severity};
-use crate::resolve::{Attempt, Outcome, Resolution};
+use crate::profile::ProfileHost;
+use crate::resolve::{Attempt, AttemptOutcome, Resolution};
+use crate::rules::{Finding, Rule};
+use crate::source::LibraryHost;
+
+/// What a target offers for a library it lacks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Remedy {
+    /// Its repositories have it: the package, and the command that installs it.
+    /// `inferred`: the package name is the family's usual one, not read off this
+    /// release's own index.
+    Install {
+        package: String,
+        command: String,
+        inferred: bool,
+    },
+    /// A wheel policy (named): a library outside its whitelist must be bundled.
+    Bundle { policy: String },
+}
+
+/// What a target profile offers for a library it lacks: a wheel policy, only bundling
+/// it; a release, the package its repositories have it in (or nothing known).
+pub fn remedy_of(host: &ProfileHost<'_>, soname: &str) -> Option<Remedy> {
+    if host.is_wheel_policy() {
+        return Some(Remedy::Bundle {
+            policy: host.describe(),
+        });
+    }
+    let (package, command) = host.installable(soname)?;
+    Some(Remedy::Install {
+        package: package.name,
+        command,
+        inferred: package.inferred,
+    })
+}
 
 /// Turns one resolution into findings about `shown` (the scanned file). `display`
 /// maps a path inside the host to what the report shows (relative to the scanned
-/// folder when the file lies in it).
+/// folder when the file lies in it). `remedy` says what the target offers for a
+/// library it lacks: a package its repositories have (the library is missing all the
+/// same, but one command away), or nothing but bundling it (a wheel policy).
 pub fn findings_from_resolution(
     resolution: &Resolution,
     shown: &str,
     display: &dyn Fn(&str) -> String,
+    remedy: &dyn Fn(&str) -> Option<Remedy>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let by = |needed_by: &str| {
@@ -20,46 +56,69 @@ pub fn findings_from_resolution(
         // Nothing else matters when the program cannot even start; the rest would
         // only repeat the same cause (no aarch64 libc on an x86_64 host, ...).
         let interp = resolution.interpreter.clone().unwrap_or_default();
-        findings.push(Finding::new(
-            Rule::InterpreterMissing,
-            shown,
-            format!(
-                "program interpreter {interp} does not exist on {} (its libraries were not checked)",
-                resolution.root
-            ),
-            "The kernel cannot start the program: exec fails with \"No such file or directory\" \
-             although the file exists.",
-            "Build for the target's loader (in the target's image, or for its libc and architecture), \
-             link statically, or install that loader on the host."
-                .to_string(),
-        ));
+        findings.push(
+            Rule::InterpreterMissing
+                .finding(
+                    shown,
+                    format!(
+                        "program interpreter {interp} does not exist on {} (its libraries were not checked)",
+                        resolution.root
+                    ),
+                )
+                .build(),
+        );
         return findings;
     }
     for miss in &resolution.missing {
-        let mut finding = Finding::new(
-            Rule::MissingLibrary,
-            shown,
-            format!(
-                "{} (needed by {}) is not found on {}",
-                miss.soname,
-                display(&miss.needed_by),
-                resolution.root
+        let who = display(&miss.needed_by);
+        let soname = &miss.soname;
+        let root = &resolution.root;
+        let remedy = remedy(soname);
+        let (message, case, package, install) = match &remedy {
+            None => (
+                format!("{soname} (needed by {who}) is not found on {root}"),
+                None,
+                None,
+                String::new(),
             ),
-                        format!(
-                "The program fails to start with \"error while loading shared libraries: {}: cannot \
-                 open shared object file: No such file or directory\".",
-                miss.soname
+            Some(Remedy::Install {
+                package,
+                command,
+                inferred,
+            }) => (
+                format!(
+                    "{soname} (needed by {who}) is not in the base image of {root}; package {package} provides it{}",
+                    if *inferred {
+                        " (the family's usual name: this release's package index was not read)"
+                    } else {
+                        ""
+                    }
+                ),
+                Some("installable"),
+                Some(package.clone()),
+                command.clone(),
             ),
-            format!(
-                "Ship {} with the program and point RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib'), \
-                 install the package that provides it on the host, or link it statically.",
-                miss.soname
+            Some(Remedy::Bundle { policy }) => (
+                format!("{soname} (needed by {who}) is not on the whitelist of {policy}: the wheel must bundle it"),
+                Some("not-whitelisted"),
+                None,
+                String::new(),
             ),
+        };
+        let mut finding = Rule::MissingLibrary.finding(shown, message);
+        if let Some(case) = case {
+            finding = finding.case(case);
+        }
+        findings.push(
+            finding
+                .arg("soname", soname)
+                .arg("install", install)
+                .needed_by(by(&miss.needed_by))
+                .library(soname)
+                .package(package)
+                .tried(miss.tried.iter().map(describe_attempt).collect())
+                .build(),
         );
-        finding.needed_by = by(&miss.needed_by);
-        finding.library = Some(miss.soname.clone());
-        finding.tried = miss.tried.iter().map(describe_attempt).collect();
-        findings.push(finding);
     }
     for gap in &resolution.version_gaps {
         let have = gap
@@ -83,27 +142,28 @@ pub fn findings_from_resolution(
         } else {
             format!("{who} ")
         };
-        let mut finding = Finding::new(
-            Rule::SymbolVersion,
+        let finding = Rule::SymbolVersion.finding(
             shown,
             format!(
                 "{subject}needs {} from {}{symbols}, which {} on {} does not define{have}",
                 gap.version, gap.library, gap.library_path, resolution.root
             ),
-            format!(
-                "The program fails to start with \"{}: version `{}' not found (required by {})\".",
-                gap.library,
-                gap.version,
-                display(&gap.needed_by)
-            ),
-            version_fix(&gap.version),
         );
-        finding.needed_by = by(&gap.needed_by);
-        finding.library = Some(gap.library.clone());
-        finding.version = Some(gap.version.clone());
-        finding.symbol = gap.symbols.first().cloned();
-        finding.symbols = gap.symbols.clone();
-        findings.push(finding);
+        let finding = match version_case(&gap.version) {
+            Some(case) => finding.case(case),
+            None => finding,
+        };
+        findings.push(
+            finding
+                .arg("library", &gap.library)
+                .arg("version", &gap.version)
+                .arg("needed_by", who)
+                .needed_by(by(&gap.needed_by))
+                .library(&gap.library)
+                .version(&gap.version)
+                .symbols(gap.symbols.clone())
+                .build(),
+        );
     }
     undefined_symbol_findings(resolution, shown, display, &mut findings);
     findings
@@ -143,71 +203,50 @@ fn undefined_symbol_findings(
         };
         let plural = if symbols.len() == 1 { "" } else { "s" };
         let who = display(needed_by);
-        let mut finding = Finding::new(
-            Rule::UndefinedSymbol,
-            shown,
-                        format!(
-                "{}needs {} symbol{plural} that no loaded object defines: {listed}",
-                if who == shown { String::new() } else { format!("{who} ") },
-                symbols.len()
-            ),
-            if alone {
-                "Checked alone, this library's NEEDED libraries do not define these symbols. That is fine \
-                 when the program that loads it provides them (a plugin, a Perl or Python extension, \
-                 libthread_db); otherwise loading it fails with \"undefined symbol\"."
-                        } else if resolution.missing.is_empty() {
-                "The program fails with \"undefined symbol\" when it starts (with BIND_NOW) or when a \
-                 symbol is first used."
+        let message = format!(
+            "{}needs {} symbol{plural} that no loaded object defines: {listed}",
+            if who == shown {
+                String::new()
             } else {
-                "The program fails with \"undefined symbol\" when it starts (with BIND_NOW) or when a \
-                 symbol is first used; they may be the missing library's, reported beside."
+                format!("{who} ")
             },
-            if alone {
-                "Add the library that defines them to its NEEDED (link with -lNAME), or check it with the \
-                 program that loads it."
-            } else {
-                "A library on the host is an older or different build than the one linked against: ship \
-                 the library the program was built with, or build against the host's version."
-            }
-            .to_string(),
+            symbols.len()
         );
-        if alone {
-            finding.severity = Severity::Warning;
-        }
-        finding.needed_by = (who != shown).then_some(who);
-        finding.symbol = symbols.first().cloned();
-        finding.symbols = symbols;
-        findings.push(finding);
+        findings.push(
+            Rule::UndefinedSymbol
+                .finding(shown, message)
+                .case_if(!alone && !resolution.missing.is_empty(), "library-missing")
+                .case_if(alone, "alone")
+                .needed_by((who != shown).then_some(who))
+                .symbols(symbols)
+                .build(),
+        );
     }
 }
 
-fn version_fix(version: &str) -> String {
+/// The case of `symbol-version` whose fix fits the version's family (glibc's is the
+/// rule's default).
+fn version_case(version: &str) -> Option<&'static str> {
     if version.starts_with("GLIBC_") {
-        "Build against the oldest glibc you support: on an older distribution, or in a manylinux_2_28 / \
-         manylinux2014 container (or with zig cc -target x86_64-linux-gnu.2.28); or target a newer host."
-            .to_string()
+        None
     } else if version.starts_with("GLIBCXX_") || version.starts_with("CXXABI_") {
-        "Build with the target's GCC, link libstdc++ statically (-static-libstdc++), or ship the newer \
-         libstdc++.so.6 with the program and set RUNPATH to $ORIGIN/../lib."
-            .to_string()
+        Some("libstdc++")
     } else if version.starts_with("GCC_") {
-        "Build with the target's GCC, or link libgcc statically (-static-libgcc).".to_string()
+        Some("libgcc")
     } else {
-        format!(
-            "The target's library is older than the one the file was linked against: ship the library \
-             it was built with next to it (RUNPATH $ORIGIN/../lib), or build against the target's \
-             version, which lacks {version}."
-        )
+        Some("other-library")
     }
 }
 
 fn describe_attempt(attempt: &Attempt) -> String {
     let how = attempt.found_by.as_str();
     match &attempt.outcome {
-        Outcome::Absent => format!("{} ({how}): absent", attempt.path),
-        Outcome::Loop => format!("{} ({how}): symbolic link loop", attempt.path),
-        Outcome::WrongArch(why) => format!("{} ({how}): skipped, {why}", attempt.path),
-        Outcome::NotInCache(why) => format!("{} ({how}): not in the cache, {why}", attempt.path),
-        Outcome::Fatal(why) => format!("{} ({how}): {why}", attempt.path),
+        AttemptOutcome::Absent => format!("{} ({how}): absent", attempt.path),
+        AttemptOutcome::Loop => format!("{} ({how}): symbolic link loop", attempt.path),
+        AttemptOutcome::WrongArch(why) => format!("{} ({how}): skipped, {why}", attempt.path),
+        AttemptOutcome::NotInCache(why) => {
+            format!("{} ({how}): not in the cache, {why}", attempt.path)
+        }
+        AttemptOutcome::Fatal(why) => format!("{} ({how}): {why}", attempt.path),
     }
 }

@@ -2,38 +2,30 @@
 //! loader, its libc, and every library on the loader's search path with its exact
 //! version definitions. Capture a production image once, check every build against it.
 
-use super::model::{dotted_numbers, LibcFamily, Library, Platform, Profile};
-use crate::elf::Kind;
+use super::model::{dotted_numbers, Library, PlatformFacts, Profile};
+use crate::elf::{Kind, Libc};
+use crate::platform::Platform;
 use crate::resolve::{
-    ld_so_conf_dirs, musl_arch, standard_glibc_interpreters, FilesystemHost, GlibcLayout,
-    LibraryHost, Probe,
+    ld_so_conf_dirs, musl_arch, musl_system_path, standard_glibc_interpreters, GlibcLayout,
 };
-use crate::source::RootView;
+use crate::source::{LibraryHost, Probe};
 use std::collections::BTreeMap;
-use std::path::Path;
-
-pub fn capture_root(root: &Path, platform: &str, name: Option<&str>) -> Result<Profile, String> {
-    let view = RootView::new(root).map_err(|e| format!("{}: {e}", root.display()))?;
-    let host = FilesystemHost::new(view, format!("root {}", root.display()));
-    capture(&host, &root.display().to_string(), platform, name)
-}
 
 /// A profile of whatever `host` is (a root folder, an image), named after `origin`.
 pub fn capture(
     host: &dyn LibraryHost,
     origin: &str,
-    platform: &str,
+    platform: Platform,
     name: Option<&str>,
 ) -> Result<Profile, String> {
-    let (e_machine, machine) =
-        Platform::elf_machine(platform).ok_or_else(|| format!("unknown platform {platform}"))?;
+    let (e_machine, machine) = (platform.machine().e_machine(), platform.machine_name());
     let os = os_release(host);
 
     // The loader: glibc's ABI path for the architecture, else musl's.
     let wanted = crate::elf::ElfFacts::bare(
-        crate::elf::Class::Elf64,
-        crate::elf::Endian::Little,
-        machine,
+        platform.class(),
+        platform.endian(),
+        &machine,
         e_machine,
         Kind::Other,
     );
@@ -51,21 +43,12 @@ pub fn capture(
                 dirs.push(d);
             }
         }
-        (LibcFamily::Glibc, interp, dirs)
+        (Libc::Glibc, interp, dirs)
     } else if matches!(host.probe(&musl_loader), Probe::Found(o) if o.facts.e_machine == e_machine)
     {
-        let arch = musl_arch(None, &wanted);
-        let dirs = host
-            .read_config(&format!("/etc/ld-musl-{arch}.path"), 1 << 16)
-            .map(|t| {
-                t.split(['\n', ':'])
-                    .map(str::trim)
-                    .filter(|d| !d.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_else(|| vec!["/lib".into(), "/usr/local/lib".into(), "/usr/lib".into()]);
-        (LibcFamily::Musl, musl_loader, dirs)
+        // The same search path the loader simulation uses.
+        let (dirs, _) = musl_system_path(host, &musl_arch(None, &wanted));
+        (Libc::Musl, musl_loader, dirs)
     } else {
         return Err(format!(
             "{}: no {machine} dynamic loader found (looked for glibc's and musl's)",
@@ -82,7 +65,7 @@ pub fn capture(
             };
             let f = &object.facts;
             if f.e_machine != e_machine
-                || f.class != crate::elf::Class::Elf64
+                || f.class != platform.class()
                 || f.kind != Kind::SharedLibrary
             {
                 continue;
@@ -94,8 +77,13 @@ pub fn capture(
             });
         }
     }
+    let mut libc_soname = None;
     if let Probe::Found(loader) = host.probe(&interpreter) {
         if let Some(soname) = &loader.facts.soname {
+            // musl's loader is its libc; its soname is what DT_NEEDED names.
+            if libc == Libc::Musl {
+                libc_soname = Some(soname.clone());
+            }
             libraries.entry(soname.clone()).or_insert_with(|| Library {
                 versions: loader
                     .facts
@@ -108,7 +96,7 @@ pub fn capture(
         }
     }
     let libc_version = match libc {
-        LibcFamily::Glibc => libraries
+        Libc::Glibc => libraries
             .get("libc.so.6")
             .and_then(|l| {
                 l.versions
@@ -123,7 +111,7 @@ pub fn capture(
                     origin
                 )
             })?,
-        LibcFamily::Musl => musl_version(host).unwrap_or_else(|| "1".into()),
+        Libc::Musl => musl_version(host).unwrap_or_else(|| "1".into()),
     };
     let id = os.get("ID").cloned().unwrap_or_else(|| "custom".into());
     let version = os
@@ -140,24 +128,35 @@ pub fn capture(
         origin
     );
     Ok(Profile {
+        requires: None,
         name,
         aliases: Vec::new(),
         family: id,
         version,
         description,
+        data_date: None,
+        confidence: None,
+        sources: BTreeMap::new(),
+        wheel_policy: None,
         platforms: [(
-            platform.to_string(),
-            Platform {
+            platform.as_str().to_string(),
+            PlatformFacts {
+                confidence: None,
+                source: None,
                 libc,
                 libc_version,
                 interpreter,
                 library_dirs: dirs,
                 isa_level: None,
+                libc_soname,
                 libraries,
+                repository: None,
             },
         )]
         .into(),
         rules: BTreeMap::new(),
+        levels: Default::default(),
+        repository: None,
     })
 }
 

@@ -1,17 +1,19 @@
 //! A target profile as a library host: the scanned tree is real, everything else is
 //! what the profile describes.
 
-use super::model::{LibcFamily, Library, Platform, Profile};
-use crate::elf::{Class, ElfFacts, Endian, Kind};
-use crate::resolve::{HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
+use super::model::{Library, PlatformFacts, Profile};
+use super::repository::Package;
+use crate::elf::{ElfFacts, Kind, Libc};
+use crate::platform::Platform;
+use crate::source::{HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
 use std::sync::Arc;
 
 pub struct ProfileHost<'f> {
     label: String,
-    family: String,
-    platform: Platform,
-    e_machine: u16,
-    machine: String,
+    profile: &'f Profile,
+    platform: &'f PlatformFacts,
+    /// What its libraries' files would be: their class, byte order and machine.
+    target: Platform,
     /// The scanned tree, at its own absolute path.
     files: Option<&'f dyn TreeHost>,
     described: ProbeCache,
@@ -19,11 +21,11 @@ pub struct ProfileHost<'f> {
 
 impl<'f> ProfileHost<'f> {
     pub fn new(
-        profile: &Profile,
-        platform: &str,
+        profile: &'f Profile,
+        platform: Platform,
         files: Option<&'f dyn TreeHost>,
     ) -> Result<Self, String> {
-        let Some(p) = profile.platforms.get(platform) else {
+        let Some(p) = profile.platform(platform) else {
             let have: Vec<&str> = profile.platforms.keys().map(String::as_str).collect();
             return Err(format!(
                 "target {} has no platform {platform} (it has {})",
@@ -31,45 +33,39 @@ impl<'f> ProfileHost<'f> {
                 have.join(", ")
             ));
         };
-        let (e_machine, machine) = Platform::elf_machine(platform)
-            .ok_or_else(|| format!("unknown platform {platform}"))?;
         Ok(ProfileHost {
             label: format!("{} ({platform})", profile.name),
-            family: profile.family.clone(),
-            platform: p.clone(),
-            e_machine,
-            machine: machine.to_string(),
+            profile,
+            platform: p,
+            target: platform,
             files,
             described: ProbeCache::default(),
         })
     }
 
-    /// A library the target's repositories have but its base image lacks: the
-    /// command that installs it.
-    pub fn install_hint(&self, soname: &str) -> Option<String> {
-        let library = self
-            .platform
-            .libraries
-            .get(soname)
-            .filter(|l| !l.base_image)?;
-        let package = library
-            .package
-            .clone()
-            .unwrap_or_else(|| soname.to_string());
-        Some(match self.family.as_str() {
-            "debian" | "ubuntu" => format!("apt-get install {package}"),
-            "alpine" => format!("apk add {package}"),
-            "rhel" | "amazonlinux" | "fedora" => format!("dnf install {package}"),
-            _ => format!("install {package}"),
-        })
+    /// A library the target's repositories have but its base image lacks: the package
+    /// that provides it, and the command that installs it.
+    pub fn installable(&self, soname: &str) -> Option<(Package, String)> {
+        let package = self.profile.installable(self.target, soname)?;
+        let command = self
+            .profile
+            .install_command(std::slice::from_ref(&package.name));
+        Some((package, command))
+    }
+
+    /// The target is a wheel policy (manylinux, musllinux): what it lacks must be
+    /// bundled, not installed.
+    pub fn is_wheel_policy(&self) -> bool {
+        self.profile.wheel_policy.is_some()
     }
 
     fn describe(&self, path: &str, soname: &str, library: Option<&Library>) -> Probe {
+        let t = self.target;
         let mut facts = ElfFacts::bare(
-            Class::Elf64,
-            Endian::Little,
-            &self.machine,
-            self.e_machine,
+            t.class(),
+            t.endian(),
+            &t.machine_name(),
+            t.machine().e_machine(),
             Kind::SharedLibrary,
         );
         facts.soname = Some(soname.to_string());
@@ -90,7 +86,7 @@ impl<'f> ProfileHost<'f> {
             let soname = name;
             let library = self.platform.libraries.get(soname).cloned().or_else(|| {
                 // glibc's loader carries the GLIBC versions of its release.
-                (self.platform.libc == LibcFamily::Glibc).then(|| Library {
+                (self.platform.libc == Libc::Glibc).then(|| Library {
                     max: [("GLIBC".to_string(), self.platform.libc_version.clone())].into(),
                     ..Library::default()
                 })
@@ -174,7 +170,8 @@ platforms:
 
     #[test]
     fn described_libraries_live_in_the_first_folder_with_their_versions() {
-        let host = ProfileHost::new(&profile(), "linux/amd64", None).unwrap();
+        let profile = profile();
+        let host = ProfileHost::new(&profile, Platform::LinuxAmd64, None).unwrap();
         let Probe::Found(libc) = host.probe("/lib/x86_64-linux-gnu/libc.so.6") else {
             panic!()
         };
@@ -200,14 +197,15 @@ platforms:
             host.probe("/lib/x86_64-linux-gnu/libssl.so.3"),
             Probe::Absent
         ));
-        assert_eq!(
-            host.install_hint("libssl.so.3").as_deref(),
-            Some("apt-get install libssl3")
-        );
+        let (package, command) = host.installable("libssl.so.3").unwrap();
+        assert_eq!(package.name, "libssl3");
+        assert_eq!(command, "apt-get install libssl3");
+        assert!(host.installable("libc.so.6").is_none());
+        assert!(host.installable("libfoo.so.1").is_none());
         assert!(matches!(
             host.probe("/lib64/ld-linux-x86-64.so.2"),
             Probe::Found(_)
         ));
-        assert!(ProfileHost::new(&profile(), "linux/arm64", None).is_err());
+        assert!(ProfileHost::new(&profile, Platform::LinuxArm64, None).is_err());
     }
 }

@@ -1,24 +1,25 @@
-//! Target host profiles: what a host provides (libc, loader, libraries with their
-//! symbol versions), built in from `policies/targets/` or read from a file, and
-//! captured from a real root filesystem.
+//! Target host profiles: what a host provides (libc, loader, every library of its
+//! base image with its symbol versions, the package that provides each library its
+//! repositories have), built in from `policies/hosts/` or read from a profile file,
+//! and captured from a real root filesystem.
 
+mod builtin;
 mod capture;
 mod host;
+mod hostdata;
 mod model;
-pub mod yaml;
+mod repository;
 
-pub use capture::{capture, capture_root};
+pub use builtin::{builtin_summaries, folders, quick_aliases, retired_names};
+pub use capture::capture;
 pub use host::ProfileHost;
-pub use model::{dotted_numbers, normalize_platform, LibcFamily, Library, Platform, Profile};
+pub use hostdata::{parse_base, HostFolder, PlatformSummary, ProfileSummary};
+pub use model::{dotted_numbers, Library, PlatformFacts, Profile, RepositoryUse, WheelPolicy};
+pub use repository::{install_command, Package, Repository};
 
-use crate::policy::{Rule, Severity, TargetFacts};
-use crate::resolve::LoaderKind;
-use std::collections::BTreeMap;
-use yaml::{from_yaml, line_of, YamlError};
-
-mod builtin {
-    include!(concat!(env!("OUT_DIR"), "/builtin_profiles.rs"));
-}
+use crate::platform::Platform;
+use crate::rules::parse_levels;
+use crate::yaml::{check_requires, from_yaml, line_of, YamlError};
 
 /// A profile with where it came from and its original text.
 #[derive(Clone, Debug)]
@@ -26,47 +27,53 @@ pub struct LoadedProfile {
     pub profile: Profile,
     /// "built-in" or the file path.
     pub origin: String,
+    /// The profile file, or a built-in profile's `profile.yaml`.
     pub text: String,
 }
 
-/// Every built-in profile, parsed. A built-in profile that does not parse is a bug
-/// caught by the tests, so it is skipped rather than failing every run.
+/// Every built-in profile with every platform's base image.
 pub fn builtin_profiles() -> Vec<LoadedProfile> {
-    builtin::BUILTIN
-        .iter()
-        .filter_map(|(file, text)| {
-            let profile = parse_profile(text, &format!("policies/targets/{file}")).ok()?;
-            Some(LoadedProfile {
-                profile,
-                origin: "built-in".into(),
-                text: text.to_string(),
-            })
-        })
+    builtin::all_builtin(None)
+}
+
+/// Every built-in profile that describes `platform`, with that platform's base image
+/// only (what `--runs-on` checks against).
+pub fn builtin_profiles_for(platform: Platform) -> Vec<LoadedProfile> {
+    builtin::all_builtin(Some(&[platform]))
+        .into_iter()
+        .filter(|p| p.profile.platform(platform).is_some())
         .collect()
 }
 
-/// Every built-in profile's parse result, for the tests and `profiles check`.
-pub fn builtin_parse_results() -> Vec<(String, Result<Profile, Vec<YamlError>>)> {
-    builtin::BUILTIN
+/// Every built-in folder's load result, by folder name (the tests check each one).
+pub fn builtin_load_results() -> Vec<(String, Result<Profile, String>)> {
+    folders()
         .iter()
-        .map(|(file, text)| {
-            (
-                file.to_string(),
-                parse_profile(text, &format!("policies/targets/{file}")),
-            )
-        })
+        .map(|f| (f.name.to_string(), hostdata::read_folder(f, None)))
         .collect()
 }
 
 /// Finds a profile by name or alias among the built-ins, or reads it from a file when
-/// `name` is a path to one.
+/// `name` is a path to one. A built-in profile comes with every platform's base image.
 pub fn find_profile(name: &str) -> Result<LoadedProfile, String> {
-    let lower = name.to_ascii_lowercase();
-    if let Some(found) = builtin_profiles()
-        .into_iter()
-        .find(|p| p.profile.name == lower || p.profile.aliases.contains(&lower))
-    {
-        return Ok(found);
+    find(name, None)
+}
+
+/// As `find_profile`, decompressing only `platform`'s base image of a built-in profile
+/// (a scan checks one platform).
+pub fn find_profile_for(name: &str, platform: Platform) -> Result<LoadedProfile, String> {
+    let found = find(name, Some(platform))?;
+    if found.origin == "built-in" && found.profile.platform(platform).is_none() {
+        // Not described there: load every platform, so that the error names them.
+        return find(name, None);
+    }
+    Ok(found)
+}
+
+fn find(name: &str, platform: Option<Platform>) -> Result<LoadedProfile, String> {
+    let only = platform.map(|p| [p]);
+    if let Some(found) = builtin::find_builtin(name, only.as_ref().map(|p| &p[..])) {
+        return found;
     }
     let path = std::path::Path::new(name);
     if path.is_file() {
@@ -84,10 +91,7 @@ pub fn find_profile(name: &str) -> Result<LoadedProfile, String> {
             text,
         });
     }
-    let known: Vec<String> = builtin_profiles()
-        .into_iter()
-        .map(|p| p.profile.name)
-        .collect();
+    let known: Vec<&str> = folders().iter().map(|f| f.name).collect();
     Err(format!(
         "unknown target `{name}`: not a built-in profile ({}) nor a profile file",
         known.join(", ")
@@ -96,7 +100,8 @@ pub fn find_profile(name: &str) -> Result<LoadedProfile, String> {
 
 /// Parses and validates a profile; every problem is reported with its line.
 pub fn parse_profile(text: &str, file: &str) -> Result<Profile, Vec<YamlError>> {
-    let profile: Profile = from_yaml(text, file).map_err(|e| vec![e])?;
+    check_requires(text, file).map_err(|e| vec![e])?;
+    let mut profile: Profile = from_yaml(text, file).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let mut error = |key: &str, from: usize, message: String| {
         errors.push(YamlError {
@@ -140,11 +145,11 @@ pub fn parse_profile(text: &str, file: &str) -> Result<Profile, Vec<YamlError>> 
     }
     for (key, platform) in &profile.platforms {
         let at = line_of(text, key, 1).unwrap_or(1);
-        if normalize_platform(key) != Some(key.as_str()) {
+        if Platform::parse(key).map(Platform::as_str) != Some(key.as_str()) {
             error(
                 key,
                 1,
-                format!("platforms: `{key}` is not one of `linux/amd64`, `linux/arm64`"),
+                format!("platforms: `{key}` is not one of {}", Platform::all_names()),
             );
         }
         if dotted_numbers(&platform.libc_version).is_none() {
@@ -198,20 +203,9 @@ pub fn parse_profile(text: &str, file: &str) -> Result<Profile, Vec<YamlError>> 
             }
         }
     }
-    for (id, level) in &profile.rules {
-        if Rule::from_id(id).is_none() {
-            error(
-                id,
-                1,
-                format!(
-                    "rules: unknown rule `{id}`, expected one of {}",
-                    Rule::all_ids()
-                ),
-            );
-        } else if let Err(message) = Severity::parse_level(level) {
-            error(id, 1, format!("rules.{id}: {message}"));
-        }
-    }
+    let (levels, level_errors) = parse_levels(&profile.rules, text, file);
+    errors.extend(level_errors);
+    profile.levels = levels;
     if errors.is_empty() {
         Ok(profile)
     } else {
@@ -219,32 +213,26 @@ pub fn parse_profile(text: &str, file: &str) -> Result<Profile, Vec<YamlError>> 
     }
 }
 
-impl Profile {
-    /// Its severity overrides, validated by `parse_profile`.
-    pub fn rule_levels(&self) -> BTreeMap<Rule, Option<Severity>> {
-        self.rules
-            .iter()
-            .filter_map(|(id, level)| {
-                Some((Rule::from_id(id)?, Severity::parse_level(level).ok()?))
-            })
-            .collect()
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// What the rules need to know about this profile on `platform`.
-    pub fn target_facts(&self, platform: &str) -> Option<TargetFacts> {
-        let p = self.platforms.get(platform)?;
-        let (e_machine, machine) = Platform::elf_machine(platform)?;
-        Some(TargetFacts {
-            label: format!("{} ({platform})", self.name),
-            libc: match p.libc {
-                LibcFamily::Glibc => LoaderKind::Glibc,
-                LibcFamily::Musl => LoaderKind::Musl,
-            },
-            libc_version: p.libc_numbers(),
-            class: crate::elf::Class::Elf64,
-            e_machine,
-            machine: machine.to_string(),
-            isa_level: p.isa_level,
-        })
+    const PROFILE: &str = "name: x\nfamily: debian\nversion: \"1\"\ndescription: d\nplatforms:\n  linux/amd64:\n    libc: glibc\n    libc_version: \"2.31\"\n    interpreter: /lib64/ld-linux-x86-64.so.2\n    library_dirs: [/lib]\n";
+
+    #[test]
+    fn a_profile_for_a_newer_preflight_says_so() {
+        let text = "requires: \">=99\"\nname: x\n";
+        let errors = parse_profile(text, "prod.yaml").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0]
+                .to_string()
+                .starts_with("prod.yaml:1: requires preflight >=99"),
+            "{errors:?}"
+        );
+        // A profile that requires this version parses, and keeps the key.
+        let text = format!("requires: \">=0.1\"\n{PROFILE}");
+        let profile = parse_profile(&text, "p.yaml").unwrap();
+        assert_eq!(profile.requires.as_deref(), Some(">=0.1"));
     }
 }

@@ -3,8 +3,8 @@
 //! as the dependency graph (libraries from the host appear as components of their
 //! own). The release's integrity record and its compatibility facts, from one scan.
 
+use super::ScanReport;
 use crate::elf::{ElfFacts, Kind};
-use crate::scan::ScanReport;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -33,7 +33,7 @@ fn properties(facts: &ElfFacts) -> Vec<Value> {
         json!({"name": "preflight:machine", "value": facts.machine}),
         json!({"name": "preflight:class", "value": facts.class.as_str()}),
     ];
-    let libc = crate::resolve::LoaderKind::of(facts).as_str();
+    let libc = crate::elf::Libc::name_or_none(facts.libc());
     props.push(json!({"name": "preflight:libc", "value": libc}));
     if let Some(interp) = &facts.interpreter {
         props.push(json!({"name": "preflight:interpreter", "value": interp}));

@@ -2,8 +2,8 @@
 //! (`::error file=…,title=…::message`), escaped as the workflow-command format
 //! requires (actions/toolkit, packages/core/src/command.ts).
 
-use crate::policy::Severity;
-use crate::scan::ScanReport;
+use super::ScanReport;
+use crate::rules::Severity;
 use std::io::{self, Write};
 
 /// Message data: `%`, CR and LF are encoded.

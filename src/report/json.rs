@@ -1,9 +1,9 @@
 //! JSON output: the stable contract documented in the README, written as a stream
 //! (a scan of /usr describes thousands of files; nothing is built in memory first).
 
+use super::{FileReport, HostRequirement, ScanReport, Summary};
 use crate::elf::SymbolTable;
-use crate::policy::Finding;
-use crate::scan::{FileReport, ScanReport, Summary};
+use crate::rules::Finding;
 use crate::source::IoProblem;
 use serde::Serialize;
 use std::io::{self, Write};
@@ -60,6 +60,7 @@ struct ScanJson<'a, F: Serialize> {
     findings: &'a [Finding],
     problems: &'a [IoProblem],
     summary: &'a Summary,
+    host_requirements: &'a [HostRequirement],
 }
 
 pub fn write_scan_json(
@@ -75,6 +76,7 @@ pub fn write_scan_json(
         findings: &report.findings,
         problems: &report.problems,
         summary: &report.summary,
+        host_requirements: &report.host_requirements,
     };
     serde_json::to_writer_pretty(&mut *out, &value)?;
     writeln!(out)

@@ -1,8 +1,8 @@
 //! A Markdown summary, fit for `$GITHUB_STEP_SUMMARY`.
 
 use super::text::{code, markdown};
-use crate::policy::Severity;
-use crate::scan::ScanReport;
+use super::ScanReport;
+use crate::rules::Severity;
 use std::io::{self, Write};
 
 fn icon(severity: Severity) -> &'static str {
@@ -32,7 +32,7 @@ pub fn write_markdown(out: &mut dyn Write, report: &ScanReport) -> io::Result<()
     )?;
     if report.findings.is_empty() {
         writeln!(out, "✅ No findings: every file loads there.")?;
-        return Ok(());
+        return super::requirements::write_requirement_list(out, report);
     }
     writeln!(out, "| severity | file | rule | target | finding |")?;
     writeln!(out, "|---|---|---|---|---|")?;
@@ -64,5 +64,6 @@ pub fn write_markdown(out: &mut dyn Write, report: &ScanReport) -> io::Result<()
             markdown(&f.fix)
         )?;
     }
-    writeln!(out, "\n</details>")
+    writeln!(out, "\n</details>")?;
+    super::requirements::write_requirement_list(out, report)
 }

@@ -1,8 +1,7 @@
-//! The runs-on matrix and the list of profiles.
+//! The runs-on matrix.
 
 use super::table::new_table;
-use crate::compat::RunsOn;
-use crate::profile::LoadedProfile;
+use crate::policy::RunsOn;
 use std::io::{self, Write};
 
 pub fn write_runs_on_table(out: &mut dyn Write, matrix: &RunsOn) -> io::Result<()> {
@@ -32,6 +31,26 @@ pub fn write_runs_on_table(out: &mut dyn Write, matrix: &RunsOn) -> io::Result<(
     }
     writeln!(out, "{table}")?;
     writeln!(out, "whole tree: {}", matrix.tree.sentence())?;
+    for tag in &matrix.tree.wheel_tags {
+        writeln!(out, "  wheel tag: {tag}")?;
+    }
+    // The targets where it runs once packages are installed, grouped by command.
+    let mut by_command: Vec<(&str, Vec<&str>)> = Vec::new();
+    for target in &matrix.targets {
+        if let Some(install) = matrix.tree.after_installing.get(target) {
+            match by_command.iter_mut().find(|(c, _)| *c == install.command) {
+                Some((_, targets)) => targets.push(target),
+                None => by_command.push((&install.command, vec![target])),
+            }
+        }
+    }
+    for (command, targets) in by_command {
+        writeln!(
+            out,
+            "  runs after installing on {}: {command}",
+            targets.join(", ")
+        )?;
+    }
     // Why the newest release that fails fails, per family: the line to act on.
     let mut shown = std::collections::BTreeSet::new();
     for target in matrix.targets.iter().rev() {
@@ -40,6 +59,7 @@ pub fn write_runs_on_table(out: &mut dyn Write, matrix: &RunsOn) -> io::Result<(
         };
         let family = matrix.family_of(target);
         if shown.insert(family) {
+            let rules: Vec<&str> = rules.iter().map(|r| r.id()).collect();
             writeln!(
                 out,
                 "  newest {family} that fails: {target} ({})",
@@ -53,31 +73,4 @@ pub fn write_runs_on_table(out: &mut dyn Write, matrix: &RunsOn) -> io::Result<(
 pub fn write_runs_on_json(out: &mut dyn Write, matrix: &RunsOn) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, matrix)?;
     writeln!(out)
-}
-
-pub fn write_profiles_table(out: &mut dyn Write, profiles: &[LoadedProfile]) -> io::Result<()> {
-    let mut table = new_table();
-    table.set_header(vec!["name", "aliases", "libc", "platforms", "description"]);
-    for loaded in profiles {
-        let p = &loaded.profile;
-        let libc = p
-            .platforms
-            .values()
-            .next()
-            .map(|pl| format!("{} {}", pl.libc.as_str(), pl.libc_version))
-            .unwrap_or_default();
-        table.add_row(vec![
-            p.name.clone(),
-            p.aliases.join(", "),
-            libc,
-            p.platforms.keys().cloned().collect::<Vec<_>>().join(", "),
-            p.description.clone(),
-        ]);
-    }
-    writeln!(out, "{table}")?;
-    writeln!(
-        out,
-        "{} built-in profiles; `preflight profiles show NAME` prints one.",
-        profiles.len()
-    )
 }

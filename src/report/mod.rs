@@ -1,11 +1,15 @@
-//! Turning finished results into text. No other stage prints; every printer writes a
-//! complete report to any `Write`.
+//! The finished report (`model.rs`: what a scan found, as plain data) and turning it
+//! into text. No other stage prints; every printer writes a complete report to any
+//! `Write`.
 
 mod cyclonedx;
 mod github;
 mod json;
 mod markdown;
 mod matrix;
+mod model;
+mod profiles;
+mod requirements;
 mod sarif;
 mod table;
 pub mod text;
@@ -15,10 +19,12 @@ pub use cyclonedx::write_cyclonedx;
 pub use github::{escape_data, escape_property, write_github};
 pub use json::{write_inspect_json, write_scan_json};
 pub use markdown::write_markdown;
-pub use matrix::{write_profiles_table, write_runs_on_json, write_runs_on_table};
+pub use matrix::{write_runs_on_json, write_runs_on_table};
+pub use model::{Dependency, FileReport, HostRequirement, Need, Outcome, ScanReport, Summary};
+pub use profiles::{write_profile_libraries, write_profiles_table};
 pub use sarif::write_sarif;
 pub use table::{write_inspect_table, write_scan_table};
-pub use tree::{write_tree_json, write_tree_table, TreeEntry};
+pub use tree::{write_tree_json, write_tree_table, TreeResult};
 
 use clap::ValueEnum;
 

@@ -2,8 +2,8 @@
 //! per rule id with its description and fix, one result per finding, locations
 //! relative to the scanned folder (uriBaseId SRCROOT).
 
-use crate::policy::{Finding, Rule, Severity};
-use crate::scan::ScanReport;
+use super::ScanReport;
+use crate::rules::{Finding, Rule, Severity};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::io::{self, Write};
@@ -28,35 +28,6 @@ fn pascal(id: &str) -> String {
         .collect()
 }
 
-/// The fix hint for a rule, shown by code scanning as the rule's help.
-fn rule_help(rule: Rule) -> &'static str {
-    match rule {
-        Rule::SymbolVersion => "Build against the oldest glibc/libstdc++ you support (an older distribution, or a manylinux container), or ship the newer library with the program.",
-        Rule::MissingLibrary => "Ship the library with the program and set RUNPATH to $ORIGIN/../lib, install it on the host, or link it statically.",
-        Rule::UndefinedSymbol => "Ship the library the program was built against, or build against the host's version.",
-        Rule::ArchMismatch => "Build for the target's architecture.",
-        Rule::LibcMismatch => "Build against the target's libc, or link fully statically.",
-        Rule::InterpreterMissing => "Build for the target's loader, link statically, or install the loader.",
-        Rule::Textrel => "Recompile every object with -fPIC; -Wl,-z,text names the objects at fault.",
-        Rule::Rpath => "Use DT_RUNPATH (-Wl,--enable-new-dtags) with $ORIGIN-relative folders inside the shipped tree.",
-        Rule::ExecutableStack => "Add .note.GNU-stack to assembly sources, or link with -Wl,-z,noexecstack.",
-        Rule::PrivateSymbol => "Use glibc's public interface only.",
-        Rule::IsaLevel => "Build for the target's x86-64 level (-march=x86-64-v1/v2) and dispatch at run time.",
-        Rule::UnreadableFile => "Rebuild or re-copy the file.",
-        Rule::UnusedWaiver => "Remove or correct the waiver.",
-        Rule::UnsafeImageEntry => "Rebuild the image with a standard tool.",
-        Rule::NonPicObject => "Recompile the object with -fPIC (or -fPIE for executables only).",
-        Rule::SmallGotOverflow => "Recompile the objects that use -fpic with -fPIC.",
-        Rule::ForeignBinary => "Remove the file from the Linux artifact, or replace it with the Linux build.",
-        Rule::StaticGlibcRuntime => "Link dynamically against glibc, or statically against musl; avoid NSS and dlopen in static glibc binaries.",
-        Rule::HardeningPie => "Build with -fPIE -pie.",
-        Rule::HardeningRelro => "Link with -Wl,-z,relro,-z,now.",
-        Rule::HardeningStackProtector => "Compile with -fstack-protector-strong.",
-        Rule::HardeningFortify => "Compile with -O2 -D_FORTIFY_SOURCE=2 (or 3).",
-        Rule::HardeningCet => "Compile every object, assembly included, with -fcf-protection=full.",
-    }
-}
-
 pub fn write_sarif(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
     let rules: Vec<Value> = Rule::ALL
         .iter()
@@ -66,7 +37,7 @@ pub fn write_sarif(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
                 "name": pascal(r.id()),
                 "shortDescription": {"text": r.description()},
                 "fullDescription": {"text": r.description()},
-                "help": {"text": rule_help(*r), "markdown": format!("**Fix:** {}", rule_help(*r))},
+                "help": {"text": r.help(), "markdown": format!("**Fix:** {}", r.help())},
                 "defaultConfiguration": {"level": level(r.default_severity())},
             })
         })

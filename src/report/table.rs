@@ -1,9 +1,9 @@
 //! Tables for a person at a terminal (comfy-table).
 
 use super::text::{esc, join_escaped};
+use super::{FileReport, Outcome, ScanReport};
 use crate::elf::{ArchiveFacts, ElfFacts, ObjectRelocations};
-use crate::policy::Severity;
-use crate::scan::{FileReport, Outcome, ScanReport};
+use crate::rules::Severity;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 use std::io::{self, Write};
 
@@ -162,7 +162,7 @@ fn add_build_rows(table: &mut Table, f: &ElfFacts) {
             "static runtime".to_string(),
             format!(
                 "libc {}; loads shared objects: {}",
-                runtime.libc.as_deref().unwrap_or("not recognised"),
+                runtime.libc.map_or("not recognised", |l| l.as_str()),
                 list(&runtime.loads_shared_objects)
             ),
         ]);
@@ -296,7 +296,8 @@ pub fn write_scan_table(out: &mut dyn Write, report: &ScanReport, color: bool) -
             esc(&problem.message)
         )?;
     }
-    writeln!(out, "{}", summary_line(report))
+    writeln!(out, "{}", summary_line(report))?;
+    super::requirements::write_requirement_lines(out, report)
 }
 
 fn scan_row(file: &FileReport) -> Vec<String> {

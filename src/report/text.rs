@@ -3,14 +3,14 @@
 //! File names, paths and every string read from inside a file (sonames, search
 //! paths, symbol and version names, the interpreter, Go build information, compiler
 //! names) go through `escape` before they reach a terminal: control characters and
-//! bidi marks are shown as `\x1b`, `\u{202e}` (see `source::text`, the one escaping
+//! bidi marks are shown as `\x1b`, `\u{202e}` (see `crate::text`, the one escaping
 //! function). Markdown also gets `markdown` and `code`, which keep a name from
 //! becoming HTML, a link, emphasis or a new table cell. JSON, SARIF and GitHub
 //! workflow commands escape with their own formats' rules.
 
 use std::borrow::Cow;
 
-pub use crate::source::text::escape;
+pub use crate::text::escape;
 
 /// `escape`, owned.
 pub fn esc(text: &str) -> String {

@@ -6,8 +6,8 @@ use serde::Serialize;
 use std::collections::HashSet;
 use std::io::{self, Write};
 
-/// One `tree` entry: a resolution, or why the file could not be resolved.
-pub enum TreeEntry {
+/// What `tree` found for one file: its resolution, or why it could not be resolved.
+pub enum TreeResult {
     Resolved(Box<Resolution>),
     Failed { path: String, error: String },
 }
@@ -20,18 +20,18 @@ enum EntryJson<'a> {
     Failed { path: &'a str, error: &'a str },
 }
 
-impl<'a> From<&'a TreeEntry> for EntryJson<'a> {
-    fn from(entry: &'a TreeEntry) -> Self {
+impl<'a> From<&'a TreeResult> for EntryJson<'a> {
+    fn from(entry: &'a TreeResult) -> Self {
         match entry {
-            TreeEntry::Resolved(r) => EntryJson::Resolved(r),
-            TreeEntry::Failed { path, error } => EntryJson::Failed { path, error },
+            TreeResult::Resolved(r) => EntryJson::Resolved(r),
+            TreeResult::Failed { path, error } => EntryJson::Failed { path, error },
         }
     }
 }
 
 /// JSON: one object for one file, an array for several (README, "tree JSON"). Written
 /// as it is serialized, not built as a `Value` first.
-pub fn write_tree_json(out: &mut dyn Write, entries: &[TreeEntry]) -> io::Result<()> {
+pub fn write_tree_json(out: &mut dyn Write, entries: &[TreeResult]) -> io::Result<()> {
     match entries {
         [one] => serde_json::to_writer_pretty(&mut *out, &EntryJson::from(one))?,
         _ => {
@@ -42,21 +42,21 @@ pub fn write_tree_json(out: &mut dyn Write, entries: &[TreeEntry]) -> io::Result
     writeln!(out)
 }
 
-pub fn write_tree_table(out: &mut dyn Write, entries: &[TreeEntry]) -> io::Result<()> {
+pub fn write_tree_table(out: &mut dyn Write, entries: &[TreeResult]) -> io::Result<()> {
     for (i, entry) in entries.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
         match entry {
-            TreeEntry::Failed { path, error } => writeln!(out, "{}: {}", esc(path), esc(error))?,
-            TreeEntry::Resolved(r) => write_one(out, r)?,
+            TreeResult::Failed { path, error } => writeln!(out, "{}: {}", esc(path), esc(error))?,
+            TreeResult::Resolved(r) => write_one(out, r)?,
         }
     }
     Ok(())
 }
 
 fn write_one(out: &mut dyn Write, r: &Resolution) -> io::Result<()> {
-    let loader = r.loader.as_str();
+    let loader = crate::elf::Libc::name_or_none(r.loader);
     writeln!(
         out,
         "{} [{loader} loader, libraries from {}]",

@@ -8,9 +8,9 @@
 //! unversioned one; an unversioned reference binds to an unversioned or default
 //! (`@@`) definition, never a hidden one. Undefined weak references may stay unbound.
 
-use super::host::HostObject;
 use super::model::{Resolution, UnboundSymbol, VersionGap};
-use crate::elf::{Binding, ElfFacts, SymbolType, SymbolVersion, VersionName};
+use crate::elf::{ElfFacts, SymbolIndex, SymbolVersion, VersionName};
+use crate::source::HostObject;
 use std::collections::{BTreeSet, HashMap};
 
 /// Symbols are checked even when a library is missing, as `ldd -r` does: an
@@ -94,115 +94,6 @@ fn newest_of_family<'a>(defs: &'a [VersionName], wanted: &VersionName) -> Option
         .max()
 }
 
-/// One object's symbols indexed for binding, built once per object and shared by every
-/// load that has it in its scope (a scan of /usr checks libc's exports for each of a
-/// thousand programs).
-#[derive(Debug)]
-pub(crate) struct SymbolIndex {
-    exports: Exports,
-    /// The references binding must satisfy (undefined, global, named), as
-    /// (name hash, symbol index) in symbol table order.
-    references: Box<[(u32, u32)]>,
-}
-
-impl SymbolIndex {
-    pub(crate) fn of(facts: &ElfFacts) -> SymbolIndex {
-        let references = facts
-            .symbols
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| !s.defined && s.binding == Binding::Global && !s.name.is_empty())
-            .map(|(i, s)| (name_hash(s.name), i as u32))
-            .collect();
-        SymbolIndex {
-            exports: Exports::of(facts),
-            references,
-        }
-    }
-}
-
-/// An object's exported symbols (defined, global, weak or unique, not sections or
-/// files), as (name hash, symbol index) grouped into buckets by hash, so that a lookup
-/// reads one bucket of about two entries: a load looks most names up in every object
-/// of its scope before the one that defines them, so misses must be cheap. 10 bytes
-/// per export.
-#[derive(Debug)]
-struct Exports {
-    entries: Box<[(u32, u32)]>,
-    /// `entries[starts[b]..starts[b + 1]]` are the entries of bucket `b`.
-    starts: Box<[u32]>,
-}
-
-/// A 32-bit hash of a symbol name; a collision costs a name comparison, not a wrong
-/// answer.
-fn name_hash(name: &str) -> u32 {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-    let h = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(name);
-    (h ^ (h >> 32)) as u32
-}
-
-impl Exports {
-    fn of(facts: &ElfFacts) -> Exports {
-        let exported: Vec<(u32, u32)> = facts
-            .symbols
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| {
-                s.defined
-                    && matches!(
-                        s.binding,
-                        Binding::Global | Binding::Weak | Binding::GnuUnique
-                    )
-                    && !matches!(s.kind, SymbolType::Section | SymbolType::File)
-            })
-            .map(|(i, s)| (name_hash(s.name), i as u32))
-            .collect();
-        // Placed bucket by bucket (a counting sort): a lookup compares every hash of
-        // its bucket, so the order inside one does not matter.
-        let buckets = exported.len() / 2 + 1;
-        let mut starts = vec![0u32; buckets + 1];
-        for &(hash, _) in &exported {
-            starts[bucket(hash, buckets) + 1] += 1;
-        }
-        for b in 0..buckets {
-            starts[b + 1] += starts[b];
-        }
-        let mut next = starts.clone();
-        let mut entries = vec![(0, 0); exported.len()].into_boxed_slice();
-        for entry in exported {
-            let slot = &mut next[bucket(entry.0, buckets)];
-            entries[*slot as usize] = entry;
-            *slot += 1;
-        }
-        Exports {
-            entries,
-            starts: starts.into_boxed_slice(),
-        }
-    }
-
-    /// The versions `name` is exported with (None: unversioned).
-    fn versions<'a>(
-        &'a self,
-        facts: &'a ElfFacts,
-        name: &'a str,
-        hash: u32,
-    ) -> impl Iterator<Item = Option<&'a SymbolVersion>> + 'a {
-        let b = bucket(hash, self.starts.len() - 1);
-        let bucket = &self.entries[self.starts[b] as usize..self.starts[b + 1] as usize];
-        bucket
-            .iter()
-            .filter(move |(h, _)| *h == hash)
-            .filter_map(move |(_, i)| facts.symbols.get(*i as usize))
-            .filter(move |s| s.name == name)
-            .map(|s| s.version)
-    }
-}
-
-/// The bucket of `hash` among `buckets`.
-fn bucket(hash: u32, buckets: usize) -> usize {
-    ((u64::from(hash) * buckets as u64) >> 32) as usize
-}
-
 fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
     let indexes: Vec<(&SymbolIndex, &ElfFacts)> = scope
         .iter()
@@ -210,11 +101,12 @@ fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
         .collect();
     let bound = |name: &str, hash: u32, wanted: Option<&SymbolVersion>| {
         indexes.iter().any(|(index, facts)| {
-            let exports = &index.exports;
-            exports.versions(facts, name, hash).any(|d| match wanted {
-                Some(w) => d.is_none_or(|d| d.name == w.name),
-                None => d.is_none_or(|d| !d.hidden),
-            })
+            index
+                .exported_versions(facts, name, hash)
+                .any(|d| match wanted {
+                    Some(w) => d.is_none_or(|d| d.name == w.name),
+                    None => d.is_none_or(|d| !d.hidden),
+                })
         })
     };
     // A described library has no symbol table: a reference it might satisfy (an
@@ -227,7 +119,7 @@ fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
     let mut unbound = Vec::new();
     let mut seen = BTreeSet::new();
     for (&(path, _), (index, facts)) in scope.iter().zip(&indexes) {
-        for &(hash, i) in index.references.iter() {
+        for &(hash, i) in index.references() {
             let Some(symbol) = facts.symbols.get(i as usize) else {
                 continue;
             };

@@ -1,53 +1,8 @@
-//! Which dynamic loader runs an object, and the parts of its search that depend on
-//! the loader, the architecture and the distribution's layout.
+//! The parts of the loaders' search that depend on the architecture and the
+//! distribution's layout (which loader runs an object is a fact of the file:
+//! `ElfFacts::libc`).
 
-use crate::elf::{Class, ElfFacts};
-use serde::Serialize;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LoaderKind {
-    Glibc,
-    Musl,
-    /// A static executable: nothing is loaded.
-    None,
-}
-
-impl LoaderKind {
-    /// The name reports use, as in the JSON ("glibc", "musl", "none").
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LoaderKind::Glibc => "glibc",
-            LoaderKind::Musl => "musl",
-            LoaderKind::None => "none",
-        }
-    }
-
-    /// The loader that will run `facts`: its interpreter for an executable; for a
-    /// library scanned on its own, musl when it links against musl's libc (Alpine
-    /// names it `libc.musl-ARCH.so.1`; other musl builds link `libc.so`).
-    pub fn of(facts: &ElfFacts) -> LoaderKind {
-        if let Some(interp) = &facts.interpreter {
-            return if basename(interp).starts_with("ld-musl-") {
-                LoaderKind::Musl
-            } else {
-                LoaderKind::Glibc
-            };
-        }
-        if facts.kind.is_executable() {
-            return LoaderKind::None;
-        }
-        if facts
-            .needed
-            .iter()
-            .any(|n| n.starts_with("libc.musl-") || n == "libc.so")
-        {
-            LoaderKind::Musl
-        } else {
-            LoaderKind::Glibc
-        }
-    }
-}
+use crate::elf::{Class, ElfFacts, Endian, Machine};
 
 pub(crate) fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
@@ -63,46 +18,54 @@ pub(crate) fn dirname(path: &str) -> String {
 
 /// Debian's multiarch triplet for an object (`dpkg-architecture -qDEB_HOST_MULTIARCH`).
 fn multiarch_triplets(facts: &ElfFacts) -> &'static [&'static str] {
-    match facts.machine.as_str() {
-        "x86_64" => &["x86_64-linux-gnu"],
-        "i386" => &["i386-linux-gnu"],
-        "aarch64" => &["aarch64-linux-gnu"],
-        "arm" => &["arm-linux-gnueabihf", "arm-linux-gnueabi"],
-        "ppc64le" => &["powerpc64le-linux-gnu"],
-        "ppc64" => &["powerpc64-linux-gnu"],
-        "ppc" => &["powerpc-linux-gnu"],
-        "s390x" => &["s390x-linux-gnu"],
-        "riscv64" => &["riscv64-linux-gnu"],
-        "mips64el" => &["mips64el-linux-gnuabi64"],
-        "mipsel" => &["mipsel-linux-gnu"],
-        "mips" => &["mips-linux-gnu"],
-        "loongarch64" => &["loongarch64-linux-gnu"],
-        "sparc64" => &["sparc64-linux-gnu"],
-        "m68k" => &["m68k-linux-gnu"],
-        "hppa" => &["hppa-linux-gnu"],
-        "alpha" => &["alpha-linux-gnu"],
-        "sh" => &["sh4-linux-gnu"],
+    use Machine::*;
+    let (is64, little) = (facts.class == Class::Elf64, facts.endian == Endian::Little);
+    match facts.arch() {
+        X86_64 => &["x86_64-linux-gnu"],
+        I386 => &["i386-linux-gnu"],
+        Aarch64 => &["aarch64-linux-gnu"],
+        Arm if little => &["arm-linux-gnueabihf", "arm-linux-gnueabi"],
+        Ppc64 if little => &["powerpc64le-linux-gnu"],
+        Ppc64 => &["powerpc64-linux-gnu"],
+        Ppc if !little => &["powerpc-linux-gnu"],
+        S390 if is64 => &["s390x-linux-gnu"],
+        RiscV if is64 => &["riscv64-linux-gnu"],
+        Mips if is64 && little => &["mips64el-linux-gnuabi64"],
+        Mips if !is64 && little => &["mipsel-linux-gnu"],
+        Mips if !is64 => &["mips-linux-gnu"],
+        LoongArch if is64 => &["loongarch64-linux-gnu"],
+        SparcV9 => &["sparc64-linux-gnu"],
+        M68k => &["m68k-linux-gnu"],
+        Parisc => &["hppa-linux-gnu"],
+        Alpha => &["alpha-linux-gnu"],
+        Sh => &["sh4-linux-gnu"],
         _ => &[],
     }
 }
 
 /// 64-bit ports whose glibc puts libraries in `lib64` (sysdeps/unix/sysv/linux/*/
-/// configure: libc_cv_slibdir=/lib64); Fedora, RHEL, SUSE and Amazon Linux follow it.
+/// configure.ac: `LIBC_SLIBDIR_RTLDDIR([lib64], ...)`, e.g. s390/s390-64); Fedora,
+/// RHEL, SUSE and Amazon Linux follow it. RISC-V's is a subfolder named after its
+/// ABI (below).
 fn uses_lib64(facts: &ElfFacts) -> bool {
+    use Machine::*;
     facts.class == Class::Elf64
         && matches!(
-            facts.machine.as_str(),
-            "x86_64"
-                | "aarch64"
-                | "ppc64le"
-                | "ppc64"
-                | "s390x"
-                | "sparc64"
-                | "mips64"
-                | "mips64el"
-                | "loongarch64"
-                | "riscv64"
+            facts.arch(),
+            X86_64 | Aarch64 | Ppc64 | S390 | SparcV9 | Mips | LoongArch | RiscV
         )
+}
+
+/// The folder under `/lib64` and `/usr/lib64` of ports whose glibc names it after the
+/// ABI: riscv64's lp64d (sysdeps/unix/sysv/linux/riscv/configure.ac:
+/// `LIBC_SLIBDIR_RTLDDIR([lib64/lp64d], [lib])`; binutils' elf64lriscv.sh searches
+/// `/lib64/lp64d` first "as per the glibc ABI"). Debian-style roots use their
+/// multiarch folders instead.
+fn lib64_subdir(facts: &ElfFacts) -> &'static str {
+    match facts.arch() {
+        Machine::RiscV => "/lp64d",
+        _ => "",
+    }
 }
 
 /// The glibc loader's layout for one class and architecture inside a root.
@@ -139,9 +102,10 @@ impl GlibcLayout {
             }
         }
         if uses_lib64(facts) {
+            let sub = lib64_subdir(facts);
             GlibcLayout {
-                default_dirs: vec!["/lib64".into(), "/usr/lib64".into()],
-                lib: "lib64".into(),
+                default_dirs: vec![format!("/lib64{sub}"), format!("/usr/lib64{sub}")],
+                lib: format!("lib64{sub}"),
                 platform,
             }
         } else {
@@ -157,14 +121,19 @@ impl GlibcLayout {
 /// `$PLATFORM` is the kernel's AT_PLATFORM string; it depends on the CPU, so this is
 /// the usual value for the architecture (i386 kernels report "i686" on any modern CPU).
 fn platform(facts: &ElfFacts) -> String {
-    match facts.machine.as_str() {
-        "i386" => "i686".into(),
-        other => other.into(),
+    match facts.arch() {
+        Machine::I386 => "i686".into(),
+        _ => facts.machine.clone(),
     }
 }
 
 /// musl's architecture name, as in its loader's file name `ld-musl-ARCH.so.1` and its
-/// path file `/etc/ld-musl-ARCH.path`.
+/// path file `/etc/ld-musl-ARCH.path`: musl's `LDSO_ARCH` (arch/*/reloc.h). Without
+/// an interpreter to read it from, the usual one of the machine: `x86_64`, `aarch64`,
+/// `i386`, `s390x`, `riscv64` (its double-float ABI has no suffix), `powerpc64le`
+/// (`"powerpc64" ENDIAN_SUFFIX`), and `armhf` for 32-bit ARM (`"arm" ENDIAN_SUFFIX
+/// FP_SUFFIX`, "hf" with the VFP calling convention that Docker's linux/arm/v7 and
+/// every armv7 distribution use; soft-float `arm` roots have `ld-musl-arm.so.1`).
 pub fn musl_arch(interpreter: Option<&str>, facts: &ElfFacts) -> String {
     if let Some(arch) = interpreter
         .map(basename)
@@ -173,10 +142,11 @@ pub fn musl_arch(interpreter: Option<&str>, facts: &ElfFacts) -> String {
     {
         return arch.to_string();
     }
-    match facts.machine.as_str() {
-        "ppc64le" => "powerpc64le".into(),
-        "ppc64" => "powerpc64".into(),
-        other => other.into(),
+    match facts.arch() {
+        Machine::Ppc64 if facts.endian == Endian::Little => "powerpc64le".into(),
+        Machine::Ppc64 => "powerpc64".into(),
+        Machine::Arm if facts.endian == Endian::Little => "armhf".into(),
+        _ => facts.machine.clone(),
     }
 }
 
@@ -196,24 +166,28 @@ pub fn is_musl_reserved(name: &str) -> bool {
         .any(|r| rest.starts_with(r))
 }
 
-/// The program interpreter each glibc port's ABI fixes (glibc sysdeps/*/ldconfig.h
-/// and the psABI documents).
+/// The program interpreter each glibc port's ABI fixes (glibc sysdeps/*/ldconfig.h,
+/// each port's shlib-versions `ld=` line — riscv: `ld-linux-riscv64-lp64d.so.1` in
+/// `/lib`, its rtlddir — and the psABI documents). The built-in profiles' interpreters
+/// are checked against this table (tests/targets.rs).
 pub fn standard_glibc_interpreters(facts: &ElfFacts) -> Vec<String> {
-    let paths: &[&str] = match facts.machine.as_str() {
-        "x86_64" if facts.class == Class::Elf64 => &["/lib64/ld-linux-x86-64.so.2"],
-        "x86_64" => &["/libx32/ld-linux-x32.so.2"],
-        "i386" => &["/lib/ld-linux.so.2"],
-        "aarch64" => &["/lib/ld-linux-aarch64.so.1"],
-        "arm" => &["/lib/ld-linux-armhf.so.3", "/lib/ld-linux.so.3"],
-        "ppc64le" => &["/lib64/ld64.so.2"],
-        "ppc64" => &["/lib64/ld64.so.1"],
-        "ppc" => &["/lib/ld.so.1"],
-        "s390x" => &["/lib/ld64.so.1"],
-        "riscv64" => &["/lib/ld-linux-riscv64-lp64d.so.1"],
-        "mips64" | "mips64el" => &["/lib64/ld.so.1"],
-        "mips" | "mipsel" => &["/lib/ld.so.1"],
-        "loongarch64" => &["/lib64/ld-linux-loongarch-lp64d.so.1"],
-        "sparc64" => &["/lib64/ld-linux.so.2"],
+    use Machine::*;
+    let (is64, little) = (facts.class == Class::Elf64, facts.endian == Endian::Little);
+    let paths: &[&str] = match facts.arch() {
+        X86_64 if is64 => &["/lib64/ld-linux-x86-64.so.2"],
+        X86_64 => &["/libx32/ld-linux-x32.so.2"],
+        I386 => &["/lib/ld-linux.so.2"],
+        Aarch64 => &["/lib/ld-linux-aarch64.so.1"],
+        Arm if little => &["/lib/ld-linux-armhf.so.3", "/lib/ld-linux.so.3"],
+        Ppc64 if little => &["/lib64/ld64.so.2"],
+        Ppc64 => &["/lib64/ld64.so.1"],
+        Ppc if !little => &["/lib/ld.so.1"],
+        S390 if is64 => &["/lib/ld64.so.1"],
+        RiscV if is64 => &["/lib/ld-linux-riscv64-lp64d.so.1"],
+        Mips if is64 => &["/lib64/ld.so.1"],
+        Mips => &["/lib/ld.so.1"],
+        LoongArch if is64 => &["/lib64/ld-linux-loongarch-lp64d.so.1"],
+        SparcV9 => &["/lib64/ld-linux.so.2"],
         _ => &[],
     };
     paths.iter().map(|p| p.to_string()).collect()

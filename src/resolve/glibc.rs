@@ -2,11 +2,11 @@
 //! chain, LD_LIBRARY_PATH, DT_RUNPATH, the loader cache, the default folders.
 
 use super::flavor::GlibcLayout;
-use super::host::{HostObject, LibraryHost, Probe};
 use super::ldconf::ld_so_conf_dirs;
 use super::load::{expand_all, Node, Resolver, Search};
 use super::model::{Attempt, FoundBy};
 use super::search::{candidate, expand_tokens, judge_cache, judge_glibc, Tokens};
+use crate::source::{HostObject, LibraryHost, Probe};
 use std::sync::Arc;
 
 impl Resolver<'_> {

@@ -9,7 +9,7 @@
 //! and `hwcap` lines are ignored.
 
 use super::flavor::dirname;
-use super::host::LibraryHost;
+use crate::source::LibraryHost;
 use globset::Glob;
 
 /// Guards against `include` cycles and absurd nesting.

@@ -3,12 +3,11 @@
 //! musl's ldso/dynlink.c (`load_library`, `load_deps`) would.
 
 use super::binding::check_binding;
-use super::flavor::{
-    basename, dirname, musl_arch, standard_glibc_interpreters, GlibcLayout, LoaderKind,
-};
-use super::host::{HostObject, LibraryHost, Probe};
+use super::flavor::{basename, dirname, musl_arch, standard_glibc_interpreters, GlibcLayout};
 use super::model::{Attempt, Edge, FoundBy, LoadedObject, MissingLibrary, Resolution};
 use super::search::{expand_tokens, Step, Tokens};
+use crate::elf::Libc;
+use crate::source::{HostObject, LibraryHost, Probe};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -35,7 +34,7 @@ pub struct Resolver<'h> {
 }
 
 /// musl's system search path and how to label what it finds.
-pub(super) type SystemPath = (Vec<String>, FoundBy);
+pub type SystemPath = (Vec<String>, FoundBy);
 
 /// One object in the simulated link map.
 pub(super) struct Node {
@@ -75,14 +74,10 @@ impl<'h> Resolver<'h> {
         }
     }
 
-    pub fn host(&self) -> &dyn LibraryHost {
-        self.host
-    }
-
     /// Resolves `object`, found at `view_path` in the host, shown to the user as `shown`.
     pub fn resolve(&self, object: Arc<HostObject>, view_path: &str, shown: &str) -> Resolution {
         let facts = &object.facts;
-        let loader = LoaderKind::of(facts);
+        let loader = facts.libc();
         let mut resolution = Resolution {
             path: shown.to_string(),
             view_path: view_path.to_string(),
@@ -97,9 +92,9 @@ impl<'h> Resolver<'h> {
             version_gaps: Vec::new(),
             unbound_symbols: Vec::new(),
         };
-        if loader == LoaderKind::None {
+        let Some(loader) = loader else {
             return resolution;
-        }
+        };
         let mut names = vec![view_path.to_string()];
         names.extend(facts.soname.clone());
         let mut nodes = vec![Node {
@@ -132,8 +127,8 @@ impl<'h> Resolver<'h> {
                     continue;
                 }
                 let search = match loader {
-                    LoaderKind::Musl => self.search_musl(&name, index, &nodes),
-                    _ => self.search_glibc(&name, index, &nodes),
+                    Libc::Musl => self.search_musl(&name, index, &nodes),
+                    Libc::Glibc => self.search_glibc(&name, index, &nodes),
                 };
                 match search {
                     Search::Interpreter => match nodes
@@ -274,7 +269,7 @@ impl<'h> Resolver<'h> {
     fn load_interpreter(
         &self,
         object: &HostObject,
-        loader: LoaderKind,
+        loader: Libc,
         resolution: &mut Resolution,
     ) -> Option<(Arc<HostObject>, String)> {
         if let Some(path) = object.facts.interpreter.as_deref() {
@@ -287,11 +282,11 @@ impl<'h> Resolver<'h> {
             };
         }
         let implied = match loader {
-            LoaderKind::Musl => vec![format!(
+            Libc::Musl => vec![format!(
                 "/lib/ld-musl-{}.so.1",
                 musl_arch(None, &object.facts)
             )],
-            _ => standard_glibc_interpreters(&object.facts),
+            Libc::Glibc => standard_glibc_interpreters(&object.facts),
         };
         implied
             .into_iter()
@@ -305,10 +300,10 @@ impl<'h> Resolver<'h> {
 
     /// glibc matches a NEEDED name against every loaded object's names before it
     /// searches (`_dl_name_match_p`); musl compares the name and the file's base name.
-    fn loaded_by_name(&self, loader: LoaderKind, nodes: &[Node], name: &str) -> Option<usize> {
+    fn loaded_by_name(&self, loader: Libc, nodes: &[Node], name: &str) -> Option<usize> {
         nodes.iter().position(|n| {
             n.names.iter().any(|known| known == name)
-                || (loader == LoaderKind::Musl
+                || (loader == Libc::Musl
                     && n.found_by != FoundBy::Interpreter
                     && basename(&n.path) == name)
         })

@@ -5,23 +5,17 @@
 mod binding;
 mod flavor;
 mod glibc;
-mod host;
-mod identical;
-mod image;
 mod ldconf;
 mod load;
 mod model;
 mod musl;
 mod search;
 
-pub use flavor::{musl_arch, standard_glibc_interpreters, GlibcLayout, LoaderKind};
-pub use host::{
-    DescribedVersions, FilesystemHost, HostObject, LibraryHost, Probe, ProbeCache, TreeHost,
-};
-pub use image::ImageHost;
+pub use flavor::{musl_arch, standard_glibc_interpreters, GlibcLayout};
 pub use ldconf::ld_so_conf_dirs;
 pub use load::{ResolveOptions, Resolver};
 pub use model::{
-    Attempt, Edge, FoundBy, LoadedObject, MissingLibrary, Outcome, Resolution, UnboundSymbol,
-    VersionGap,
+    Attempt, AttemptOutcome, Edge, FoundBy, LoadedObject, MissingLibrary, Resolution,
+    UnboundSymbol, VersionGap,
 };
+pub use musl::musl_system_path;

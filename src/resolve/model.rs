@@ -1,8 +1,7 @@
 //! What resolution finds, as plain serializable data (the `tree` JSON contract).
 
-use super::flavor::LoaderKind;
-use super::host::HostObject;
-use crate::elf::Kind;
+use crate::elf::{Kind, Libc};
+use crate::source::HostObject;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -49,7 +48,7 @@ impl FoundBy {
 /// What was at one candidate path.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", content = "detail", rename_all = "kebab-case")]
-pub enum Outcome {
+pub enum AttemptOutcome {
     Absent,
     /// Another class, byte order or machine: ld.so skips it and searches on.
     WrongArch(String),
@@ -61,22 +60,24 @@ pub enum Outcome {
     Loop,
 }
 
-impl Outcome {
+impl AttemptOutcome {
     /// Its name in the JSON (`absent`, `wrong-arch`, ...).
     pub fn code(&self) -> &'static str {
         match self {
-            Outcome::Absent => "absent",
-            Outcome::WrongArch(_) => "wrong-arch",
-            Outcome::NotInCache(_) => "not-in-cache",
-            Outcome::Fatal(_) => "fatal",
-            Outcome::Loop => "loop",
+            AttemptOutcome::Absent => "absent",
+            AttemptOutcome::WrongArch(_) => "wrong-arch",
+            AttemptOutcome::NotInCache(_) => "not-in-cache",
+            AttemptOutcome::Fatal(_) => "fatal",
+            AttemptOutcome::Loop => "loop",
         }
     }
 
     pub fn detail(&self) -> Option<&str> {
         match self {
-            Outcome::WrongArch(d) | Outcome::NotInCache(d) | Outcome::Fatal(d) => Some(d),
-            Outcome::Absent | Outcome::Loop => None,
+            AttemptOutcome::WrongArch(d)
+            | AttemptOutcome::NotInCache(d)
+            | AttemptOutcome::Fatal(d) => Some(d),
+            AttemptOutcome::Absent | AttemptOutcome::Loop => None,
         }
     }
 }
@@ -86,7 +87,7 @@ pub struct Attempt {
     pub path: String,
     pub found_by: FoundBy,
     #[serde(flatten)]
-    pub outcome: Outcome,
+    pub outcome: AttemptOutcome,
 }
 
 /// One object the loader maps, in load order.
@@ -159,7 +160,9 @@ pub struct Resolution {
     /// The kind of the file: an executable starts a load; a library checked alone is
     /// resolved as if loaded by a program that adds nothing.
     pub kind: Kind,
-    pub loader: LoaderKind,
+    /// The libc whose loader runs it ("none" in the JSON for a static executable).
+    #[serde(serialize_with = "libc_or_none")]
+    pub loader: Option<Libc>,
     pub interpreter: Option<String>,
     /// PT_INTERP names a file the host does not have: the kernel cannot start it.
     pub interpreter_missing: bool,
@@ -168,4 +171,8 @@ pub struct Resolution {
     pub edges: Vec<Edge>,
     pub version_gaps: Vec<VersionGap>,
     pub unbound_symbols: Vec<UnboundSymbol>,
+}
+
+fn libc_or_none<S: serde::Serializer>(libc: &Option<Libc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(Libc::name_or_none(*libc))
 }

@@ -1,10 +1,10 @@
 //! musl's search for a NEEDED name (ldso/dynlink.c, `load_library`).
 
 use super::flavor::{is_musl_reserved, musl_arch, MUSL_DEFAULT_PATH};
-use super::host::HostObject;
 use super::load::{Node, Resolver, Search, SystemPath};
 use super::model::{Attempt, FoundBy};
 use super::search::{candidate, expand_tokens, judge_musl, Tokens};
+use crate::source::{HostObject, LibraryHost};
 use std::sync::Arc;
 
 impl Resolver<'_> {
@@ -81,30 +81,34 @@ impl Resolver<'_> {
         Search::Missing(tried)
     }
 
-    /// `/etc/ld-musl-ARCH.path` (folders separated by newlines or ':'), or musl's
-    /// built-in default when there is no such file.
+    /// musl's system search path for the root object's architecture, read once.
     fn musl_path(&self, root: &HostObject) -> Arc<SystemPath> {
         let arch = musl_arch(root.facts.interpreter.as_deref(), &root.facts);
         let mut cache = self.musl_paths.lock().expect("musl path lock");
         cache
             .entry(arch.clone())
-            .or_insert_with(|| {
-                let file = format!("/etc/ld-musl-{arch}.path");
-                Arc::new(match self.host.read_config(&file, 1 << 16) {
-                    Some(text) => (
-                        text.split(['\n', ':'])
-                            .map(str::trim)
-                            .filter(|d| !d.is_empty())
-                            .map(str::to_string)
-                            .collect(),
-                        FoundBy::MuslPath,
-                    ),
-                    None => (
-                        MUSL_DEFAULT_PATH.iter().map(|d| d.to_string()).collect(),
-                        FoundBy::Default,
-                    ),
-                })
-            })
+            .or_insert_with(|| Arc::new(musl_system_path(self.host, &arch)))
             .clone()
+    }
+}
+
+/// musl's system search path in `host` for `arch`: `/etc/ld-musl-ARCH.path` (folders
+/// separated by newlines or ':'), or musl's built-in default when there is no such
+/// file; with how the loader's provenance names what it finds there.
+pub fn musl_system_path(host: &dyn LibraryHost, arch: &str) -> SystemPath {
+    let file = format!("/etc/ld-musl-{arch}.path");
+    match host.read_config(&file, 1 << 16) {
+        Some(text) => (
+            text.split(['\n', ':'])
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_string)
+                .collect(),
+            FoundBy::MuslPath,
+        ),
+        None => (
+            MUSL_DEFAULT_PATH.iter().map(|d| d.to_string()).collect(),
+            FoundBy::Default,
+        ),
     }
 }

@@ -1,8 +1,8 @@
 //! Trying candidate paths the way the loaders do.
 
-use super::host::{HostObject, Probe};
-use super::model::{Attempt, FoundBy, Outcome};
+use super::model::{Attempt, AttemptOutcome, FoundBy};
 use crate::elf::{ElfFacts, Kind};
+use crate::source::{HostObject, Probe};
 use std::sync::Arc;
 
 /// Values for glibc's dynamic string tokens (elf/dl-load.c, `_dl_dst_substitute`).
@@ -99,11 +99,11 @@ pub fn judge_glibc(
     };
     match probe {
         Probe::Absent => {
-            note(Outcome::Absent);
+            note(AttemptOutcome::Absent);
             Step::Next
         }
         Probe::Loop => {
-            note(Outcome::Loop);
+            note(AttemptOutcome::Loop);
             Step::Next
         }
         Probe::Found(object) => {
@@ -112,7 +112,7 @@ pub fn judge_glibc(
                 || f.endian != wanted.endian
                 || f.e_machine != wanted.e_machine
             {
-                note(Outcome::WrongArch(format!(
+                note(AttemptOutcome::WrongArch(format!(
                     "{} {}-endian {}, not {} {}",
                     f.class.as_str(),
                     f.endian.as_str(),
@@ -123,29 +123,31 @@ pub fn judge_glibc(
                 return Step::Next;
             }
             if let Some(reason) = not_loadable(f) {
-                note(Outcome::Fatal(reason));
+                note(AttemptOutcome::Fatal(reason));
                 return Step::Stop;
             }
             Step::Take(object)
         }
         Probe::NotElf | Probe::Other(_) => {
-            note(Outcome::Fatal(
+            note(AttemptOutcome::Fatal(
                 "not an ELF file (ld.so: invalid ELF header)".into(),
             ));
             Step::Stop
         }
         Probe::NotRegular => {
-            note(Outcome::Fatal(
+            note(AttemptOutcome::Fatal(
                 "not a regular file (a FIFO, device or folder)".into(),
             ));
             Step::Stop
         }
         Probe::Unreadable(reason) => {
-            note(Outcome::Fatal(format!("unreadable ELF file: {reason}")));
+            note(AttemptOutcome::Fatal(format!(
+                "unreadable ELF file: {reason}"
+            )));
             Step::Stop
         }
         Probe::Error(reason) => {
-            note(Outcome::Fatal(format!("cannot be read: {reason}")));
+            note(AttemptOutcome::Fatal(format!("cannot be read: {reason}")));
             Step::Stop
         }
     }
@@ -179,7 +181,7 @@ pub fn judge_cache(
                 tried.push(Attempt {
                     path,
                     found_by: FoundBy::LdSoConf,
-                    outcome: Outcome::NotInCache(format!("its SONAME is {soname}")),
+                    outcome: AttemptOutcome::NotInCache(format!("its SONAME is {soname}")),
                 });
                 return Step::Next;
             }
@@ -193,8 +195,8 @@ pub fn judge_cache(
         other => {
             let _ = judge_glibc(other, path.clone(), FoundBy::LdSoConf, wanted, tried);
             if let Some(last) = tried.last_mut() {
-                if let Outcome::Fatal(reason) = &last.outcome {
-                    last.outcome = Outcome::NotInCache(reason.clone());
+                if let AttemptOutcome::Fatal(reason) = &last.outcome {
+                    last.outcome = AttemptOutcome::NotInCache(reason.clone());
                 }
             }
             Step::Next
@@ -217,18 +219,20 @@ pub fn judge_musl(
             tried.push(Attempt {
                 path,
                 found_by,
-                outcome: Outcome::Absent,
+                outcome: AttemptOutcome::Absent,
             });
             Step::Next
         }
         other => match judge_glibc(other, path, found_by, wanted, tried) {
             Step::Next => {
                 if let Some(last) = tried.last_mut() {
-                    if let Outcome::WrongArch(why) | Outcome::NotInCache(why) = &last.outcome {
+                    if let AttemptOutcome::WrongArch(why) | AttemptOutcome::NotInCache(why) =
+                        &last.outcome
+                    {
                         last.outcome =
-                            Outcome::Fatal(format!("musl stops at the first file: {why}"));
-                    } else if last.outcome == Outcome::Loop {
-                        last.outcome = Outcome::Fatal("symbolic link loop".into());
+                            AttemptOutcome::Fatal(format!("musl stops at the first file: {why}"));
+                    } else if last.outcome == AttemptOutcome::Loop {
+                        last.outcome = AttemptOutcome::Fatal("symbolic link loop".into());
                     }
                 }
                 Step::Stop

@@ -1,55 +1,17 @@
-//! `preflight scan`: what it reads (a folder, or a container image), what it reports,
-//! and the shared pipeline (`pipeline.rs`) in between.
+//! `preflight scan`: a source's files through the pipeline (`pipeline.rs`): each file
+//! read once, checked against each host, judged by the policy, into a report.
 
 mod pipeline;
 
-use crate::elf::{ArchiveFacts, ElfFacts, ForeignBinary};
-use crate::policy::{Finding, PolicyConfig, Rule, Severity};
+use crate::platform::Platform;
+use crate::policy::PolicyConfig;
 use crate::profile::LoadedProfile;
-use crate::resolve::{FilesystemHost, ImageHost, LibraryHost, ResolveOptions, TreeHost};
-use crate::source::{walk, IoProblem, RootView, Walked};
-use pipeline::{Entry, Input, TreeFile};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use crate::report::ScanReport;
+use crate::resolve::ResolveOptions;
+use crate::source::{Libraries, Source};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-
-/// One ELF file's result: its facts, or why it could not be read.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FileReport {
-    pub path: String,
-    /// SHA-256 of the file, when the scan was asked for hashes (the SBOM needs them).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
-    /// The image layer that wrote it (images only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layer: Option<String>,
-    #[serde(flatten)]
-    pub outcome: Outcome,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "lowercase")]
-pub enum Outcome {
-    #[serde(rename = "ok")]
-    Elf(Arc<ElfFacts>),
-    /// Starts with the ELF magic but is malformed or truncated.
-    Unreadable { reason: String },
-    /// A static library (`ar` archive) of relocatable objects.
-    Archive(ArchiveFacts),
-    /// A Mach-O or PE file.
-    Foreign(ForeignBinary),
-}
-
-impl FileReport {
-    pub fn facts(&self) -> Option<&ElfFacts> {
-        match &self.outcome {
-            Outcome::Elf(facts) => Some(facts),
-            _ => None,
-        }
-    }
-}
 
 /// What a scan checks against, and how.
 #[derive(Clone, Debug, Default)]
@@ -59,8 +21,8 @@ pub struct ScanOptions {
     pub resolve: ResolveOptions,
     /// Target profiles to check against (the scanned tree provides its own libraries).
     pub targets: Vec<LoadedProfile>,
-    /// Docker platform of the targets ("linux/amd64").
-    pub platform: String,
+    /// The platform of the targets.
+    pub platform: Platform,
     pub policy: PolicyConfig,
     /// Gather what an SBOM needs: each ELF file's SHA-256 and the dependency graph.
     pub sbom: bool,
@@ -78,225 +40,14 @@ impl std::fmt::Debug for Progress {
     }
 }
 
-/// One scanned file's NEEDED entries and where the first host's loader found them.
-#[derive(Clone, Debug, Serialize)]
-pub struct Dependency {
-    pub path: String,
-    pub needs: Vec<Need>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Need {
-    pub soname: String,
-    /// Relative to the scanned folder when inside it, else the host's path; None when
-    /// not found.
-    pub resolved: Option<String>,
-}
-
-/// The result of `preflight scan DIR`.
-#[derive(Clone, Debug, Serialize)]
-pub struct ScanReport {
-    pub root: String,
-    /// Which hosts the files were checked against.
-    pub hosts: Vec<String>,
-    pub files: Vec<FileReport>,
-    pub findings: Vec<Finding>,
-    pub problems: Vec<IoProblem>,
-    pub summary: Summary,
-    /// The dependency graph as the first host's loader builds it.
-    #[serde(skip)]
-    pub dependencies: Vec<Dependency>,
-    /// The scanned folder's absolute path.
-    #[serde(skip)]
-    pub root_abs: String,
-}
-
-impl ScanReport {
-    pub fn worst(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Summary {
-    /// Regular files looked at (hard links counted once).
-    pub files_seen: usize,
-    /// Files that are not ELF, skipped after reading their first bytes.
-    pub not_elf: usize,
-    pub elf: usize,
-    pub unreadable: usize,
-    /// ELF files by kind ("pie-executable": 3, ...).
-    pub kinds: BTreeMap<String, usize>,
-    pub errors: usize,
-    pub warnings: usize,
-    pub notes: usize,
-    /// Findings silenced by waivers of the policy file.
-    pub waived: usize,
-    /// ELF files reached again through another hard link (reported once).
-    pub hard_links: usize,
-    /// Static libraries (`ar` archives).
-    pub archives: usize,
-    /// Mach-O and PE files.
-    pub foreign: usize,
-}
-
-/// A host view for checking `paths`: `root` (or `/`) with every path that lies
-/// outside it mounted at its own absolute location. Returns each path's location
-/// inside the view.
-pub fn open_host(
-    root: Option<&Path>,
-    paths: &[&Path],
-) -> io::Result<(FilesystemHost, Vec<String>)> {
-    let mut view = RootView::new(root.unwrap_or(Path::new("/")))?;
-    let mut located = Vec::new();
-    for path in paths {
-        let at = match view.view_path_of(path) {
-            Some(at) => at,
-            None => mount_at_own_path(&mut view, path)?,
-        };
-        located.push(at);
-    }
-    let label = match root {
-        Some(r) => format!("root {}", r.display()),
-        None => "this machine (/)".to_string(),
-    };
-    Ok((FilesystemHost::new(view, label), located))
-}
-
-/// Mounts `path` (a folder, or a file's folder) at its own absolute location.
-fn mount_at_own_path(view: &mut RootView, path: &Path) -> io::Result<String> {
-    let abs = std::fs::canonicalize(path)?;
-    let folder = if abs.is_dir() {
-        abs.clone()
+/// Scans `source`: its files against its root (`--root`, or this machine's `/`, or
+/// the image itself), or against the targets.
+pub fn scan(source: &dyn Source, options: &ScanOptions) -> io::Result<ScanReport> {
+    let libraries = if options.targets.is_empty() {
+        Libraries::Root(options.root.as_deref())
     } else {
-        abs.parent().unwrap_or(Path::new("/")).to_path_buf()
+        Libraries::Targets
     };
-    view.mount(&folder.to_string_lossy(), &folder)?;
-    Ok(abs.to_string_lossy().into_owned())
-}
-
-/// The scanned tree alone, at its own absolute path: the real half of a target check.
-pub fn open_tree(dir: &Path) -> io::Result<(FilesystemHost, String)> {
-    let mut view = RootView::mounts_only();
-    let at = mount_at_own_path(&mut view, dir)?;
-    Ok((
-        FilesystemHost::new(view, format!("tree {}", dir.display())),
-        at,
-    ))
-}
-
-/// Scans a folder: its files against `--root` (or `/`), or against the targets.
-pub fn scan(dir: &Path, options: &ScanOptions) -> io::Result<ScanReport> {
-    let (root_host, tree_host, base) = if options.targets.is_empty() {
-        let (host, located) = open_host(options.root.as_deref(), &[dir])?;
-        (
-            Some(host),
-            None,
-            located.into_iter().next().unwrap_or_default(),
-        )
-    } else {
-        let (host, at) = open_tree(dir)?;
-        (None, Some(host), at)
-    };
-    let reader: &FilesystemHost = root_host.as_ref().or(tree_host.as_ref()).expect("one host");
-    let view_base = base.trim_end_matches('/').to_string();
-    // Walked lazily: the pipeline looks at the files a batch at a time.
-    let files = walk(dir).map(move |step| match step {
-        Walked::File(f) => Entry::File(TreeFile {
-            view: format!("{view_base}/{}", f.relative),
-            shown: f.relative,
-            disk: Some(f.disk_path),
-            layer: None,
-        }),
-        Walked::Problem(problem) => Entry::Problem(problem),
-    });
-    let input = Input {
-        name: dir.display().to_string(),
-        base,
-        absolute: false,
-        files: Box::new(files),
-        reader,
-        root_host: root_host.as_ref().map(|h| h as &dyn LibraryHost),
-        problems: Vec::new(),
-        findings: Vec::new(),
-    };
-    pipeline::run(input, options)
-}
-
-/// Scans a container image: the files under `host`'s scanned path, against the image
-/// itself, or against the targets. Findings name files by their path in the image.
-pub fn scan_image(host: &ImageHost, options: &ScanOptions) -> io::Result<ScanReport> {
-    let image = host.image();
-    let files = image
-        .tree
-        .files_under("/")
-        .into_iter()
-        .filter(|(path, _)| host.covers(path))
-        .map(|(path, node)| {
-            Entry::File(TreeFile {
-                shown: path.clone(),
-                view: path.clone(),
-                disk: None,
-                layer: image.tree.layers.get(node.layer).cloned(),
-            })
-        });
-    let findings = image
-        .tree
-        .notes
-        .iter()
-        .map(|n| {
-            let mut f = Finding::new(
-                Rule::UnsafeImageEntry,
-                &n.path,
-                format!("{} (layer {})", n.message, n.layer),
-                "A layer entry that climbs out of the image, names an absolute path or is a device \
-                 is either hostile or broken; runtimes differ in what they do with it.",
-                "Rebuild the image with a standard tool (docker build, buildah, umoci).".to_string(),
-            );
-            f.layer = Some(n.layer.clone());
-            f
-        })
-        .collect();
-    let input = Input {
-        name: image.name.clone(),
-        base: "/".into(),
-        absolute: true,
-        files: Box::new(files),
-        reader: host,
-        root_host: options
-            .targets
-            .is_empty()
-            .then_some(host as &dyn LibraryHost),
-        problems: Vec::new(),
-        findings,
-    };
-    pipeline::run(input, options)
-}
-
-/// Reads one file for `inspect`. `Ok(None)` when it is not a binary preflight reads
-/// (ELF, an archive, Mach-O or PE).
-pub fn inspect_file(
-    path: &Path,
-    shown_as: &str,
-) -> Result<Option<FileReport>, crate::source::OpenError> {
-    use crate::elf::{read_facts_guarded, read_other_binary, ElfError, OtherBinary};
-    let Some(bytes) = crate::source::read_elf_bytes(path)? else {
-        return Ok(None);
-    };
-    let outcome = match read_facts_guarded(&bytes) {
-        Ok(facts) => Outcome::Elf(Arc::new(facts)),
-        Err(ElfError::NotElf) => match read_other_binary(&bytes) {
-            Ok(OtherBinary::Archive(archive)) => Outcome::Archive(archive),
-            Ok(OtherBinary::Foreign(foreign)) => Outcome::Foreign(foreign),
-            Err(ElfError::NotElf) => return Ok(None),
-            Err(ElfError::Malformed(reason)) => Outcome::Unreadable { reason },
-        },
-        Err(ElfError::Malformed(reason)) => Outcome::Unreadable { reason },
-    };
-    Ok(Some(FileReport {
-        path: shown_as.to_string(),
-        sha256: None,
-        layer: None,
-        outcome,
-    }))
+    let view = source.view(libraries)?;
+    pipeline::run(source.name(), view, options)
 }

@@ -3,64 +3,27 @@
 //! file's facts and resolve each executable — and each library no scanned executable
 //! loads — as its loader would, then apply the policy.
 
-use super::{Dependency, FileReport, Need, Outcome, Progress, ScanOptions, ScanReport, Summary};
+use super::{Progress, ScanOptions};
 use crate::elf::OtherBinary;
 use crate::elf::{ElfFacts, Kind};
 use crate::policy::{
-    findings_from_facts, findings_from_resolution, object_set_findings, other_binary_findings,
-    Finding, Rule, Severity, TargetFacts,
+    blacklist_findings, findings_from_facts, findings_from_resolution, object_set_findings,
+    other_binary_findings, remedy_of, unreadable_finding, Remedy, TargetFacts,
 };
-use crate::profile::ProfileHost;
-use crate::resolve::{
-    HostObject, LibraryHost, Probe, Resolution, ResolveOptions, Resolver, TreeHost,
-};
-use crate::source::IoProblem;
+use crate::profile::{ProfileHost, WheelPolicy};
+use crate::report::{Dependency, FileReport, HostRequirement, Need, Outcome, ScanReport, Summary};
+use crate::resolve::{Resolution, ResolveOptions, Resolver};
+use crate::rules::{Finding, Severity};
+use crate::source::{Entry, HostObject, IoProblem, LibraryHost, Probe, TreeFile, TreeHost, View};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-
-/// One file of the scanned tree.
-pub(super) struct TreeFile {
-    /// As reports show it (relative to the scanned folder, or the image path).
-    pub shown: String,
-    /// Its path inside the host.
-    pub view: String,
-    /// Where to read it on disk, for hashing (folders only).
-    pub disk: Option<PathBuf>,
-    /// The image layer that wrote it.
-    pub layer: Option<String>,
-}
-
-/// One step of the source: a file, or a path it could not list.
-pub(super) enum Entry {
-    File(TreeFile),
-    Problem(IoProblem),
-}
 
 /// Files are read this many at a time, in parallel: enough to keep every core busy,
 /// few enough that the paths of the (mostly non-ELF) files are never all in memory.
 const BATCH: usize = 2048;
-
-/// What a scan reads and where its libraries come from.
-pub(super) struct Input<'a> {
-    /// The scanned folder or image, as the user named it.
-    pub name: String,
-    /// Its path inside the host (the base of relative report paths).
-    pub base: String,
-    /// Report paths are absolute inside the host (images) rather than relative.
-    pub absolute: bool,
-    /// In report order; pulled a batch at a time.
-    pub files: Box<dyn Iterator<Item = Entry> + Send + 'a>,
-    /// Reads the scanned files (and, for targets, serves them as the tree).
-    pub reader: &'a dyn TreeHost,
-    /// The host when no target is given.
-    pub root_host: Option<&'a dyn LibraryHost>,
-    pub problems: Vec<IoProblem>,
-    /// Findings the source itself produced (hostile image entries).
-    pub findings: Vec<Finding>,
-}
 
 struct TreeObject {
     shown: String,
@@ -141,17 +104,18 @@ impl Tree {
     }
 }
 
-pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanReport> {
-    let Input {
-        name,
+pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Result<ScanReport> {
+    let View {
+        host,
         base,
         absolute,
         files,
-        reader,
-        root_host,
-        mut problems,
         findings: source_findings,
-    } = input;
+    } = view;
+    // The view's host reads the files, and is the host when no target is given.
+    let reader: &dyn TreeHost = &*host;
+    let root_host: Option<&dyn LibraryHost> = options.targets.is_empty().then_some(reader);
+    let mut problems = Vec::new();
     let tree = Tree {
         base: base.clone(),
         absolute,
@@ -195,8 +159,13 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
     summary.waived += waived;
     if let Some(host) = root_host {
         hosts.push(host.describe());
-        let (raw, resolutions) =
-            evaluate(&tree, host, None, &options.resolve, &|_| None, options.sbom);
+        let (raw, resolutions) = evaluate(
+            &tree,
+            host,
+            &TargetChecks::none(),
+            &options.resolve,
+            options.sbom,
+        );
         if options.sbom {
             dependencies.get_or_insert_with(|| tree.dependencies(&resolutions));
         }
@@ -204,18 +173,23 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
         findings.extend(kept);
         summary.waived += waived;
     }
+    let mut requirements = Vec::new();
     for target in &options.targets {
         let profile = &target.profile;
-        let host = ProfileHost::new(profile, &options.platform, Some(reader))
+        let host = ProfileHost::new(profile, options.platform, Some(reader))
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let facts = profile.target_facts(&options.platform);
+        let facts = TargetFacts::of(profile, options.platform);
         hosts.push(host.describe());
+        let checks = TargetChecks {
+            facts: facts.as_ref(),
+            wheel: profile.wheel_policy.as_ref().map(|w| (w, host.describe())),
+            remedy: &|soname| remedy_of(&host, soname),
+        };
         let (mut raw, resolutions) = evaluate(
             &tree,
             &host,
-            facts.as_ref(),
+            &checks,
             &options.resolve,
-            &|soname| host.install_hint(soname),
             options.sbom && dependencies.is_none(),
         );
         if options.sbom {
@@ -224,7 +198,10 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
         for finding in &mut raw {
             finding.target = Some(profile.name.clone());
         }
-        let (kept, waived) = options.policy.apply(raw, &profile.rule_levels(), &mut used);
+        let (kept, waived) = options.policy.apply(raw, &profile.levels, &mut used);
+        if profile.wheel_policy.is_none() {
+            requirements.push(HostRequirement::of(profile, options.platform, &kept));
+        }
         findings.extend(kept);
         summary.waived += waived;
     }
@@ -253,7 +230,7 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
         }
     }
     Ok(ScanReport {
-        root: name,
+        root: name.to_string(),
         hosts,
         files: reports,
         findings,
@@ -261,6 +238,7 @@ pub(super) fn run(input: Input<'_>, options: &ScanOptions) -> io::Result<ScanRep
         summary,
         dependencies: dependencies.unwrap_or_default(),
         root_abs: base,
+        host_requirements: requirements,
     })
 }
 
@@ -397,18 +375,41 @@ fn hash_files(files: &[TreeFile], reports: &mut [FileReport]) {
 /// Every rule for every ELF object of the tree against one host: facts first, then
 /// the loader simulation for what can run there. The resolutions are returned only
 /// when `keep` (the SBOM's dependency graph needs them).
+/// What checking against a target adds to checking against a host: the target's
+/// facts for the rules, its wheel policy (with its label) for the blacklist, and what
+/// it offers for a library it lacks.
+struct TargetChecks<'a> {
+    facts: Option<&'a TargetFacts>,
+    wheel: Option<(&'a WheelPolicy, String)>,
+    remedy: &'a (dyn Fn(&str) -> Option<Remedy> + Sync),
+}
+
+impl TargetChecks<'_> {
+    /// A root filesystem or image: none of it.
+    fn none() -> TargetChecks<'static> {
+        TargetChecks {
+            facts: None,
+            wheel: None,
+            remedy: &|_| None,
+        }
+    }
+}
+
 fn evaluate(
     tree: &Tree,
     host: &dyn LibraryHost,
-    target: Option<&TargetFacts>,
+    checks: &TargetChecks<'_>,
     options: &ResolveOptions,
-    install_hint: &(dyn Fn(&str) -> Option<String> + Sync),
     keep: bool,
 ) -> (Vec<Finding>, Vec<Resolution>) {
+    let (target, remedy) = (checks.facts, checks.remedy);
     let mut findings = Vec::new();
     let mut runnable = Vec::new();
     for o in &tree.objects {
         if findings_from_facts(&o.object.facts, &o.shown, target, &mut findings) {
+            if let Some((policy, label)) = &checks.wheel {
+                findings.extend(blacklist_findings(&o.object.facts, &o.shown, policy, label));
+            }
             runnable.push(o);
         }
     }
@@ -418,7 +419,7 @@ fn evaluate(
     // resolved, the loads of a scan of /usr took 25 MB at once.
     let judge = |o: &&TreeObject| {
         let resolution = resolver.resolve(o.object.clone(), &o.view, &o.shown);
-        let found = judge_load(&resolution, &display, install_hint);
+        let found = findings_from_resolution(&resolution, &resolution.path, &display, remedy);
         let loaded: Vec<String>;
         let kept = if keep {
             loaded = resolution
@@ -462,31 +463,6 @@ fn evaluate(
     (findings, resolutions)
 }
 
-/// The findings of one load, with the install hints of a target's repositories.
-fn judge_load(
-    resolution: &Resolution,
-    display: &dyn Fn(&str) -> String,
-    install_hint: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Vec<Finding> {
-    let mut found = findings_from_resolution(resolution, &resolution.path, display);
-    for finding in &mut found {
-        if finding.rule != Rule::MissingLibrary {
-            continue;
-        }
-        if let Some(hint) = finding.library.as_deref().and_then(install_hint) {
-            finding.severity = Severity::Warning;
-            finding
-                .message
-                .push_str(" (not in its base image; its repositories have it)");
-            finding.fix = format!(
-                "Install it on the host ({hint}), or ship it with the program. {}",
-                finding.fix
-            );
-        }
-    }
-    found
-}
-
 /// Streams a file through SHA-256.
 fn sha256_file(path: &Path) -> io::Result<String> {
     use sha2::{Digest, Sha256};
@@ -510,32 +486,4 @@ fn sha256_file(path: &Path) -> io::Result<String> {
 
 fn is_dynamic_executable(facts: &ElfFacts) -> bool {
     matches!(facts.kind, Kind::Executable | Kind::PieExecutable)
-}
-
-fn unreadable_finding(path: &str, reason: &str) -> Finding {
-    Finding::new(
-        Rule::UnreadableFile,
-        path,
-        format!("is not a readable ELF file: {reason}"),
-        "The file starts like an ELF binary but is cut short or damaged (an interrupted download, \
-         copy or build step): anything that runs or loads it will fail.",
-        "Rebuild or re-copy it.".to_string(),
-    )
-}
-
-impl Summary {
-    fn count(&mut self, report: &FileReport) {
-        match &report.outcome {
-            Outcome::Elf(facts) => {
-                self.elf += 1;
-                *self
-                    .kinds
-                    .entry(facts.kind.as_str().to_string())
-                    .or_default() += 1;
-            }
-            Outcome::Unreadable { .. } => self.unreadable += 1,
-            Outcome::Archive(_) => self.archives += 1,
-            Outcome::Foreign(_) => self.foreign += 1,
-        }
-    }
 }

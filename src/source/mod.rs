@@ -1,22 +1,148 @@
-//! Where the files to check come from.
+//! Where the files to check come from, and the host view they are read through.
 //!
-//! A folder on disk, walked (`walk_folder`), and a root filesystem seen as the loader
-//! inside it would see it (`RootView`). preflight only ever opens regular files for reading; it
-//! never follows a symbolic link (so nothing outside the scanned folder is read) and
-//! never opens a FIFO or a device (opening a FIFO would block the scan forever).
+//! A source kind (a folder, a container image; next a single file, an archive, a
+//! package, a registry image) is one module implementing `Source`: it is opened from
+//! what the user typed (`open_source`), says which platform it is for when it knows,
+//! lists its files, and gives the view the loader simulation reads them through
+//! (`View`: a `TreeHost`, with the source's own root around the files or without it).
+//! Findings and problems the source itself met (an image's refused layer entries, a
+//! folder it could not list) come with the view.
+//!
+//! preflight only ever opens regular files for reading; it never follows a symbolic
+//! link out of a root (so nothing outside the scanned folder is read) and never opens a
+//! FIFO or a device (opening a FIFO would block the scan forever).
 
+mod filesystem;
 mod folder;
+mod folder_source;
 mod guard;
+mod host;
+mod identical;
 pub mod image;
 mod namespace;
 mod open;
 mod regular;
 mod root;
-pub mod text;
 
+pub use filesystem::{open_host, open_tree, FilesystemHost};
 pub use folder::{walk, walk_folder, FolderFile, IoProblem, Walked};
+pub use folder_source::FolderSource;
+pub use host::{DescribedVersions, HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
+pub use image::{ImageHost, ImageSource};
 pub(crate) use namespace::{resolve, Node};
 pub use open::{read_elf_bytes, FileBytes, FileKind, OpenError};
 pub(crate) use open::{read_regular_elf_bytes, size_text};
 pub use regular::{open_folder, open_regular, read_capped, read_regular, Limits, Within};
 pub use root::{LookupError, RootView};
+
+use crate::elf::{read_binary, Binary, Detail};
+use crate::platform::Platform;
+use crate::rules::Finding;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+
+/// Something `scan` reads: its files, and the host they are seen in.
+pub trait Source: Send + Sync {
+    /// As the user named it (the report's `root`).
+    fn name(&self) -> &str;
+
+    /// The platform the source says it is for (an image's config); None when it does
+    /// not say.
+    fn platform(&self) -> Option<Platform>;
+
+    /// The folder whose `.preflight.yaml` is the default policy, when there is one.
+    fn policy_folder(&self) -> Option<&Path>;
+
+    /// The view a scan reads the files through, with the libraries from `libraries`.
+    fn view(&self, libraries: Libraries<'_>) -> std::io::Result<View<'_>>;
+
+    /// The source as a root filesystem of its own: what `profile capture` reads.
+    fn as_root(&self) -> std::io::Result<HostView<'_>>;
+}
+
+/// Where the scanned files' libraries come from.
+#[derive(Clone, Copy, Debug)]
+pub enum Libraries<'a> {
+    /// A root filesystem: `--root DIR` (a folder treated as `/`), else the source's
+    /// own root (an image's) or this machine's `/` (for a folder).
+    Root(Option<&'a Path>),
+    /// Target profiles: the view holds the scanned files alone, the profiles the rest.
+    Targets,
+}
+
+/// What a scan reads: the files and the host they are seen in.
+pub struct View<'a> {
+    /// Reads the scanned files; with `Libraries::Root`, also the host of their
+    /// libraries.
+    pub host: HostView<'a>,
+    /// The scanned files' folder inside the host (the base of relative report paths).
+    pub base: String,
+    /// Report paths are absolute inside the host (an image's) rather than relative to
+    /// `base`.
+    pub absolute: bool,
+    /// The files, in report order, pulled a batch at a time.
+    pub files: Box<dyn Iterator<Item = Entry> + Send + 'a>,
+    /// What the source itself refused or could not read.
+    pub findings: Vec<Finding>,
+}
+
+/// A host the view owns (a folder's, opened for the scan) or borrows (an image's).
+pub enum HostView<'a> {
+    Owned(Box<dyn TreeHost + 'a>),
+    Borrowed(&'a dyn TreeHost),
+}
+
+impl<'a> Deref for HostView<'a> {
+    type Target = dyn TreeHost + 'a;
+    fn deref(&self) -> &Self::Target {
+        match self {
+            HostView::Owned(host) => host.as_ref(),
+            HostView::Borrowed(host) => *host,
+        }
+    }
+}
+
+/// One step of a source's listing: a file, or a path it could not list.
+pub enum Entry {
+    File(TreeFile),
+    Problem(IoProblem),
+}
+
+/// One file of the scanned tree.
+pub struct TreeFile {
+    /// As reports show it (relative to the scanned folder, or the image path).
+    pub shown: String,
+    /// Its path inside the host.
+    pub view: String,
+    /// Where to read it on disk, for hashing (folders only).
+    pub disk: Option<PathBuf>,
+    /// The image layer that wrote it.
+    pub layer: Option<String>,
+}
+
+/// Why a source could not be opened: the message names what the user typed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SourceError(pub String);
+
+/// Opens what the user named: a container image (a transport prefix, a tar file, an
+/// OCI layout folder), else a folder. `platform` picks an image's manifest; `path`
+/// limits an image's scanned files (a folder takes only "/").
+pub fn open_source(
+    spec: &str,
+    platform: Option<Platform>,
+    path: &str,
+) -> Result<Box<dyn Source>, SourceError> {
+    if image::looks_like_image(spec) {
+        return Ok(Box::new(ImageSource::open(spec, platform, path)?));
+    }
+    Ok(Box::new(FolderSource::open(spec, path)?))
+}
+
+/// Reads one file on its own (`inspect`), as every source reads its files.
+pub fn read_binary_file(path: &Path) -> Result<Binary, OpenError> {
+    Ok(match read_elf_bytes(path)? {
+        Some(bytes) => read_binary(&bytes, Detail::Full),
+        None => Binary::NotBinary,
+    })
+}

@@ -206,14 +206,8 @@ impl RootView {
             .map(|m| m.is_dir())
     }
 
-    /// Opens an ELF file inside the view. `Ok(None)` when it exists but is not ELF.
-    pub fn open_elf(&self, path: &str) -> Result<(String, Option<FileBytes>), LookupError> {
-        let real = self.canonicalize(path)?;
-        let bytes = self.open_resolved_elf(&real)?;
-        Ok((real, bytes))
-    }
-
-    /// `open_elf` for a path `canonicalize` already returned.
+    /// Opens a file inside the view at a path `canonicalize` returned, when it starts
+    /// like a binary preflight reads (`Ok(None)` when it exists but does not).
     pub fn open_resolved_elf(&self, real: &str) -> Result<Option<FileBytes>, LookupError> {
         let host = self.existing_host_path(real)?;
         // Never open a device or a FIFO: opening alone can act on it.

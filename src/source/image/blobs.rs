@@ -8,8 +8,8 @@
 //! read whole, up to a limit, and their digest is compared before they are parsed.
 
 use super::{invalid, ImageError};
-use crate::source::text::excerpt;
 use crate::source::{open_folder, open_regular, read_capped, Limits, OpenError, Within};
+use crate::text::excerpt;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fs::File;

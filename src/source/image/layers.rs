@@ -5,9 +5,9 @@
 
 use super::tree::{FileContent, ImageNote, MergedTree, TreeEntry, TreeNode};
 use super::{invalid, ImageError};
-use crate::elf::{has_elf_magic, may_be_binary, read_facts_guarded, read_other_binary, ElfError};
+use crate::elf::{has_elf_magic, may_be_binary, read_binary, Binary, Detail};
 use crate::source::size_text;
-use crate::source::text::excerpt;
+use crate::text::excerpt;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::sync::Arc;
 
@@ -298,19 +298,12 @@ fn read_content(
     entry.by_ref().take(4).read_to_end(&mut magic)?;
     if may_be_binary(&magic) {
         let elf = has_elf_magic(&magic);
-        let read = |bytes: &[u8]| {
-            if elf {
-                return FileContent::Elf(
-                    read_facts_guarded(bytes)
-                        .map(Arc::new)
-                        .map_err(|e| e.to_string()),
-                );
-            }
-            match read_other_binary(bytes) {
-                Ok(binary) => FileContent::Binary(Ok(Arc::new(binary))),
-                Err(ElfError::NotElf) => FileContent::Other,
-                Err(e) => FileContent::Binary(Err(e.to_string())),
-            }
+        let read = |bytes: &[u8]| match read_binary(bytes, Detail::Full) {
+            Binary::Elf(facts) => FileContent::Elf(Ok(Arc::from(facts))),
+            Binary::Other(other) => FileContent::Binary(Ok(Arc::from(other))),
+            Binary::Unreadable(reason) if elf => FileContent::Elf(Err(reason)),
+            Binary::Unreadable(reason) => FileContent::Binary(Err(reason)),
+            Binary::NotBinary => FileContent::Other,
         };
         if size <= spill.limits.in_memory {
             let mut bytes = magic;

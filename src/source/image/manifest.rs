@@ -3,7 +3,7 @@
 
 use super::blobs::{blob_path, BlobStore};
 use super::{invalid, ImageError};
-use crate::source::text::excerpt;
+use crate::text::excerpt;
 use serde_json::Value;
 
 pub(crate) struct LayerRef {

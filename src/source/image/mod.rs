@@ -6,13 +6,17 @@
 //! files and the text of the loader's configuration files.
 
 mod blobs;
+mod host;
 mod layers;
 mod manifest;
 mod reference;
+mod source;
 mod tree;
 
+pub use host::ImageHost;
 pub use layers::ImageLimits;
 pub use reference::{ImageKind, ImageRef};
+pub use source::ImageSource;
 pub use tree::{FileContent, ImageNote, MergedTree, TreeEntry, TreeNode};
 
 use blobs::BlobStore;

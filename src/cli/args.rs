@@ -1,0 +1,224 @@
+//! The command line as clap parses it: the arguments as typed, validated only as far
+//! as clap can (ripgrep's LowArgs). `plan.rs` turns them into what to do.
+
+use crate::report::Format;
+use crate::resolve::ResolveOptions;
+use crate::rules::{Rule, Severity};
+use clap::builder::PossibleValuesParser;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "preflight",
+    version,
+    about = "Check Linux binaries before they are deployed: will they load on the target host?",
+    after_help = "Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or input error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print nothing but the report: no progress, no messages on standard error.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+/// `preflight scan`'s arguments, as typed (the plan resolves them: `plan.rs`).
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// A folder (symbolic links inside it are not followed), or a container image: a
+    /// `docker save` tarball, an OCI layout folder or archive, also written
+    /// `docker-archive:FILE`, `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`.
+    #[arg(value_name = "DIR|IMAGE")]
+    pub dir: String,
+    /// With an image: check only the files under this path (the whole image still
+    /// provides libraries).
+    #[arg(long, value_name = "PATH", default_value = "/")]
+    pub path: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Include the whole dynamic symbol table of each file in JSON output.
+    #[arg(long)]
+    pub symbols: bool,
+    /// A target host: a built-in profile (`preflight profiles`) or a profile file.
+    /// Repeatable. Libraries come from the scanned folder first, then the target.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub target: Vec<String>,
+    /// The platform, Docker's way: linux/amd64, linux/arm64, linux/arm/v7, linux/386,
+    /// linux/ppc64le, linux/s390x or linux/riscv64 (kernel names such as x86_64 and
+    /// aarch64 are accepted too). Picks the manifest of a multi-platform image and the
+    /// targets' architecture (default: the image's, else linux/amd64). Each built-in
+    /// profile describes the platforms its release ships (`preflight profiles`).
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Check against every built-in profile and print where the files run.
+    #[arg(long, conflicts_with = "target")]
+    pub runs_on: bool,
+    /// Policy file (severities, waivers); default: .preflight.yaml in the folder.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Turn on a rule preset: `hardened` enables the hardening-* rules (PIE, full
+    /// RELRO, stack protector, FORTIFY, CET), which are off by default.
+    #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(Rule::presets()))]
+    pub preset: Vec<String>,
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub host: HostArgs,
+}
+
+/// Where libraries come from and what the process environment would hold.
+#[derive(Debug, Args)]
+pub struct HostArgs {
+    /// The root filesystem the binaries will run in (a folder treated as `/`);
+    /// default: this machine's `/`.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// LD_LIBRARY_PATH as the process would have it (folders separated by ':').
+    #[arg(long, value_name = "PATH", default_value = "")]
+    pub ld_library_path: String,
+    /// glibc-hwcaps subfolders the target CPU supports, best first, comma-separated
+    /// (e.g. x86-64-v3,x86-64-v2). Default: none (a baseline CPU).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub hwcaps: Vec<String>,
+}
+
+impl HostArgs {
+    /// The process environment as the resolver takes it.
+    pub fn resolve_options(&self) -> ResolveOptions {
+        ResolveOptions {
+            ld_library_path: self
+                .ld_library_path
+                .split(':')
+                .filter(|d| !d.is_empty())
+                .map(str::to_string)
+                .collect(),
+            hwcaps: self
+                .hwcaps
+                .iter()
+                .filter(|h| !h.is_empty())
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the loader facts of ELF files: arch, interpreter, NEEDED, RPATH/RUNPATH,
+    /// symbol-version needs and definitions.
+    #[command(
+        after_help = "Examples:\n  preflight inspect target/release/myapp\n  preflight inspect --format json dist/lib/*.so"
+    )]
+    Inspect {
+        /// ELF files to inspect.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Include the whole dynamic symbol table in JSON output.
+        #[arg(long)]
+        symbols: bool,
+    },
+    /// Check every ELF file under a folder: facts, then whether each one loads on the
+    /// host or on target profiles (missing libraries, symbol versions, architecture,
+    /// libc, undefined symbols, and build hygiene rules).
+    #[command(
+        after_help = "Examples:\n  preflight scan ./dist\n  preflight scan ./dist --target ubuntu-20.04 --target debian-12\n  preflight scan ./dist --target prod.yaml --platform linux/arm64\n  preflight scan ./dist --runs-on\n  preflight scan ./dist --root /srv/debian12-rootfs --format json > report.json"
+    )]
+    Scan(ScanArgs),
+    /// List the built-in target profiles, show one, or capture a real root as one.
+    #[command(alias = "profile")]
+    Profiles {
+        #[command(subcommand)]
+        action: Option<ProfileAction>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Example:\n  preflight completions bash > /etc/bash_completion.d/preflight"
+    )]
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff).
+    #[command(after_help = "Example:\n  preflight man > preflight.1 && man ./preflight.1")]
+    Man,
+    /// Show the dependency tree of ELF files as the dynamic loader would load it, with
+    /// where and how each library was found.
+    #[command(
+        after_help = "Examples:\n  preflight tree /usr/bin/curl\n  preflight tree dist/bin/app --root /srv/rootfs --format json"
+    )]
+    Tree {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Also bind every undefined symbol, as `ldd -r` does (reads each library's
+        /// symbol table, so it is slower).
+        #[arg(long)]
+        check_symbols: bool,
+        #[command(flatten)]
+        host: HostArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileAction {
+    /// List the built-in profiles (the default).
+    List,
+    /// Print one profile's YAML, with the sources of its facts; with `--libraries`,
+    /// every library it knows (base image and repository map) instead.
+    #[command(
+        after_help = "Examples:\n  preflight profiles show debian-12\n  preflight profiles show ubuntu-24.04 --libraries --platform linux/arm64 | grep libcurl"
+    )]
+    Show {
+        name: String,
+        /// List every library: the base image's with their package and version
+        /// definitions, then the repository map's with their package.
+        #[arg(long)]
+        libraries: bool,
+        /// With --libraries: only this platform (default: every platform described).
+        #[arg(long, requires = "libraries")]
+        platform: Option<String>,
+    },
+    /// Write a profile read off a root filesystem: its loader, libc and every library
+    /// on the loader's search path with its exact version definitions.
+    #[command(
+        after_help = "Example:\n  preflight profile capture /srv/prod-rootfs -o prod.yaml\n  preflight profile capture docker-archive:prod.tar -o prod.yaml\n  preflight scan ./dist --target prod.yaml"
+    )]
+    Capture {
+        /// A root folder, or a container image (as `scan` takes it).
+        #[arg(value_name = "ROOT|IMAGE")]
+        root: String,
+        /// The platform to capture, as `scan --platform` takes it (default: the
+        /// image's, else linux/amd64).
+        #[arg(long)]
+        platform: Option<String>,
+        /// The profile's name (default: ID-VERSION_ID-captured from os-release).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+impl FailOn {
+    /// Whether a run whose worst finding is `worst` exits with 1.
+    pub fn fails(self, worst: Option<Severity>) -> bool {
+        let Some(worst) = worst else { return false };
+        match self {
+            FailOn::Error => worst >= Severity::Error,
+            FailOn::Warning => worst >= Severity::Warning,
+            FailOn::Note => true,
+            FailOn::Never => false,
+        }
+    }
+}

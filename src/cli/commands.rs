@@ -1,0 +1,245 @@
+//! What each command does with its plan: read, check, write the report.
+
+use super::args::{HostArgs, ProfileAction};
+use super::plan::{CapturePlan, ScanPlan};
+use super::RunOutcome;
+use crate::elf::Detail;
+use crate::policy::RunsOn;
+use crate::profile::{builtin_summaries, capture, find_profile, find_profile_for};
+use crate::report::{self, FileReport, Format, TreeResult};
+use crate::resolve::Resolver;
+use crate::scan::{scan as scan_source, Progress};
+use crate::source::{open_host, read_binary_file, LibraryHost, Probe};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// `preflight scan`: the plan's source through the pipeline, then the report in the
+/// plan's format.
+pub(super) fn scan(
+    mut plan: ScanPlan,
+    color: bool,
+    quiet: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<RunOutcome> {
+    let progress = (!quiet).then(progress_bar);
+    plan.options.progress = progress.as_ref().map(|(_, tick)| tick.clone());
+    let report =
+        scan_source(plan.source.as_ref(), &plan.options).map_err(|e| anyhow::anyhow!("{e}"));
+    if let Some((bar, _)) = progress {
+        bar.finish_and_clear();
+    }
+    let report = report?;
+    if plan.runs_on {
+        let matrix = RunsOn::from_findings(
+            report.files.iter().map(|f| (f.path.as_str(), f.facts())),
+            &report.findings,
+            &plan.options.targets,
+            plan.options.platform,
+        );
+        match plan.format {
+            Format::Json => report::write_runs_on_json(out, &matrix)?,
+            _ => report::write_runs_on_table(out, &matrix)?,
+        }
+    } else {
+        match plan.format {
+            Format::Table => report::write_scan_table(out, &report, color)?,
+            Format::Json => report::write_scan_json(out, &report, plan.symbols)?,
+            Format::Sarif => report::write_sarif(out, &report)?,
+            Format::Github => report::write_github(out, &report)?,
+            Format::Markdown => report::write_markdown(out, &report)?,
+            Format::Cyclonedx => report::write_cyclonedx(out, &report)?,
+        }
+    }
+    for problem in &report.problems {
+        writeln!(err, "preflight: {}: {}", problem.path, problem.message)?;
+    }
+    Ok(if !report.problems.is_empty() {
+        RunOutcome::InputErrors
+    } else if !plan.runs_on && plan.fail_on.fails(report.worst()) {
+        RunOutcome::Findings
+    } else {
+        RunOutcome::Clean
+    })
+}
+
+pub(super) fn inspect(
+    files: &[PathBuf],
+    format: Format,
+    symbols: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<RunOutcome> {
+    let mut reports: Vec<FileReport> = Vec::new();
+    let mut outcome = RunOutcome::Clean;
+    for path in files {
+        let shown = path.display().to_string();
+        match read_binary_file(path) {
+            Ok(binary) => match FileReport::read(&shown, binary) {
+                Some(report) => reports.push(report),
+                None => {
+                    writeln!(err, "preflight: {shown}: not an ELF file")?;
+                    outcome = RunOutcome::InputErrors;
+                }
+            },
+            Err(e) => {
+                writeln!(err, "preflight: {shown}: {e}")?;
+                outcome = RunOutcome::InputErrors;
+            }
+        }
+    }
+    match format {
+        Format::Json => report::write_inspect_json(out, &reports, symbols)?,
+        _ => report::write_inspect_table(out, &reports)?,
+    }
+    Ok(outcome)
+}
+
+pub(super) fn tree(
+    files: &[PathBuf],
+    format: Format,
+    detail: Detail,
+    host_args: &HostArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<RunOutcome> {
+    let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
+    let (host, located) =
+        open_host(host_args.root.as_deref(), &paths).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let host = host.with_detail(detail);
+    let resolver = Resolver::new(&host, host_args.resolve_options());
+    let mut entries = Vec::new();
+    let mut outcome = RunOutcome::Clean;
+    for (file, view_path) in files.iter().zip(&located) {
+        let shown = file.display().to_string();
+        let entry = match host.probe(view_path) {
+            Probe::Found(object) => {
+                let resolution = resolver.resolve(object, view_path, &shown);
+                let fails = !resolution.missing.is_empty()
+                    || resolution.interpreter_missing
+                    || !resolution.version_gaps.is_empty()
+                    || !resolution.unbound_symbols.is_empty();
+                if fails && outcome == RunOutcome::Clean {
+                    outcome = RunOutcome::Findings;
+                }
+                TreeResult::Resolved(Box::new(resolution))
+            }
+            other => {
+                let error = match other {
+                    Probe::NotElf => "not an ELF file".to_string(),
+                    Probe::Other(_) => {
+                        "not an ELF file (an archive, Mach-O or PE file)".to_string()
+                    }
+                    Probe::Unreadable(reason) | Probe::Error(reason) => reason,
+                    Probe::Absent => "no such file".to_string(),
+                    Probe::Loop => "symbolic link loop".to_string(),
+                    Probe::NotRegular => "not a regular file".to_string(),
+                    Probe::Found(_) => unreachable!(),
+                };
+                writeln!(err, "preflight: {shown}: {error}")?;
+                outcome = RunOutcome::InputErrors;
+                TreeResult::Failed { path: shown, error }
+            }
+        };
+        entries.push(entry);
+    }
+    match format {
+        Format::Json => report::write_tree_json(out, &entries)?,
+        _ => report::write_tree_table(out, &entries)?,
+    }
+    Ok(outcome)
+}
+
+pub(super) fn profiles(
+    action: ProfileAction,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<RunOutcome> {
+    match action {
+        ProfileAction::List => report::write_profiles_table(out, &builtin_summaries())?,
+        ProfileAction::Show {
+            name,
+            libraries: false,
+            ..
+        } => {
+            let loaded = find_profile(&name).map_err(|e| anyhow::anyhow!(e))?;
+            out.write_all(loaded.text.as_bytes())?;
+        }
+        ProfileAction::Show {
+            name,
+            libraries: true,
+            platform,
+        } => {
+            let (loaded, platforms) = match super::plan::parse_platform(platform.as_deref())? {
+                Some(p) => {
+                    let loaded = find_profile_for(&name, p).map_err(|e| anyhow::anyhow!(e))?;
+                    if loaded.profile.platform(p).is_none() {
+                        let have: Vec<&str> = loaded
+                            .profile
+                            .platforms
+                            .keys()
+                            .map(String::as_str)
+                            .collect();
+                        anyhow::bail!(
+                            "{} has no platform {p} (it has {})",
+                            loaded.profile.name,
+                            have.join(", ")
+                        );
+                    }
+                    (loaded, vec![p])
+                }
+                None => {
+                    let loaded = find_profile(&name).map_err(|e| anyhow::anyhow!(e))?;
+                    let all = loaded.profile.described_platforms();
+                    (loaded, all)
+                }
+            };
+            report::write_profile_libraries(out, &loaded, &platforms)?;
+        }
+        ProfileAction::Capture {
+            root,
+            platform,
+            name,
+        } => {
+            let plan = CapturePlan::new(root, platform, name)?;
+            let host = plan.source.as_root()?;
+            let profile = capture(&*host, &plan.origin, plan.platform, plan.name.as_deref())
+                .map_err(|e| anyhow::anyhow!(e))?;
+            let root = &plan.origin;
+            let text = crate::yaml::to_yaml(&profile).map_err(|e| anyhow::anyhow!("{e}"))?;
+            write!(
+                out,
+                "# Captured by preflight {} from {root}.\n# Check builds against it: preflight scan DIR --target THIS_FILE\n{text}",
+                env!("CARGO_PKG_VERSION"),
+            )?;
+            let count: usize = profile.platforms.values().map(|p| p.libraries.len()).sum();
+            writeln!(err, "captured {} ({count} libraries)", profile.name)?;
+        }
+    }
+    Ok(RunOutcome::Clean)
+}
+
+/// A progress line on standard error for scans that take more than a moment: hidden
+/// at first, shown after half a second, never when standard error is not a terminal
+/// (indicatif's stderr target checks that).
+fn progress_bar() -> (indicatif::ProgressBar, Progress) {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} reading {pos} files ({per_sec})") {
+        bar.set_style(style);
+    }
+    let started = std::time::Instant::now();
+    let shown = AtomicBool::new(false);
+    let handle = bar.clone();
+    let tick = move || {
+        handle.inc(1);
+        if !shown.load(Ordering::Relaxed)
+            && started.elapsed() > std::time::Duration::from_millis(500)
+        {
+            shown.store(true, Ordering::Relaxed);
+            handle.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    };
+    (bar, Progress(std::sync::Arc::new(tick)))
+}

@@ -1,0 +1,196 @@
+//! A root filesystem on disk (a folder, or `/` itself) as a host: the loader's view
+//! of it through a `RootView`, each file's facts read once.
+
+use super::host::{HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
+use super::identical::IdenticalFacts;
+use super::{FileBytes, LookupError, RootView};
+use crate::elf::{read_binary, Binary, Detail};
+use std::collections::HashMap;
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+impl TreeHost for FilesystemHost {
+    fn covers(&self, path: &str) -> bool {
+        self.view.covers(path)
+    }
+
+    /// A walked file is opened by its disk path: the walk followed no link, so its
+    /// path inside the view is already its real path, and resolving it component by
+    /// component again would cost a system call per component.
+    fn probe_walked(&self, view_path: &str, disk_path: &std::path::Path) -> Probe {
+        let opened = super::read_regular_elf_bytes(disk_path).map_err(LookupError::from);
+        // Most walked files are not ELF; nothing asks for them again, so they are not
+        // remembered (a scan of /usr would keep 100,000 paths for nothing).
+        if let Ok(None) = opened {
+            return Probe::NotElf;
+        }
+        self.object_at(view_path.to_string(), opened)
+    }
+}
+
+/// A root filesystem (a folder, or `/` itself) as a library host. Each file's facts
+/// are read once however many objects need it.
+pub struct FilesystemHost {
+    view: RootView,
+    label: String,
+    probes: ProbeCache,
+    objects: Mutex<HashMap<String, Probe>>,
+    by_identity: Mutex<HashMap<(u64, u64), Probe>>,
+    /// Facts equal to those of a file read before (a copy) are that file's.
+    identical: IdenticalFacts,
+    detail: Detail,
+}
+
+impl FilesystemHost {
+    pub fn new(view: RootView, label: impl Into<String>) -> Self {
+        FilesystemHost {
+            view,
+            label: label.into(),
+            probes: ProbeCache::default(),
+            objects: Mutex::new(HashMap::new()),
+            by_identity: Mutex::new(HashMap::new()),
+            identical: IdenticalFacts::default(),
+            detail: Detail::Full,
+        }
+    }
+
+    /// Reads files with less detail (no symbol tables): a dependency tree does not
+    /// bind symbols, and reading them is most of its cost.
+    pub fn with_detail(mut self, detail: Detail) -> Self {
+        self.detail = detail;
+        self
+    }
+
+    fn probe_uncached(&self, path: &str) -> Probe {
+        let real = match self.view.canonicalize(path) {
+            Ok(real) => real,
+            Err(err) => return lookup_probe(err),
+        };
+        let opened = self.view.open_resolved_elf(&real);
+        self.object_at(real, opened)
+    }
+
+    /// The object at `real` (a path with no link left in it), read once: later probes
+    /// of the same file, under any name, share it.
+    fn object_at(&self, real: String, opened: Result<Option<FileBytes>, LookupError>) -> Probe {
+        if let Some(known) = self.objects.lock().expect("cache lock").get(&real) {
+            return known.clone();
+        }
+        // Another name for a file already read (a hard link): the same object.
+        if let Ok(Some(bytes)) = &opened {
+            if let Some(known) = self
+                .by_identity
+                .lock()
+                .expect("cache lock")
+                .get(&bytes.identity)
+            {
+                return known.clone();
+            }
+        }
+        let probe = match opened {
+            Err(err) => lookup_probe(err),
+            Ok(None) => Probe::NotElf,
+            Ok(Some(bytes)) => match read_binary(&bytes, self.detail) {
+                Binary::Elf(facts) => Probe::Found(Arc::new(HostObject::new(
+                    real.clone(),
+                    self.identical.share(*facts),
+                    None,
+                    Some(bytes.identity),
+                ))),
+                Binary::Other(other) => Probe::Other(Arc::from(other)),
+                Binary::NotBinary => Probe::NotElf,
+                Binary::Unreadable(reason) => Probe::Unreadable(reason),
+            },
+        };
+        if let Probe::Found(object) = &probe {
+            if let Some(identity) = object.identity {
+                self.by_identity
+                    .lock()
+                    .expect("cache lock")
+                    .insert(identity, probe.clone());
+            }
+        }
+        self.objects
+            .lock()
+            .expect("cache lock")
+            .insert(real, probe.clone());
+        probe
+    }
+}
+
+fn lookup_probe(err: LookupError) -> Probe {
+    match err {
+        LookupError::NotFound => Probe::Absent,
+        LookupError::Loop => Probe::Loop,
+        LookupError::NotRegular => Probe::NotRegular,
+        LookupError::Io(e) => Probe::Error(e.to_string()),
+    }
+}
+
+impl LibraryHost for FilesystemHost {
+    fn probe(&self, path: &str) -> Probe {
+        self.probes.get_or(path, || self.probe_uncached(path))
+    }
+
+    fn read_config(&self, path: &str, limit: u64) -> Option<String> {
+        self.view.read_text(path, limit).ok()
+    }
+
+    fn list_dir(&self, path: &str) -> Vec<String> {
+        self.view.list_dir(path).unwrap_or_default()
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        self.view.is_dir(path).unwrap_or(false)
+    }
+
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+}
+
+/// A host view for checking `paths`: `root` (or `/`) with every path that lies
+/// outside it mounted at its own absolute location. Returns each path's location
+/// inside the view.
+pub fn open_host(
+    root: Option<&Path>,
+    paths: &[&Path],
+) -> io::Result<(FilesystemHost, Vec<String>)> {
+    let mut view = RootView::new(root.unwrap_or(Path::new("/")))?;
+    let mut located = Vec::new();
+    for path in paths {
+        let at = match view.view_path_of(path) {
+            Some(at) => at,
+            None => mount_at_own_path(&mut view, path)?,
+        };
+        located.push(at);
+    }
+    let label = match root {
+        Some(r) => format!("root {}", r.display()),
+        None => "this machine (/)".to_string(),
+    };
+    Ok((FilesystemHost::new(view, label), located))
+}
+
+/// Mounts `path` (a folder, or a file's folder) at its own absolute location.
+fn mount_at_own_path(view: &mut RootView, path: &Path) -> io::Result<String> {
+    let abs = std::fs::canonicalize(path)?;
+    let folder = if abs.is_dir() {
+        abs.clone()
+    } else {
+        abs.parent().unwrap_or(Path::new("/")).to_path_buf()
+    };
+    view.mount(&folder.to_string_lossy(), &folder)?;
+    Ok(abs.to_string_lossy().into_owned())
+}
+
+/// The scanned tree alone, at its own absolute path: the real half of a target check.
+pub fn open_tree(dir: &Path) -> io::Result<(FilesystemHost, String)> {
+    let mut view = RootView::mounts_only();
+    let at = mount_at_own_path(&mut view, dir)?;
+    Ok((
+        FilesystemHost::new(view, format!("tree {}", dir.display())),
+        at,
+    ))
+}
