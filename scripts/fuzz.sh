@@ -10,7 +10,7 @@
 #   image_manifest  arbitrary bytes as an OCI index.json / manifest or a docker manifest.json
 #   profile_yaml    arbitrary text as a target profile and as a policy file
 #
-# SECONDS_PER_TARGET defaults to 60; the targets default to all four, run one after the
+# SECONDS_PER_TARGET defaults to 60; the targets default to all five, run one after the
 # other. Each target's corpus (fuzz/corpus/TARGET, seeded from the fixtures by
 # fuzz/seed.sh) grows from run to run; its log is fuzz/artifacts/TARGET.log. The script
 # prints, per target, the executions run and whether it found a crash, and exits 1 if
@@ -20,8 +20,12 @@
 #   cargo +nightly fuzz run TARGET fuzz/artifacts/TARGET/crash-...
 #   cargo +nightly fuzz tmin TARGET fuzz/artifacts/TARGET/crash-...
 #
-# then copy the minimized input to tests/fixtures/fuzz/TARGET-NAME, which
-# tests/fuzz_regressions.rs replays on every `cargo test`.
+# then save what the runs found, the minimized corpus and every crash, with
+#
+#   fuzz/export.sh
+#
+# which copies them to tests/fixtures/fuzz/TARGET/: tests/fuzz_regressions.rs replays
+# every file there on each `cargo test`, and fails when a target has none.
 #
 # Extra libFuzzer options for every target go in FUZZ_ARGS, e.g.
 #   FUZZ_ARGS="-use_value_profile=1 -max_len=200000" scripts/fuzz.sh 600 elf_facts
@@ -72,6 +76,14 @@ for target in "${targets[@]}"; do
   if [[ -f "fuzz/dicts/$target.dict" ]]; then
     dict=("-dict=fuzz/dicts/$target.dict")
   fi
+  # The image targets scan, and a scan runs a scoped thread: std::thread::scope can
+  # return before that thread's TLS destructors have run, and LeakSanitizer then
+  # sometimes reports glibc's 32-byte TLS-destructor node (__cxa_thread_atexit_impl)
+  # as a leak (seen once in ~120,000 runs of each; the input alone never repeats it).
+  # Memory is still bounded by -rss_limit_mb.
+  case "$target" in
+    image_layer | image_manifest) dict+=("-detect_leaks=0") ;;
+  esac
   echo "fuzz.sh: $target for ${seconds}s (log: $log)"
   status=0
   cargo +nightly fuzz run "$target" -- \

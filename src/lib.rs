@@ -10,8 +10,11 @@
 //!
 //! Every import points down this stack (tests/layering.rs checks it), bottom first:
 //!
-//! - `yaml`, `elf`: depend on nothing of the crate (the image source reads each ELF
-//!   file's facts as it streams a layer, so `elf` sits below `source`);
+//! - `text`: untrusted text made safe to show (control characters, bidi marks
+//!   escaped; short excerpts for error messages), used by every layer that quotes
+//!   what it read;
+//! - `yaml`, `elf`: depend on nothing of the crate but `text` (the image source reads
+//!   each ELF file's facts as it streams a layer, so `elf` sits below `source`);
 //! - `rules`: the rule catalogue and the finding every check makes (a source can
 //!   report what it refused; a profile's `rules:` names rules);
 //! - `platform`: Docker's platform names and what their ELF files look like;
@@ -40,4 +43,5 @@ pub mod resolve;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod text;
 pub mod yaml;

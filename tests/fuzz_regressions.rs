@@ -1,8 +1,8 @@
 //! Replays what the fuzzers found (fuzz/, run by scripts/fuzz.sh): every file in
-//! tests/fixtures/fuzz/ goes through the same harness as its fuzz target
-//! (fuzz/harness.rs), chosen by the prefix of its name (`elf_facts-`, `image_layer-`,
-//! `image_manifest-`, `profile_yaml-`), and must get an answer, Ok or Err: never a
-//! panic, and not a hang.
+//! tests/fixtures/fuzz/TARGET/ (the minimized corpus of each target: the inputs that
+//! reached code no other input reached, and any crash found) goes through the same
+//! harness as its fuzz target (fuzz/harness.rs) and must get an answer, Ok or Err:
+//! never a panic, and not a hang. Every target must have such a folder, not empty.
 //!
 //! The seeds of the fuzz corpora (the fixture ELF files, image layers, manifests and
 //! profiles) are replayed the same way, and those that are valid must be read as
@@ -86,44 +86,45 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// The target a saved input belongs to, from its file name `TARGET-NAME`.
-fn target_of(path: &Path) -> Option<&'static str> {
-    let name = path.file_name()?.to_str()?;
-    TARGETS.into_iter().find(|t| {
-        name.strip_prefix(t)
-            .is_some_and(|rest| rest.starts_with('-'))
-    })
-}
-
 #[test]
 fn inputs_found_by_the_fuzzers_get_an_answer() {
     let dir = fixtures().join("fuzz");
-    if !dir.exists() {
-        // Nothing found yet; the seeds below are replayed in any case.
-        return;
-    }
     let scratch = scratch();
     let mut failures = Vec::new();
-    let mut replayed = 0;
+    for target in TARGETS {
+        let folder = dir.join(target);
+        assert!(
+            folder.is_dir(),
+            "{}: no inputs saved for the fuzz target {target} (scripts/fuzz.sh says how)",
+            folder.display()
+        );
+        let inputs: Vec<PathBuf> = files_in(&folder)
+            .into_iter()
+            .filter(|p| p.extension().is_none_or(|e| e != "md"))
+            .collect();
+        assert!(
+            !inputs.is_empty(),
+            "{}: empty; the fuzz target {target} has nothing to replay",
+            folder.display()
+        );
+        for path in &inputs {
+            if let Err(why) = replay(&scratch, target, fs::read(path).unwrap()) {
+                failures.push(format!("{}: {target}: {why}", path.display()));
+            }
+        }
+        eprintln!("{target}: {} saved fuzz inputs replayed", inputs.len());
+    }
+    // Every saved input is in its target's folder.
     for path in files_in(&dir) {
-        if path.extension().is_some_and(|e| e == "md") {
-            continue;
-        }
-        let Some(target) = target_of(&path) else {
+        if path.extension().is_none_or(|e| e != "md") {
             failures.push(format!(
-                "{}: the name does not start with a fuzz target ({})",
+                "{}: not in a target's folder ({})",
                 path.display(),
-                TARGETS.map(|t| format!("{t}-")).join(", ")
+                TARGETS.join(", ")
             ));
-            continue;
-        };
-        if let Err(why) = replay(&scratch, target, fs::read(&path).unwrap()) {
-            failures.push(format!("{}: {target}: {why}", path.display()));
         }
-        replayed += 1;
     }
     assert!(failures.is_empty(), "{failures:#?}");
-    eprintln!("{replayed} saved fuzz inputs replayed");
 }
 
 #[test]

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 /// Bottom first: a module may use the ones before it, never those after.
 const STACK: &[&str] = &[
-    "yaml", "elf", "rules", "platform", "source", "resolve", "profile", "policy", "report", "scan",
-    "cli",
+    "text", "yaml", "elf", "rules", "platform", "source", "resolve", "profile", "policy", "report",
+    "scan", "cli",
 ];
 
 fn rust_files(path: &Path, out: &mut Vec<PathBuf>) {

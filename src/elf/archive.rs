@@ -67,8 +67,9 @@ fn members(bytes: &[u8]) -> Result<Vec<Member<'_>>, ElfError> {
     while offset + 1 < bytes.len() && found.len() < MAX_MEMBERS {
         // Members start on even offsets.
         offset += offset & 1;
+        let header_at = offset;
         let member = goblin::archive::Member::parse(bytes, &mut offset)
-            .map_err(|e| ElfError::Malformed(format!("archive member at {offset:#x}: {e}")))?;
+            .map_err(|_| damaged_header(bytes, header_at))?;
         let start = member.offset as usize;
         let data = start
             .checked_add(member.size())
@@ -106,6 +107,29 @@ fn members(bytes: &[u8]) -> Result<Vec<Member<'_>>, ElfError> {
         }
     }
     Ok(found)
+}
+
+/// Why the member header at `at` cannot be read, in words: goblin's own error dumps
+/// the header's fields as arrays of bytes.
+fn damaged_header(bytes: &[u8], at: usize) -> ElfError {
+    // ar(5): name 16, date 12, uid 6, gid 6, mode 8, size 10, then "`\n".
+    const SIZE: std::ops::Range<usize> = 48..58;
+    let what = match bytes.get(at..at.saturating_add(60)) {
+        None => "the archive ends inside it".to_string(),
+        Some(header) => {
+            let size = std::str::from_utf8(&header[SIZE]).unwrap_or("");
+            if size.trim_end().parse::<usize>().is_err() {
+                "its size field is not a decimal number".to_string()
+            } else if &header[58..60] != b"`\n" {
+                "it does not end with the header terminator".to_string()
+            } else {
+                "its name cannot be read".to_string()
+            }
+        }
+    };
+    ElfError::Malformed(format!(
+        "the archive member header at offset {at:#x} is damaged: {what}"
+    ))
 }
 
 pub fn has_archive_magic(bytes: &[u8]) -> bool {

@@ -20,6 +20,8 @@ pub(crate) struct Layout<'a> {
     pub shdrs: Vec<SectionHeader>,
     /// The section name table (`e_shstrndx`); empty when the file has none.
     pub shstrtab: StringTable<'a>,
+    /// What may still be copied out of the file as text.
+    pub text: super::limits::TextBudget,
 }
 
 impl<'a> Layout<'a> {
@@ -202,10 +204,6 @@ impl<'a> StringTable<'a> {
         at.checked_add(name.len())
             .and_then(|end| self.data.get(at..=end))
             .is_some_and(|s| &s[..name.len()] == name && s[name.len()] == 0)
-    }
-
-    pub fn require(&self, offset: u64, what: &str) -> Result<String, ElfError> {
-        self.require_borrowed(offset, what).map(|s| s.into_owned())
     }
 
     pub fn require_borrowed(

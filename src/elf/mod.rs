@@ -16,6 +16,7 @@ mod foreign;
 mod hardening;
 mod layout;
 mod libc;
+mod limits;
 mod machine;
 mod notes;
 mod read;
@@ -64,6 +65,41 @@ pub fn may_be_binary(magic: &[u8]) -> bool {
         || may_be_foreign(magic)
 }
 
+/// What facts are read from: the bytes of one file. A file on disk may change while
+/// it is read (a build still writing it, a package manager replacing it in place);
+/// such a file says so once the reader is done, and what was read from it is not kept.
+pub trait Contents {
+    fn bytes(&self) -> &[u8];
+
+    /// Why the bytes just read cannot be taken for the file's, if they cannot.
+    fn changed(&self) -> Option<String> {
+        None
+    }
+}
+
+impl Contents for [u8] {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl Contents for Vec<u8> {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+/// `outcome`, unless the file changed while it was read: then that is the answer.
+fn unless_changed<T, C: Contents + ?Sized>(
+    contents: &C,
+    outcome: Result<T, ElfError>,
+) -> Result<T, ElfError> {
+    match contents.changed() {
+        Some(why) => Err(ElfError::Malformed(why)),
+        None => outcome,
+    }
+}
+
 /// What a file's bytes are to preflight: the one classification every source and
 /// command uses.
 #[derive(Debug)]
@@ -71,19 +107,20 @@ pub enum Binary {
     Elf(Box<ElfFacts>),
     /// A static library (`ar` archive), or a Mach-O or PE file.
     Other(Box<OtherBinary>),
-    /// Starts like a binary preflight reads but cannot be read: why.
+    /// Starts like a binary preflight reads but cannot be read (or changed while it
+    /// was read): why.
     Unreadable(String),
     /// Anything else (text, images, ...): skipped.
     NotBinary,
 }
 
-/// Reads `bytes` as ELF (with `detail`), else as an archive, a Mach-O or a PE file,
-/// never panicking.
-pub fn read_binary(bytes: &[u8], detail: Detail) -> Binary {
-    match read_facts_guarded_with(bytes, detail) {
+/// Reads `contents` as ELF (with `detail`), else as an archive, a Mach-O or a PE
+/// file, never panicking; a file that changed while it was read is `Unreadable`.
+pub fn read_binary<C: Contents + ?Sized>(contents: &C, detail: Detail) -> Binary {
+    match read_facts_guarded_with(contents, detail) {
         Ok(facts) => Binary::Elf(Box::new(facts)),
         Err(ElfError::Malformed(reason)) => Binary::Unreadable(reason),
-        Err(ElfError::NotElf) => match read_other_binary(bytes) {
+        Err(ElfError::NotElf) => match read_other_binary(contents) {
             Ok(other) => Binary::Other(Box::new(other)),
             Err(ElfError::NotElf) => Binary::NotBinary,
             Err(ElfError::Malformed(reason)) => Binary::Unreadable(reason),
@@ -92,8 +129,9 @@ pub fn read_binary(bytes: &[u8], detail: Detail) -> Binary {
 }
 
 /// An archive, or a Mach-O or PE file; `NotElf` for anything else.
-pub fn read_other_binary(bytes: &[u8]) -> Result<OtherBinary, ElfError> {
-    std::panic::catch_unwind(|| {
+pub fn read_other_binary<C: Contents + ?Sized>(contents: &C) -> Result<OtherBinary, ElfError> {
+    let bytes = contents.bytes();
+    let outcome = std::panic::catch_unwind(|| {
         if has_archive_magic(bytes) {
             return read_archive(bytes).map(OtherBinary::Archive);
         }
@@ -105,7 +143,8 @@ pub fn read_other_binary(bytes: &[u8]) -> Result<OtherBinary, ElfError> {
         Err(ElfError::Malformed(
             "internal error while reading this file".into(),
         ))
-    })
+    });
+    unless_changed(contents, outcome)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -118,15 +157,21 @@ pub enum ElfError {
     Malformed(String),
 }
 
-/// `read_facts_with`, with a guard: the reader is written to fail with an error, never
-/// a panic, but a bug in it (or in goblin) must not lose the rest of a scan.
-pub fn read_facts_guarded_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+/// `read_facts_with`, with guards: the reader is written to fail with an error, never
+/// a panic, but a bug in it (or in goblin) must not lose the rest of a scan; and the
+/// facts of a file that changed while it was read are not its facts.
+pub fn read_facts_guarded_with<C: Contents + ?Sized>(
+    contents: &C,
+    detail: Detail,
+) -> Result<ElfFacts, ElfError> {
+    let bytes = contents.bytes();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         read_facts_with(bytes, detail)
     }))
     .unwrap_or_else(|_| {
         Err(ElfError::Malformed(
             "internal error while reading this file".into(),
         ))
-    })
+    });
+    unless_changed(contents, outcome)
 }

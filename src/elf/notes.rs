@@ -117,8 +117,12 @@ pub(crate) fn notes<'a>(layout: &Layout<'a>) -> Vec<Note<'a>> {
     found
 }
 
-/// A hostile file could hold millions of empty notes; real ones hold a handful.
+/// A hostile file could hold millions of empty notes; real ones hold a handful. The
+/// walk stops there, silently: past it is nothing preflight needs, and objects built
+/// with annobin carry thousands of notes in their SHT_NOTE sections.
 const MAX_NOTES: usize = 256;
+/// Properties looked at in one GNU property note.
+const MAX_PROPERTIES: usize = 64;
 
 /// GNU_PROPERTY_X86_FEATURE_1_AND (binutils include/elf/common.h): bit 0 IBT, bit 1
 /// SHSTK — set only when every object linked in was built with -fcf-protection.
@@ -128,7 +132,12 @@ pub(crate) fn x86_features(layout: &Layout<'_>, notes: &[Note<'_>]) -> Option<u3
 
 fn find_property(layout: &Layout<'_>, desc: &[u8], wanted: u32, align: usize) -> Option<u32> {
     let mut at = 0usize;
-    while at + 8 <= desc.len() {
+    // Real property notes hold a handful; a hostile one could hold a million empty
+    // ones, walked for each of the 256 notes and each property looked up.
+    for _ in 0..MAX_PROPERTIES {
+        if at + 8 > desc.len() {
+            break;
+        }
         let kind = layout.u32_at(desc, at)?;
         let size = layout.u32_at(desc, at + 4)? as usize;
         let data_at = at + 8;

@@ -4,6 +4,7 @@ use super::facts::{Class, ElfFacts, Endian, Kind};
 use super::foreign::elf_platform;
 use super::hardening::hardening;
 use super::layout::{DynamicTags, Layout, StringTable};
+use super::limits::{too_many, TextBudget, MAX_NEEDED, MAX_PROGRAM_HEADER_BYTES, MAX_SEARCH_PATHS};
 use super::machine::{machine_name, Machine};
 use super::notes;
 use super::relocations::object_relocations;
@@ -61,7 +62,7 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
             .unwrap_or_default(),
     );
     let dynstr = dynamic_string_table(&layout, &dyns)?;
-    let facts = read_dynamic(&dyns, &dynstr)?;
+    let facts = read_dynamic(&dyns, &dynstr, &layout.text)?;
     let tables = SymbolTables::locate(&layout, &dyns, dynstr, header.e_machine)?;
     let versions = read_symbols_and_versions(&layout, &tables, detail == Detail::Full)?;
 
@@ -90,15 +91,17 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
     } else {
         (Vec::new(), 0)
     };
-    let relocations =
-        (kind == Kind::Relocatable).then(|| object_relocations(&layout, header.e_machine));
+    let relocations = match kind == Kind::Relocatable {
+        true => Some(object_relocations(&layout, header.e_machine)?),
+        false => None,
+    };
     let executable_stack =
         linked && notes::executable_stack(&layout, Machine::from(header.e_machine), class);
     let interpreter_ref = interpreter.as_deref();
-    let statics = kind
-        .is_static()
-        .then(|| static_function_names(&layout))
-        .flatten();
+    let statics = match kind.is_static() {
+        true => static_function_names(&layout)?,
+        false => None,
+    };
     let hardening = (linked && detail == Detail::Full).then(|| {
         let imports = versions
             .symbols
@@ -161,12 +164,15 @@ pub(crate) struct ObjectFile {
 
 pub(crate) fn read_object(bytes: &[u8]) -> Result<ObjectFile, ElfError> {
     let (header, class, endian, layout) = read_layout(bytes)?;
-    let relocatable = header.e_type == header::ET_REL;
+    let relocations = match header.e_type == header::ET_REL {
+        true => Some(object_relocations(&layout, header.e_machine)?),
+        false => None,
+    };
     Ok(ObjectFile {
         class,
         machine: machine_name(header.e_machine, class, endian),
         e_machine: header.e_machine,
-        relocations: relocatable.then(|| object_relocations(&layout, header.e_machine)),
+        relocations,
     })
 }
 
@@ -214,6 +220,7 @@ fn read_layout(bytes: &[u8]) -> Result<(Header, Class, Endian, Layout<'_>), ElfE
         phdrs,
         shdrs,
         shstrtab,
+        text: TextBudget::for_file(bytes.len()),
     };
     check_segments_fit(&layout)?;
     Ok((header, class, endian, layout))
@@ -221,17 +228,22 @@ fn read_layout(bytes: &[u8]) -> Result<(Header, Class, Endian, Layout<'_>), ElfE
 
 /// A static binary's function names from `.symtab`, None once stripped: its imports
 /// are linked in, so the mitigations' functions are defined, not imported.
-fn static_function_names(layout: &Layout<'_>) -> Option<Vec<String>> {
+fn static_function_names(layout: &Layout<'_>) -> Result<Option<Vec<String>>, ElfError> {
     use goblin::elf::sym::{STT_FUNC, STT_OBJECT};
-    let table = layout.section_symbols(None)?;
-    Some(
-        table
-            .symbols
-            .iter()
-            .filter(|s| s.st_type() == STT_FUNC || s.st_type() == STT_OBJECT)
-            .filter_map(|s| table.name(&s).map(|n| n.into_owned()))
-            .collect(),
-    )
+    let Some(table) = layout.section_symbols(None) else {
+        return Ok(None);
+    };
+    let mut names = Vec::new();
+    for symbol in table.symbols.iter() {
+        if symbol.st_type() != STT_FUNC && symbol.st_type() != STT_OBJECT {
+            continue;
+        }
+        if let Some(name) = table.name(&symbol) {
+            layout.text.take(name.len(), ".symtab names")?;
+            names.push(name.into_owned());
+        }
+    }
+    Ok(Some(names))
 }
 
 fn read_program_headers(
@@ -241,6 +253,13 @@ fn read_program_headers(
 ) -> Result<Vec<ProgramHeader>, ElfError> {
     if header.e_phnum == 0 {
         return Ok(Vec::new());
+    }
+    let table_size = u64::from(header.e_phnum) * u64::from(header.e_phentsize);
+    if table_size > MAX_PROGRAM_HEADER_BYTES {
+        return Err(ElfError::Malformed(format!(
+            "{} program headers ({table_size} bytes): more than the kernel loads (64 KiB, fs/binfmt_elf.c), and more than preflight reads",
+            header.e_phnum
+        )));
     }
     // The kernel refuses a program header of another size (fs/binfmt_elf.c,
     // load_elf_phdrs), and so must we: goblin would read them at the standard stride.
@@ -342,19 +361,42 @@ fn dynamic_string_table<'a>(
     }
 }
 
-fn read_dynamic(dyns: &DynamicTags, dynstr: &StringTable<'_>) -> Result<DynamicFacts, ElfError> {
+fn read_dynamic(
+    dyns: &DynamicTags,
+    dynstr: &StringTable<'_>,
+    text: &TextBudget,
+) -> Result<DynamicFacts, ElfError> {
+    let entries = || dyns.iter().take_while(|&&(tag, _)| tag != DT_NULL);
+    let needed = entries().filter(|&&(tag, _)| tag == DT_NEEDED).count();
+    if needed > MAX_NEEDED {
+        return Err(too_many("DT_NEEDED entries", needed, MAX_NEEDED));
+    }
+    let string = |val: u64, what: &str| -> Result<String, ElfError> {
+        let value = dynstr.require_borrowed(val, what)?;
+        text.take(value.len(), what)?;
+        Ok(value.into_owned())
+    };
     let mut facts = DynamicFacts::default();
-    for &(tag, val) in dyns.iter() {
+    // Counted before they are split: a string of colons is as many empty folders.
+    let mut paths = 0usize;
+    let mut search_path = |val: u64, what: &str| -> Result<Vec<String>, ElfError> {
+        let value = string(val, what)?;
+        paths = paths.saturating_add(value.split(':').count());
+        if paths > MAX_SEARCH_PATHS {
+            return Err(too_many(
+                "DT_RPATH and DT_RUNPATH folders",
+                paths,
+                MAX_SEARCH_PATHS,
+            ));
+        }
+        Ok(split_path(&value))
+    };
+    for &(tag, val) in entries() {
         match tag {
-            DT_NULL => break,
-            DT_NEEDED => facts.needed.push(dynstr.require(val, "DT_NEEDED")?),
-            DT_SONAME => facts.soname = Some(dynstr.require(val, "DT_SONAME")?),
-            DT_RPATH => facts
-                .rpath
-                .extend(split_path(&dynstr.require(val, "DT_RPATH")?)),
-            DT_RUNPATH => facts
-                .runpath
-                .extend(split_path(&dynstr.require(val, "DT_RUNPATH")?)),
+            DT_NEEDED => facts.needed.push(string(val, "DT_NEEDED")?),
+            DT_SONAME => facts.soname = Some(string(val, "DT_SONAME")?),
+            DT_RPATH => facts.rpath.extend(search_path(val, "DT_RPATH")?),
+            DT_RUNPATH => facts.runpath.extend(search_path(val, "DT_RUNPATH")?),
             DT_TEXTREL => facts.textrel = true,
             DT_FLAGS => facts.textrel |= val & DF_TEXTREL != 0,
             DT_FLAGS_1 => {

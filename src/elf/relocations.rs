@@ -11,6 +11,7 @@
 
 use super::layout::{Layout, SectionSymbols};
 use super::machine::Machine;
+use super::ElfError;
 use goblin::elf::reloc::{r_to_str, RelocSection};
 use goblin::elf::section_header::{SHT_REL, SHT_RELA};
 use goblin::elf::sym;
@@ -213,10 +214,28 @@ pub fn small_got_limit(machine: u16, elf64: bool) -> usize {
 pub const AARCH64_SMALL_GOT_ENTRIES: usize = 4088;
 
 /// The relocations of a relocatable object, from its SHT_REL/SHT_RELA sections.
-pub(crate) fn object_relocations(layout: &Layout<'_>, machine: u16) -> ObjectRelocations {
+pub(crate) fn object_relocations(
+    layout: &Layout<'_>,
+    machine: u16,
+) -> Result<ObjectRelocations, ElfError> {
+    // Relocation sections of a real object each have bytes of their own; sections
+    // that all describe the same bytes would have them read once per section.
+    let described: u64 = layout
+        .shdrs
+        .iter()
+        .filter(|s| s.sh_type == SHT_RELA || s.sh_type == SHT_REL)
+        .fold(0u64, |sum, s| sum.saturating_add(s.sh_size));
+    if described > layout.bytes.len() as u64 {
+        return Err(ElfError::Malformed(format!(
+            "the relocation sections add up to {described} bytes in a file of {}: they overlap",
+            layout.bytes.len()
+        )));
+    }
     let mut out = ObjectRelocations::default();
     let mut by_type: Vec<(u32, usize)> = Vec::new();
-    let mut got_globals: HashSet<String> = HashSet::new();
+    // Global symbols reached through the GOT, by (symbol table, index); named at the
+    // end, once each.
+    let mut got_globals: HashSet<(usize, usize)> = HashSet::new();
     let mut got_locals: HashSet<(usize, i64)> = HashSet::new();
     let elf64 = layout.ctx.container.is_big();
     // GOT entries matter only where a code model caps them; elsewhere (x86) counting
@@ -298,10 +317,7 @@ pub(crate) fn object_relocations(layout: &Layout<'_>, machine: u16) -> ObjectRel
                     }
                     match &symbol {
                         Some(s) if s.st_bind() != sym::STB_LOCAL => {
-                            let name = symbol_name(&symtab, s, layout);
-                            if !got_globals.contains(&name) {
-                                got_globals.insert(name);
-                            }
+                            got_globals.insert((shdr.sh_link as usize, reloc.r_sym));
                         }
                         _ => {
                             got_locals.insert((reloc.r_sym, reloc.r_addend.unwrap_or(0)));
@@ -333,11 +349,22 @@ pub(crate) fn object_relocations(layout: &Layout<'_>, machine: u16) -> ObjectRel
         .into_iter()
         .map(|(t, n)| (type_name(t, machine), n))
         .collect();
-    out.got_symbols = got_globals.into_iter().collect();
+    let mut got_names: HashSet<String> = HashSet::new();
+    for (table, index) in got_globals {
+        let Some(symtab) = layout.section_symbols(Some(table)) else {
+            continue;
+        };
+        if let Some(s) = symtab.symbols.get(index) {
+            let name = symbol_name(&symtab, &s, layout);
+            layout.text.take(name.len(), "GOT symbol names")?;
+            got_names.insert(name);
+        }
+    }
+    out.got_symbols = got_names.into_iter().collect();
     out.got_symbols.sort_unstable();
     out.got_local = got_locals.len();
     out.got_entries = out.got_symbols.len() + out.got_local;
-    out
+    Ok(out)
 }
 
 /// `R_X86_64_32`: goblin's names, with the `R_` prefix readelf shows; for the

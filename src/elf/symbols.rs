@@ -9,6 +9,7 @@
 
 use super::facts::{Binding, SymbolType, SymbolVersion};
 use super::layout::Layout;
+use super::limits::MAX_VERSION_ENTRIES;
 use super::symbol_table::SymbolTable;
 use super::tables::{symbol_entry_size, SymbolTables};
 use super::version_name::{sort_version_names, VersionName};
@@ -44,20 +45,37 @@ pub(crate) fn read_symbols_and_versions(
     let mut needs: BTreeMap<String, Vec<VersionName>> = BTreeMap::new();
     let mut defs = Vec::new();
 
+    // Entries are counted as they are read: goblin follows `vn_next` and `vna_next`
+    // as far as the counts say, and hostile offsets make entries overlap.
+    let mut entries = 0usize;
+    let mut count_entry = || {
+        entries += 1;
+        if entries > MAX_VERSION_ENTRIES {
+            return Err(ElfError::Malformed(format!(
+                "more than {MAX_VERSION_ENTRIES} symbol-version entries (.gnu.version_r and .gnu.version_d): more than preflight reads from one file (real files have a few hundred at most)"
+            )));
+        }
+        Ok(())
+    };
     if let Some(t) = &tables.verneed {
         let section = VerneedSection::parse(bytes, std::slice::from_ref(&t.shdr), ctx)
             .map_err(|e| ElfError::Malformed(format!(".gnu.version_r: {e}")))?;
-        for need in section.iter().flat_map(|s| s.iter().collect::<Vec<_>>()) {
+        for need in section.iter().flat_map(|s| s.iter()) {
+            count_entry()?;
             let file = t
                 .strings
-                .require(need.vn_file as u64, "version need file")?;
-            let shared: Arc<str> = file.as_str().into();
+                .require_borrowed(need.vn_file as u64, "version need file")?;
+            layout.text.take(file.len(), "version need file")?;
+            let shared: Arc<str> = file.as_ref().into();
+            let list = needs.entry(file.into_owned()).or_default();
             for aux in need.iter() {
-                let name = VersionName::new(
-                    t.strings
-                        .require(aux.vna_name as u64, "version need name")?,
-                );
-                needs.entry(file.clone()).or_default().push(name.clone());
+                count_entry()?;
+                let name = t
+                    .strings
+                    .require_borrowed(aux.vna_name as u64, "version need name")?;
+                layout.text.take(name.len(), "version need name")?;
+                let name = VersionName::new(name.as_ref());
+                list.push(name.clone());
                 index_version(aux.vna_other, (name, Some(shared.clone())));
             }
         }
@@ -65,14 +83,16 @@ pub(crate) fn read_symbols_and_versions(
     if let Some(t) = &tables.verdef {
         let section = VerdefSection::parse(bytes, std::slice::from_ref(&t.shdr), ctx)
             .map_err(|e| ElfError::Malformed(format!(".gnu.version_d: {e}")))?;
-        for def in section.iter().flat_map(|s| s.iter().collect::<Vec<_>>()) {
+        for def in section.iter().flat_map(|s| s.iter()) {
+            count_entry()?;
             let Some(aux) = def.iter().next() else {
                 continue;
             };
-            let name = VersionName::new(
-                t.strings
-                    .require(aux.vda_name as u64, "version definition name")?,
-            );
+            let name = t
+                .strings
+                .require_borrowed(aux.vda_name as u64, "version definition name")?;
+            layout.text.take(name.len(), "version definition name")?;
+            let name = VersionName::new(name.as_ref());
             if def.vd_flags & VER_FLG_BASE == 0 {
                 defs.push(name.clone());
             }
@@ -113,6 +133,7 @@ pub(crate) fn read_symbols_and_versions(
         for index in 1..count {
             let Some(sym) = symtab.get(index) else { break };
             let name = strings.require_borrowed(sym.st_name as u64, "dynamic symbol name")?;
+            layout.text.take(name.len(), "dynamic symbol names")?;
             let slot = match versym.as_ref().and_then(|v| v.get_at(index)) {
                 None => 0,
                 Some(v) => match slots.get(&v.vs_val) {

@@ -128,17 +128,26 @@ impl FunctionIndex {
         let Some(table) = layout.section_symbols(None) else {
             return FunctionIndex(Vec::new());
         };
-        FunctionIndex(
-            table
-                .symbols
-                .iter()
-                .filter(|s| s.st_type() == STT_FUNC && s.st_size > 0)
-                .filter_map(|s| {
-                    let name = table.name(&s)?.into_owned();
-                    Some((s.st_value, s.st_value.saturating_add(s.st_size), name))
-                })
-                .collect(),
-        )
+        let mut functions = Vec::new();
+        for s in table.symbols.iter() {
+            if s.st_type() != STT_FUNC || s.st_size == 0 {
+                continue;
+            }
+            let Some(name) = table.name(&s) else {
+                continue;
+            };
+            // The names only explain the causes: once the file's text budget is
+            // spent, the rest go without.
+            if layout.text.take(name.len(), ".symtab names").is_err() {
+                break;
+            }
+            functions.push((
+                s.st_value,
+                s.st_value.saturating_add(s.st_size),
+                name.into_owned(),
+            ));
+        }
+        FunctionIndex(functions)
     }
 
     fn containing(&self, addr: u64) -> Option<String> {

@@ -1,5 +1,6 @@
 //! A Markdown summary, fit for `$GITHUB_STEP_SUMMARY`.
 
+use super::text::{code, markdown};
 use super::ScanReport;
 use crate::rules::Severity;
 use std::io::{self, Write};
@@ -12,15 +13,13 @@ fn icon(severity: Severity) -> &'static str {
     }
 }
 
-/// Table cells: no pipes or newlines inside.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
-
 pub fn write_markdown(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
     let s = &report.summary;
-    writeln!(out, "## preflight: `{}`\n", cell(&report.root))?;
-    writeln!(out, "Checked against {}.\n", report.hosts.join(", "))?;
+    // Every path and name comes from what was scanned: as code, or as text that makes
+    // no markup (see `text`).
+    writeln!(out, "## preflight: {}\n", code(&report.root))?;
+    let hosts: Vec<String> = report.hosts.iter().map(|h| markdown(h)).collect();
+    writeln!(out, "Checked against {}.\n", hosts.join(", "))?;
     writeln!(
         out,
         "| ELF files | errors | warnings | notes | waived | unreadable |"
@@ -40,12 +39,15 @@ pub fn write_markdown(out: &mut dyn Write, report: &ScanReport) -> io::Result<()
     for f in &report.findings {
         writeln!(
             out,
-            "| {} | `{}` | `{}` | {} | {} |",
+            "| {} | {} | `{}` | {} | {} |",
             icon(f.severity),
-            cell(&f.path),
+            code(&f.path),
             f.rule.id(),
-            f.target.as_deref().map(cell).unwrap_or_else(|| "-".into()),
-            cell(&f.message)
+            f.target
+                .as_deref()
+                .map(markdown)
+                .unwrap_or_else(|| "-".into()),
+            markdown(&f.message)
         )?;
     }
     writeln!(
@@ -55,11 +57,11 @@ pub fn write_markdown(out: &mut dyn Write, report: &ScanReport) -> io::Result<()
     for f in &report.findings {
         writeln!(
             out,
-            "- **`{}`** `{}`: {} **Fix:** {}",
-            cell(&f.path),
+            "- **{}** `{}`: {} **Fix:** {}",
+            code(&f.path),
             f.rule.id(),
-            cell(&f.why),
-            cell(&f.fix)
+            markdown(&f.why),
+            markdown(&f.fix)
         )?;
     }
     writeln!(out, "\n</details>")?;

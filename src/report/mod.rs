@@ -12,6 +12,7 @@ mod profiles;
 mod requirements;
 mod sarif;
 mod table;
+pub mod text;
 mod tree;
 
 pub use cyclonedx::write_cyclonedx;

@@ -1,6 +1,7 @@
 //! The host requirements that end a scan's table and Markdown reports: per target
 //! release, the packages its hosts need for the scanned files to load.
 
+use super::text::{code, esc, markdown};
 use super::ScanReport;
 use std::io::{self, Write};
 
@@ -12,7 +13,7 @@ pub fn write_requirement_lines(out: &mut dyn Write, report: &ScanReport) -> io::
     }
     writeln!(out, "Host requirements:")?;
     for requirement in &report.host_requirements {
-        writeln!(out, "  {}", requirement.sentence())?;
+        writeln!(out, "  {}", esc(&requirement.sentence()))?;
     }
     Ok(())
 }
@@ -25,12 +26,19 @@ pub fn write_requirement_list(out: &mut dyn Write, report: &ScanReport) -> io::R
     writeln!(out, "\n### Host requirements\n")?;
     for requirement in &report.host_requirements {
         let line = requirement.sentence();
-        // The command in code, the rest as text.
-        let line = match &requirement.command {
-            Some(command) => line.replacen(command.as_str(), &format!("`{command}`"), 1),
-            None => line,
+        // The command in code, the rest as text; a profile file names its target and
+        // packages, so both are escaped.
+        let line = match requirement
+            .command
+            .as_deref()
+            .and_then(|command| Some((command, line.split_once(command)?)))
+        {
+            Some((command, (before, after))) => {
+                format!("{}{}{}", markdown(before), code(command), markdown(after))
+            }
+            None => markdown(&line),
         };
-        writeln!(out, "- {}", line.replace('|', "\\|"))?;
+        writeln!(out, "- {line}")?;
     }
     Ok(())
 }

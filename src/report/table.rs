@@ -1,5 +1,6 @@
 //! Tables for a person at a terminal (comfy-table).
 
+use super::text::{esc, join_escaped};
 use super::{FileReport, Outcome, ScanReport};
 use crate::elf::{ArchiveFacts, ElfFacts, ObjectRelocations};
 use crate::rules::Severity;
@@ -15,15 +16,18 @@ pub(super) fn new_table() -> Table {
     table
 }
 
+// Every value from a file (its name, strings read from inside it) is escaped where
+// it enters a cell or a line: see `text`.
+
 fn or_dash(value: Option<&str>) -> String {
-    value.unwrap_or("-").to_string()
+    value.map_or_else(|| "-".to_string(), esc)
 }
 
-fn list(items: &[String]) -> String {
+fn list<S: AsRef<str>>(items: &[S]) -> String {
     if items.is_empty() {
         "-".to_string()
     } else {
-        items.join(", ")
+        join_escaped(items, ", ")
     }
 }
 
@@ -34,19 +38,19 @@ pub fn write_inspect_table(out: &mut dyn Write, files: &[FileReport]) -> io::Res
             writeln!(out)?;
         }
         let mut table = new_table();
-        table.set_header(vec![Cell::new("file"), Cell::new(&file.path)]);
+        table.set_header(vec![Cell::new("file"), Cell::new(esc(&file.path))]);
         match &file.outcome {
             Outcome::Unreadable { reason } => {
-                table.add_row(vec!["status", "unreadable"]);
-                table.add_row(vec!["reason", reason.as_str()]);
+                table.add_row(vec!["status".to_string(), "unreadable".to_string()]);
+                table.add_row(vec!["reason".to_string(), esc(reason)]);
             }
             Outcome::Elf(facts) => add_fact_rows(&mut table, facts),
             Outcome::Archive(archive) => add_archive_rows(&mut table, archive),
             Outcome::Foreign(foreign) => {
-                table.add_row(vec!["format".to_string(), foreign.format.clone()]);
-                table.add_row(vec!["platform".to_string(), foreign.platform.clone()]);
-                table.add_row(vec!["arch".to_string(), foreign.arch.join(", ")]);
-                table.add_row(vec!["kind".to_string(), foreign.kind.clone()]);
+                table.add_row(vec!["format".to_string(), esc(&foreign.format)]);
+                table.add_row(vec!["platform".to_string(), esc(&foreign.platform)]);
+                table.add_row(vec!["arch".to_string(), list(&foreign.arch)]);
+                table.add_row(vec!["kind".to_string(), esc(&foreign.kind)]);
             }
         }
         writeln!(out, "{table}")?;
@@ -61,7 +65,7 @@ fn add_fact_rows(table: &mut Table, f: &ElfFacts) {
             "{} {}-endian {}",
             f.class.as_str(),
             f.endian.as_str(),
-            f.machine
+            esc(&f.machine)
         ),
     ]);
     table.add_row(vec!["kind".to_string(), f.kind.as_str().to_string()]);
@@ -72,22 +76,25 @@ fn add_fact_rows(table: &mut Table, f: &ElfFacts) {
     table.add_row(vec!["soname".to_string(), or_dash(f.soname.as_deref())]);
     table.add_row(vec!["needed".to_string(), list(&f.needed)]);
     if !f.rpath.is_empty() {
-        table.add_row(vec!["rpath".to_string(), f.rpath.join(":")]);
+        table.add_row(vec!["rpath".to_string(), join_escaped(&f.rpath, ":")]);
     }
     if !f.runpath.is_empty() {
-        table.add_row(vec!["runpath".to_string(), f.runpath.join(":")]);
+        table.add_row(vec!["runpath".to_string(), join_escaped(&f.runpath, ":")]);
     }
     table.add_row(vec!["textrel".to_string(), yes_no(f.textrel)]);
     for (file, versions) in &f.version_needs {
         let names: Vec<String> = versions.iter().map(|v| v.to_string()).collect();
-        table.add_row(vec![format!("versions from {file}"), names.join(", ")]);
+        table.add_row(vec![format!("versions from {}", esc(file)), list(&names)]);
     }
     if !f.version_defs.is_empty() {
         let names: Vec<String> = f.version_defs.iter().map(|v| v.to_string()).collect();
-        table.add_row(vec!["versions defined".to_string(), names.join(", ")]);
+        table.add_row(vec!["versions defined".to_string(), list(&names)]);
     }
     for (version, symbols) in f.symbols_by_version() {
-        table.add_row(vec![format!("needs {version}"), symbols.join(", ")]);
+        table.add_row(vec![
+            format!("needs {}", esc(&version.to_string())),
+            list(&symbols),
+        ]);
     }
     add_build_rows(table, f);
 }
@@ -95,7 +102,7 @@ fn add_fact_rows(table: &mut Table, f: &ElfFacts) {
 /// What built the file, its mitigations, and what a link or the loader must patch.
 fn add_build_rows(table: &mut Table, f: &ElfFacts) {
     if let Some(os) = &f.foreign_os {
-        table.add_row(vec!["operating system".to_string(), os.clone()]);
+        table.add_row(vec!["operating system".to_string(), esc(os)]);
     }
     if !f.text_relocations.is_empty() {
         let causes: Vec<String> = f
@@ -105,12 +112,12 @@ fn add_build_rows(table: &mut Table, f: &ElfFacts) {
                 format!(
                     "{:#x} {} {} {}{}",
                     r.offset,
-                    r.section.as_deref().unwrap_or("?"),
-                    r.r_type,
-                    r.symbol.as_deref().unwrap_or("-"),
+                    esc(r.section.as_deref().unwrap_or("?")),
+                    esc(&r.r_type),
+                    esc(r.symbol.as_deref().unwrap_or("-")),
                     r.function
                         .as_deref()
-                        .map(|f| format!(" (in {f})"))
+                        .map(|f| format!(" (in {})", esc(f)))
                         .unwrap_or_default()
                 )
             })
@@ -147,7 +154,7 @@ fn add_build_rows(table: &mut Table, f: &ElfFacts) {
         }
         table.add_row(vec!["hardening".to_string(), parts.join(", ")]);
         if !h.fortified.is_empty() {
-            table.add_row(vec!["fortified".to_string(), h.fortified.join(", ")]);
+            table.add_row(vec!["fortified".to_string(), list(&h.fortified)]);
         }
     }
     if let Some(runtime) = &f.static_runtime {
@@ -161,30 +168,37 @@ fn add_build_rows(table: &mut Table, f: &ElfFacts) {
         ]);
     }
     if let Some(go) = &f.go {
-        let mut parts = vec![go.version.clone()];
+        let mut parts = vec![esc(&go.version)];
         if let Some(path) = &go.path {
-            parts.push(format!("path {path}"));
+            parts.push(format!("path {}", esc(path)));
         }
         if let Some(module) = &go.module {
-            parts.push(format!("module {module}"));
+            parts.push(format!("module {}", esc(module)));
         }
         for key in ["CGO_ENABLED", "GOOS", "GOARCH"] {
             if let Some(value) = go.settings.get(key) {
-                parts.push(format!("{key}={value}"));
+                parts.push(format!("{key}={}", esc(value)));
             }
         }
         table.add_row(vec!["go".to_string(), parts.join(", ")]);
     }
     if let Some(rustc) = f.rustc_version() {
-        table.add_row(vec!["rustc".to_string(), rustc.to_string()]);
+        table.add_row(vec!["rustc".to_string(), esc(rustc)]);
     }
     if !f.compilers.is_empty() {
-        table.add_row(vec!["compilers".to_string(), f.compilers.join("\n")]);
+        table.add_row(vec![
+            "compilers".to_string(),
+            join_escaped(&f.compilers, "\n"),
+        ]);
     }
 }
 
 fn add_relocation_rows(table: &mut Table, r: &ObjectRelocations) {
-    let types: Vec<String> = r.by_type.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    let types: Vec<String> = r
+        .by_type
+        .iter()
+        .map(|(t, n)| format!("{} {n}", esc(t)))
+        .collect();
     table.add_row(vec![format!("relocations ({})", r.total), types.join(", ")]);
     if r.non_pic_total > 0 {
         let listed: Vec<String> = r
@@ -195,12 +209,12 @@ fn add_relocation_rows(table: &mut Table, r: &ObjectRelocations) {
                     "{}{}+{:#x} {} {}",
                     n.object
                         .as_deref()
-                        .map(|o| format!("{o}: "))
+                        .map(|o| format!("{}: ", esc(o)))
                         .unwrap_or_default(),
-                    n.section,
+                    esc(&n.section),
                     n.offset,
-                    n.r_type,
-                    n.symbol
+                    esc(&n.r_type),
+                    esc(&n.symbol)
                 )
             })
             .collect();
@@ -214,7 +228,9 @@ fn add_relocation_rows(table: &mut Table, r: &ObjectRelocations) {
             "small GOT model".to_string(),
             format!(
                 "{} ({} entries needed, at most {})",
-                small.relocation, r.got_entries, small.limit
+                esc(&small.relocation),
+                r.got_entries,
+                small.limit
             ),
         ]);
     }
@@ -234,19 +250,16 @@ fn add_archive_rows(table: &mut Table, a: &ArchiveFacts) {
     if a.non_pic_member_count > 0 {
         table.add_row(vec![
             format!("members not PIC ({})", a.non_pic_member_count),
-            a.non_pic_members.join(", "),
+            list(&a.non_pic_members),
         ]);
     }
     if !a.other_members.is_empty() {
-        table.add_row(vec![
-            "other members".to_string(),
-            a.other_members.join(", "),
-        ]);
+        table.add_row(vec!["other members".to_string(), list(&a.other_members)]);
     }
     for problem in &a.unreadable_members {
         table.add_row(vec![
-            format!("unreadable {}", problem.member),
-            problem.reason.clone(),
+            format!("unreadable {}", esc(&problem.member)),
+            esc(&problem.reason),
         ]);
     }
 }
@@ -276,7 +289,12 @@ pub fn write_scan_table(out: &mut dyn Write, report: &ScanReport, color: bool) -
     }
     write_findings(out, report, color)?;
     for problem in &report.problems {
-        writeln!(out, "error: {}: {}", problem.path, problem.message)?;
+        writeln!(
+            out,
+            "error: {}: {}",
+            esc(&problem.path),
+            esc(&problem.message)
+        )?;
     }
     writeln!(out, "{}", summary_line(report))?;
     super::requirements::write_requirement_lines(out, report)
@@ -285,16 +303,16 @@ pub fn write_scan_table(out: &mut dyn Write, report: &ScanReport, color: bool) -
 fn scan_row(file: &FileReport) -> Vec<String> {
     match &file.outcome {
         Outcome::Unreadable { reason } => vec![
-            file.path.clone(),
+            esc(&file.path),
             "unreadable".into(),
             "-".into(),
             "-".into(),
             "-".into(),
             "-".into(),
-            reason.clone(),
+            esc(reason),
         ],
         Outcome::Archive(a) => vec![
-            file.path.clone(),
+            esc(&file.path),
             "archive".into(),
             list(&a.machines),
             "-".into(),
@@ -311,13 +329,13 @@ fn scan_row(file: &FileReport) -> Vec<String> {
             ),
         ],
         Outcome::Foreign(x) => vec![
-            file.path.clone(),
-            format!("{} {}", x.format, x.kind),
-            x.arch.join(", "),
+            esc(&file.path),
+            esc(&format!("{} {}", x.format, x.kind)),
+            list(&x.arch),
             "-".into(),
             "-".into(),
             "-".into(),
-            format!("for {}", x.platform),
+            format!("for {}", esc(&x.platform)),
         ],
         Outcome::Elf(f) => {
             let highest: Vec<String> = f
@@ -327,27 +345,27 @@ fn scan_row(file: &FileReport) -> Vec<String> {
                 .collect();
             let mut notes = Vec::new();
             if let Some(soname) = &f.soname {
-                notes.push(format!("SONAME {soname}"));
+                notes.push(format!("SONAME {}", esc(soname)));
             }
             if !f.rpath.is_empty() {
-                notes.push(format!("RPATH {}", f.rpath.join(":")));
+                notes.push(format!("RPATH {}", join_escaped(&f.rpath, ":")));
             }
             if !f.runpath.is_empty() {
-                notes.push(format!("RUNPATH {}", f.runpath.join(":")));
+                notes.push(format!("RUNPATH {}", join_escaped(&f.runpath, ":")));
             }
             if f.textrel {
                 notes.push("TEXTREL".into());
             }
             if let Some(os) = &f.foreign_os {
-                notes.push(format!("for {os}"));
+                notes.push(format!("for {}", esc(os)));
             }
             if let Some(go) = &f.go {
-                notes.push(go.version.clone());
+                notes.push(esc(&go.version));
             }
             vec![
-                file.path.clone(),
+                esc(&file.path),
                 f.kind.as_str().into(),
-                f.machine.clone(),
+                esc(&f.machine),
                 or_dash(f.interpreter.as_deref()),
                 list(&f.needed),
                 list(&highest),
@@ -360,7 +378,12 @@ fn scan_row(file: &FileReport) -> Vec<String> {
 fn summary_line(report: &ScanReport) -> String {
     let s = &report.summary;
     let kinds: Vec<String> = s.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    let mut line = format!("{}: {} files, {} ELF", report.root, s.files_seen, s.elf);
+    let mut line = format!(
+        "{}: {} files, {} ELF",
+        esc(&report.root),
+        s.files_seen,
+        s.elf
+    );
     if !kinds.is_empty() {
         line.push_str(&format!(" ({})", kinds.join(", ")));
     }
@@ -382,7 +405,7 @@ fn summary_line(report: &ScanReport) -> String {
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     line.push_str(&format!(
         "; checked against {}: {} error{}, {} warning{}, {} note{}",
-        report.hosts.join(", "),
+        join_escaped(&report.hosts, ", "),
         s.errors,
         plural(s.errors),
         s.warnings,
@@ -401,26 +424,26 @@ fn write_findings(out: &mut dyn Write, report: &ScanReport, color: bool) -> io::
     let mut current: Option<&str> = None;
     for finding in &report.findings {
         if current != Some(finding.path.as_str()) {
-            writeln!(out, "\n{}", finding.path)?;
+            writeln!(out, "\n{}", esc(&finding.path))?;
             current = Some(&finding.path);
         }
         let on = finding
             .target
             .as_ref()
-            .map(|t| format!(" on {t}"))
+            .map(|t| format!(" on {}", esc(t)))
             .unwrap_or_default();
         writeln!(
             out,
             "  {} [{}]{on}: {}",
             severity_label(finding.severity, color),
             finding.rule.id(),
-            finding.message
+            esc(&finding.message)
         )?;
         for place in &finding.tried {
-            writeln!(out, "      tried {place}")?;
+            writeln!(out, "      tried {}", esc(place))?;
         }
-        writeln!(out, "      why: {}", finding.why)?;
-        writeln!(out, "      fix: {}", finding.fix)?;
+        writeln!(out, "      why: {}", esc(&finding.why))?;
+        writeln!(out, "      fix: {}", esc(&finding.fix))?;
     }
     if !report.findings.is_empty() {
         writeln!(out)?;

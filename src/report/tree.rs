@@ -1,5 +1,6 @@
 //! `preflight tree`: the dependency tree as the loader builds it.
 
+use super::text::esc;
 use crate::resolve::{Edge, FoundBy, Resolution};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -47,7 +48,7 @@ pub fn write_tree_table(out: &mut dyn Write, entries: &[TreeResult]) -> io::Resu
             writeln!(out)?;
         }
         match entry {
-            TreeResult::Failed { path, error } => writeln!(out, "{path}: {error}")?,
+            TreeResult::Failed { path, error } => writeln!(out, "{}: {}", esc(path), esc(error))?,
             TreeResult::Resolved(r) => write_one(out, r)?,
         }
     }
@@ -59,13 +60,14 @@ fn write_one(out: &mut dyn Write, r: &Resolution) -> io::Result<()> {
     writeln!(
         out,
         "{} [{loader} loader, libraries from {}]",
-        r.path, r.root
+        esc(&r.path),
+        esc(&r.root)
     )?;
     if r.interpreter_missing {
         writeln!(
             out,
             "  ! interpreter {} does not exist",
-            r.interpreter.as_deref().unwrap_or("?")
+            esc(r.interpreter.as_deref().unwrap_or("?"))
         )?;
     }
     let mut expanded = HashSet::new();
@@ -75,7 +77,8 @@ fn write_one(out: &mut dyn Write, r: &Resolution) -> io::Result<()> {
         writeln!(
             out,
             "  ! {} (needed by {}) not found; tried:",
-            miss.soname, miss.needed_by
+            esc(&miss.soname),
+            esc(&miss.needed_by)
         )?;
         if miss.tried.is_empty() {
             writeln!(out, "      (nowhere: the loader providing it is missing)")?;
@@ -85,12 +88,12 @@ fn write_one(out: &mut dyn Write, r: &Resolution) -> io::Result<()> {
             let extra = attempt
                 .outcome
                 .detail()
-                .map(|d| format!(": {d}"))
+                .map(|d| format!(": {}", esc(d)))
                 .unwrap_or_default();
             writeln!(
                 out,
                 "      {} [{}] {what}{extra}",
-                attempt.path,
+                esc(&attempt.path),
                 attempt.found_by.as_str()
             )?;
         }
@@ -99,24 +102,30 @@ fn write_one(out: &mut dyn Write, r: &Resolution) -> io::Result<()> {
         writeln!(
             out,
             "  ! {} needs {} from {} ({}), which does not define it",
-            gap.needed_by, gap.version, gap.library, gap.library_path
+            esc(&gap.needed_by),
+            esc(&gap.version.to_string()),
+            esc(&gap.library),
+            esc(&gap.library_path)
         )?;
     }
     for s in &r.unbound_symbols {
         let version = s
             .version
             .as_ref()
-            .map(|v| format!("@{v}"))
+            .map(|v| format!("@{}", esc(&v.to_string())))
             .unwrap_or_default();
         writeln!(
             out,
             "  ! undefined symbol {}{version} (needed by {})",
-            s.symbol, s.needed_by
+            esc(&s.symbol),
+            esc(&s.needed_by)
         )?;
     }
     Ok(())
 }
 
+/// Paths and names come from the files (file names, DT_NEEDED, search paths): each is
+/// escaped where it is written (see `text`).
 /// Prints the NEEDED entries of `from`; a library's own dependencies are shown under
 /// the entry that loaded it, once.
 fn write_children(
@@ -130,19 +139,20 @@ fn write_children(
     for (i, edge) in children.iter().enumerate() {
         let last = i + 1 == children.len();
         let branch = if last { "└── " } else { "├── " };
+        let name = esc(&edge.name);
         let line = match (&edge.to, edge.found_by) {
-            (None, _) => format!("{} => not found", edge.name),
+            (None, _) => format!("{name} => not found"),
             (Some(to), Some(how)) => {
                 let via = r
                     .loaded
                     .iter()
                     .find(|l| &l.path == to && how != FoundBy::AlreadyLoaded)
                     .and_then(|l| l.via.as_ref())
-                    .map(|v| format!(" of {v}"))
+                    .map(|v| format!(" of {}", esc(v)))
                     .unwrap_or_default();
-                format!("{} => {to} [{}{via}]", edge.name, how.as_str())
+                format!("{name} => {} [{}{via}]", esc(to), how.as_str())
             }
-            (Some(to), None) => format!("{} => {to}", edge.name),
+            (Some(to), None) => format!("{name} => {}", esc(to)),
         };
         writeln!(out, "{indent}{branch}{line}")?;
         if let (Some(to), Some(how)) = (&edge.to, edge.found_by) {

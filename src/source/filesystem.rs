@@ -19,7 +19,7 @@ impl TreeHost for FilesystemHost {
     /// path inside the view is already its real path, and resolving it component by
     /// component again would cost a system call per component.
     fn probe_walked(&self, view_path: &str, disk_path: &std::path::Path) -> Probe {
-        let opened = super::read_elf_bytes(disk_path).map_err(LookupError::from);
+        let opened = super::read_regular_elf_bytes(disk_path).map_err(LookupError::from);
         // Most walked files are not ELF; nothing asks for them again, so they are not
         // remembered (a scan of /usr would keep 100,000 paths for nothing).
         if let Ok(None) = opened {

@@ -2,9 +2,11 @@
 
 use serde::Serialize;
 use std::collections::VecDeque;
-use std::ffi::OsString;
-use std::fs::{self, FileType};
+use std::ffi::{CStr, CString, OsStr, OsString};
+use std::fs;
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 /// A regular file found under the scanned folder.
@@ -40,6 +42,12 @@ pub enum Walked {
 /// file are all listed; the scan reads the file once and reports it under its first
 /// path.
 ///
+/// Folders are opened from their parent's handle (`openat` with O_NOFOLLOW, then
+/// `fdopendir`), not by their path: a tree thousands of levels deep has paths longer
+/// than the kernel takes (PATH_MAX), and a folder swapped for a link during the walk
+/// is not followed. A parent's handle is kept only while it has folders left to open,
+/// so a deep chain holds two handles, not one per level.
+///
 /// The order, paths and messages are walkdir's (`sort_by_file_name`, which this walk
 /// replaced): its sort parsed both paths back into components for every comparison,
 /// a sixth of a scan's instructions.
@@ -66,45 +74,49 @@ struct Listing {
     disk: PathBuf,
     /// Its path relative to the root, "" for the root.
     relative: String,
-    entries: std::vec::IntoIter<(OsString, FileType)>,
+    /// Its handle, while folders among its entries are left to open.
+    handle: Option<OwnedFd>,
+    entries: std::vec::IntoIter<(OsString, EntryKind)>,
+    folders_left: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EntryKind {
+    Folder,
+    File,
+    /// A link, FIFO, device or socket: not walked.
+    Other,
 }
 
 impl Walk<'_> {
-    /// Lists a folder, or says why it cannot. Entries that cannot be read come first,
-    /// as walkdir sorted them.
-    fn open(&mut self, disk: PathBuf, relative: String) {
-        let read = match fs::read_dir(&disk) {
-            Ok(read) => read,
-            Err(err) => {
-                self.pending
-                    .push_back(problem(self.root, Some(&disk), &err));
-                return;
-            }
-        };
+    /// Lists the folder open as `handle`, or says why it cannot. Entries that cannot
+    /// be read come first, as walkdir sorted them.
+    fn open(&mut self, handle: OwnedFd, disk: PathBuf, relative: String) {
         let mut entries = Vec::new();
-        for entry in read {
-            // readdir's own errors name no entry.
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(err) => {
-                    self.pending.push_back(problem(self.root, None, &err));
-                    continue;
-                }
-            };
-            match entry.file_type() {
-                Ok(file_type) => entries.push((entry.file_name(), file_type)),
-                Err(err) => {
-                    let path = entry.path();
-                    self.pending
-                        .push_back(problem(self.root, Some(&path), &err));
-                }
-            }
+        let mut unreadable = Vec::new();
+        let listed = list(&handle, &mut entries, &mut unreadable);
+        for (name, err) in unreadable {
+            self.pending.push_back(match name {
+                Some(name) => problem(self.root, Some(&disk.join(name)), &err),
+                None => problem(self.root, None, &err),
+            });
+        }
+        if let Err(err) = listed {
+            self.pending
+                .push_back(problem(self.root, Some(&disk), &err));
+            return;
         }
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let folders_left = entries
+            .iter()
+            .filter(|(_, kind)| *kind == EntryKind::Folder)
+            .count();
         self.stack.push(Listing {
             disk,
             relative,
+            handle: (folders_left > 0).then_some(handle),
             entries: entries.into_iter(),
+            folders_left,
         });
     }
 
@@ -124,7 +136,11 @@ impl Walk<'_> {
             meta.is_dir()
         };
         if is_dir {
-            self.open(root.to_path_buf(), String::new());
+            // The root is the user's: a link to it is followed.
+            match open_folder_at(libc::AT_FDCWD, root.as_os_str(), 0) {
+                Ok(handle) => self.open(handle, root.to_path_buf(), String::new()),
+                Err(err) => return Some(problem(root, Some(root), &err)),
+            }
             return None;
         }
         meta.file_type().is_file().then(|| {
@@ -151,29 +167,43 @@ impl Iterator for Walk<'_> {
                 return Some(step);
             }
             let listing = self.stack.last_mut()?;
-            let Some((name, file_type)) = listing.entries.next() else {
+            let Some((name, kind)) = listing.entries.next() else {
                 self.stack.pop();
                 continue;
             };
-            if !file_type.is_dir() && !file_type.is_file() {
+            if kind == EntryKind::Other {
                 continue;
             }
             // Sized once: `join` would grow the path by reallocating it.
             let mut disk = PathBuf::with_capacity(listing.disk.as_os_str().len() + 1 + name.len());
             disk.push(&listing.disk);
             disk.push(&name);
-            let name = name.to_string_lossy();
+            let shown = name.to_string_lossy();
             let relative = if listing.relative.is_empty() {
-                name.into_owned()
+                shown.into_owned()
             } else {
-                let mut path = String::with_capacity(listing.relative.len() + 1 + name.len());
+                let mut path = String::with_capacity(listing.relative.len() + 1 + shown.len());
                 path.push_str(&listing.relative);
                 path.push('/');
-                path.push_str(&name);
+                path.push_str(&shown);
                 path
             };
-            if file_type.is_dir() {
-                self.open(disk, relative);
+            if kind == EntryKind::Folder {
+                listing.folders_left -= 1;
+                let opened = match &listing.handle {
+                    Some(parent) => open_folder_at(parent.as_raw_fd(), &name, libc::O_NOFOLLOW),
+                    None => Err(io::Error::from_raw_os_error(libc::EBADF)),
+                };
+                // The parent's handle is not needed once its last folder is open.
+                if listing.folders_left == 0 {
+                    listing.handle = None;
+                }
+                match opened {
+                    Ok(handle) => self.open(handle, disk, relative),
+                    Err(err) => self
+                        .pending
+                        .push_back(problem(self.root, Some(&disk), &err)),
+                }
                 continue;
             }
             return Some(Walked::File(FolderFile {
@@ -182,6 +212,122 @@ impl Iterator for Walk<'_> {
             }));
         }
     }
+}
+
+/// Opens the folder `name` from the folder `at` (AT_FDCWD: the current folder).
+fn open_folder_at(at: libc::c_int, name: &OsStr, flags: libc::c_int) -> io::Result<OwnedFd> {
+    let name = CString::new(name.as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in the path"))?;
+    // SAFETY: a valid NUL-terminated name; the descriptor is owned by the OwnedFd.
+    let fd = unsafe {
+        libc::openat(
+            at,
+            name.as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC | flags,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: just opened, owned by no one else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Reads the entries of the folder open as `handle` into `entries`, with the kind
+/// each directory entry gives (an lstat only when the file system gives none).
+/// What cannot be read goes to `unreadable`: an entry whose kind cannot be found,
+/// with its name, or a failed readdir, without one. Err when the folder cannot be
+/// listed at all.
+fn list(
+    handle: &OwnedFd,
+    entries: &mut Vec<(OsString, EntryKind)>,
+    unreadable: &mut Vec<(Option<OsString>, io::Error)>,
+) -> io::Result<()> {
+    // fdopendir takes the descriptor it is given: a duplicate, closed by closedir.
+    // SAFETY: F_DUPFD_CLOEXEC on a valid descriptor.
+    let copy = unsafe { libc::fcntl(handle.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
+    if copy < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `copy` is a valid descriptor of a folder, owned by the stream from here.
+    let stream = unsafe { libc::fdopendir(copy) };
+    if stream.is_null() {
+        let err = io::Error::last_os_error();
+        // SAFETY: fdopendir failed, so `copy` is still ours to close.
+        unsafe { libc::close(copy) };
+        return Err(err);
+    }
+    let outcome = loop {
+        // SAFETY: errno is thread-local; readdir64 sets it only on an error.
+        unsafe { *libc::__errno_location() = 0 };
+        // SAFETY: a valid open stream.
+        let entry = unsafe { libc::readdir64(stream) };
+        if entry.is_null() {
+            let err = io::Error::last_os_error();
+            break match err.raw_os_error() {
+                Some(0) | None => Ok(()),
+                // readdir's own errors name no entry.
+                Some(_) => {
+                    unreadable.push((None, err));
+                    Ok(())
+                }
+            };
+        }
+        // SAFETY: a non-null entry from readdir64, whose d_name is NUL-terminated and
+        // valid until the next readdir64 on this stream.
+        let (name, d_type) = unsafe {
+            let entry = &*entry;
+            (
+                CStr::from_ptr(entry.d_name.as_ptr()).to_bytes().to_vec(),
+                entry.d_type,
+            )
+        };
+        if name == b"." || name == b".." {
+            continue;
+        }
+        let name = OsString::from_vec(name);
+        let kind = match d_type {
+            libc::DT_DIR => EntryKind::Folder,
+            libc::DT_REG => EntryKind::File,
+            libc::DT_UNKNOWN => match kind_at(handle, &name) {
+                Ok(kind) => kind,
+                Err(err) => {
+                    unreadable.push((Some(name), err));
+                    continue;
+                }
+            },
+            _ => EntryKind::Other,
+        };
+        entries.push((name, kind));
+    };
+    // SAFETY: the stream opened above, closed once (which closes `copy`).
+    unsafe { libc::closedir(stream) };
+    outcome
+}
+
+/// What `name` in the folder `handle` is, without following a link.
+fn kind_at(handle: &OwnedFd, name: &OsStr) -> io::Result<EntryKind> {
+    let c_name = CString::new(name.as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in the path"))?;
+    // SAFETY: zeroed is a valid stat that fstatat fills; the name is NUL-terminated.
+    let stat = unsafe {
+        let mut stat: libc::stat = std::mem::zeroed();
+        if libc::fstatat(
+            handle.as_raw_fd(),
+            c_name.as_ptr(),
+            &mut stat,
+            libc::AT_SYMLINK_NOFOLLOW,
+        ) != 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+        stat
+    };
+    Ok(match stat.st_mode & libc::S_IFMT {
+        libc::S_IFDIR => EntryKind::Folder,
+        libc::S_IFREG => EntryKind::File,
+        _ => EntryKind::Other,
+    })
 }
 
 /// What could not be walked at `path` (None: readdir failed without naming an entry),

@@ -125,6 +125,23 @@ pub enum Probe {
     Error(String),
 }
 
+/// What a probe found, in words, for messages that name the path before it
+/// ("PATH: no such file"). Phase B: the scan's problems and `tree` print this instead
+/// of the variant's name.
+impl std::fmt::Display for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Probe::Found(_) => f.write_str("an ELF file"),
+            Probe::Absent => f.write_str("no such file"),
+            Probe::NotElf => f.write_str("not an ELF file"),
+            Probe::Other(_) => f.write_str("not an ELF file (an archive, Mach-O or PE file)"),
+            Probe::NotRegular => f.write_str("not a regular file (a folder, FIFO or device)"),
+            Probe::Loop => f.write_str("a loop of symbolic links (or more than 40 in a row)"),
+            Probe::Unreadable(reason) | Probe::Error(reason) => f.write_str(reason),
+        }
+    }
+}
+
 /// Answers already given, by path: a scan asks for the same candidate paths
 /// thousands of times (every program looks for libc.so.6 in the same folders).
 #[derive(Debug, Default)]
@@ -172,6 +189,16 @@ pub trait TreeHost: LibraryHost {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probes_read_as_sentences() {
+        assert_eq!(Probe::Absent.to_string(), "no such file");
+        assert_eq!(
+            Probe::Error("Permission denied (os error 13)".into()).to_string(),
+            "Permission denied (os error 13)"
+        );
+        assert!(Probe::Loop.to_string().contains("symbolic links"));
+    }
 
     #[test]
     fn described_versions_bound_their_families() {

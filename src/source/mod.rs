@@ -15,11 +15,13 @@
 mod filesystem;
 mod folder;
 mod folder_source;
+mod guard;
 mod host;
 mod identical;
 pub mod image;
 mod namespace;
 mod open;
+mod regular;
 mod root;
 
 pub use filesystem::{open_host, open_tree, FilesystemHost};
@@ -28,7 +30,9 @@ pub use folder_source::FolderSource;
 pub use host::{DescribedVersions, HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
 pub use image::{ImageHost, ImageSource};
 pub(crate) use namespace::{resolve, Node};
-pub use open::{read_elf_bytes, FileBytes, OpenError};
+pub use open::{read_elf_bytes, FileBytes, FileKind, OpenError};
+pub(crate) use open::{read_regular_elf_bytes, size_text};
+pub use regular::{open_folder, open_regular, read_capped, read_regular, Limits, Within};
 pub use root::{LookupError, RootView};
 
 use crate::elf::{read_binary, Binary, Detail};

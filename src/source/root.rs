@@ -9,7 +9,7 @@
 //! namespace in `/srv/rootfs`.
 
 use super::namespace::{components, join, resolve, Node};
-use super::open::{read_elf_bytes, FileBytes, OpenError};
+use super::open::{read_regular_elf_bytes, FileBytes, OpenError};
 use std::collections::HashMap;
 use std::fs;
 use std::io;
@@ -59,9 +59,14 @@ pub enum LookupError {
 impl From<OpenError> for LookupError {
     fn from(err: OpenError) -> Self {
         match err {
-            OpenError::NotRegular => LookupError::NotRegular,
+            OpenError::NotRegular(_) | OpenError::NotFolder(_) | OpenError::Link => {
+                LookupError::NotRegular
+            }
             OpenError::Io(e) if e.kind() == io::ErrorKind::NotFound => LookupError::NotFound,
             OpenError::Io(e) => LookupError::Io(e),
+            other @ (OpenError::Outside | OpenError::TooLarge { .. }) => {
+                LookupError::Io(io::Error::other(other.to_string()))
+            }
         }
     }
 }
@@ -209,7 +214,7 @@ impl RootView {
         if !fs::symlink_metadata(&host)?.file_type().is_file() {
             return Err(LookupError::NotRegular);
         }
-        Ok(read_elf_bytes(&host)?)
+        Ok(read_regular_elf_bytes(&host)?)
     }
 
     /// Reads a small text file (a loader configuration file), at most `limit` bytes.

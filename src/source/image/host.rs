@@ -14,9 +14,6 @@ pub struct ImageHost {
     cache: ProbeCache,
 }
 
-/// Hard links are followed this many times at most (a hostile image could chain them).
-const MAX_HARDLINKS: usize = 8;
-
 impl ImageHost {
     pub fn new(image: Image, scanned: &str) -> Self {
         let scanned = if scanned.is_empty() {
@@ -53,18 +50,13 @@ impl ImageHost {
         })
     }
 
-    /// The content at a resolved path, following hard links.
+    /// The content at a resolved path (a hard link is stored as what it links to).
     fn content(&self, real: &str) -> Result<(String, &TreeEntry), LookupError> {
-        let mut at = real.to_string();
-        for _ in 0..=MAX_HARDLINKS {
-            match self.image.tree.get(&at).map(|n| &n.entry) {
-                Some(TreeEntry::Hardlink(target)) => at = target.clone(),
-                Some(entry) => return Ok((at, entry)),
-                None if self.image.tree.has_children(&at) => return Ok((at, &TreeEntry::Dir)),
-                None => return Err(LookupError::NotFound),
-            }
+        match self.image.tree.get(real).map(|n| &n.entry) {
+            Some(entry) => Ok((real.to_string(), entry)),
+            None if self.image.tree.has_children(real) => Ok((real.to_string(), &TreeEntry::Dir)),
+            None => Err(LookupError::NotFound),
         }
-        Err(LookupError::Loop)
     }
 
     fn probe_uncached(&self, path: &str) -> Probe {

@@ -6,12 +6,11 @@
 use super::tree::{FileContent, ImageNote, MergedTree, TreeEntry, TreeNode};
 use super::{invalid, ImageError};
 use crate::elf::{has_elf_magic, may_be_binary, read_binary, Binary, Detail};
+use crate::source::size_text;
+use crate::text::excerpt;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::sync::Arc;
 
-/// ELF files up to this size are read into memory; larger ones go to a temporary
-/// file and are mapped, so memory stays bounded whatever the image holds.
-const MAX_IN_MEMORY: u64 = 64 << 20;
 /// Configuration files larger than this are not configuration files.
 const MAX_TEXT: u64 = 4 << 20;
 
@@ -52,7 +51,10 @@ pub(crate) fn apply_layer(
     raw: Box<dyn Read + Send>,
 ) -> Result<(), ImageError> {
     tree.layers.push(label.to_string());
-    let layer_error = |e: io::Error| invalid(format!("layer {label}: {e}"));
+    // What the tar or decompression libraries say may quote the layer's bytes (a
+    // header field that is not a number): cut short and escaped.
+    let layer_error =
+        |e: io::Error| invalid(format!("layer {label}: {}", excerpt(&e.to_string(), 200)));
     let mut raw = BufReader::with_capacity(1 << 16, raw);
     let magic = raw.fill_buf().map_err(layer_error)?;
     let decoder = if magic.starts_with(&[0x1f, 0x8b]) {
@@ -67,32 +69,50 @@ pub(crate) fn apply_layer(
     let mut archive = tar::Archive::new(decoder);
     let mut applied = 0usize;
     let mut ended_early = None;
-    for entry in archive.entries().map_err(layer_error)? {
-        match entry {
-            Ok(mut entry) => {
-                apply_entry(tree, index, label, &mut entry).map_err(layer_error)?;
-                applied += 1;
+    let walked = (|| -> io::Result<()> {
+        for entry in archive.entries()? {
+            match entry {
+                Ok(mut entry) => {
+                    apply_entry(tree, index, label, &mut entry)?;
+                    applied += 1;
+                }
+                // umoci 0.4 (bug #436) ends some layers right after the last file's
+                // data, without the padding and end blocks; Go's archive/tar, which
+                // runtimes use, accepts that. It is accepted here too when the
+                // compressed stream itself ends cleanly (checked below); a truncated
+                // stream still fails. (The tar crate reports it as ErrorKind::Other
+                // "unexpected EOF during skip".)
+                Err(e) if applied > 0 && is_end_of_data(&e) => {
+                    ended_early = Some(e);
+                    break;
+                }
+                Err(e) => return Err(e),
             }
-            // umoci 0.4 (bug #436) ends some layers right after the last file's data,
-            // without the padding and end blocks; Go's archive/tar, which runtimes use,
-            // accepts that. It is accepted here too when the compressed stream itself
-            // ends cleanly (checked below); a truncated stream still fails.
-            // (The tar crate reports it as ErrorKind::Other "unexpected EOF during skip".)
-            Err(e) if applied > 0 && is_end_of_data(&e) => {
-                ended_early = Some(e);
-                break;
-            }
-            Err(e) => return Err(layer_error(e)),
         }
-    }
-    // Read both streams to their ends: a truncated or altered blob must fail its digest.
+        Ok(())
+    })();
+    // Read both streams to their ends: a truncated or altered blob must fail its
+    // digest. When reading stopped on an error, the digest decides what is said: a
+    // blob that is not the one its digest names is reported as such, whatever its
+    // bytes made the tar reader say.
     let mut decoder = archive.into_inner();
+    let fail = |decoder: Decoder, error: io::Error| -> ImageError {
+        match io::copy(&mut decoder.into_raw(), &mut io::sink()) {
+            Err(digest) => layer_error(digest),
+            Ok(_) => layer_error(error),
+        }
+    };
+    if let Err(e) = walked {
+        return Err(fail(decoder, e));
+    }
     if let Some(early) = ended_early {
         if io::copy(&mut decoder, &mut io::sink()).is_err() {
-            return Err(layer_error(early));
+            return Err(fail(decoder, early));
         }
     }
-    io::copy(&mut decoder, &mut io::sink()).map_err(layer_error)?;
+    if let Err(e) = io::copy(&mut decoder, &mut io::sink()) {
+        return Err(fail(decoder, e));
+    }
     io::copy(&mut decoder.into_raw(), &mut io::sink()).map_err(layer_error)?;
     Ok(())
 }
@@ -163,7 +183,7 @@ fn apply_entry<R: Read>(
                 inner: entry,
                 read: 0,
             };
-            let content = read_content(&path, &mut counted, size)?;
+            let content = read_content(&path, &mut counted, size, &mut tree.spill)?;
             io::copy(&mut counted, &mut io::sink())?;
             if counted.read < size {
                 return Err(io::Error::new(
@@ -182,13 +202,35 @@ fn apply_entry<R: Read>(
                 .map(|b| String::from_utf8_lossy(&b).into_owned());
             TreeEntry::Symlink(target.unwrap_or_default())
         }
+        // A hard link is another name for the file it links to: it takes that
+        // file's content as it is now, whatever later entries do to the first name
+        // (as an inode would). A runtime fails to unpack a link to nothing or to a
+        // folder; such an entry is reported and not applied.
         Link => {
             let target = entry
                 .link_name_bytes()
                 .map(|b| String::from_utf8_lossy(&b).into_owned());
-            match target.as_deref().and_then(|t| safe_path(tree, label, t)) {
-                Some(t) => TreeEntry::Hardlink(t),
-                None => return Ok(()),
+            let Some(target) = target.as_deref().and_then(|t| safe_path(tree, label, t)) else {
+                return Ok(());
+            };
+            match tree.get(&target).map(|n| n.entry.clone()) {
+                Some(TreeEntry::Dir) => {
+                    let message = format!(
+                        "hard link to the folder {}: not applied (a folder cannot be hard-linked)",
+                        excerpt(&target, 200)
+                    );
+                    note(tree, label, &path, &message);
+                    return Ok(());
+                }
+                Some(same) => same,
+                None => {
+                    let message = format!(
+                        "hard link to {}, which no earlier entry of the image has: not applied (unpacking this layer fails there)",
+                        excerpt(&target, 200)
+                    );
+                    note(tree, label, &path, &message);
+                    return Ok(());
+                }
             }
         }
         Char | Block | Fifo => {
@@ -246,29 +288,34 @@ fn is_config(path: &str) -> bool {
 
 /// Reads what the checks need of a file: an ELF file's facts (from memory, or from a
 /// temporary file for a large one), a configuration file's text, nothing of the rest.
-fn read_content(path: &str, entry: &mut impl Read, size: u64) -> io::Result<FileContent> {
+fn read_content(
+    path: &str,
+    entry: &mut impl Read,
+    size: u64,
+    spill: &mut Spill,
+) -> io::Result<FileContent> {
     let mut magic = Vec::with_capacity(4);
     entry.by_ref().take(4).read_to_end(&mut magic)?;
     if may_be_binary(&magic) {
+        let elf = has_elf_magic(&magic);
         let read = |bytes: &[u8]| match read_binary(bytes, Detail::Full) {
             Binary::Elf(facts) => FileContent::Elf(Ok(Arc::from(facts))),
             Binary::Other(other) => FileContent::Binary(Ok(Arc::from(other))),
-            Binary::Unreadable(reason) if has_elf_magic(bytes) => FileContent::Elf(Err(reason)),
+            Binary::Unreadable(reason) if elf => FileContent::Elf(Err(reason)),
             Binary::Unreadable(reason) => FileContent::Binary(Err(reason)),
             Binary::NotBinary => FileContent::Other,
         };
-        return Ok(if size <= MAX_IN_MEMORY {
+        if size <= spill.limits.in_memory {
             let mut bytes = magic;
             bytes.reserve(size as usize);
             entry.read_to_end(&mut bytes)?;
-            read(&bytes)
-        } else {
-            let mut spill = tempfile::tempfile()?;
-            spill.write_all(&magic)?;
-            io::copy(entry, &mut spill)?;
-            // SAFETY: a private temporary file nobody else writes.
-            let map = unsafe { memmap2::Mmap::map(&spill)? };
-            read(&map)
+            return Ok(read(&bytes));
+        }
+        // The caller reads what is left of the entry whatever is answered here.
+        return Ok(match spill.copy(magic, entry, size) {
+            Ok(map) => read(&map[..]),
+            Err(reason) if elf => FileContent::Elf(Err(reason)),
+            Err(reason) => FileContent::Binary(Err(reason)),
         });
     }
     if is_config(path) && size <= MAX_TEXT {
@@ -277,6 +324,80 @@ fn read_content(path: &str, entry: &mut impl Read, size: u64) -> io::Result<File
         return Ok(FileContent::Text(String::from_utf8_lossy(&bytes).into()));
     }
     Ok(FileContent::Other)
+}
+
+/// How much of an image's binaries preflight holds to read them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageLimits {
+    /// Binaries up to this size are read into memory: memory stays bounded by it.
+    pub in_memory: u64,
+    /// A larger binary is copied to a temporary file and mapped, up to this size; a
+    /// larger one is an unreadable file. 2 GiB: the largest real ones (CUDA, PyTorch
+    /// libraries) are about 1 GiB.
+    pub temporary_per_file: u64,
+    /// And up to this much for all the binaries of one image (each temporary file is
+    /// removed once read, so this bounds the time spent writing, not the space).
+    pub temporary_total: u64,
+}
+
+impl Default for ImageLimits {
+    fn default() -> Self {
+        ImageLimits {
+            in_memory: 64 << 20,
+            temporary_per_file: 2 << 30,
+            temporary_total: 8 << 30,
+        }
+    }
+}
+
+/// The temporary space of one image: its limits and how much was used.
+#[derive(Debug, Default)]
+pub(crate) struct Spill {
+    pub limits: ImageLimits,
+    used: u64,
+}
+
+impl Spill {
+    /// Copies a binary of `size` bytes (its first bytes read already) to a temporary
+    /// file and maps it; Err(why not) for the file's unreadable entry.
+    fn copy(
+        &mut self,
+        head: Vec<u8>,
+        rest: &mut impl Read,
+        size: u64,
+    ) -> Result<memmap2::Mmap, String> {
+        let limits = self.limits;
+        if size > limits.temporary_per_file {
+            return Err(format!(
+                "a binary of {size} bytes: larger than the {} preflight copies out of an image to read one file (its limit of temporary space per file)",
+                size_text(limits.temporary_per_file)
+            ));
+        }
+        if self.used.saturating_add(size) > limits.temporary_total {
+            return Err(format!(
+                "a binary of {size} bytes: the large binaries of this image add up to more than the {} preflight copies out of one image to read them (its limit of temporary space per image)",
+                size_text(limits.temporary_total)
+            ));
+        }
+        self.used += size;
+        let mut copy = || -> io::Result<memmap2::Mmap> {
+            let mut file = tempfile::tempfile()?;
+            file.write_all(&head)?;
+            // No more than the header said, whatever the stream holds.
+            io::copy(
+                &mut rest.by_ref().take(size.saturating_sub(head.len() as u64)),
+                &mut file,
+            )?;
+            // SAFETY: a private temporary file, already unlinked, that nobody else
+            // can open or write.
+            unsafe { memmap2::Mmap::map(&file) }
+        };
+        copy().map_err(|e| {
+            format!(
+                "a binary of {size} bytes could not be copied to a temporary file to be read: {e}"
+            )
+        })
+    }
 }
 
 #[cfg(test)]
@@ -386,9 +507,11 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert!(
-            matches!(&tree.get("/lib/hard.so").unwrap().entry, TreeEntry::Hardlink(t) if t == "/lib/real.so")
-        );
+        // The hard link is the file itself, under another name.
+        assert!(matches!(
+            &tree.get("/lib/hard.so").unwrap().entry,
+            TreeEntry::File(FileContent::Other)
+        ));
         assert!(
             matches!(&tree.get("/lib/soft.so").unwrap().entry, TreeEntry::Symlink(t) if t == "/lib/real.so")
         );
@@ -429,7 +552,13 @@ mod binary_tests {
         };
         let content = |bytes: Vec<u8>| {
             let size = bytes.len() as u64;
-            read_content("/opt/x", &mut io::Cursor::new(bytes), size).unwrap()
+            read_content(
+                "/opt/x",
+                &mut io::Cursor::new(bytes),
+                size,
+                &mut Spill::default(),
+            )
+            .unwrap()
         };
         match content(fixture("got/fPIC.a")) {
             FileContent::Binary(Ok(binary)) => match &*binary {

@@ -3,6 +3,7 @@
 
 use super::blobs::{blob_path, BlobStore};
 use super::{invalid, ImageError};
+use crate::text::excerpt;
 use serde_json::Value;
 
 pub(crate) struct LayerRef {
@@ -16,8 +17,11 @@ impl LayerRef {
     /// How findings and errors name the layer: its short digest, else its name.
     pub fn label(&self) -> String {
         match &self.digest {
-            Some(d) => d.chars().take("sha256:".len() + 12).collect(),
-            None => self.blob.clone(),
+            Some(d) => excerpt(
+                &d.chars().take("sha256:".len() + 12).collect::<String>(),
+                40,
+            ),
+            None => excerpt(&self.blob, 80),
         }
     }
 }
@@ -62,13 +66,18 @@ pub(crate) fn docker_layers(store: &BlobStore, tag: Option<&str>) -> Result<Chos
                     .iter()
                     .any(|t| t == tag || t.rsplit_once(':').is_some_and(|(_, x)| x == tag))
             })
-            .ok_or_else(|| invalid(format!("no image tagged {tag} in the archive")))?,
+            .ok_or_else(|| {
+                invalid(format!(
+                    "no image tagged {} in the archive",
+                    excerpt(tag, 120)
+                ))
+            })?,
         None if images.len() > 1 => {
             let all: Vec<String> = images.iter().flat_map(tags_of).collect();
             return Err(invalid(format!(
                 "the archive holds {} images ({}); name one: docker-archive:FILE:TAG",
                 images.len(),
-                all.join(", ")
+                list(&all)
             )));
         }
         None => images
@@ -133,7 +142,8 @@ pub(crate) fn oci_layers(
         candidates.retain(|c| c.tag.as_deref() == Some(tag));
         if candidates.is_empty() {
             return Err(invalid(format!(
-                "no manifest tagged {tag} in index.json ({})",
+                "no manifest tagged {} in index.json ({})",
+                excerpt(tag, 120),
                 tags(&index)
             )));
         }
@@ -144,7 +154,7 @@ pub(crate) fn oci_layers(
         if distinct.len() > 1 {
             return Err(invalid(format!(
                 "index.json has several tags ({}); name one: oci:DIR:TAG or oci-archive:FILE:TAG",
-                distinct.join(", ")
+                list(&distinct)
             )));
         }
     }
@@ -190,8 +200,9 @@ pub(crate) fn oci_layers(
         if matching.is_empty() {
             let have: Vec<String> = manifests.iter().filter_map(platform_name).collect();
             return Err(invalid(format!(
-                "no manifest for {want} (the image has {})",
-                have.join(", ")
+                "no manifest for {} (the image has {})",
+                excerpt(want, 60),
+                list(&have)
             )));
         }
         manifests = matching;
@@ -206,7 +217,7 @@ pub(crate) fn oci_layers(
             if platforms.is_empty() {
                 "no platform given".to_string()
             } else {
-                platforms.join(", ")
+                list(&platforms)
             }
         )));
     }
@@ -225,7 +236,8 @@ pub(crate) fn oci_layers(
         let media = layer["mediaType"].as_str().unwrap_or_default();
         if media.contains("+encrypted") {
             return Err(invalid(format!(
-                "layer {media} is encrypted; preflight cannot read it"
+                "layer {} is encrypted; preflight cannot read it",
+                excerpt(media, 120)
             )));
         }
         let digest = descriptor_digest(layer)?;
@@ -259,6 +271,20 @@ fn tags(index: &Value) -> String {
     if names.is_empty() {
         "it has no tags".into()
     } else {
-        format!("it has {}", names.join(", "))
+        format!("it has {}", list(&names))
     }
+}
+
+/// Names from the image, for a message: the first few, each cut short and escaped.
+fn list<S: AsRef<str>>(names: &[S]) -> String {
+    const SHOWN: usize = 8;
+    let mut text: Vec<String> = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| excerpt(n.as_ref(), 60))
+        .collect();
+    if names.len() > SHOWN {
+        text.push(format!("and {} more", names.len() - SHOWN));
+    }
+    text.join(", ")
 }

@@ -14,6 +14,7 @@ mod source;
 mod tree;
 
 pub use host::ImageHost;
+pub use layers::ImageLimits;
 pub use reference::{ImageKind, ImageRef};
 pub use source::ImageSource;
 pub use tree::{FileContent, ImageNote, MergedTree, TreeEntry, TreeNode};
@@ -68,6 +69,15 @@ pub fn looks_like_image(spec: &str) -> bool {
 /// Opens an image and merges its layers. `platform` picks a manifest from a
 /// multi-platform index ("linux/arm64").
 pub fn open_image(spec: &str, platform: Option<&str>) -> Result<Image, ImageError> {
+    open_image_with(spec, platform, ImageLimits::default())
+}
+
+/// `open_image`, with other limits on what is held to read the image's binaries.
+pub fn open_image_with(
+    spec: &str,
+    platform: Option<&str>,
+    limits: ImageLimits,
+) -> Result<Image, ImageError> {
     let reference = ImageRef::parse(spec)?;
     let kind = reference.kind.ok_or_else(|| {
         invalid(format!(
@@ -75,7 +85,7 @@ pub fn open_image(spec: &str, platform: Option<&str>) -> Result<Image, ImageErro
         ))
     })?;
     let store = match kind {
-        ImageKind::OciDir => BlobStore::folder(Path::new(&reference.path)),
+        ImageKind::OciDir => BlobStore::folder(Path::new(&reference.path))?,
         ImageKind::DockerArchive | ImageKind::OciArchive => {
             BlobStore::archive(Path::new(&reference.path))?
         }
@@ -87,6 +97,7 @@ pub fn open_image(spec: &str, platform: Option<&str>) -> Result<Image, ImageErro
         }
     };
     let mut tree = MergedTree::default();
+    tree.spill.limits = limits;
     for (index, layer) in chosen.layers.iter().enumerate() {
         let reader = store.open_verified(&layer.blob, layer.digest.as_deref())?;
         layers::apply_layer(&mut tree, index, &layer.label(), reader)?;

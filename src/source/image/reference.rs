@@ -2,7 +2,8 @@
 //! `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`), or a bare path whose kind is detected.
 
 use super::{invalid, ImageError};
-use std::io::Read;
+use crate::source::{open_regular, Limits, Within};
+use std::io::{Read, Seek};
 use std::path::Path;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +63,8 @@ fn detect(path: &Path) -> Option<ImageKind> {
             .is_file()
             .then_some(ImageKind::OciDir);
     }
-    let file = std::fs::File::open(path).ok()?;
+    // A regular file only: opening a FIFO would block, a device would not end.
+    let file = open_regular(Within::Anywhere, path, Limits::UNLIMITED).ok()?;
     let mut header = [0u8; 512];
     (&file).take(512).read_exact(&mut header).ok()?;
     // "ustar" at offset 257: a tar file.
@@ -70,9 +72,11 @@ fn detect(path: &Path) -> Option<ImageKind> {
         return None;
     }
     // Read the members from the start again (the header check moved the offset).
-    let mut archive = tar::Archive::new(std::fs::File::open(path).ok()?);
+    (&file).seek(std::io::SeekFrom::Start(0)).ok()?;
+    let mut archive = tar::Archive::new(file);
     let mut kind = None;
-    for entry in archive.entries().ok()?.take(10_000) {
+    // Headers only: the members' data is seeked over, not read (layers are large).
+    for entry in archive.entries_with_seek().ok()?.take(10_000) {
         let entry = entry.ok()?;
         let name = entry
             .path()

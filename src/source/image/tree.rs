@@ -21,9 +21,9 @@ pub enum FileContent {
 pub enum TreeEntry {
     Dir,
     File(FileContent),
+    /// A symbolic link, to this target. (A hard link is stored as the entry it links
+    /// to: another name for the same file.)
     Symlink(String),
-    /// A hard link to another path of the image (resolved when looked up).
-    Hardlink(String),
     /// A character or block device or a FIFO: never opened.
     Special(&'static str),
 }
@@ -50,6 +50,8 @@ pub struct MergedTree {
     /// Each layer's label (short digest or name), bottom first.
     pub layers: Vec<String>,
     pub notes: Vec<ImageNote>,
+    /// The temporary space used to read its large binaries.
+    pub(crate) spill: super::layers::Spill,
 }
 
 impl MergedTree {
@@ -97,13 +99,13 @@ impl MergedTree {
         }
     }
 
-    /// Every regular file (and hard link) at or below `under`, sorted.
+    /// Every regular file (hard links included) at or below `under`, sorted.
     pub fn files_under(&self, under: &str) -> Vec<(&String, &TreeNode)> {
         let prefix = child_prefix(under);
         self.nodes
             .iter()
             .filter(|(p, _)| under == "/" || p.starts_with(&prefix) || p.as_str() == under)
-            .filter(|(_, n)| matches!(n.entry, TreeEntry::File(_) | TreeEntry::Hardlink(_)))
+            .filter(|(_, n)| matches!(n.entry, TreeEntry::File(_)))
             .collect()
     }
 }
