@@ -210,3 +210,29 @@ fn a_static_glibc_hello_world_is_not_a_runtime_loader() {
         "{report:#}"
     );
 }
+
+#[test]
+fn a_bundled_library_is_judged_inside_the_load_that_opens_it() {
+    // pkg.libs/libgfort.so finds libquad.so only through _module.so's inherited
+    // DT_RPATH (as scipy's libgfortran finds libquadmath): alone it would not.
+    let dir = tree("gnu-wheel");
+    let dir = dir.to_str().unwrap();
+    for args in [vec![dir], vec![dir, "--target", "debian-12"]] {
+        let report = scan_json(&args);
+        assert_eq!(
+            errors(&report),
+            Vec::<String>::new(),
+            "{args:?}: {report:#}"
+        );
+        assert_eq!(paths_with(&report, "missing-library"), Vec::<String>::new());
+    }
+    // Without the module, the library is a root of its own, and misses libquad.so.
+    let alone = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        tree("gnu-wheel").join("pkg.libs/libgfort.so"),
+        alone.path().join("libgfort.so"),
+    )
+    .unwrap();
+    let report = scan_json(&[alone.path().to_str().unwrap()]);
+    assert_eq!(paths_with(&report, "missing-library"), ["libgfort.so"]);
+}
