@@ -31,15 +31,49 @@ pub(super) fn scan(
     }
     let report = report?;
     if plan.runs_on {
-        let matrix = RunsOn::from_findings(
+        let mut matrices = vec![RunsOn::from_findings(
             report.files.iter().map(|f| (f.path.as_str(), f.facts())),
             &report.findings,
             &plan.options.targets,
             plan.options.platform,
-        );
+        )];
+        // Files of several architectures: each checked against its own platform's
+        // targets, one matrix per platform.
+        for &platform in &plan.more_platforms {
+            let mut options = plan.options.clone();
+            options.platform = platform;
+            options.targets = super::plan::runs_on_targets(platform)?;
+            options.progress = None;
+            let more =
+                scan_source(plan.source.as_ref(), &options).map_err(|e| anyhow::anyhow!("{e}"))?;
+            matrices.push(RunsOn::from_findings(
+                more.files.iter().map(|f| (f.path.as_str(), f.facts())),
+                &more.findings,
+                &options.targets,
+                platform,
+            ));
+        }
+        if matrices.len() > 1 {
+            let platforms: Vec<String> = matrices.iter().map(|m| m.platform.to_string()).collect();
+            for matrix in &mut matrices {
+                matrix.note = Some(format!(
+                    "the files are built for {} platforms ({}): each file is judged against its own platform's targets",
+                    platforms.len(),
+                    platforms.join(", ")
+                ));
+            }
+        }
         match plan.format {
-            Format::Json => report::write_runs_on_json(out, &matrix)?,
-            _ => report::write_runs_on_table(out, &matrix)?,
+            Format::Json if matrices.len() == 1 => report::write_runs_on_json(out, &matrices[0])?,
+            Format::Json => report::write_runs_on_json_list(out, &matrices)?,
+            _ => {
+                for (i, matrix) in matrices.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(out)?;
+                    }
+                    report::write_runs_on_table(out, matrix)?;
+                }
+            }
         }
     } else {
         match plan.format {
