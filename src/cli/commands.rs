@@ -86,7 +86,12 @@ pub(super) fn scan(
         }
     }
     for problem in &report.problems {
-        writeln!(err, "preflight: {}: {}", problem.path, problem.message)?;
+        writeln!(
+            err,
+            "preflight: {}: {}",
+            crate::text::escape(&problem.path),
+            crate::text::escape(&problem.message)
+        )?;
     }
     Ok(if !report.problems.is_empty() {
         RunOutcome::InputErrors
@@ -95,6 +100,16 @@ pub(super) fn scan(
     } else {
         RunOutcome::Clean
     })
+}
+
+/// A path from the command line as messages show it: escaped, and an empty one said
+/// to be empty (it printed "preflight: : no such file").
+fn named(path: &std::path::Path) -> String {
+    if path.as_os_str().is_empty() {
+        "\"\" (an empty path)".to_string()
+    } else {
+        crate::text::escape(&path.display().to_string()).into_owned()
+    }
 }
 
 pub(super) fn inspect(
@@ -112,12 +127,12 @@ pub(super) fn inspect(
             Ok(binary) => match FileReport::read(&shown, binary) {
                 Some(report) => reports.push(report),
                 None => {
-                    writeln!(err, "preflight: {shown}: not an ELF file")?;
+                    writeln!(err, "preflight: {}: not an ELF file", named(path))?;
                     outcome = RunOutcome::InputErrors;
                 }
             },
             Err(e) => {
-                writeln!(err, "preflight: {shown}: {e}")?;
+                writeln!(err, "preflight: {}: {e}", named(path))?;
                 outcome = RunOutcome::InputErrors;
             }
         }
@@ -170,7 +185,7 @@ pub(super) fn tree(
                     Probe::NotRegular => "not a regular file".to_string(),
                     Probe::Found(_) => unreachable!(),
                 };
-                writeln!(err, "preflight: {shown}: {error}")?;
+                writeln!(err, "preflight: {}: {error}", named(file))?;
                 outcome = RunOutcome::InputErrors;
                 TreeResult::Failed { path: shown, error }
             }

@@ -8,7 +8,8 @@ use crate::policy::PolicyConfig;
 use crate::profile::{builtin_profiles_for, find_profile_for, folders, LoadedProfile};
 use crate::report::Format;
 use crate::scan::ScanOptions;
-use crate::source::{open_source, Source};
+use crate::source::{open_source, read_regular, Limits, OpenError, Source, Within};
+use crate::text::escape;
 use std::path::Path;
 
 /// `preflight scan`, planned.
@@ -185,23 +186,47 @@ pub(super) fn runs_on_targets(platform: Platform) -> anyhow::Result<Vec<LoadedPr
     Ok(targets)
 }
 
+/// Policy files larger than this are refused: 100,000 waivers fit in a quarter of it.
+pub const MAX_POLICY_BYTES: u64 = 32 << 20;
+
 /// The policy: `--policy FILE`, else `.preflight.yaml` at the scanned folder's root,
 /// else the defaults. A policy with errors stops the run, listing every error.
+///
+/// `--policy FILE` is a path the user named: links are followed, but it must be a
+/// regular file (a FIFO would block, /dev/zero never end). `.preflight.yaml` is found
+/// in what is scanned, which anyone may have written: it is opened beneath the folder,
+/// following no symbolic link (one to /etc/shadow would print the host's file in the
+/// parse error), as a regular file only. Both are read up to `MAX_POLICY_BYTES`.
 fn load_policy(explicit: Option<&Path>, dir: Option<&Path>) -> anyhow::Result<PolicyConfig> {
-    let path = match (explicit, dir) {
-        (Some(p), _) => p.to_path_buf(),
+    let limits = Limits::bytes(MAX_POLICY_BYTES);
+    let (shown, bytes) = match (explicit, dir) {
+        (Some(path), _) => {
+            let shown = escape(&path.display().to_string()).into_owned();
+            let bytes = read_regular(Within::Anywhere, path, limits)
+                .map_err(|e| anyhow::anyhow!("cannot read the policy file {shown}: {e}"))?;
+            (shown, bytes)
+        }
         (None, None) => return Ok(PolicyConfig::default()),
         (None, Some(dir)) => {
-            let default = dir.join(".preflight.yaml");
-            if !default.is_file() {
-                return Ok(PolicyConfig::default());
+            let name = Path::new(".preflight.yaml");
+            let shown = escape(&dir.join(name).display().to_string()).into_owned();
+            match read_regular(Within::Beneath(dir), name, limits) {
+                Ok(bytes) => (shown, bytes),
+                Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Ok(PolicyConfig::default())
+                }
+                Err(e @ (OpenError::Link | OpenError::NotRegular(_))) => anyhow::bail!(
+                    "cannot read the policy file {shown} found in the scanned folder: {e}; name the policy to use with --policy FILE"
+                ),
+                Err(e) => anyhow::bail!(
+                    "cannot read the policy file {shown} found in the scanned folder: {e}"
+                ),
             }
-            default
         }
     };
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    PolicyConfig::parse(&text, &path.display().to_string()).map_err(|errors| {
+    let text = String::from_utf8(bytes)
+        .map_err(|e| anyhow::anyhow!("the policy file {shown} is not UTF-8 text ({e})"))?;
+    PolicyConfig::parse(&text, &shown).map_err(|errors| {
         anyhow::anyhow!(
             "invalid policy file:\n{}",
             errors

@@ -360,7 +360,10 @@ impl Read {
             Probe::Absent | Probe::Loop | Probe::NotRegular | Probe::Error(_) => {
                 self.problems.push(IoProblem {
                     path: file.shown.clone(),
-                    message: format!("{probe:?}"),
+                    message: match &probe {
+                        Probe::Error(reason) => format!("cannot be read: {reason}"),
+                        other => other.to_string(),
+                    },
                 });
                 return;
             }
