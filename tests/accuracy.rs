@@ -236,3 +236,34 @@ fn a_bundled_library_is_judged_inside_the_load_that_opens_it() {
     let report = scan_json(&[alone.path().to_str().unwrap()]);
     assert_eq!(paths_with(&report, "missing-library"), ["libgfort.so"]);
 }
+
+#[test]
+fn a_plugin_leaves_its_hosts_api_undefined_and_nothing_else() {
+    let dir = tree("plugins");
+    let report = scan_json(&[dir.to_str().unwrap()]);
+    let undefined: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "undefined-symbol")
+        .collect();
+    // The interpreter's API is the host's; lost_helper is really missing.
+    assert_eq!(undefined.len(), 1, "{undefined:#?}");
+    assert_eq!(
+        undefined[0]["path"],
+        "pyext.cpython-311-x86_64-linux-gnu.so"
+    );
+    assert_eq!(undefined[0]["symbols"], serde_json::json!(["lost_helper"]));
+    let tree_out = common::preflight()
+        .args(["tree", "--check-symbols"])
+        .arg(dir.join("pyext.cpython-311-x86_64-linux-gnu.so"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&tree_out.stdout);
+    assert!(
+        text.contains("2 undefined symbols provided by the Python interpreter"),
+        "{text}"
+    );
+    assert!(text.contains("! undefined symbol lost_helper"), "{text}");
+    assert!(!text.contains("PyLong_FromLong"), "{text}");
+}

@@ -109,6 +109,7 @@ impl<'h> Resolver<'h> {
             edges: Vec::new(),
             version_gaps: Vec::new(),
             unbound_symbols: Vec::new(),
+            host_symbols: Vec::new(),
         };
         let Some(loader) = loader else {
             return resolution;
