@@ -267,3 +267,24 @@ fn a_plugin_leaves_its_hosts_api_undefined_and_nothing_else() {
     assert!(text.contains("! undefined symbol lost_helper"), "{text}");
     assert!(!text.contains("PyLong_FromLong"), "{text}");
 }
+
+#[test]
+fn on_a_musl_host_the_why_quotes_musls_loader() {
+    let dir = tree("musl-app");
+    let report = scan_json(&[dir.to_str().unwrap(), "--target", "alpine-3.23"]);
+    let missing: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "missing-library")
+        .collect();
+    assert_eq!(missing.len(), 1, "{report:#}");
+    let why = missing[0]["why"].as_str().unwrap();
+    assert!(
+        why.contains(
+            "Error loading shared library libgone.so: No such file or directory (needed by app)"
+        ),
+        "{why}"
+    );
+    assert!(!why.contains("cannot open shared object file"), "{why}");
+}

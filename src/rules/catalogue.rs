@@ -103,8 +103,7 @@ rules! {
         preset: None,
         description: "A NEEDED library is found neither in the scanned tree nor on the target.",
         help: "Ship the library with the program and set RUNPATH to $ORIGIN/../lib, install it on the host, or link it statically.",
-        why: "The program fails to start with \"error while loading shared libraries: {soname}: cannot \
-              open shared object file: No such file or directory\".",
+        why: "The program fails to start with \"{error}\".",
         fix: "Ship {soname} with the program and point RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib'), \
               install the package that provides it on the host, or link it statically.",
         cases: &[
