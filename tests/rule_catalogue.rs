@@ -139,6 +139,8 @@ fn every_rule_fires_on_a_fixture() {
         ],
         // Build artifacts, hardening through the preset.
         &["tests/fixtures/artifacts", "--preset", "hardened"],
+        // dlopen() dependencies declared in .note.dlopen, missing.
+        &["tests/fixtures/dlopen/dist"],
         // Images: an entry that climbs out of the image.
         &["tests/fixtures/images/hostile/traversal.tar"],
     ];

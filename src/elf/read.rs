@@ -148,6 +148,7 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
         go: go_build_info(&layout),
         compilers: compilers(&layout),
         static_runtime: static_runtime(&layout, kind, &notes, statics.as_deref()),
+        dlopen: notes::dlopen_dependencies(&notes),
         symbols: versions.symbols,
     })
 }

@@ -121,6 +121,29 @@ rules! {
                  at the copy.")),
         ],
     };
+    DlopenMissing = RuleSpec {
+        id: "dlopen-missing",
+        severity: Warning,
+        preset: None,
+        description: "A library the file declares it dlopen()s (.note.dlopen) is found neither in the scanned tree nor on the target.",
+        help: "Ship the library with the program, or install it on the host; the note's priority says how much it matters.",
+        why: "The program starts, but {feature} fails when it calls dlopen(\"{soname}\"): its .note.dlopen \
+              says the library is recommended (important functionality needs it).",
+        fix: "Ship {soname} with the program and point RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib'), or \
+              install the package that provides it on the host.",
+        cases: &[
+            case("required", Some(Error), Some(
+                "Its .note.dlopen says {feature} is core functionality: the program does not work \
+                 without {soname}, although it starts (dlopen() fails at run time, not the loader)."), None),
+            case("suggested", Some(Note), Some(
+                "Its .note.dlopen says {feature} is secondary: only full-featured installations need \
+                 {soname}; without it dlopen() fails and the program goes on without the feature."), None),
+            // The target's repositories have it.
+            case("installable", None, None, Some(
+                "Install it on the host ({install}), or ship {soname} with the program and point \
+                 RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib').")),
+        ],
+    };
     UndefinedSymbol = RuleSpec {
         id: "undefined-symbol",
         severity: Error,
