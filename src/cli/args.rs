@@ -136,10 +136,8 @@ pub enum Command {
         after_help = "Examples:\n  preflight scan ./dist\n  preflight scan ./dist --target ubuntu-20.04 --target debian-12\n  preflight scan ./dist --target prod.yaml --platform linux/arm64\n  preflight scan ./dist --runs-on\n  preflight scan ./dist --root /srv/debian12-rootfs --format json > report.json"
     )]
     Scan(ScanArgs),
-    /// Compare two releases (folders, images, or saved JSON reports): what the new one
-    /// newly needs or breaks (a new GLIBC_x need and the symbols that pull it, a new
-    /// NEEDED, a newly missing library, a newly failing target, a new executable
-    /// stack), and what it no longer needs.
+    /// Compare two releases (folders, images or saved JSON reports): what the new one
+    /// newly needs or breaks, and what it no longer needs.
     #[command(
         after_help = "Examples:\n  preflight diff old/dist new/dist --target ubuntu-22.04\n  preflight scan dist --format json > v1.json; preflight diff v1.json dist --runs-on"
     )]

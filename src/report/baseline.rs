@@ -99,5 +99,15 @@ impl ScanReport {
                 Severity::Note => summary.notes += 1,
             }
         }
+        for requirement in &mut self.host_requirements {
+            requirement.errors = self
+                .findings
+                .iter()
+                .filter(|f| {
+                    f.severity == Severity::Error
+                        && f.target.as_deref() == Some(requirement.target.as_str())
+                })
+                .count();
+        }
     }
 }
