@@ -302,6 +302,39 @@ rules! {
                 Some("Rebuild the archive.")),
         ],
     };
+    LinkageForbidden = RuleSpec {
+        id: "linkage-forbidden",
+        severity: Error,
+        preset: None,
+        description: "A file links a library the policy file's linkage assertions forbid for its path.",
+        help: "Stop linking the library, or change the policy's linkage assertion.",
+        why: "The policy forbids {soname} here: {reason}",
+        fix: "Stop linking {soname} (remove it from the link line; check with readelf -d which NEEDED \
+              entry pulls it in), or change the policy's linkage assertion.",
+        cases: NONE,
+    };
+    LinkageRequired = RuleSpec {
+        id: "linkage-required",
+        severity: Error,
+        preset: None,
+        description: "A file does not link a library the policy file's linkage assertions require for its path.",
+        help: "Link the library, or change the policy's linkage assertion.",
+        why: "The policy requires {soname} here: {reason}",
+        fix: "Link it (-l with the library's name; with --as-needed, only if a symbol of it is used), \
+              or change the policy's linkage assertion.",
+        cases: NONE,
+    };
+    LinkageNotAllowed = RuleSpec {
+        id: "linkage-not-allowed",
+        severity: Error,
+        preset: None,
+        description: "A file links an external library outside the policy file's allow_only list for its path.",
+        help: "Ship the library in the tree, stop linking it, or add it to the allow_only list.",
+        why: "Only the libraries of the allow_only list may come from the host here: {reason}",
+        fix: "Ship {soname} in the tree (RUNPATH $ORIGIN/../lib), stop linking it, or add it to the \
+              policy's allow_only list.",
+        cases: NONE,
+    };
     UnusedWaiver = RuleSpec {
         id: "unused-waiver",
         severity: Note,

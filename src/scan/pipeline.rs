@@ -8,7 +8,8 @@ use crate::elf::OtherBinary;
 use crate::elf::{ElfFacts, Kind};
 use crate::policy::{
     blacklist_findings, dlopen_findings, findings_from_facts, findings_from_resolution,
-    object_set_findings, other_binary_findings, remedy_of, unreadable_finding, Remedy, TargetFacts,
+    linkage_findings, object_set_findings, other_binary_findings, remedy_of, unreadable_finding,
+    Remedy, TargetFacts,
 };
 use crate::profile::{ProfileHost, WheelPolicy};
 use crate::report::{Dependency, FileReport, HostRequirement, Need, Outcome, ScanReport, Summary};
@@ -147,6 +148,7 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
         .map(|o| (o.shown.as_str(), &*o.object.facts))
         .collect();
     findings.extend(object_set_findings(&objects));
+    findings.extend(linkage_findings(&options.policy.linkage, &objects));
     if options.sbom {
         hash_files(&files, &mut reports);
     }
