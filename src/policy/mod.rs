@@ -11,7 +11,7 @@ mod loading;
 mod runs_on;
 mod wheel;
 
-pub use artifact::{findings_from_facts, TargetFacts};
+pub use artifact::{findings_from_facts, FileContext, HostArch, TargetFacts};
 pub use build::{object_set_findings, other_binary_findings, unreadable_finding};
 pub use config::{PolicyConfig, Waiver};
 pub use linkage::{linkage_findings, LinkageRule};
