@@ -67,6 +67,11 @@ pub struct ScanArgs {
     /// Exit with 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    /// An earlier report (`scan --format json` or `--format sarif`): fail only on
+    /// findings it does not have (matched by their stable fingerprints); the others
+    /// are listed apart.
+    #[arg(long, value_name = "REPORT")]
+    pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub host: HostArgs,
 }
@@ -131,6 +136,12 @@ pub enum Command {
         after_help = "Examples:\n  preflight scan ./dist\n  preflight scan ./dist --target ubuntu-20.04 --target debian-12\n  preflight scan ./dist --target prod.yaml --platform linux/arm64\n  preflight scan ./dist --runs-on\n  preflight scan ./dist --root /srv/debian12-rootfs --format json > report.json"
     )]
     Scan(ScanArgs),
+    /// Compare two releases (folders, images or saved JSON reports): what the new one
+    /// newly needs or breaks, and what it no longer needs.
+    #[command(
+        after_help = "Examples:\n  preflight diff old/dist new/dist --target ubuntu-22.04\n  preflight scan dist --format json > v1.json; preflight diff v1.json dist --runs-on"
+    )]
+    Diff(DiffArgs),
     /// List the built-in target profiles, show one, or capture a real root as one.
     #[command(alias = "profile")]
     Profiles {
@@ -162,6 +173,64 @@ pub enum Command {
         #[command(flatten)]
         host: HostArgs,
     },
+}
+
+/// `preflight diff`'s arguments.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old release: a folder, an image, or a saved `scan --format json` report.
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The new release, as OLD.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// A target host to check both against (repeatable), as `scan --target`.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub target: Vec<String>,
+    /// The platform, as `scan --platform`.
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Check both against every built-in profile: a target the new release newly
+    /// fails on is reported.
+    #[arg(long, conflicts_with = "target")]
+    pub runs_on: bool,
+    /// Policy file, as `scan --policy`.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(Rule::presets()))]
+    pub preset: Vec<String>,
+    /// Exit with 1 when what NEW newly reports is at or above this severity (a
+    /// newly failing target counts as an error).
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub host: HostArgs,
+}
+
+impl DiffArgs {
+    /// The scan of one side, with the options given.
+    pub fn scan_args(&self, dir: &str) -> ScanArgs {
+        ScanArgs {
+            dir: dir.to_string(),
+            path: "/".to_string(),
+            format: Format::Json,
+            symbols: false,
+            target: self.target.clone(),
+            platform: self.platform.clone(),
+            runs_on: self.runs_on,
+            policy: self.policy.clone(),
+            preset: self.preset.clone(),
+            fail_on: self.fail_on,
+            baseline: None,
+            host: HostArgs {
+                root: self.host.root.clone(),
+                ld_library_path: self.host.ld_library_path.clone(),
+                hwcaps: self.host.hwcaps.clone(),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

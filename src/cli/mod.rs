@@ -7,7 +7,7 @@ mod commands;
 mod output;
 mod plan;
 
-pub use args::{Cli, Command, FailOn, HostArgs, ProfileAction, ScanArgs};
+pub use args::{Cli, Command, DiffArgs, FailOn, HostArgs, ProfileAction, ScanArgs};
 pub use output::{open_output, ReportOutput, UntilClosed};
 pub use plan::{CapturePlan, ScanPlan};
 
@@ -49,6 +49,10 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
         Command::Scan(args) => {
             let plan = ScanPlan::new(args)?;
             commands::scan(plan, color, quiet, out, err)
+        }
+        Command::Diff(args) => {
+            table_or_json(args.format, "diff")?;
+            commands::diff(&args, out, err)
         }
         Command::Profiles { action } => {
             commands::profiles(action.unwrap_or(ProfileAction::List), out, err)
