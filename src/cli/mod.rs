@@ -6,6 +6,7 @@ mod args;
 mod commands;
 mod manpages;
 mod plan;
+mod progress;
 mod values;
 
 pub use args::{Cli, Command, FailOn, HostArgs, ProfileAction, ScanArgs};
