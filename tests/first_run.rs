@@ -60,3 +60,45 @@ fn one_of_a_thing_is_singular() {
         "{markdown}"
     );
 }
+
+#[test]
+fn a_folder_searched_twice_is_listed_once_in_tried() {
+    // /lib/x86_64-linux-gnu is both in ld.so.conf and a default folder: glibc looks
+    // in it twice (the cache, then the folder), but a file absent the first time is
+    // absent the second, and the list a user reads names it once.
+    let root = tempfile::tempdir().unwrap();
+    for dir in ["etc", "lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"] {
+        std::fs::create_dir_all(root.path().join(dir)).unwrap();
+    }
+    std::fs::write(
+        root.path().join("etc/ld.so.conf"),
+        "/lib/x86_64-linux-gnu\n",
+    )
+    .unwrap();
+    let out = common::preflight()
+        .args(["tree", "--format", "json", "--root"])
+        .arg(root.path())
+        .arg(common::fixture("ssl-app"))
+        .output()
+        .unwrap();
+    let tree: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let missing = tree["missing"].as_array().unwrap();
+    assert!(!missing.is_empty());
+    for m in missing {
+        let paths: Vec<&str> = m["tried"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["path"].as_str().unwrap())
+            .collect();
+        let mut unique = paths.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(paths.len(), unique.len(), "{paths:?}");
+        assert_eq!(
+            paths[0],
+            format!("/lib/x86_64-linux-gnu/{}", m["soname"].as_str().unwrap())
+        );
+        assert_eq!(m["tried"][0]["found_by"], "ld.so.conf");
+    }
+}
