@@ -288,3 +288,44 @@ fn on_a_musl_host_the_why_quotes_musls_loader() {
     );
     assert!(!why.contains("cannot open shared object file"), "{why}");
 }
+
+#[test]
+fn compat_abis_run_and_cross_sysroots_are_not_for_the_host() {
+    let root = tempfile::tempdir().unwrap();
+    let put = |from: &str, to: &str| {
+        let to = root.path().join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(common::fixture(from), to).unwrap();
+    };
+    put("pie-glibc234", "bin/sh");
+    put("i386-exe", "bin/i386-tool");
+    put("aarch64-exe", "usr/aarch64-linux-gnu/lib/tool");
+    put("aarch64-exe", "opt/arm64-tool");
+    let dir = root.path().to_str().unwrap();
+    let report = scan_json(&[dir, "--root", dir]);
+    let arch: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "arch-mismatch")
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // An x86_64 kernel runs i386 programs (its loader decides the rest); a cross
+    // toolchain's sysroot is not for this host to run: a note.
+    assert_eq!(
+        arch,
+        [
+            ("opt/arm64-tool".to_string(), "error".to_string()),
+            (
+                "usr/aarch64-linux-gnu/lib/tool".to_string(),
+                "note".to_string()
+            ),
+        ],
+        "{report:#}"
+    );
+}

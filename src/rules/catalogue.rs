@@ -188,7 +188,14 @@ rules! {
         help: "Build for the target's architecture.",
         why: "The kernel refuses to run it (\"Exec format error\") and the loader skips it as a library.",
         fix: "Build it for {machine} (a cross compiler, or a build on that architecture).",
-        cases: NONE,
+        cases: &[
+            // In /usr/TRIPLET/ (a cross toolchain's sysroot): not for this host to run.
+            case("cross-sysroot", Some(Note), Some(
+                "It belongs to a cross-compilation sysroot (/usr/TRIPLET/): the cross linker and \
+                 qemu use it, this host never runs it."), Some(
+                "Nothing to do if it is there for cross builds; leave /usr/TRIPLET out of the scan \
+                 (--path) or waive the rule for it.")),
+        ],
     };
     LibcMismatch = RuleSpec {
         id: "libc-mismatch",
