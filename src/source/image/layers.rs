@@ -198,6 +198,7 @@ fn note(tree: &mut MergedTree, label: &str, path: &str, message: &str) {
         layer: label.to_string(),
         path: path.to_string(),
         message: message.to_string(),
+        device: false,
     });
 }
 
@@ -292,12 +293,12 @@ fn apply_entry<R: Read>(
             }
         }
         Char | Block | Fifo => {
-            note(
-                tree,
-                label,
-                &path,
-                "device or FIFO entry: listed, never opened",
-            );
+            tree.notes.push(ImageNote {
+                layer: label.to_string(),
+                path: path.clone(),
+                message: "device or FIFO entry: listed, never opened".to_string(),
+                device: true,
+            });
             TreeEntry::Special(if kind == Fifo { "fifo" } else { "device" })
         }
         _ => return Ok(()),
