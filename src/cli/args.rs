@@ -194,10 +194,11 @@ pub struct DiffArgs {
     /// The new release, as OLD.
     #[arg(value_name = "NEW")]
     pub new: String,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// The report format: a diff prints table or json.
+    #[arg(long, value_enum, default_value_t = FactsFormat::Table)]
+    pub format: FactsFormat,
     /// A target host to check both against (repeatable), as `scan --target`.
-    #[arg(long, value_name = "NAME|FILE")]
+    #[arg(long, value_name = "NAME|FILE", value_parser = TargetName, hide_possible_values = true)]
     pub target: Vec<String>,
     /// The platform, as `scan --platform`.
     #[arg(long)]
