@@ -72,6 +72,10 @@ pub struct ScanArgs {
     /// are listed apart.
     #[arg(long, value_name = "REPORT")]
     pub baseline: Option<PathBuf>,
+    /// List the findings the policy's waivers silenced, with their reasons (table and
+    /// Markdown; JSON and SARIF always carry them).
+    #[arg(long)]
+    pub show_waived: bool,
     #[command(flatten)]
     pub host: HostArgs,
 }
@@ -224,6 +228,7 @@ impl DiffArgs {
             preset: self.preset.clone(),
             fail_on: self.fail_on,
             baseline: None,
+            show_waived: false,
             host: HostArgs {
                 root: self.host.root.clone(),
                 ld_library_path: self.host.ld_library_path.clone(),
