@@ -1,6 +1,7 @@
 //! The command line as clap parses it: the arguments as typed, validated only as far
 //! as clap can (ripgrep's LowArgs). `plan.rs` turns them into what to do.
 
+use super::values::{FactsFormat, TargetName};
 use crate::report::Format;
 use crate::resolve::ResolveOptions;
 use crate::rules::{Rule, Severity};
@@ -43,9 +44,10 @@ pub struct ScanArgs {
     /// Include the whole dynamic symbol table of each file in JSON output.
     #[arg(long)]
     pub symbols: bool,
-    /// A target host: a built-in profile (`preflight profiles`) or a profile file.
-    /// Repeatable. Libraries come from the scanned folder first, then the target.
-    #[arg(long, value_name = "NAME|FILE")]
+    /// A target host: a built-in profile (`preflight profiles` lists them; shells
+    /// complete their names) or a profile file. Repeatable. Libraries come from the
+    /// scanned folder first, then the target.
+    #[arg(long, value_name = "NAME|FILE", value_parser = TargetName, hide_possible_values = true)]
     pub target: Vec<String>,
     /// The platform, Docker's way: linux/amd64, linux/arm64, linux/arm/v7, linux/386,
     /// linux/ppc64le, linux/s390x or linux/riscv64 (kernel names such as x86_64 and
@@ -127,8 +129,8 @@ pub enum Command {
         /// ELF files to inspect.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FactsFormat::Table)]
+        format: FactsFormat,
         /// Include the whole dynamic symbol table in JSON output.
         #[arg(long)]
         symbols: bool,
@@ -157,19 +159,27 @@ pub enum Command {
         after_help = "Example:\n  preflight completions bash > /etc/bash_completion.d/preflight"
     )]
     Completions { shell: clap_complete::Shell },
-    /// Print the manual page (roff).
-    #[command(after_help = "Example:\n  preflight man > preflight.1 && man ./preflight.1")]
-    Man,
+    /// Print the manual page (roff), or write one page per command into a folder.
+    #[command(
+        after_help = "Examples:\n  preflight man > preflight.1 && man ./preflight.1\n  preflight man --dir /usr/local/share/man/man1 && man preflight-scan"
+    )]
+    Man {
+        /// Write preflight.1 and one page per command (preflight-scan.1, ...) into
+        /// this folder instead of printing preflight.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Show the dependency tree of ELF files as the dynamic loader would load it, with
     /// where and how each library was found.
     #[command(
         after_help = "Examples:\n  preflight tree /usr/bin/curl\n  preflight tree dist/bin/app --root /srv/rootfs --format json"
     )]
     Tree {
+        /// ELF files whose dependency tree to show.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FactsFormat::Table)]
+        format: FactsFormat,
         /// Also bind every undefined symbol, as `ldd -r` does (reads each library's
         /// symbol table, so it is slower).
         #[arg(long)]
@@ -248,6 +258,8 @@ pub enum ProfileAction {
         after_help = "Examples:\n  preflight profiles show debian-12\n  preflight profiles show ubuntu-24.04 --libraries --platform linux/arm64 | grep libcurl"
     )]
     Show {
+        /// A built-in profile's name or alias.
+        #[arg(value_parser = TargetName, hide_possible_values = true)]
         name: String,
         /// List every library: the base image's with their package and version
         /// definitions, then the repository map's with their package.

@@ -2,13 +2,14 @@
 
 use super::args::{DiffArgs, HostArgs, ProfileAction};
 use super::plan::{CapturePlan, ScanPlan};
+use super::progress::progress_bar;
 use super::RunOutcome;
 use crate::elf::Detail;
 use crate::policy::RunsOn;
 use crate::profile::{builtin_summaries, capture, find_profile, find_profile_for};
 use crate::report::{self, FileReport, Format, TreeResult};
 use crate::resolve::Resolver;
-use crate::scan::{scan as scan_source, Progress};
+use crate::scan::scan as scan_source;
 use crate::source::{open_host, read_binary_file, LibraryHost, Probe};
 use std::io::Write;
 use std::path::PathBuf;
@@ -321,29 +322,4 @@ pub(super) fn profiles(
         }
     }
     Ok(RunOutcome::Clean)
-}
-
-/// A progress line on standard error for scans that take more than a moment: hidden
-/// at first, shown after half a second, never when standard error is not a terminal
-/// (indicatif's stderr target checks that).
-fn progress_bar() -> (indicatif::ProgressBar, Progress) {
-    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-    if let Ok(style) = ProgressStyle::with_template("{spinner} reading {pos} files ({per_sec})") {
-        bar.set_style(style);
-    }
-    let started = std::time::Instant::now();
-    let shown = AtomicBool::new(false);
-    let handle = bar.clone();
-    let tick = move || {
-        handle.inc(1);
-        if !shown.load(Ordering::Relaxed)
-            && started.elapsed() > std::time::Duration::from_millis(500)
-        {
-            shown.store(true, Ordering::Relaxed);
-            handle.set_draw_target(ProgressDrawTarget::stderr());
-        }
-    };
-    (bar, Progress(std::sync::Arc::new(tick)))
 }

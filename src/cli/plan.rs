@@ -254,7 +254,8 @@ fn load_policy(explicit: Option<&Path>, dir: Option<&Path>) -> anyhow::Result<Po
     })
 }
 
-/// Formats other than table and json describe a scan; other commands refuse them.
+/// Formats other than table and json describe a scan's findings; `--runs-on`, which
+/// prints verdicts, refuses them.
 pub fn table_or_json(format: Format, command: &str) -> anyhow::Result<()> {
     match format {
         Format::Table | Format::Json => Ok(()),

@@ -328,14 +328,14 @@ fn textrel_finding(facts: &ElfFacts, path: &str) -> Finding {
         })
         .collect();
     if !causes.is_empty() {
+        let (relocations, write) = if facts.text_relocation_count == 1 {
+            ("relocation", "writes")
+        } else {
+            ("relocations", "write")
+        };
         message.push_str(&format!(
-            "; {} relocation{} write into read-only segments: {}",
+            "; {} {relocations} {write} into read-only segments: {}",
             facts.text_relocation_count,
-            if facts.text_relocation_count == 1 {
-                ""
-            } else {
-                "s"
-            },
             causes.join(", ")
         ));
         let more = facts.text_relocation_count.saturating_sub(causes.len());

@@ -38,12 +38,12 @@ pub enum Format {
     Table,
     /// Machine-readable JSON (schemas/scan-report.schema.json).
     Json,
-    /// SARIF 2.1.0, for GitHub code scanning (scan only).
+    /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
-    /// GitHub Actions workflow commands: one annotation per finding (scan only).
+    /// GitHub Actions workflow commands: one annotation per finding.
     Github,
-    /// A Markdown summary for $GITHUB_STEP_SUMMARY (scan only).
+    /// A Markdown summary for $GITHUB_STEP_SUMMARY.
     Markdown,
-    /// A CycloneDX 1.5 JSON SBOM of the scanned binaries (scan only).
+    /// A CycloneDX 1.5 JSON SBOM of the scanned binaries.
     Cyclonedx,
 }

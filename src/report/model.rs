@@ -166,9 +166,13 @@ impl HostRequirement {
             line.push_str(" (package names inferred)");
         }
         if self.errors > 0 {
-            let plural = if self.errors == 1 { "" } else { "s" };
+            let (errors, remain) = if self.errors == 1 {
+                ("error", "remains")
+            } else {
+                ("errors", "remain")
+            };
             line.push_str(&format!(
-                "; {} error{plural} remain there whatever is installed",
+                "; {} {errors} {remain} there whatever is installed",
                 self.errors
             ));
         }

@@ -1,6 +1,6 @@
 //! Tables for a person at a terminal (comfy-table).
 
-use super::text::{esc, join_escaped};
+use super::text::{count, esc, join_escaped, severity_counts};
 use super::{FileReport, Outcome, ScanReport};
 use crate::elf::{ArchiveFacts, ElfFacts, ObjectRelocations};
 use crate::rules::Severity;
@@ -425,9 +425,9 @@ fn summary_line(report: &ScanReport) -> String {
     let s = &report.summary;
     let kinds: Vec<String> = s.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
     let mut line = format!(
-        "{}: {} files, {} ELF",
+        "{}: {}, {} ELF",
         esc(&report.root),
-        s.files_seen,
+        count(s.files_seen, "file", "files"),
         s.elf
     );
     if !kinds.is_empty() {
@@ -438,26 +438,19 @@ fn summary_line(report: &ScanReport) -> String {
         s.unreadable, s.not_elf
     ));
     if s.archives > 0 {
-        let plural = if s.archives == 1 { "" } else { "s" };
-        line.push_str(&format!(", {} archive{plural}", s.archives));
+        line.push_str(&format!(", {}", count(s.archives, "archive", "archives")));
     }
     if s.foreign > 0 {
-        let plural = if s.foreign == 1 { "y" } else { "ies" };
-        line.push_str(&format!(", {} foreign binar{plural}", s.foreign));
+        let foreign = count(s.foreign, "foreign binary", "foreign binaries");
+        line.push_str(&format!(", {foreign}"));
     }
     if !report.problems.is_empty() {
         line.push_str(&format!(", {} could not be read", report.problems.len()));
     }
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
     line.push_str(&format!(
-        "; checked against {}: {} error{}, {} warning{}, {} note{}",
+        "; checked against {}: {}",
         join_escaped(&report.hosts, ", "),
-        s.errors,
-        plural(s.errors),
-        s.warnings,
-        plural(s.warnings),
-        s.notes,
-        plural(s.notes)
+        severity_counts(s.errors, s.warnings, s.notes)
     ));
     if s.waived > 0 {
         line.push_str(&format!(", {} waived", s.waived));
