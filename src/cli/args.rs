@@ -59,7 +59,8 @@ pub struct ScanArgs {
     /// Check against every built-in profile and print where the files run.
     #[arg(long, conflicts_with = "target")]
     pub runs_on: bool,
-    /// Policy file (severities, waivers); default: .preflight.yaml in the folder.
+    /// Policy file (severities, waivers, linkage assertions); default: .preflight.yaml
+    /// in the folder.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// Turn on a rule preset: `hardened` enables the hardening-* rules (PIE, full
@@ -198,10 +199,10 @@ pub struct DiffArgs {
     /// The new release, as OLD.
     #[arg(value_name = "NEW")]
     pub new: String,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = FactsFormat::Table)]
+    pub format: FactsFormat,
     /// A target host to check both against (repeatable), as `scan --target`.
-    #[arg(long, value_name = "NAME|FILE")]
+    #[arg(long, value_name = "NAME|FILE", value_parser = TargetName, hide_possible_values = true)]
     pub target: Vec<String>,
     /// The platform, as `scan --platform`.
     #[arg(long)]
@@ -213,6 +214,7 @@ pub struct DiffArgs {
     /// Policy file, as `scan --policy`.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Turn on a rule preset, as `scan --preset`.
     #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(Rule::presets()))]
     pub preset: Vec<String>,
     /// Exit with 1 when what NEW newly reports is at or above this severity (a

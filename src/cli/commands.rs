@@ -3,6 +3,7 @@
 use super::args::{DiffArgs, HostArgs, ProfileAction};
 use super::plan::{CapturePlan, ScanPlan};
 use super::progress::progress_bar;
+use super::values::FactsFormat;
 use super::RunOutcome;
 use crate::elf::Detail;
 use crate::policy::RunsOn;
@@ -146,8 +147,8 @@ pub(super) fn diff(
     let new = side(&args.new)?;
     let diff = report::ReportDiff::between(&args.old, &old, &args.new, &new);
     match args.format {
-        Format::Json => report::write_diff_json(out, &diff)?,
-        _ => report::write_diff_table(out, &diff)?,
+        FactsFormat::Json => report::write_diff_json(out, &diff)?,
+        FactsFormat::Table => report::write_diff_table(out, &diff)?,
     }
     Ok(if problems {
         RunOutcome::InputErrors

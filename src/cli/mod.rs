@@ -50,10 +50,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
             let plan = ScanPlan::new(args)?;
             commands::scan(plan, color, quiet, out, err)
         }
-        Command::Diff(args) => {
-            table_or_json(args.format, "diff")?;
-            commands::diff(&args, out, err)
-        }
+        Command::Diff(args) => commands::diff(&args, out, err),
         Command::Profiles { action } => {
             commands::profiles(action.unwrap_or(ProfileAction::List), out, err)
         }
