@@ -106,7 +106,19 @@ pub fn findings_from_resolution(
                 String::new(),
             ),
         };
-        let mut finding = Rule::MissingLibrary.finding(shown, message);
+        // The loader's own words: glibc elf/dl-load.c (`_dl_map_object`), musl
+        // ldso/dynlink.c (`load_deps`).
+        let error = match resolution.loader {
+            Some(crate::elf::Libc::Musl) => {
+                format!("Error loading shared library {soname}: No such file or directory (needed by {who})")
+            }
+            _ => format!(
+                "error while loading shared libraries: {soname}: cannot open shared object file: No such file or directory"
+            ),
+        };
+        let mut finding = Rule::MissingLibrary
+            .finding(shown, message)
+            .arg("error", error);
         if let Some(case) = case {
             finding = finding.case(case);
         }
