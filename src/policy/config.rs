@@ -424,4 +424,45 @@ mod tests {
             "{errors:?}"
         );
     }
+
+    /// The index answers as trying the waivers in file order did: the first whose
+    /// rule, glob and target fit, whatever glob strategy matched it; a later copy of
+    /// the same glob is never used.
+    #[test]
+    fn the_first_waiver_in_file_order_applies() {
+        let policy = PolicyConfig::parse(
+            "waivers:\n\
+             - {rule: textrel, path: \"lib/*.so\", target: debian-12, reason: a}\n\
+             - {rule: textrel, path: \"**/libx.so\", reason: b}\n\
+             - {rule: textrel, path: lib/libx.so, reason: c}\n\
+             - {rule: rpath, path: \"**\", reason: d}\n\
+             - {rule: textrel, path: \"**/libx.so\", reason: e}\n",
+            "p.yaml",
+        )
+        .unwrap();
+        let at = |rule: Rule, path: &str, target: Option<&str>| {
+            let mut finding = rule.finding(path, "").build();
+            finding.target = target.map(str::to_string);
+            policy
+                .index
+                .first_match(&policy.waivers, &finding, &mut Vec::new())
+                .map(|i| policy.waivers[i].reason.as_str())
+        };
+        assert_eq!(
+            at(Rule::Textrel, "lib/libx.so", Some("debian-12")),
+            Some("a")
+        );
+        assert_eq!(
+            at(Rule::Textrel, "lib/libx.so", Some("ubuntu-24.04")),
+            Some("b")
+        );
+        assert_eq!(at(Rule::Textrel, "lib/libx.so", None), Some("b"));
+        assert_eq!(
+            at(Rule::Textrel, "lib/liby.so", Some("debian-12")),
+            Some("a")
+        );
+        assert_eq!(at(Rule::Textrel, "lib/liby.so", None), None);
+        assert_eq!(at(Rule::Rpath, "anything/at/all", None), Some("d"));
+        assert_eq!(at(Rule::HardeningPie, "lib/libx.so", None), None);
+    }
 }
