@@ -330,7 +330,12 @@ fn symbol_list(symbols: &[String]) -> String {
     if symbols.is_empty() {
         return String::new();
     }
-    let shown: Vec<String> = symbols.iter().take(SHOWN_SYMBOLS).map(|s| esc(s)).collect();
+    // Demangled for reading (the JSON keeps the names as the file has them).
+    let shown: Vec<String> = symbols
+        .iter()
+        .take(SHOWN_SYMBOLS)
+        .map(|s| esc(&crate::elf::readable(s)))
+        .collect();
     let more = symbols.len().saturating_sub(SHOWN_SYMBOLS);
     if more > 0 {
         format!(" ({}, and {more} more)", shown.join(", "))
