@@ -127,7 +127,7 @@ fn write_one(out: &mut dyn Write, r: &Resolution) -> io::Result<()> {
         writeln!(
             out,
             "  ! undefined symbol {}{version} (needed by {})",
-            esc(&s.symbol),
+            esc(&crate::elf::readable(&s.symbol)),
             esc(&s.needed_by)
         )?;
     }
