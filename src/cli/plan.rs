@@ -8,7 +8,7 @@ use crate::policy::PolicyConfig;
 use crate::profile::{builtin_profiles_for, find_profile_for, folders, LoadedProfile};
 use crate::report::Format;
 use crate::scan::ScanOptions;
-use crate::source::{open_source, Source};
+use crate::source::{open_source, RegistryAccess, Source};
 use std::path::Path;
 
 /// `preflight scan`, planned.
@@ -27,7 +27,7 @@ pub struct ScanPlan {
 impl ScanPlan {
     pub fn new(args: ScanArgs) -> anyhow::Result<ScanPlan> {
         let explicit = parse_platform(args.platform.as_deref())?;
-        let source = open_source(&args.dir, explicit, &args.path)?;
+        let source = open_source(&args.dir, explicit, &args.path, &args.registry.access())?;
         let platform = choose_platform(explicit, source.as_ref());
         let targets = if args.runs_on {
             runs_on_targets(platform)?
@@ -77,9 +77,10 @@ impl CapturePlan {
         root: String,
         platform: Option<String>,
         name: Option<String>,
+        registry: &RegistryAccess,
     ) -> anyhow::Result<CapturePlan> {
         let explicit = parse_platform(platform.as_deref())?;
-        let source = open_source(&root, explicit, "/")?;
+        let source = open_source(&root, explicit, "/", registry)?;
         Ok(CapturePlan {
             platform: choose_platform(explicit, source.as_ref()),
             source,

@@ -32,12 +32,12 @@ pub(crate) struct Chosen {
 }
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
-const INDEX_TYPES: [&str; 2] = [
+pub(crate) const INDEX_TYPES: [&str; 2] = [
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
 ];
 
-fn platform_of(config: &Value) -> Option<String> {
+pub(crate) fn platform_of(config: &Value) -> Option<String> {
     let os = config.get("os")?.as_str()?;
     let arch = config.get("architecture")?.as_str()?;
     Some(format!("{os}/{arch}"))
@@ -181,16 +181,35 @@ pub(crate) fn oci_layers(
         }
     }
     manifests.reverse();
+    let descriptor = choose_manifest(manifests, platform)?;
+    let digest = descriptor_digest(&descriptor)?;
+    let manifest = store.read_json(&blob_path(&digest)?, Some(&digest))?;
+    let config_digest = descriptor_digest(&manifest["config"])?;
+    let config = store.read_json(&blob_path(&config_digest)?, Some(&config_digest))?;
+    Ok(Chosen {
+        layers: image_layers(&manifest)?,
+        platform: platform_of(&config).or_else(|| platform_name(&descriptor)),
+    })
+}
+
+/// An index's entry: its `os/architecture`.
+pub(crate) fn platform_name(m: &Value) -> Option<String> {
+    let p = &m["platform"];
+    Some(format!(
+        "{}/{}",
+        p["os"].as_str()?,
+        p["architecture"].as_str()?
+    ))
+}
+
+/// The one image manifest of an index's entries (nested indexes expanded) for
+/// `platform`; with no platform asked for, the only one there is.
+pub(crate) fn choose_manifest(
+    mut manifests: Vec<Value>,
+    platform: Option<&str>,
+) -> Result<Value, ImageError> {
     // Attestations and other non-images carry platform unknown/unknown.
     manifests.retain(|m| m["platform"]["os"].as_str() != Some("unknown"));
-    let platform_name = |m: &Value| -> Option<String> {
-        let p = &m["platform"];
-        Some(format!(
-            "{}/{}",
-            p["os"].as_str()?,
-            p["architecture"].as_str()?
-        ))
-    };
     if let Some(want) = platform {
         let matching: Vec<Value> = manifests
             .iter()
@@ -221,13 +240,13 @@ pub(crate) fn oci_layers(
             }
         )));
     }
-    let descriptor = manifests
+    manifests
         .pop()
-        .ok_or_else(|| invalid("index.json lists no image manifest"))?;
-    let digest = descriptor_digest(&descriptor)?;
-    let manifest = store.read_json(&blob_path(&digest)?, Some(&digest))?;
-    let config_digest = descriptor_digest(&manifest["config"])?;
-    let config = store.read_json(&blob_path(&config_digest)?, Some(&config_digest))?;
+        .ok_or_else(|| invalid("index.json lists no image manifest"))
+}
+
+/// The layers of an image manifest, bottom first.
+pub(crate) fn image_layers(manifest: &Value) -> Result<Vec<LayerRef>, ImageError> {
     let mut layers = Vec::new();
     for layer in manifest["layers"]
         .as_array()
@@ -246,17 +265,14 @@ pub(crate) fn oci_layers(
             digest: Some(digest),
         });
     }
-    Ok(Chosen {
-        layers,
-        platform: platform_of(&config).or_else(|| platform_name(&descriptor)),
-    })
+    Ok(layers)
 }
 
 fn descriptors(index: &Value) -> Vec<Value> {
     index["manifests"].as_array().cloned().unwrap_or_default()
 }
 
-fn descriptor_digest(d: &Value) -> Result<String, ImageError> {
+pub(crate) fn descriptor_digest(d: &Value) -> Result<String, ImageError> {
     d["digest"]
         .as_str()
         .map(str::to_string)
@@ -276,7 +292,7 @@ fn tags(index: &Value) -> String {
 }
 
 /// Names from the image, for a message: the first few, each cut short and escaped.
-fn list<S: AsRef<str>>(names: &[S]) -> String {
+pub(crate) fn list<S: AsRef<str>>(names: &[S]) -> String {
     const SHOWN: usize = 8;
     let mut text: Vec<String> = names
         .iter()

@@ -1,0 +1,432 @@
+//! The OCI distribution API (distribution-spec, spec.md "Pull"), as much of it as a
+//! pull needs: `GET /v2/NAME/manifests/REF` and `GET /v2/NAME/blobs/DIGEST`, with the
+//! token flow of docker's registry (token.md: a 401 carries a `Bearer` challenge, whose
+//! realm gives a token for the repository's `pull` scope) or basic authentication,
+//! retries with back-off for what may pass (429, 5xx, a dropped connection), and an
+//! error for each refusal that names the reference.
+
+use super::auth::{lookup, Challenge, Credential, Found};
+use super::reference::RegistryRef;
+use super::RegistryAccess;
+use crate::source::image::{invalid, ImageError};
+use crate::text::excerpt;
+use base64::Engine;
+use std::io::{self, Read};
+use std::sync::Mutex;
+use std::time::Duration;
+use ureq::http::Response;
+use ureq::{Agent, Body};
+
+/// Tries of one request, the first included, when the registry is busy or the
+/// connection drops.
+const TRIES: u32 = 4;
+/// The first wait before a retry; each later one doubles it.
+const FIRST_WAIT: Duration = Duration::from_millis(500);
+/// A `Retry-After` longer than this is not waited for: the error says so.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+pub struct Client {
+    agent: Agent,
+    reference: RegistryRef,
+    /// `https://HOST` or, with `--tls-verify=false` and a registry that does not speak
+    /// TLS, `http://HOST`.
+    base: String,
+    explicit_authfile: Option<std::path::PathBuf>,
+    /// What the last challenge was answered with: the `Authorization` value.
+    authorization: Mutex<Option<String>>,
+    /// The credentials, looked up at the first challenge.
+    credential: Mutex<Option<Option<Found>>>,
+}
+
+/// A response the caller reads, with what it needs of the headers.
+pub struct Fetched {
+    pub content_type: Option<String>,
+    pub digest: Option<String>,
+    pub length: Option<u64>,
+    pub body: Body,
+}
+
+impl Client {
+    pub fn new(reference: &RegistryRef, access: &RegistryAccess) -> Result<Client, ImageError> {
+        let tls = ureq::tls::TlsConfig::builder()
+            // The system's trust store (where an administrator adds a private CA), as
+            // podman and docker use it; SSL_CERT_FILE and SSL_CERT_DIR are honoured.
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .disable_verification(!access.tls_verify)
+            .build();
+        let config = Agent::config_builder()
+            .http_status_as_error(false)
+            .user_agent(format!("preflight/{}", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls)
+            // Blobs are often redirected to a CDN or object store, which must not see
+            // the registry's token (ureq's default: credentials dropped on redirect).
+            .max_redirects(8)
+            .timeout_connect(Some(Duration::from_secs(30)))
+            .timeout_recv_response(Some(Duration::from_secs(120)))
+            // A stalled transfer fails instead of hanging the scan; a slow one goes on.
+            .timeout_per_read(Some(Duration::from_secs(120)))
+            .build();
+        let agent: Agent = config.into();
+        let host = reference.api_host();
+        let mut client = Client {
+            agent,
+            reference: reference.clone(),
+            base: format!("https://{host}"),
+            explicit_authfile: access.authfile.clone(),
+            authorization: Mutex::new(None),
+            credential: Mutex::new(None),
+        };
+        if !access.tls_verify {
+            // As podman does with --tls-verify=false: HTTPS (unverified) when the
+            // registry speaks it, else plain HTTP.
+            let https = client.agent.get(format!("{}/v2/", client.base)).call();
+            if https.is_err() {
+                client.base = format!("http://{host}");
+            }
+        }
+        Ok(client)
+    }
+
+    /// The manifest `reference` names (a tag or digest), in any of `accept`'s types.
+    pub fn manifest(&self, reference: &str, accept: &str) -> Result<Fetched, ImageError> {
+        let path = format!("/v2/{}/manifests/{reference}", self.reference.repository);
+        self.fetch(&path, Some(accept), "manifest")
+    }
+
+    /// A blob by digest.
+    pub fn blob(&self, digest: &str) -> Result<Fetched, ImageError> {
+        let path = format!("/v2/{}/blobs/{digest}", self.reference.repository);
+        self.fetch(&path, None, "blob")
+    }
+
+    fn fetch(&self, path: &str, accept: Option<&str>, what: &str) -> Result<Fetched, ImageError> {
+        let url = format!("{}{path}", self.base);
+        let mut answered_challenge = false;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let mut request = self.agent.get(&url);
+            if let Some(accept) = accept {
+                request = request.header("Accept", accept);
+            }
+            if let Some(value) = self.authorization.lock().unwrap().clone() {
+                request = request.header("Authorization", value);
+            }
+            let response = match request.call() {
+                Ok(r) => r,
+                Err(e) if tries < TRIES && transient(&e) => {
+                    std::thread::sleep(FIRST_WAIT * 2u32.pow(tries - 1));
+                    continue;
+                }
+                Err(e) => return Err(self.transport_error(e, tries)),
+            };
+            let status = response.status().as_u16();
+            match status {
+                200..=299 => return Ok(fetched(response)),
+                // A token expires (docker.io's after 5 minutes): a new challenge is
+                // answered once per request.
+                401 if !answered_challenge => {
+                    answered_challenge = true;
+                    let challenge =
+                        header(&response, "www-authenticate").and_then(|h| Challenge::parse(&h));
+                    self.answer(challenge)?;
+                    continue;
+                }
+                429 | 500 | 502 | 503 | 504 if tries < TRIES => {
+                    let wait = retry_after(&response).unwrap_or(FIRST_WAIT * 2u32.pow(tries - 1));
+                    if wait <= MAX_RETRY_AFTER {
+                        std::thread::sleep(wait);
+                        continue;
+                    }
+                    return Err(self.status_error(response, what, tries));
+                }
+                _ => return Err(self.status_error(response, what, tries)),
+            }
+        }
+    }
+
+    fn credential(&self) -> Result<Option<Found>, ImageError> {
+        let mut cached = self.credential.lock().unwrap();
+        if cached.is_none() {
+            let found = lookup(
+                &self.reference.registry,
+                &self.reference.repository,
+                self.explicit_authfile.as_deref(),
+            )
+            .map_err(|e| invalid(format!("{}: {e}", self.reference)))?;
+            *cached = Some(found);
+        }
+        Ok(cached.clone().flatten())
+    }
+
+    /// Answers a 401's challenge: a bearer token from its realm, or basic credentials.
+    fn answer(&self, challenge: Option<Challenge>) -> Result<(), ImageError> {
+        let found = self.credential()?;
+        let value = match challenge {
+            Some(c) if c.scheme == "bearer" => Some(self.token(&c, found.as_ref())?),
+            Some(c) if c.scheme == "basic" => match found.as_ref().map(|f| &f.credential) {
+                Some(Credential::Basic { username, password }) => Some(basic(username, password)),
+                _ => None,
+            },
+            _ => None,
+        };
+        // Without an answer, the request is sent again as it was and its 401 reported.
+        *self.authorization.lock().unwrap() = value;
+        Ok(())
+    }
+
+    /// token.md: GET REALM?service=…&scope=… (with basic credentials when there are
+    /// some), or oauth.md's POST with a refresh token; `token` or `access_token`.
+    fn token(&self, challenge: &Challenge, found: Option<&Found>) -> Result<String, ImageError> {
+        let realm = challenge.param("realm").unwrap_or_default();
+        if !(realm.starts_with("https://") || realm.starts_with("http://")) {
+            return Err(invalid(format!(
+                "{}: the registry's token realm `{}` is not an HTTP URL",
+                self.reference,
+                excerpt(realm, 120)
+            )));
+        }
+        let default_scope = format!("repository:{}:pull", self.reference.repository);
+        let scope = challenge.param("scope").unwrap_or(&default_scope);
+        let service = challenge.param("service").unwrap_or_default();
+        let mut tries = 0;
+        let response = loop {
+            tries += 1;
+            let result = match found.map(|f| &f.credential) {
+                Some(Credential::IdentityToken(refresh)) => self.agent.post(realm).send_form([
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.as_str()),
+                    ("service", service),
+                    ("scope", scope),
+                    ("client_id", "preflight"),
+                ]),
+                credential => {
+                    let mut request = self.agent.get(realm).query("scope", scope);
+                    if !service.is_empty() {
+                        request = request.query("service", service);
+                    }
+                    if let Some(Credential::Basic { username, password }) = credential {
+                        request = request.header("Authorization", basic(username, password));
+                    }
+                    request.call()
+                }
+            };
+            match result {
+                Ok(r)
+                    if matches!(r.status().as_u16(), 429 | 500 | 502 | 503 | 504)
+                        && tries < TRIES =>
+                {
+                    std::thread::sleep(FIRST_WAIT * 2u32.pow(tries - 1));
+                }
+                Ok(r) => break r,
+                Err(e) if tries < TRIES && transient(&e) => {
+                    std::thread::sleep(FIRST_WAIT * 2u32.pow(tries - 1));
+                }
+                Err(e) => return Err(self.transport_error(e, tries)),
+            }
+        };
+        let status = response.status().as_u16();
+        if status == 401 || status == 403 {
+            return Err(invalid(format!(
+                "{}: {status} from the registry's token service {}: {}",
+                self.reference,
+                excerpt(realm, 120),
+                self.credential_words(found)
+            )));
+        }
+        if !(200..300).contains(&status) {
+            return Err(self.status_error(response, "token", tries));
+        }
+        let body: serde_json::Value = response
+            .into_body()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_vec()
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+            .map_err(|e| {
+                invalid(format!(
+                    "{}: the token service's answer: {}",
+                    self.reference,
+                    excerpt(&e.to_string(), 160)
+                ))
+            })?;
+        let token = body["token"]
+            .as_str()
+            .or_else(|| body["access_token"].as_str())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                invalid(format!(
+                    "{}: the token service answered no token",
+                    self.reference
+                ))
+            })?;
+        Ok(format!("Bearer {token}"))
+    }
+
+    /// Which credentials were sent, for a refusal.
+    fn credential_words(&self, found: Option<&Found>) -> String {
+        match found {
+            None => format!(
+                "no credentials for {} were found (log in with `podman login {}` or `docker login {}`, or name an auth file with --authfile)",
+                self.reference.registry, self.reference.registry, self.reference.registry
+            ),
+            Some(Found {
+                credential: Credential::Basic { username, .. },
+                origin,
+            }) => format!(
+                "the credentials of user {} (from {origin}) were refused",
+                excerpt(username, 60)
+            ),
+            Some(Found { origin, .. }) => {
+                format!("the identity token from {origin} was refused")
+            }
+        }
+    }
+
+    fn status_error(&self, response: Response<Body>, what: &str, tries: u32) -> ImageError {
+        let status = response.status();
+        let code = status.as_u16();
+        let (_, mut body) = response.into_parts();
+        // distribution-spec's error body: {"errors": [{"code", "message", "detail"}]}.
+        let said = body
+            .with_config()
+            .limit(64 << 10)
+            .read_to_vec()
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| {
+                let e = &v["errors"][0];
+                let code = e["code"].as_str()?;
+                Some(match e["message"].as_str() {
+                    Some(m) => format!("{code}: {m}"),
+                    None => code.to_string(),
+                })
+            })
+            .map(|s| format!(" ({})", excerpt(&s, 160)))
+            .unwrap_or_default();
+        let reference = &self.reference;
+        let message = match code {
+            401 => {
+                let found = self.credential().ok().flatten();
+                format!(
+                    "{reference}: 401 Unauthorized{said}: {}",
+                    self.credential_words(found.as_ref())
+                )
+            }
+            403 => format!(
+                "{reference}: 403 Forbidden{said}: the registry refuses to let {} pull {}",
+                match self.credential().ok().flatten() {
+                    Some(f) => format!("the credentials from {}", f.origin),
+                    None => "an anonymous client".to_string(),
+                },
+                reference.repository
+            ),
+            404 if what == "manifest" => format!(
+                "{reference}: 404 Not Found{said}: no such image in {} (check the repository and the tag or digest)",
+                reference.registry
+            ),
+            404 => format!(
+                "{reference}: 404 Not Found{said}: the {what} is missing from the registry"
+            ),
+            429 => format!(
+                "{reference}: 429 Too Many Requests{said} after {tries} tries: the registry limits pulls; wait and try again, or log in (anonymous pulls have the lowest limits)"
+            ),
+            _ => format!(
+                "{reference}: HTTP {code} {}{said} for the {what}{}",
+                status.canonical_reason().unwrap_or(""),
+                if tries > 1 {
+                    format!(" after {tries} tries")
+                } else {
+                    String::new()
+                }
+            ),
+        };
+        invalid(message)
+    }
+
+    fn transport_error(&self, e: ureq::Error, tries: u32) -> ImageError {
+        let text = excerpt(&e.to_string(), 200);
+        let hint = match &e {
+            ureq::Error::Rustls(_) | ureq::Error::Tls(_) => {
+                " (a self-signed certificate or a private CA? add it to the system's trust store, or point SSL_CERT_FILE at it; --tls-verify=false skips verification)"
+            }
+            ureq::Error::Io(io) if io.kind() == io::ErrorKind::InvalidData => {
+                " (a registry serving plain HTTP? --tls-verify=false allows it)"
+            }
+            _ => "",
+        };
+        let after = if tries > 1 {
+            format!(" (after {tries} tries)")
+        } else {
+            String::new()
+        };
+        invalid(format!(
+            "{}: cannot reach {}: {text}{hint}{after}",
+            self.reference, self.base
+        ))
+    }
+}
+
+fn basic(username: &str, password: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+    )
+}
+
+fn header(response: &Response<Body>, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn retry_after(response: &Response<Body>) -> Option<Duration> {
+    header(response, "retry-after")?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+fn fetched(response: Response<Body>) -> Fetched {
+    let content_type = header(&response, "content-type")
+        .map(|t| t.split(';').next().unwrap_or_default().trim().to_string());
+    let digest = header(&response, "docker-content-digest");
+    let length = header(&response, "content-length").and_then(|l| l.parse().ok());
+    Fetched {
+        content_type,
+        digest,
+        length,
+        body: response.into_body(),
+    }
+}
+
+/// Whether a failed request may pass when tried again: the connection, not the
+/// request, failed.
+fn transient(e: &ureq::Error) -> bool {
+    matches!(
+        e,
+        ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed
+    )
+}
+
+impl Fetched {
+    /// The body whole, up to `limit` bytes.
+    pub fn bytes(mut self, limit: u64, what: &str) -> Result<Vec<u8>, ImageError> {
+        self.body
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| invalid(format!("{what}: {}", excerpt(&e.to_string(), 200))))
+    }
+
+    /// The body as a stream of at most `size` bytes (the descriptor's): a registry
+    /// that sends more cannot make the scan read forever; the digest check catches a
+    /// blob cut short or altered.
+    pub fn stream(self, size: u64) -> Box<dyn Read + Send> {
+        Box::new(self.body.into_reader().take(size))
+    }
+}
