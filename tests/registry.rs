@@ -350,6 +350,28 @@ fn plain_http_gzip_zstd_and_docker_v2_images_scan_as_on_disk() {
         local(&format!("docker-archive:{}", docker.display()), home)
     );
 
+    // `profile capture` takes the same references: the same profile as from disk.
+    let capture = |spec: &str, extra: &[&str]| {
+        let out = common::preflight()
+            .args(["profiles", "capture", spec, "--name", "captured"])
+            .args(extra)
+            .env("HOME", home)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        // The profile names the source it was captured from.
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .replace(spec, "SOURCE")
+    };
+    assert_eq!(
+        capture(
+            &format!("registry:{host}/fixture/app:1"),
+            &["--tls-verify=false"]
+        ),
+        capture(&format!("oci:{}:latest", app.display()), &[])
+    );
+
     // A missing tag: a clear error naming the reference, exit 2.
     let out = scan(
         &[

@@ -43,6 +43,8 @@ pub struct Fetched {
     pub content_type: Option<String>,
     pub digest: Option<String>,
     pub length: Option<u64>,
+    /// A 206 answer to a `Range` request.
+    pub partial: bool,
     pub body: Body,
 }
 
@@ -90,16 +92,29 @@ impl Client {
     /// The manifest `reference` names (a tag or digest), in any of `accept`'s types.
     pub fn manifest(&self, reference: &str, accept: &str) -> Result<Fetched, ImageError> {
         let path = format!("/v2/{}/manifests/{reference}", self.reference.repository);
-        self.fetch(&path, Some(accept), "manifest")
+        self.fetch(&path, Some(accept), None, "manifest")
     }
 
     /// A blob by digest.
     pub fn blob(&self, digest: &str) -> Result<Fetched, ImageError> {
-        let path = format!("/v2/{}/blobs/{digest}", self.reference.repository);
-        self.fetch(&path, None, "blob")
+        self.blob_from(digest, 0)
     }
 
-    fn fetch(&self, path: &str, accept: Option<&str>, what: &str) -> Result<Fetched, ImageError> {
+    /// A blob from byte `offset` on (a `Range` request; a registry that ignores it
+    /// answers 200 with the whole blob, and `partial` is false).
+    fn blob_from(&self, digest: &str, offset: u64) -> Result<Fetched, ImageError> {
+        let path = format!("/v2/{}/blobs/{digest}", self.reference.repository);
+        let range = (offset > 0).then(|| format!("bytes={offset}-"));
+        self.fetch(&path, None, range.as_deref(), "blob")
+    }
+
+    fn fetch(
+        &self,
+        path: &str,
+        accept: Option<&str>,
+        range: Option<&str>,
+        what: &str,
+    ) -> Result<Fetched, ImageError> {
         let url = format!("{}{path}", self.base);
         let mut answered_challenge = false;
         let mut tries = 0;
@@ -108,6 +123,9 @@ impl Client {
             let mut request = self.agent.get(&url);
             if let Some(accept) = accept {
                 request = request.header("Accept", accept);
+            }
+            if let Some(range) = range {
+                request = request.header("Range", range);
             }
             if let Some(value) = self.authorization.lock().unwrap().clone() {
                 request = request.header("Authorization", value);
@@ -397,6 +415,7 @@ fn fetched(response: Response<Body>) -> Fetched {
     let digest = header(&response, "docker-content-digest");
     let length = header(&response, "content-length").and_then(|l| l.parse().ok());
     Fetched {
+        partial: response.status().as_u16() == 206,
         content_type,
         digest,
         length,
@@ -425,12 +444,93 @@ impl Fetched {
             .read_to_vec()
             .map_err(|e| invalid(format!("{what}: {}", excerpt(&e.to_string(), 200))))
     }
+}
 
-    /// The body as a stream of at most `size` bytes (the descriptor's): a registry
-    /// that sends more cannot make the scan read forever; the digest check catches a
-    /// blob cut short or altered.
-    pub fn stream(self, size: u64) -> Box<dyn Read + Send> {
-        Box::new(self.body.into_reader().take(size))
+/// A layer as it arrives, at most its descriptor's `size` bytes (a registry that sends
+/// more cannot make the scan read forever). A connection that drops mid-layer is
+/// resumed where it stopped, with a `Range` request, up to `TRIES` times; the digest
+/// check above this reader catches whatever a resumed transfer got wrong.
+pub struct LayerStream {
+    client: std::sync::Arc<Client>,
+    digest: String,
+    size: u64,
+    read: u64,
+    body: Option<ureq::BodyReader<'static>>,
+    resumed: u32,
+}
+
+impl LayerStream {
+    pub fn new(client: std::sync::Arc<Client>, digest: &str, size: u64, first: Fetched) -> Self {
+        LayerStream {
+            client,
+            digest: digest.to_string(),
+            size,
+            read: 0,
+            body: Some(first.body.into_reader()),
+            resumed: 0,
+        }
+    }
+
+    /// Asks for the rest of the blob, skipping what was read when the registry sends
+    /// it whole.
+    fn reopen(&mut self) -> io::Result<()> {
+        let fetched = self
+            .client
+            .blob_from(&self.digest, self.read)
+            .map_err(io::Error::other)?;
+        let partial = fetched.partial;
+        let mut body = fetched.body.into_reader();
+        if !partial {
+            let skipped = io::copy(&mut (&mut body).take(self.read), &mut io::sink())?;
+            if skipped < self.read {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the blob ended early when asked again",
+                ));
+            }
+        }
+        self.body = Some(body);
+        Ok(())
+    }
+}
+
+impl Read for LayerStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.size.saturating_sub(self.read);
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        if want == 0 {
+            return Ok(0);
+        }
+        loop {
+            let result = match self.body.as_mut() {
+                Some(body) => body.read(&mut buf[..want]),
+                None => match self.reopen() {
+                    Ok(()) => continue,
+                    Err(e) => Err(e),
+                },
+            };
+            let failure = match result {
+                Ok(n) if n > 0 => {
+                    self.read += n as u64;
+                    return Ok(n);
+                }
+                // Ended before the declared size: the connection dropped.
+                Ok(_) => io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the connection ended after {} of {} bytes",
+                        self.read, self.size
+                    ),
+                ),
+                Err(e) => e,
+            };
+            if self.resumed + 1 >= TRIES || failure.kind() == io::ErrorKind::InvalidData {
+                return Err(failure);
+            }
+            self.resumed += 1;
+            self.body = None;
+            std::thread::sleep(FIRST_WAIT * 2u32.pow(self.resumed - 1));
+        }
     }
 }
 
@@ -443,7 +543,7 @@ mod tests {
 
     /// A registry on 127.0.0.1 that answers each HTTP request with the next canned
     /// response (and closes the connection), recording the requests' first line and
-    /// Authorization header. A TLS hello (the --tls-verify=false probe) is dropped.
+    /// Authorization and Range headers. A TLS hello (the --tls-verify=false probe) is dropped.
     fn canned(responses: impl FnOnce(u16) -> Vec<String>) -> (u16, Arc<Mutex<Vec<String>>>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -465,8 +565,9 @@ mod tests {
                     if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
                         break;
                     }
-                    if line.to_ascii_lowercase().starts_with("authorization:") {
-                        authorization = line.trim_end().to_string();
+                    let lower = line.to_ascii_lowercase();
+                    if lower.starts_with("authorization:") || lower.starts_with("range:") {
+                        authorization += line.trim_end();
                     }
                 }
                 log.lock()
@@ -574,5 +675,27 @@ mod tests {
                 "GET /v2/org/app/manifests/1 HTTP/1.1 authorization: Bearer t0k3n".to_string(),
             ]
         );
+    }
+
+    #[test]
+    fn a_layer_cut_mid_transfer_is_resumed_where_it_stopped() {
+        let digest = format!("sha256:{}", "0".repeat(64));
+        let (port, seen) = canned(|_| {
+            vec![
+                // Declares 10 bytes, sends 4, closes.
+                "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123".into(),
+                response("206 Partial Content", &[], "456789"),
+            ]
+        });
+        let (client, _auth) = client(port);
+        let client = std::sync::Arc::new(client);
+        let first = client.blob(&digest).unwrap();
+        let mut stream = LayerStream::new(client, &digest, 10, first);
+        let mut bytes = Vec::new();
+        stream.read_to_end(&mut bytes).unwrap();
+        assert_eq!(bytes, b"0123456789");
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 2);
+        assert!(seen[1].ends_with("range: bytes=4-"), "{seen:?}");
     }
 }

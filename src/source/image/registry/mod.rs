@@ -19,7 +19,7 @@ use super::manifest::{
 };
 use super::{invalid, Image, ImageError, MergedTree};
 use crate::text::excerpt;
-use client::Client;
+use client::{Client, LayerStream};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -64,7 +64,7 @@ pub(crate) fn open(
     limits: ImageLimits,
     access: &RegistryAccess,
 ) -> Result<Image, ImageError> {
-    let client = Client::new(reference, access)?;
+    let client = std::sync::Arc::new(Client::new(reference, access)?);
     let pinned = match &reference.target {
         Target::Digest(d) => Some(d.as_str()),
         Target::Tag(_) => None,
@@ -134,7 +134,8 @@ pub(crate) fn open(
                 "{reference}: layer {label}: the registry sends {length} bytes for a layer the manifest says has {size}"
             )));
         }
-        let verified = Verifying::new(fetched.stream(size), digest, &label)?;
+        let stream = LayerStream::new(client.clone(), digest, size, fetched);
+        let verified = Verifying::new(Box::new(stream), digest, &label)?;
         apply_layer(&mut tree, index, &label, Box::new(verified))
             .map_err(|e| invalid(format!("{reference}: {e}")))?;
     }
