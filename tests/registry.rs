@@ -572,7 +572,7 @@ fn a_multi_platform_index_gives_the_platform_asked_for() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let said = stderr(&out);
     assert!(
-        said.contains("linux/s390x") && said.contains("linux/amd64, linux/arm64"),
+        said.contains("linux/s390x") && said.contains("linux/amd64, linux/arm64/v8"),
         "{said}"
     );
 }

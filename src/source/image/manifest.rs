@@ -202,6 +202,33 @@ pub(crate) fn platform_name(m: &Value) -> Option<String> {
     ))
 }
 
+/// An index's entry as a platform is written: `os/architecture[/variant]`.
+fn platform_label(m: &Value) -> Option<String> {
+    let name = platform_name(m)?;
+    Some(match m["platform"]["variant"].as_str() {
+        Some(v) => format!("{name}/{v}"),
+        None => name,
+    })
+}
+
+/// Whether an index's entry is for `want` (`os/arch[/variant]`): an entry without a
+/// platform is for any; a variant counts when both name one (`linux/arm/v7` is not
+/// `linux/arm/v6`; `linux/arm64` is `linux/arm64/v8`).
+fn platform_matches(m: &Value, want: &str) -> bool {
+    let Some(have) = platform_name(m) else {
+        return true;
+    };
+    let mut parts = want.splitn(3, '/');
+    let (os, arch, variant) = (parts.next(), parts.next(), parts.next());
+    if have != format!("{}/{}", os.unwrap_or_default(), arch.unwrap_or_default()) {
+        return false;
+    }
+    match (variant, m["platform"]["variant"].as_str()) {
+        (Some(want), Some(have)) => want == have,
+        _ => true,
+    }
+}
+
 /// The one image manifest of an index's entries (nested indexes expanded) for
 /// `platform`; with no platform asked for, the only one there is.
 pub(crate) fn choose_manifest(
@@ -213,11 +240,11 @@ pub(crate) fn choose_manifest(
     if let Some(want) = platform {
         let matching: Vec<Value> = manifests
             .iter()
-            .filter(|m| platform_name(m).is_none_or(|p| p == want))
+            .filter(|m| platform_matches(m, want))
             .cloned()
             .collect();
         if matching.is_empty() {
-            let have: Vec<String> = manifests.iter().filter_map(platform_name).collect();
+            let have: Vec<String> = manifests.iter().filter_map(platform_label).collect();
             return Err(invalid(format!(
                 "no manifest for {} (the image has {})",
                 excerpt(want, 60),
@@ -226,7 +253,7 @@ pub(crate) fn choose_manifest(
         }
         manifests = matching;
     }
-    let mut platforms: Vec<String> = manifests.iter().filter_map(platform_name).collect();
+    let mut platforms: Vec<String> = manifests.iter().filter_map(platform_label).collect();
     platforms.sort();
     platforms.dedup();
     if manifests.len() > 1 {
@@ -303,4 +330,39 @@ pub(crate) fn list<S: AsRef<str>>(names: &[S]) -> String {
         text.push(format!("and {} more", names.len() - SHOWN));
     }
     text.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(os: &str, arch: &str, variant: Option<&str>) -> Value {
+        let mut platform = serde_json::json!({"os": os, "architecture": arch});
+        if let Some(v) = variant {
+            platform["variant"] = Value::from(v);
+        }
+        serde_json::json!({"digest": format!("sha256:{arch}{}", variant.unwrap_or("")), "platform": platform})
+    }
+
+    #[test]
+    fn variants_pick_among_one_architecture() {
+        // debian:12's shape: arm/v5 and arm/v7 beside arm64/v8.
+        let index = vec![
+            entry("linux", "arm", Some("v5")),
+            entry("linux", "arm", Some("v7")),
+            entry("linux", "arm64", Some("v8")),
+            entry("unknown", "unknown", None),
+        ];
+        let chosen = |want: &str| choose_manifest(index.clone(), Some(want));
+        assert_eq!(chosen("linux/arm/v7").unwrap()["digest"], "sha256:armv7");
+        assert_eq!(chosen("linux/arm64").unwrap()["digest"], "sha256:arm64v8");
+        let e = chosen("linux/s390x").unwrap_err().to_string();
+        assert!(
+            e.contains("linux/arm/v5, linux/arm/v7, linux/arm64/v8"),
+            "{e}"
+        );
+        // Without a variant, both arm entries fit: the choice is the user's.
+        let e = chosen("linux/arm").unwrap_err().to_string();
+        assert!(e.contains("2 manifests") && e.contains("--platform"), "{e}");
+    }
 }

@@ -32,7 +32,7 @@ impl ImageSource {
     ) -> Result<ImageSource, SourceError> {
         let image = open_image_from(
             spec,
-            platform.map(Platform::os_arch),
+            platform.map(Platform::as_str),
             ImageLimits::default(),
             access,
         )
