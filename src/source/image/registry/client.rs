@@ -698,4 +698,42 @@ mod tests {
         assert_eq!(seen.len(), 2);
         assert!(seen[1].ends_with("range: bytes=4-"), "{seen:?}");
     }
+
+    #[test]
+    fn refusals_name_the_reference_and_the_way_out() {
+        let (port, _) = canned(|_| {
+            vec![
+                response(
+                    "401 Unauthorized",
+                    &[r#"WWW-Authenticate: Basic realm="r""#],
+                    "",
+                ),
+                response(
+                    "401 Unauthorized",
+                    &[r#"WWW-Authenticate: Basic realm="r""#],
+                    "",
+                ),
+                response(
+                    "403 Forbidden",
+                    &[],
+                    r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#,
+                ),
+            ]
+        });
+        let (client, _auth) = client(port);
+        let e = client.manifest("1", "*/*").err().unwrap().to_string();
+        assert!(
+            e.starts_with(&format!("127.0.0.1:{port}/org/app:1: 401 Unauthorized"))
+                && e.contains("no credentials for 127.0.0.1")
+                && e.contains("--authfile"),
+            "{e}"
+        );
+        let e = client.manifest("1", "*/*").err().unwrap().to_string();
+        assert!(
+            e.contains("403 Forbidden (DENIED: requested access to the resource is denied)")
+                && e.contains("an anonymous client")
+                && e.contains("org/app"),
+            "{e}"
+        );
+    }
 }
