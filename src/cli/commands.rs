@@ -1,14 +1,16 @@
 //! What each command does with its plan: read, check, write the report.
 
-use super::args::{HostArgs, ProfileAction};
+use super::args::{DiffArgs, HostArgs, ProfileAction};
 use super::plan::{CapturePlan, ScanPlan};
+use super::progress::progress_bar;
+use super::values::FactsFormat;
 use super::RunOutcome;
 use crate::elf::Detail;
 use crate::policy::RunsOn;
 use crate::profile::{builtin_summaries, capture, find_profile, find_profile_for};
 use crate::report::{self, FileReport, Format, TreeResult};
 use crate::resolve::Resolver;
-use crate::scan::{scan as scan_source, Progress};
+use crate::scan::scan as scan_source;
 use crate::source::{open_host, read_binary_file, LibraryHost, Probe};
 use std::io::Write;
 use std::path::PathBuf;
@@ -29,17 +31,54 @@ pub(super) fn scan(
     if let Some((bar, _)) = progress {
         bar.finish_and_clear();
     }
-    let report = report?;
+    let mut report = report?;
+    if let Some(baseline) = &plan.baseline {
+        report.apply_baseline(baseline);
+    }
     if plan.runs_on {
-        let matrix = RunsOn::from_findings(
+        let mut matrices = vec![RunsOn::from_findings(
             report.files.iter().map(|f| (f.path.as_str(), f.facts())),
             &report.findings,
             &plan.options.targets,
             plan.options.platform,
-        );
+        )];
+        // Files of several architectures: each checked against its own platform's
+        // targets, one matrix per platform.
+        for &platform in &plan.more_platforms {
+            let mut options = plan.options.clone();
+            options.platform = platform;
+            options.targets = super::plan::runs_on_targets(platform)?;
+            options.progress = None;
+            let more =
+                scan_source(plan.source.as_ref(), &options).map_err(|e| anyhow::anyhow!("{e}"))?;
+            matrices.push(RunsOn::from_findings(
+                more.files.iter().map(|f| (f.path.as_str(), f.facts())),
+                &more.findings,
+                &options.targets,
+                platform,
+            ));
+        }
+        if matrices.len() > 1 {
+            let platforms: Vec<String> = matrices.iter().map(|m| m.platform.to_string()).collect();
+            for matrix in &mut matrices {
+                matrix.note = Some(format!(
+                    "the files are built for {} platforms ({}): each file is judged against its own platform's targets",
+                    platforms.len(),
+                    platforms.join(", ")
+                ));
+            }
+        }
         match plan.format {
-            Format::Json => report::write_runs_on_json(out, &matrix)?,
-            _ => report::write_runs_on_table(out, &matrix)?,
+            Format::Json if matrices.len() == 1 => report::write_runs_on_json(out, &matrices[0])?,
+            Format::Json => report::write_runs_on_json_list(out, &matrices)?,
+            _ => {
+                for (i, matrix) in matrices.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(out)?;
+                    }
+                    report::write_runs_on_table(out, matrix)?;
+                }
+            }
         }
     } else {
         match plan.format {
@@ -52,7 +91,12 @@ pub(super) fn scan(
         }
     }
     for problem in &report.problems {
-        writeln!(err, "preflight: {}: {}", problem.path, problem.message)?;
+        writeln!(
+            err,
+            "preflight: {}: {}",
+            crate::text::escape(&problem.path),
+            crate::text::escape(&problem.message)
+        )?;
     }
     Ok(if !report.problems.is_empty() {
         RunOutcome::InputErrors
@@ -61,6 +105,68 @@ pub(super) fn scan(
     } else {
         RunOutcome::Clean
     })
+}
+
+/// `preflight diff`: each side read as a saved report or scanned with the same
+/// options, then compared.
+pub(super) fn diff(
+    args: &DiffArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<RunOutcome> {
+    let mut problems = false;
+    let mut side = |name: &str| -> anyhow::Result<serde_json::Value> {
+        let path = std::path::Path::new(name);
+        if path.is_file() {
+            // A saved report; anything else that is a file (an image archive) is
+            // scanned.
+            let saved = std::fs::read(path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+                .filter(report::is_scan_report);
+            if let Some(value) = saved {
+                return Ok(value);
+            }
+        }
+        let plan = ScanPlan::new(args.scan_args(name))?;
+        let scanned =
+            scan_source(plan.source.as_ref(), &plan.options).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for problem in &scanned.problems {
+            writeln!(
+                err,
+                "preflight: {name}: {}: {}",
+                problem.path, problem.message
+            )?;
+            problems = true;
+        }
+        let mut json = Vec::new();
+        report::write_scan_json(&mut json, &scanned, false)?;
+        Ok(serde_json::from_slice(&json)?)
+    };
+    let old = side(&args.old)?;
+    let new = side(&args.new)?;
+    let diff = report::ReportDiff::between(&args.old, &old, &args.new, &new);
+    match args.format {
+        FactsFormat::Json => report::write_diff_json(out, &diff)?,
+        FactsFormat::Table => report::write_diff_table(out, &diff)?,
+    }
+    Ok(if problems {
+        RunOutcome::InputErrors
+    } else if args.fail_on.fails(diff.worst()) {
+        RunOutcome::Findings
+    } else {
+        RunOutcome::Clean
+    })
+}
+
+/// A path from the command line as messages show it: escaped, and an empty one said
+/// to be empty (it printed "preflight: : no such file").
+fn named(path: &std::path::Path) -> String {
+    if path.as_os_str().is_empty() {
+        "\"\" (an empty path)".to_string()
+    } else {
+        crate::text::escape(&path.display().to_string()).into_owned()
+    }
 }
 
 pub(super) fn inspect(
@@ -78,12 +184,12 @@ pub(super) fn inspect(
             Ok(binary) => match FileReport::read(&shown, binary) {
                 Some(report) => reports.push(report),
                 None => {
-                    writeln!(err, "preflight: {shown}: not an ELF file")?;
+                    writeln!(err, "preflight: {}: not an ELF file", named(path))?;
                     outcome = RunOutcome::InputErrors;
                 }
             },
             Err(e) => {
-                writeln!(err, "preflight: {shown}: {e}")?;
+                writeln!(err, "preflight: {}: {e}", named(path))?;
                 outcome = RunOutcome::InputErrors;
             }
         }
@@ -136,7 +242,7 @@ pub(super) fn tree(
                     Probe::NotRegular => "not a regular file".to_string(),
                     Probe::Found(_) => unreachable!(),
                 };
-                writeln!(err, "preflight: {shown}: {error}")?;
+                writeln!(err, "preflight: {}: {error}", named(file))?;
                 outcome = RunOutcome::InputErrors;
                 TreeResult::Failed { path: shown, error }
             }
@@ -218,29 +324,4 @@ pub(super) fn profiles(
         }
     }
     Ok(RunOutcome::Clean)
-}
-
-/// A progress line on standard error for scans that take more than a moment: hidden
-/// at first, shown after half a second, never when standard error is not a terminal
-/// (indicatif's stderr target checks that).
-fn progress_bar() -> (indicatif::ProgressBar, Progress) {
-    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-    if let Ok(style) = ProgressStyle::with_template("{spinner} reading {pos} files ({per_sec})") {
-        bar.set_style(style);
-    }
-    let started = std::time::Instant::now();
-    let shown = AtomicBool::new(false);
-    let handle = bar.clone();
-    let tick = move || {
-        handle.inc(1);
-        if !shown.load(Ordering::Relaxed)
-            && started.elapsed() > std::time::Duration::from_millis(500)
-        {
-            shown.store(true, Ordering::Relaxed);
-            handle.set_draw_target(ProgressDrawTarget::stderr());
-        }
-    };
-    (bar, Progress(std::sync::Arc::new(tick)))
 }

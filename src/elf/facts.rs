@@ -144,6 +144,41 @@ pub struct DynSymbol {
     pub version: Option<SymbolVersion>,
 }
 
+/// How much a `dlopen()` dependency matters, as its `.note.dlopen` entry says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DlopenPriority {
+    /// Secondary functionality: only full-featured installations need it.
+    Suggested,
+    /// Important functionality: the program works without it, but should have it.
+    Recommended,
+    /// Core functionality: the program does not work without it.
+    Required,
+}
+
+impl DlopenPriority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DlopenPriority::Suggested => "suggested",
+            DlopenPriority::Recommended => "recommended",
+            DlopenPriority::Required => "required",
+        }
+    }
+}
+
+/// A library the file declares it may `dlopen()` (a `.note.dlopen` entry, the
+/// freedesktop.org "ELF dlopen metadata" spec): NEEDED-only tools never see these.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DlopenDependency {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub feature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub description: Option<String>,
+    pub priority: DlopenPriority,
+    /// Alternatives, in order of preference: any one of them is enough.
+    pub soname: Vec<String>,
+}
+
 /// Everything preflight knows about one ELF file. Its JSON form (`facts_json.rs`) also
 /// has `symbols_by_version`, derived from the symbol table.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -171,8 +206,12 @@ pub struct ElfFacts {
     /// The object makes the process stack executable (PT_GNU_STACK with PF_X, or no
     /// PT_GNU_STACK on ports whose default is executable). Relocatable objects: false.
     pub executable_stack: bool,
-    /// x86-64 micro-architecture level (1-4) the GNU property note says the code needs.
+    /// x86-64 micro-architecture level (1-4) the GNU property note says the code needs
+    /// (GNU_PROPERTY_X86_ISA_1_NEEDED, what glibc's loader checks).
     pub x86_isa_level: Option<u8>,
+    /// The level of the instructions it contains (GNU_PROPERTY_X86_ISA_1_USED):
+    /// run-time dispatched code included, so information, never a requirement.
+    pub x86_isa_used: Option<u8>,
     /// `.gnu.version_r`: needed file → the version names needed from it.
     pub version_needs: BTreeMap<String, Vec<VersionName>>,
     /// `.gnu.version_d`: versions this object defines (the VER_FLG_BASE entry, which
@@ -196,6 +235,8 @@ pub struct ElfFacts {
     pub compilers: Vec<String>,
     /// A static executable's libc and what it loads at run time anyway.
     pub static_runtime: Option<StaticRuntime>,
+    /// The libraries its `.note.dlopen` notes say it may `dlopen()`.
+    pub dlopen: Vec<DlopenDependency>,
     /// The whole dynamic symbol table (without the null entry), for binding checks.
     /// Not part of the default JSON (reports add it with `--symbols`).
     pub symbols: SymbolTable,
@@ -289,6 +330,7 @@ impl ElfFacts {
             nodeflib: false,
             executable_stack: false,
             x86_isa_level: None,
+            x86_isa_used: None,
             version_needs: BTreeMap::new(),
             version_defs: Vec::new(),
             foreign_os: None,
@@ -299,6 +341,7 @@ impl ElfFacts {
             go: None,
             compilers: Vec::new(),
             static_runtime: None,
+            dlopen: Vec::new(),
             symbols: SymbolTable::default(),
         }
     }

@@ -3,7 +3,7 @@
 //! stored with the facts (on a scan of /usr it would repeat 150,000 names the symbol
 //! table already holds): it is derived from the table as it is written.
 
-use super::facts::{Class, ElfFacts, Endian, Kind};
+use super::facts::{Class, DlopenDependency, ElfFacts, Endian, Kind};
 use super::hardening::Hardening;
 use super::relocations::ObjectRelocations;
 use super::textrel::TextRelocation;
@@ -29,6 +29,8 @@ struct FactsOut<'a> {
     nodeflib: bool,
     executable_stack: bool,
     x86_isa_level: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    x86_isa_used: Option<u8>,
     version_needs: &'a BTreeMap<String, Vec<VersionName>>,
     version_defs: &'a [VersionName],
     symbols_by_version: BTreeMap<&'a VersionName, Vec<&'a str>>,
@@ -48,6 +50,8 @@ struct FactsOut<'a> {
     compilers: &'a Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     static_runtime: &'a Option<StaticRuntime>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    dlopen: &'a Vec<DlopenDependency>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -71,6 +75,7 @@ impl Serialize for ElfFacts {
             nodeflib: self.nodeflib,
             executable_stack: self.executable_stack,
             x86_isa_level: self.x86_isa_level,
+            x86_isa_used: self.x86_isa_used,
             version_needs: &self.version_needs,
             version_defs: &self.version_defs,
             symbols_by_version: self.symbols_by_version(),
@@ -82,6 +87,7 @@ impl Serialize for ElfFacts {
             go: &self.go,
             compilers: &self.compilers,
             static_runtime: &self.static_runtime,
+            dlopen: &self.dlopen,
         }
         .serialize(serializer)
     }

@@ -1,11 +1,12 @@
 //! The policy file (`--policy FILE`, or `.preflight.yaml` at the scanned folder's
 //! root): severities per rule, and waivers by rule and path glob, each with a reason.
 
+use super::linkage::{parse_linkage, LinkageRule, RawLinkage};
 use crate::rules::{parse_levels, Finding, Levels, Rule};
-use crate::yaml::{check_requires, from_yaml, line_of, YamlError};
-use globset::{Glob, GlobMatcher};
+use crate::yaml::{check_requires, from_yaml, line_of, lines_of, YamlError};
+use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,6 +21,8 @@ struct RawPolicy {
     waivers: Vec<RawWaiver>,
     #[serde(default)]
     presets: Vec<String>,
+    #[serde(default)]
+    linkage: Vec<RawLinkage>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -30,6 +33,12 @@ struct RawWaiver {
     reason: String,
     #[serde(default)]
     target: Option<String>,
+    /// A glob on the finding's library (`libpython3*.so*`).
+    #[serde(default)]
+    library: Option<String>,
+    /// A glob on the finding's symbols: one of them must match.
+    #[serde(default)]
+    symbol: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -38,9 +47,32 @@ pub struct Waiver {
     pub path: String,
     pub reason: String,
     pub target: Option<String>,
-    matcher: GlobMatcher,
+    glob: Glob,
+    /// `library:` and `symbol:`, when given: the finding's must match too.
+    library: Option<GlobMatcher>,
+    symbol: Option<GlobMatcher>,
     /// Where it was written, for the unused-waiver note.
     pub line: Option<usize>,
+}
+
+impl Waiver {
+    /// `library:` matches the finding's library, `symbol:` one of its symbols; a
+    /// waiver without them matches whatever the finding names.
+    fn matches_details(&self, finding: &Finding) -> bool {
+        let library = self
+            .library
+            .as_ref()
+            .is_none_or(|m| finding.library.as_deref().is_some_and(|l| m.is_match(l)));
+        let symbol = self.symbol.as_ref().is_none_or(|m| {
+            finding
+                .symbol
+                .iter()
+                .chain(&finding.symbols)
+                // `name@VERSION` in undefined-symbol findings: the name is matched.
+                .any(|s| m.is_match(s) || m.is_match(s.split('@').next().unwrap_or(s)))
+        });
+        library && symbol
+    }
 }
 
 /// A validated policy.
@@ -50,6 +82,82 @@ pub struct PolicyConfig {
     pub file: Option<String>,
     pub levels: Levels,
     pub waivers: Vec<Waiver>,
+    /// Linkage assertions (`linkage:`), checked on every scanned file.
+    pub linkage: Vec<LinkageRule>,
+    /// The waivers' globs compiled together, by rule.
+    index: WaiverIndex,
+}
+
+/// The waivers of each rule as one compiled glob set (globset's: literal paths by
+/// hash, extensions and prefixes by Aho-Corasick, the rest as one regex set), so that
+/// a finding is matched against all of them at once. Compiling one matcher per waiver
+/// and trying them in turn made 100,000 waivers take minutes.
+#[derive(Clone, Debug, Default)]
+struct WaiverIndex {
+    by_rule: HashMap<Rule, RuleWaivers>,
+}
+
+#[derive(Clone, Debug)]
+struct RuleWaivers {
+    set: GlobSet,
+    /// For each distinct glob of the set, the waivers (indices, in file order) that
+    /// give it.
+    waivers: Vec<Vec<usize>>,
+}
+
+/// One rule's waivers while the index is built: the set's builder, each distinct
+/// glob's slot, and each slot's waivers.
+type Group<'w> = (GlobSetBuilder, HashMap<&'w str, usize>, Vec<Vec<usize>>);
+
+impl WaiverIndex {
+    fn build(waivers: &[Waiver]) -> Result<WaiverIndex, globset::Error> {
+        let mut groups: HashMap<Rule, Group<'_>> = HashMap::new();
+        for (i, waiver) in waivers.iter().enumerate() {
+            let (builder, distinct, lists) = groups
+                .entry(waiver.rule)
+                .or_insert_with(|| (GlobSetBuilder::new(), HashMap::new(), Vec::new()));
+            let slot = *distinct.entry(waiver.path.as_str()).or_insert_with(|| {
+                builder.add(waiver.glob.clone());
+                lists.push(Vec::new());
+                lists.len() - 1
+            });
+            lists[slot].push(i);
+        }
+        let mut by_rule = HashMap::new();
+        for (rule, (builder, _, waivers)) in groups {
+            by_rule.insert(
+                rule,
+                RuleWaivers {
+                    set: builder.build()?,
+                    waivers,
+                },
+            );
+        }
+        Ok(WaiverIndex { by_rule })
+    }
+
+    /// The first waiver (in file order) of `finding`'s rule whose glob matches its
+    /// path and whose target, if any, is the finding's.
+    fn first_match(
+        &self,
+        waivers: &[Waiver],
+        finding: &Finding,
+        hits: &mut Vec<usize>,
+    ) -> Option<usize> {
+        let group = self.by_rule.get(&finding.rule)?;
+        group.set.matches_into(&finding.path, hits);
+        hits.iter()
+            .filter_map(|&glob| {
+                group.waivers[glob].iter().copied().find(|&i| {
+                    waivers[i]
+                        .target
+                        .as_ref()
+                        .is_none_or(|t| finding.target.as_ref() == Some(t))
+                        && waivers[i].matches_details(finding)
+                })
+            })
+            .min()
+    }
 }
 
 impl PolicyConfig {
@@ -80,10 +188,11 @@ impl PolicyConfig {
                 ));
             }
         }
-        let mut search_from = 1;
+        // Each waiver's line: the first `rule:` after the previous one's (found in one
+        // pass; searching the text again for each waiver was quadratic).
+        let mut rule_lines = lines_of(text, "rule").into_iter();
         for (index, waiver) in raw.waivers.iter().enumerate() {
-            let line = line_of(text, "rule", search_from);
-            search_from = line.map_or(search_from, |l| l + 1);
+            let line = rule_lines.next();
             let at = format!("waivers[{index}]");
             let rule = Rule::from_id(&waiver.rule);
             if rule.is_none() {
@@ -99,22 +208,56 @@ impl PolicyConfig {
             if waiver.reason.trim().is_empty() {
                 errors.push(error(line, format!("{at}.reason: a waiver needs a reason")));
             }
-            let matcher = match Glob::new(&waiver.path) {
-                Ok(glob) => Some(glob.compile_matcher()),
+            let glob = match Glob::new(&waiver.path) {
+                Ok(glob) => Some(glob),
                 Err(e) => {
-                    errors.push(error(line, format!("{at}.path: {e}")));
+                    // globset's message quotes the whole glob; `path` is quoted here,
+                    // cut short when the message is shown.
+                    errors.push(error(
+                        line,
+                        format!("{at}.path: `{}` is not a glob: {}", waiver.path, e.kind()),
+                    ));
                     None
                 }
             };
-            if let (Some(rule), Some(matcher)) = (rule, matcher) {
+            let mut detail = |key: &str, text: &Option<String>| match text.as_deref().map(Glob::new)
+            {
+                None => Ok(None),
+                Some(Ok(glob)) => Ok(Some(glob.compile_matcher())),
+                Some(Err(e)) => {
+                    errors.push(error(line, format!("{at}.{key}: {e}")));
+                    Err(())
+                }
+            };
+            let library = detail("library", &waiver.library);
+            let symbol = detail("symbol", &waiver.symbol);
+            if let (Some(rule), Some(glob), Ok(library), Ok(symbol)) = (rule, glob, library, symbol)
+            {
                 config.waivers.push(Waiver {
                     rule,
                     path: waiver.path.clone(),
                     reason: waiver.reason.clone(),
                     target: waiver.target.clone(),
-                    matcher,
+                    glob,
+                    library,
+                    symbol,
                     line,
                 });
+            }
+        }
+        let (linkage, linkage_errors) = parse_linkage(&raw.linkage, text, file);
+        config.linkage = linkage;
+        errors.extend(linkage_errors);
+        if errors.is_empty() {
+            match WaiverIndex::build(&config.waivers) {
+                Ok(index) => config.index = index,
+                Err(e) => errors.push(error(
+                    None,
+                    format!(
+                        "waivers: their globs could not be compiled together: {}",
+                        e.kind()
+                    ),
+                )),
             }
         }
         if errors.is_empty() {
@@ -151,6 +294,7 @@ impl PolicyConfig {
     ) -> (Vec<Finding>, usize) {
         let mut kept = Vec::new();
         let mut waived = 0;
+        let mut hits = Vec::new();
         for mut finding in findings {
             let level = self
                 .levels
@@ -163,13 +307,7 @@ impl PolicyConfig {
                 None if finding.rule.off_by_default() => continue,
                 None => {}
             }
-            let waiver = self.waivers.iter().position(|w| {
-                w.rule == finding.rule
-                    && w.matcher.is_match(&finding.path)
-                    && w.target
-                        .as_ref()
-                        .is_none_or(|t| finding.target.as_ref() == Some(t))
-            });
+            let waiver = self.index.first_match(&self.waivers, &finding, &mut hits);
             match waiver {
                 Some(i) => {
                     if let Some(flag) = used.get_mut(i) {
@@ -258,5 +396,46 @@ mod tests {
                 .starts_with("team.yaml:1: requires preflight >=99, but this is preflight"),
             "{errors:?}"
         );
+    }
+
+    /// The index answers as trying the waivers in file order did: the first whose
+    /// rule, glob and target fit, whatever glob strategy matched it; a later copy of
+    /// the same glob is never used.
+    #[test]
+    fn the_first_waiver_in_file_order_applies() {
+        let policy = PolicyConfig::parse(
+            "waivers:\n\
+             - {rule: textrel, path: \"lib/*.so\", target: debian-12, reason: a}\n\
+             - {rule: textrel, path: \"**/libx.so\", reason: b}\n\
+             - {rule: textrel, path: lib/libx.so, reason: c}\n\
+             - {rule: rpath, path: \"**\", reason: d}\n\
+             - {rule: textrel, path: \"**/libx.so\", reason: e}\n",
+            "p.yaml",
+        )
+        .unwrap();
+        let at = |rule: Rule, path: &str, target: Option<&str>| {
+            let mut finding = rule.finding(path, "").build();
+            finding.target = target.map(str::to_string);
+            policy
+                .index
+                .first_match(&policy.waivers, &finding, &mut Vec::new())
+                .map(|i| policy.waivers[i].reason.as_str())
+        };
+        assert_eq!(
+            at(Rule::Textrel, "lib/libx.so", Some("debian-12")),
+            Some("a")
+        );
+        assert_eq!(
+            at(Rule::Textrel, "lib/libx.so", Some("ubuntu-24.04")),
+            Some("b")
+        );
+        assert_eq!(at(Rule::Textrel, "lib/libx.so", None), Some("b"));
+        assert_eq!(
+            at(Rule::Textrel, "lib/liby.so", Some("debian-12")),
+            Some("a")
+        );
+        assert_eq!(at(Rule::Textrel, "lib/liby.so", None), None);
+        assert_eq!(at(Rule::Rpath, "anything/at/all", None), Some("d"));
+        assert_eq!(at(Rule::HardeningPie, "lib/libx.so", None), None);
     }
 }

@@ -2,6 +2,7 @@
 //! (`::error file=…,title=…::message`), escaped as the workflow-command format
 //! requires (actions/toolkit, packages/core/src/command.ts).
 
+use super::text::{count, severity_counts};
 use super::ScanReport;
 use crate::rules::Severity;
 use std::io::{self, Write};
@@ -53,12 +54,10 @@ pub fn write_github(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> 
         out,
         "::notice title=preflight::{}",
         escape_data(&format!(
-            "{} ELF files checked against {}: {} errors, {} warnings, {} notes",
-            s.elf,
+            "{} checked against {}: {}",
+            count(s.elf, "ELF file", "ELF files"),
             report.hosts.join(", "),
-            s.errors,
-            s.warnings,
-            s.notes
+            severity_counts(s.errors, s.warnings, s.notes)
         ))
     )
 }

@@ -1,6 +1,6 @@
 //! Tables for a person at a terminal (comfy-table).
 
-use super::text::{esc, join_escaped};
+use super::text::{count, esc, join_escaped, severity_counts};
 use super::{FileReport, Outcome, ScanReport};
 use crate::elf::{ArchiveFacts, ElfFacts, ObjectRelocations};
 use crate::rules::Severity;
@@ -82,6 +82,20 @@ fn add_fact_rows(table: &mut Table, f: &ElfFacts) {
         table.add_row(vec!["runpath".to_string(), join_escaped(&f.runpath, ":")]);
     }
     table.add_row(vec!["textrel".to_string(), yes_no(f.textrel)]);
+    if let Some(level) = f.x86_isa_level {
+        table.add_row(vec![
+            "x86 ISA needed".to_string(),
+            format!("x86-64-v{level}"),
+        ]);
+    }
+    if let Some(level) = f.x86_isa_used {
+        // Run-time dispatched code counts too: not a requirement (glibc checks only
+        // the needed property).
+        table.add_row(vec![
+            "x86 ISA used".to_string(),
+            format!("x86-64-v{level} (information: not checked by the loader)"),
+        ]);
+    }
     for (file, versions) in &f.version_needs {
         let names: Vec<String> = versions.iter().map(|v| v.to_string()).collect();
         table.add_row(vec![format!("versions from {}", esc(file)), list(&names)]);
@@ -95,6 +109,24 @@ fn add_fact_rows(table: &mut Table, f: &ElfFacts) {
             format!("needs {}", esc(&version.to_string())),
             list(&symbols),
         ]);
+    }
+    if !f.dlopen.is_empty() {
+        let lines: Vec<String> = f
+            .dlopen
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} ({}{})",
+                    join_escaped(&d.soname, " or "),
+                    d.priority.as_str(),
+                    d.feature
+                        .as_deref()
+                        .map(|f| format!(", {}", esc(f)))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        table.add_row(vec!["dlopen".to_string(), lines.join("\n")]);
     }
     add_build_rows(table, f);
 }
@@ -379,9 +411,9 @@ fn summary_line(report: &ScanReport) -> String {
     let s = &report.summary;
     let kinds: Vec<String> = s.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
     let mut line = format!(
-        "{}: {} files, {} ELF",
+        "{}: {}, {} ELF",
         esc(&report.root),
-        s.files_seen,
+        count(s.files_seen, "file", "files"),
         s.elf
     );
     if !kinds.is_empty() {
@@ -392,29 +424,28 @@ fn summary_line(report: &ScanReport) -> String {
         s.unreadable, s.not_elf
     ));
     if s.archives > 0 {
-        let plural = if s.archives == 1 { "" } else { "s" };
-        line.push_str(&format!(", {} archive{plural}", s.archives));
+        line.push_str(&format!(", {}", count(s.archives, "archive", "archives")));
     }
     if s.foreign > 0 {
-        let plural = if s.foreign == 1 { "y" } else { "ies" };
-        line.push_str(&format!(", {} foreign binar{plural}", s.foreign));
+        let foreign = count(s.foreign, "foreign binary", "foreign binaries");
+        line.push_str(&format!(", {foreign}"));
     }
     if !report.problems.is_empty() {
         line.push_str(&format!(", {} could not be read", report.problems.len()));
     }
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
     line.push_str(&format!(
-        "; checked against {}: {} error{}, {} warning{}, {} note{}",
+        "; checked against {}: {}",
         join_escaped(&report.hosts, ", "),
-        s.errors,
-        plural(s.errors),
-        s.warnings,
-        plural(s.warnings),
-        s.notes,
-        plural(s.notes)
+        severity_counts(s.errors, s.warnings, s.notes)
     ));
     if s.waived > 0 {
         line.push_str(&format!(", {} waived", s.waived));
+    }
+    if s.baselined > 0 {
+        line.push_str(&format!(
+            ", {} already in the baseline (not shown)",
+            s.baselined
+        ));
     }
     line
 }

@@ -4,7 +4,9 @@
 
 use super::binding::check_binding;
 use super::flavor::{basename, dirname, musl_arch, standard_glibc_interpreters, GlibcLayout};
-use super::model::{Attempt, Edge, FoundBy, LoadedObject, MissingLibrary, Resolution};
+use super::model::{
+    Attempt, DlopenLibrary, Edge, FoundBy, LoadedObject, MissingLibrary, Resolution,
+};
 use super::search::{expand_tokens, Step, Tokens};
 use crate::elf::Libc;
 use crate::source::{HostObject, LibraryHost, Probe};
@@ -31,6 +33,7 @@ pub struct Resolver<'h> {
     pub(super) layouts: Mutex<HashMap<(u16, bool), Arc<GlibcLayout>>>,
     pub(super) musl_paths: Mutex<HashMap<String, Arc<SystemPath>>>,
     pub(super) hwcaps_allowed: OnceLock<bool>,
+    host_libc: OnceLock<Libc>,
 }
 
 /// musl's system search path and how to label what it finds.
@@ -71,13 +74,30 @@ impl<'h> Resolver<'h> {
             layouts: Mutex::new(HashMap::new()),
             musl_paths: Mutex::new(HashMap::new()),
             hwcaps_allowed: OnceLock::new(),
+            host_libc: OnceLock::new(),
         }
     }
 
     /// Resolves `object`, found at `view_path` in the host, shown to the user as `shown`.
     pub fn resolve(&self, object: Arc<HostObject>, view_path: &str, shown: &str) -> Resolution {
+        self.resolve_as(object, view_path, shown, None)
+    }
+
+    /// `resolve`, with the libc to load a library that shows none (it needs other
+    /// libraries but no libc): `unknown`, what the scan decided from its loaders,
+    /// siblings or package; without it, the host's own.
+    pub fn resolve_as(
+        &self,
+        object: Arc<HostObject>,
+        view_path: &str,
+        shown: &str,
+        unknown: Option<Libc>,
+    ) -> Resolution {
         let facts = &object.facts;
-        let loader = facts.libc();
+        let loader = facts.libc().or_else(|| {
+            (!facts.kind.is_executable() && !facts.needed.is_empty())
+                .then(|| unknown.unwrap_or_else(|| self.host_libc()))
+        });
         let mut resolution = Resolution {
             path: shown.to_string(),
             view_path: view_path.to_string(),
@@ -91,6 +111,7 @@ impl<'h> Resolver<'h> {
             edges: Vec::new(),
             version_gaps: Vec::new(),
             unbound_symbols: Vec::new(),
+            dlopen: Vec::new(),
         };
         let Some(loader) = loader else {
             return resolution;
@@ -199,6 +220,7 @@ impl<'h> Resolver<'h> {
                 }
             }
         }
+        resolution.dlopen = self.dlopen_libraries(loader, &nodes);
         // Load order as ldd prints it: dependencies breadth-first, the interpreter last.
         let scope: Vec<usize> = std::iter::once(0)
             .chain((1..nodes.len()).filter(|&i| nodes[i].found_by != FoundBy::Interpreter))
@@ -298,6 +320,63 @@ impl<'h> Resolver<'h> {
             })
     }
 
+    /// The libraries the object declares it may `dlopen()` (`.note.dlopen`), each
+    /// alternative searched as `dlopen()` called from the object searches it: glibc's
+    /// dlfcn/dlopen.c maps it with `_dl_map_object` for the caller's link map (its
+    /// RPATH chain, LD_LIBRARY_PATH, its RUNPATH, the cache, the default folders),
+    /// and a name already loaded is that object (`_dl_name_match_p`). musl's dlopen
+    /// is `load_library` with the caller as `needed_by` alike.
+    fn dlopen_libraries(&self, loader: Libc, nodes: &[Node]) -> Vec<DlopenLibrary> {
+        let declared = &nodes[0].object.facts.dlopen;
+        let mut libraries = Vec::with_capacity(declared.len());
+        for dependency in declared {
+            let mut library = DlopenLibrary {
+                needed_by: nodes[0].path.clone(),
+                feature: dependency.feature.clone(),
+                priority: dependency.priority,
+                soname: dependency.soname.clone(),
+                found: None,
+                path: None,
+                tried: Vec::new(),
+            };
+            for name in &dependency.soname {
+                let path = match self.loaded_by_name(loader, nodes, name) {
+                    Some(hit) => Some(nodes[hit].path.clone()),
+                    None => match loader {
+                        Libc::Musl => self.search_musl(name, 0, nodes),
+                        Libc::Glibc => self.search_glibc(name, 0, nodes),
+                    }
+                    .found_path(nodes, &mut library.tried),
+                };
+                if let Some(path) = path {
+                    library.found = Some(name.clone());
+                    library.path = Some(path);
+                    library.tried.clear();
+                    break;
+                }
+            }
+            libraries.push(library);
+        }
+        libraries
+    }
+
+    /// The host's libc family: musl when its /lib has musl's loader
+    /// (`ld-musl-ARCH.so.1`), else glibc.
+    pub fn host_libc(&self) -> Libc {
+        *self.host_libc.get_or_init(|| {
+            let musl = self
+                .host
+                .list_dir("/lib")
+                .iter()
+                .any(|n| n.starts_with("ld-musl-") && n.ends_with(".so.1"));
+            if musl {
+                Libc::Musl
+            } else {
+                Libc::Glibc
+            }
+        })
+    }
+
     /// glibc matches a NEEDED name against every loaded object's names before it
     /// searches (`_dl_name_match_p`); musl compares the name and the file's base name.
     fn loaded_by_name(&self, loader: Libc, nodes: &[Node], name: &str) -> Option<usize> {
@@ -307,6 +386,23 @@ impl<'h> Resolver<'h> {
                     && n.found_by != FoundBy::Interpreter
                     && basename(&n.path) == name)
         })
+    }
+}
+
+impl Search {
+    /// The path found, if any; the places tried go to `tried`.
+    fn found_path(self, nodes: &[Node], tried: &mut Vec<Attempt>) -> Option<String> {
+        match self {
+            Search::Found { path, .. } => Some(path),
+            Search::Interpreter => nodes
+                .iter()
+                .find(|n| n.found_by == FoundBy::Interpreter)
+                .map(|n| n.path.clone()),
+            Search::Missing(attempts) => {
+                tried.extend(attempts);
+                None
+            }
+        }
     }
 }
 

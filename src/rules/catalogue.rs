@@ -121,6 +121,29 @@ rules! {
                  at the copy.")),
         ],
     };
+    DlopenMissing = RuleSpec {
+        id: "dlopen-missing",
+        severity: Warning,
+        preset: None,
+        description: "A library the file declares it dlopen()s (.note.dlopen) is found neither in the scanned tree nor on the target.",
+        help: "Ship the library with the program, or install it on the host; the note's priority says how much it matters.",
+        why: "The program starts, but {feature} fails when it calls dlopen(\"{soname}\"): its .note.dlopen \
+              says the library is recommended (important functionality needs it).",
+        fix: "Ship {soname} with the program and point RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib'), or \
+              install the package that provides it on the host.",
+        cases: &[
+            case("required", Some(Error), Some(
+                "Its .note.dlopen says {feature} is core functionality: the program does not work \
+                 without {soname}, although it starts (dlopen() fails at run time, not the loader)."), None),
+            case("suggested", Some(Note), Some(
+                "Its .note.dlopen says {feature} is secondary: only full-featured installations need \
+                 {soname}; without it dlopen() fails and the program goes on without the feature."), None),
+            // The target's repositories have it.
+            case("installable", None, None, Some(
+                "Install it on the host ({install}), or ship {soname} with the program and point \
+                 RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib').")),
+        ],
+    };
     UndefinedSymbol = RuleSpec {
         id: "undefined-symbol",
         severity: Error,
@@ -208,20 +231,32 @@ rules! {
         id: "rpath",
         severity: Warning,
         preset: None,
-        description: "DT_RPATH is used, or a search path is absolute or leaves the scanned tree.",
-        help: "Use DT_RUNPATH (-Wl,--enable-new-dtags) with $ORIGIN-relative folders inside the shipped tree.",
-        why: "DT_RPATH is searched before LD_LIBRARY_PATH, so users cannot override it, and it is \
-              inherited by every library the file loads.",
-        fix: "Link with -Wl,--enable-new-dtags to get DT_RUNPATH instead.",
+        description: "A search folder (DT_RPATH or DT_RUNPATH) is the build machine's, absent from the host, relative to the current folder, or leaves the scanned tree.",
+        help: "Search only $ORIGIN-relative folders inside the shipped tree (-Wl,-rpath,'$ORIGIN/../lib').",
+        why: "The loader searches these folders for the file's libraries: one that is not part of what \
+              is shipped finds nothing on the target, or whatever someone put there.",
+        fix: "Link with a path relative to the file: -Wl,-rpath,'$ORIGIN/../lib' (auditwheel and \
+              patchelf --set-rpath do this for a built file).",
         cases: &[
+            case("build-machine", None, Some(
+                "The folder is where the file was built: it does not exist on the target, and on a \
+                 shared machine anyone may create it and fill it with a library of that name."), Some(
+                "Replace it with a path relative to the file: -Wl,-rpath,'$ORIGIN/../lib', or \
+                 patchelf --set-rpath '$ORIGIN/../lib' on the built file.")),
             case("absolute", None, Some(
-                "An absolute search path is the build machine's: on the target it is missing, or a \
-                 folder anyone may create and fill with a library of that name."), Some(
+                "An absolute search folder that the host does not have: the libraries there are \
+                 not shipped with the file, and anyone able to create that folder chooses them."), Some(
                 "Use a path relative to the file: -Wl,-rpath,'$ORIGIN/../lib'.")),
+            case("cwd-relative", None, Some(
+                "glibc takes a relative search folder (or an empty element) relative to the \
+                 process's current folder: run from another folder it finds nothing, run from a \
+                 folder someone else controls it loads their library."), Some(
+                "Prefix the folder with $ORIGIN (-Wl,-rpath,'$ORIGIN/lib'), and drop empty \
+                 elements (a stray ':').")),
             case("leaves-tree", None, Some(
                 "The libraries there are not shipped with the file: it works only where that \
                  folder happens to exist."), Some(
-                "Ship the libraries inside the tree and point RUNPATH there ($ORIGIN/../lib).")),
+                "Ship the libraries inside the tree and point the search path there ($ORIGIN/../lib).")),
         ],
     };
     ExecutableStack = RuleSpec {
@@ -278,6 +313,39 @@ rules! {
             case("archive-member", None, Some("A link that pulls this member in fails."),
                 Some("Rebuild the archive.")),
         ],
+    };
+    LinkageForbidden = RuleSpec {
+        id: "linkage-forbidden",
+        severity: Error,
+        preset: None,
+        description: "A file links a library the policy file's linkage assertions forbid for its path.",
+        help: "Stop linking the library, or change the policy's linkage assertion.",
+        why: "The policy forbids {soname} here: {reason}",
+        fix: "Stop linking {soname} (remove it from the link line; check with readelf -d which NEEDED \
+              entry pulls it in), or change the policy's linkage assertion.",
+        cases: NONE,
+    };
+    LinkageRequired = RuleSpec {
+        id: "linkage-required",
+        severity: Error,
+        preset: None,
+        description: "A file does not link a library the policy file's linkage assertions require for its path.",
+        help: "Link the library, or change the policy's linkage assertion.",
+        why: "The policy requires {soname} here: {reason}",
+        fix: "Link it (-l with the library's name; with --as-needed, only if a symbol of it is used), \
+              or change the policy's linkage assertion.",
+        cases: NONE,
+    };
+    LinkageNotAllowed = RuleSpec {
+        id: "linkage-not-allowed",
+        severity: Error,
+        preset: None,
+        description: "A file links an external library outside the policy file's allow_only list for its path.",
+        help: "Ship the library in the tree, stop linking it, or add it to the allow_only list.",
+        why: "Only the libraries of the allow_only list may come from the host here: {reason}",
+        fix: "Ship {soname} in the tree (RUNPATH $ORIGIN/../lib), stop linking it, or add it to the \
+              policy's allow_only list.",
+        cases: NONE,
     };
     UnusedWaiver = RuleSpec {
         id: "unused-waiver",

@@ -19,9 +19,14 @@ impl FolderSource {
     pub fn open(spec: &str, path: &str) -> Result<FolderSource, SourceError> {
         let dir = PathBuf::from(spec);
         if !dir.is_dir() {
-            return Err(SourceError(format!(
-                "{spec}: neither a folder nor a container image"
-            )));
+            let shown = crate::text::escape(spec);
+            return Err(SourceError(match std::fs::metadata(&dir) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    format!("{shown}: no such file or folder")
+                }
+                Err(e) => format!("{shown}: cannot be read: {e}"),
+                Ok(_) => format!("{shown}: neither a folder nor a container image"),
+            }));
         }
         if path != "/" {
             return Err(SourceError(format!(

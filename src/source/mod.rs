@@ -135,6 +135,11 @@ pub fn open_source(
     path: &str,
     registry: &RegistryAccess,
 ) -> Result<Box<dyn Source>, SourceError> {
+    if spec.is_empty() {
+        return Err(SourceError(
+            "the folder or image to scan is an empty path (\"\"): name a folder or an image".into(),
+        ));
+    }
     if image::looks_like_image(spec) {
         return Ok(Box::new(ImageSource::open_with(
             spec, platform, path, registry,
