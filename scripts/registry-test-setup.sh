@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what tests/registry.rs needs to serve images on 127.0.0.1: Debian's
-# docker-registry (the CNCF distribution registry, v2.8) and skopeo (pushes the
-# fixture images). Nothing is installed when both are present. Run by .ci/run; the
+# docker-registry (the CNCF distribution registry, v2.8), skopeo (pushes the fixture
+# images) and openssl (makes the test's CA and certificate). Nothing is installed when both are present. Run by .ci/run; the
 # tests skip, saying so, only when these cannot be installed (no apt-get, not root).
 set -euo pipefail
 
 missing=()
 command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v skopeo >/dev/null || missing+=(skopeo)
+command -v openssl >/dev/null || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=()

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 
-/// Whether docker-registry and skopeo are there, installed if need be (once).
+/// Whether docker-registry, skopeo and openssl are there, installed if need be (once).
 fn tools() -> bool {
     static READY: OnceLock<bool> = OnceLock::new();
     *READY.get_or_init(|| {
@@ -25,17 +25,16 @@ fn tools() -> bool {
                 .output()
                 .is_ok_and(|o| o.status.success())
         };
-        if present("docker-registry") && present("skopeo") {
+        let all = || present("docker-registry") && present("skopeo") && present("openssl");
+        if all() {
             return true;
         }
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/registry-test-setup.sh");
         let status = Command::new("bash").arg(script).status();
-        let ok = status.is_ok_and(|s| s.success())
-            && present("docker-registry")
-            && present("skopeo");
+        let ok = status.is_ok_and(|s| s.success()) && all();
         if !ok {
             eprintln!(
-                "SKIPPED registry tests: docker-registry and skopeo are not installed and scripts/registry-test-setup.sh could not install them"
+                "SKIPPED registry tests: docker-registry, skopeo or openssl is not installed and scripts/registry-test-setup.sh could not install them"
             );
         }
         ok
