@@ -32,7 +32,9 @@ pub struct Cli {
 pub struct ScanArgs {
     /// A folder (symbolic links inside it are not followed), or a container image: a
     /// `docker save` tarball, an OCI layout folder or archive, also written
-    /// `docker-archive:FILE`, `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`.
+    /// `docker-archive:FILE`, `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, or an image
+    /// in a registry: `registry:HOST/REPO[:TAG|@sha256:DIGEST]` (or `docker://…`;
+    /// `registry:ubuntu:24.04` is Docker Hub's).
     #[arg(value_name = "DIR|IMAGE")]
     pub dir: String,
     /// With an image: check only the files under this path (the whole image still
@@ -81,6 +83,31 @@ pub struct ScanArgs {
     pub show_waived: bool,
     #[command(flatten)]
     pub host: HostArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// How to reach a registry (`registry:` images), as podman spells it.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// Verify the registry's TLS certificate against the system's trust store;
+    /// `--tls-verify=false` accepts any certificate and a registry serving plain HTTP.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set,
+          num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub tls_verify: bool,
+    /// The auth file (podman's auth.json or docker's config.json) to read credentials
+    /// from; default: $REGISTRY_AUTH_FILE, else podman's, then docker's.
+    #[arg(long, value_name = "FILE")]
+    pub authfile: Option<PathBuf>,
+}
+
+impl RegistryArgs {
+    pub fn access(&self) -> crate::source::RegistryAccess {
+        crate::source::RegistryAccess {
+            tls_verify: self.tls_verify,
+            authfile: self.authfile.clone(),
+        }
+    }
 }
 
 /// Where libraries come from and what the process environment would hold.
@@ -223,6 +250,8 @@ pub struct DiffArgs {
     pub fail_on: FailOn,
     #[command(flatten)]
     pub host: HostArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 impl DiffArgs {
@@ -245,6 +274,10 @@ impl DiffArgs {
                 root: self.host.root.clone(),
                 ld_library_path: self.host.ld_library_path.clone(),
                 hwcaps: self.host.hwcaps.clone(),
+            },
+            registry: RegistryArgs {
+                tls_verify: self.registry.tls_verify,
+                authfile: self.registry.authfile.clone(),
             },
         }
     }
@@ -274,7 +307,7 @@ pub enum ProfileAction {
     /// Write a profile read off a root filesystem: its loader, libc and every library
     /// on the loader's search path with its exact version definitions.
     #[command(
-        after_help = "Example:\n  preflight profile capture /srv/prod-rootfs -o prod.yaml\n  preflight profile capture docker-archive:prod.tar -o prod.yaml\n  preflight scan ./dist --target prod.yaml"
+        after_help = "Example:\n  preflight profile capture /srv/prod-rootfs -o prod.yaml\n  preflight profile capture docker-archive:prod.tar -o prod.yaml\n  preflight profile capture registry:ubuntu:24.04 -o u24.yaml\n  preflight scan ./dist --target prod.yaml"
     )]
     Capture {
         /// A root folder, or a container image (as `scan` takes it).
@@ -287,6 +320,8 @@ pub enum ProfileAction {
         /// The profile's name (default: ID-VERSION_ID-captured from os-release).
         #[arg(long)]
         name: Option<String>,
+        #[command(flatten)]
+        registry: RegistryArgs,
     },
 }
 

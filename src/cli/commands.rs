@@ -306,8 +306,9 @@ pub(super) fn profiles(
             root,
             platform,
             name,
+            registry,
         } => {
-            let plan = CapturePlan::new(root, platform, name)?;
+            let plan = CapturePlan::new(root, platform, name, &registry.access())?;
             let host = plan.source.as_root()?;
             let profile = capture(&*host, &plan.origin, plan.platform, plan.name.as_deref())
                 .map_err(|e| anyhow::anyhow!(e))?;

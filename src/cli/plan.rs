@@ -8,7 +8,7 @@ use crate::policy::PolicyConfig;
 use crate::profile::{builtin_profiles_for, find_profile_for, folders, LoadedProfile};
 use crate::report::{Baseline, Format};
 use crate::scan::ScanOptions;
-use crate::source::{open_source, read_regular, Limits, OpenError, Source, Within};
+use crate::source::{open_source, read_regular, Limits, OpenError, RegistryAccess, Source, Within};
 use crate::text::escape;
 use std::path::Path;
 
@@ -35,7 +35,7 @@ pub struct ScanPlan {
 impl ScanPlan {
     pub fn new(args: ScanArgs) -> anyhow::Result<ScanPlan> {
         let explicit = parse_platform(args.platform.as_deref())?;
-        let source = open_source(&args.dir, explicit, &args.path)?;
+        let source = open_source(&args.dir, explicit, &args.path, &args.registry.access())?;
         let mut platform = choose_platform(explicit, source.as_ref());
         let mut more_platforms = Vec::new();
         if args.runs_on && explicit.is_none() && source.platform().is_none() {
@@ -109,9 +109,10 @@ impl CapturePlan {
         root: String,
         platform: Option<String>,
         name: Option<String>,
+        registry: &RegistryAccess,
     ) -> anyhow::Result<CapturePlan> {
         let explicit = parse_platform(platform.as_deref())?;
-        let source = open_source(&root, explicit, "/")?;
+        let source = open_source(&root, explicit, "/", registry)?;
         Ok(CapturePlan {
             platform: choose_platform(explicit, source.as_ref()),
             source,

@@ -28,7 +28,7 @@ pub use filesystem::{open_host, open_tree, FilesystemHost};
 pub use folder::{walk, walk_folder, FolderFile, IoProblem, Walked};
 pub use folder_source::FolderSource;
 pub use host::{DescribedVersions, HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
-pub use image::{ImageHost, ImageSource};
+pub use image::{ImageHost, ImageSource, RegistryAccess};
 pub(crate) use namespace::{resolve, Node};
 pub use open::{read_elf_bytes, FileBytes, FileKind, OpenError};
 pub(crate) use open::{read_regular_elf_bytes, size_text};
@@ -125,13 +125,15 @@ pub struct TreeFile {
 #[error("{0}")]
 pub struct SourceError(pub String);
 
-/// Opens what the user named: a container image (a transport prefix, a tar file, an
-/// OCI layout folder), else a folder. `platform` picks an image's manifest; `path`
-/// limits an image's scanned files (a folder takes only "/").
+/// Opens what the user named: a container image (a registry reference, a transport
+/// prefix, a tar file, an OCI layout folder), else a folder. `platform` picks an
+/// image's manifest; `path` limits an image's scanned files (a folder takes only "/");
+/// `registry` says how to reach a registry.
 pub fn open_source(
     spec: &str,
     platform: Option<Platform>,
     path: &str,
+    registry: &RegistryAccess,
 ) -> Result<Box<dyn Source>, SourceError> {
     if spec.is_empty() {
         return Err(SourceError(
@@ -139,7 +141,9 @@ pub fn open_source(
         ));
     }
     if image::looks_like_image(spec) {
-        return Ok(Box::new(ImageSource::open(spec, platform, path)?));
+        return Ok(Box::new(ImageSource::open_with(
+            spec, platform, path, registry,
+        )?));
     }
     Ok(Box::new(FolderSource::open(spec, path)?))
 }
