@@ -198,7 +198,7 @@ pub enum ProfileAction {
     /// Write a profile read off a root filesystem: its loader, libc and every library
     /// on the loader's search path with its exact version definitions.
     #[command(
-        after_help = "Example:\n  preflight profile capture /srv/prod-rootfs -o prod.yaml\n  preflight profile capture docker-archive:prod.tar -o prod.yaml\n  preflight scan ./dist --target prod.yaml"
+        after_help = "Examples:\n  preflight profile capture /srv/prod-rootfs -o prod.yaml\n  preflight profile capture docker-archive:prod.tar -o prod.yaml\n  preflight scan ./dist --target prod.yaml"
     )]
     Capture {
         /// A root folder, or a container image (as `scan` takes it).
