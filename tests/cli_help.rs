@@ -104,6 +104,35 @@ fn target_completes_every_built_in_profile_and_still_takes_a_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("invalid value"), "{err}");
     assert!(err.contains("samples/profiles"), "{err}");
+    // --platform completes Docker's platform names, and still takes a kernel name.
+    let bash = stdout(&preflight(&["completions", "bash"]));
+    let at = bash.find("--platform)").unwrap();
+    let values = bash[at..].lines().nth(1).unwrap();
+    for platform in [
+        "linux/amd64",
+        "linux/arm64",
+        "linux/arm/v7",
+        "linux/riscv64",
+    ] {
+        assert!(values.contains(platform), "{values}");
+    }
+    let out = common::preflight()
+        .args([
+            "scan",
+            "samples/dist",
+            "--format",
+            "json",
+            "--platform",
+            "aarch64",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("invalid value"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Nor does the help list the 38 names.
     assert!(!stdout(&preflight(&["scan", "--help"])).contains("alpine-3.20"));
 }

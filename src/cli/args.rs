@@ -1,7 +1,7 @@
 //! The command line as clap parses it: the arguments as typed, validated only as far
 //! as clap can (ripgrep's LowArgs). `plan.rs` turns them into what to do.
 
-use super::values::{FactsFormat, TargetName};
+use super::values::{FactsFormat, PlatformName, TargetName};
 use crate::report::Format;
 use crate::resolve::ResolveOptions;
 use crate::rules::{Rule, Severity};
@@ -54,7 +54,7 @@ pub struct ScanArgs {
     /// aarch64 are accepted too). Picks the manifest of a multi-platform image and the
     /// targets' architecture (default: the image's, else linux/amd64). Each built-in
     /// profile describes the platforms its release ships (`preflight profiles`).
-    #[arg(long)]
+    #[arg(long, value_parser = PlatformName, hide_possible_values = true)]
     pub platform: Option<String>,
     /// Check against every built-in profile and print where the files run.
     #[arg(long, conflicts_with = "target")]
@@ -192,7 +192,7 @@ pub enum ProfileAction {
         #[arg(long)]
         libraries: bool,
         /// With --libraries: only this platform (default: every platform described).
-        #[arg(long, requires = "libraries")]
+        #[arg(long, requires = "libraries", value_parser = PlatformName, hide_possible_values = true)]
         platform: Option<String>,
     },
     /// Write a profile read off a root filesystem: its loader, libc and every library
@@ -206,7 +206,7 @@ pub enum ProfileAction {
         root: String,
         /// The platform to capture, as `scan --platform` takes it (default: the
         /// image's, else linux/amd64).
-        #[arg(long)]
+        #[arg(long, value_parser = PlatformName, hide_possible_values = true)]
         platform: Option<String>,
         /// The profile's name (default: ID-VERSION_ID-captured from os-release).
         #[arg(long)]

@@ -1,6 +1,8 @@
 //! Values whose possible choices clap shows (help, completions) without restricting
-//! them: `--target` takes a built-in profile's name or alias, or a profile file.
+//! them: `--target` takes a built-in profile's name or alias, or a profile file;
+//! `--platform` a Docker platform, or a kernel name the plan also accepts.
 
+use crate::platform::Platform;
 use crate::profile::{folders, quick_aliases};
 use crate::report::Format;
 use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
@@ -29,6 +31,30 @@ impl TypedValueParser for TargetName {
         Some(Box::new(folders().iter().map(|f| {
             PossibleValue::new(f.name).aliases(quick_aliases(f.profile))
         })))
+    }
+}
+
+/// `--platform PLATFORM`: any string (the plan names the accepted ones when it is none
+/// of them); shells complete Docker's names (`linux/arm64`, ...).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlatformName;
+
+impl TypedValueParser for PlatformName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            Platform::ALL.iter().map(|p| PossibleValue::new(p.as_str())),
+        ))
     }
 }
 
