@@ -42,8 +42,8 @@ fn help_of_every_command_is_snapshotted() {
 }
 
 #[test]
-fn inspect_and_tree_offer_only_the_formats_they_accept() {
-    for command in ["inspect", "tree"] {
+fn inspect_tree_and_diff_offer_only_the_formats_they_accept() {
+    for command in ["inspect", "tree", "diff"] {
         let help = stdout(&preflight(&[command, "--help"]));
         for format in ["sarif", "github", "markdown", "cyclonedx"] {
             assert!(!help.contains(format), "{command} --help offers {format}");
@@ -55,7 +55,7 @@ fn inspect_and_tree_offer_only_the_formats_they_accept() {
         let file = common::fixture("pie-glibc234");
         let out = common::preflight()
             .args([command, "--format", "sarif"])
-            .arg(&file)
+            .args([&file, &file])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2));

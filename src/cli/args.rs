@@ -1,7 +1,7 @@
 //! The command line as clap parses it: the arguments as typed, validated only as far
 //! as clap can (ripgrep's LowArgs). `plan.rs` turns them into what to do.
 
-use super::values::{FactsFormat, PlatformName, TargetName};
+use super::values::{PlatformName, TableOrJson, TargetName};
 use crate::report::Format;
 use crate::resolve::ResolveOptions;
 use crate::rules::{Rule, Severity};
@@ -69,6 +69,11 @@ pub struct ScanArgs {
     /// Exit with 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    /// An earlier report (`scan --format json` or `--format sarif`): fail only on
+    /// findings it does not have (matched by their stable fingerprints); the others
+    /// are listed apart.
+    #[arg(long, value_name = "REPORT")]
+    pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub host: HostArgs,
 }
@@ -120,8 +125,8 @@ pub enum Command {
         /// ELF files to inspect.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = FactsFormat::Table)]
-        format: FactsFormat,
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
         /// Include the whole dynamic symbol table in JSON output.
         #[arg(long)]
         symbols: bool,
@@ -133,6 +138,12 @@ pub enum Command {
         after_help = "Examples:\n  preflight scan ./dist\n  preflight scan ./dist --target ubuntu-20.04 --target debian-12\n  preflight scan ./dist --target prod.yaml --platform linux/arm64\n  preflight scan ./dist --runs-on\n  preflight scan ./dist --root /srv/debian12-rootfs --format json > report.json"
     )]
     Scan(ScanArgs),
+    /// Compare two releases (folders, images or saved JSON reports): what the new one
+    /// newly needs or breaks, and what it no longer needs.
+    #[command(
+        after_help = "Examples:\n  preflight diff old/dist new/dist --target ubuntu-22.04\n  preflight scan dist --format json > v1.json; preflight diff v1.json dist --runs-on"
+    )]
+    Diff(DiffArgs),
     /// List the built-in target profiles, show one, or capture a real root as one.
     #[command(alias = "profile")]
     Profiles {
@@ -163,8 +174,8 @@ pub enum Command {
         /// ELF files whose dependency tree to show.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = FactsFormat::Table)]
-        format: FactsFormat,
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
         /// Also bind every undefined symbol, as `ldd -r` does (reads each library's
         /// symbol table, so it is slower).
         #[arg(long)]
@@ -172,6 +183,64 @@ pub enum Command {
         #[command(flatten)]
         host: HostArgs,
     },
+}
+
+/// `preflight diff`'s arguments.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old release: a folder, an image, or a saved `scan --format json` report.
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The new release, as OLD.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub format: TableOrJson,
+    /// A target host to check both against (repeatable), as `scan --target`.
+    #[arg(long, value_name = "NAME|FILE", value_parser = TargetName, hide_possible_values = true)]
+    pub target: Vec<String>,
+    /// The platform, as `scan --platform`.
+    #[arg(long, value_parser = PlatformName, hide_possible_values = true)]
+    pub platform: Option<String>,
+    /// Check both against every built-in profile: a target the new release newly
+    /// fails on is reported.
+    #[arg(long, conflicts_with = "target")]
+    pub runs_on: bool,
+    /// Policy file, as `scan --policy`.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(Rule::presets()))]
+    pub preset: Vec<String>,
+    /// Exit with 1 when what NEW newly reports is at or above this severity (a
+    /// newly failing target counts as an error).
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub host: HostArgs,
+}
+
+impl DiffArgs {
+    /// The scan of one side, with the options given.
+    pub fn scan_args(&self, dir: &str) -> ScanArgs {
+        ScanArgs {
+            dir: dir.to_string(),
+            path: "/".to_string(),
+            format: Format::Json,
+            symbols: false,
+            target: self.target.clone(),
+            platform: self.platform.clone(),
+            runs_on: self.runs_on,
+            policy: self.policy.clone(),
+            preset: self.preset.clone(),
+            fail_on: self.fail_on,
+            baseline: None,
+            host: HostArgs {
+                root: self.host.root.clone(),
+                ld_library_path: self.host.ld_library_path.clone(),
+                hwcaps: self.host.hwcaps.clone(),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

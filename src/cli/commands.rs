@@ -1,8 +1,9 @@
 //! What each command does with its plan: read, check, write the report.
 
-use super::args::{HostArgs, ProfileAction};
+use super::args::{DiffArgs, HostArgs, ProfileAction};
 use super::plan::{CapturePlan, ScanPlan};
 use super::progress::progress_bar;
+use super::values::TableOrJson;
 use super::RunOutcome;
 use crate::elf::Detail;
 use crate::policy::RunsOn;
@@ -30,7 +31,10 @@ pub(super) fn scan(
     if let Some((bar, _)) = progress {
         bar.finish_and_clear();
     }
-    let report = report?;
+    let mut report = report?;
+    if let Some(baseline) = &plan.baseline {
+        report.apply_baseline(baseline);
+    }
     if plan.runs_on {
         let mut matrices = vec![RunsOn::from_findings(
             report.files.iter().map(|f| (f.path.as_str(), f.facts())),
@@ -97,6 +101,58 @@ pub(super) fn scan(
     Ok(if !report.problems.is_empty() {
         RunOutcome::InputErrors
     } else if !plan.runs_on && plan.fail_on.fails(report.worst()) {
+        RunOutcome::Findings
+    } else {
+        RunOutcome::Clean
+    })
+}
+
+/// `preflight diff`: each side read as a saved report or scanned with the same
+/// options, then compared.
+pub(super) fn diff(
+    args: &DiffArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<RunOutcome> {
+    let mut problems = false;
+    let mut side = |name: &str| -> anyhow::Result<serde_json::Value> {
+        let path = std::path::Path::new(name);
+        if path.is_file() {
+            // A saved report; anything else that is a file (an image archive) is
+            // scanned.
+            let saved = std::fs::read(path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+                .filter(report::is_scan_report);
+            if let Some(value) = saved {
+                return Ok(value);
+            }
+        }
+        let plan = ScanPlan::new(args.scan_args(name))?;
+        let scanned =
+            scan_source(plan.source.as_ref(), &plan.options).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for problem in &scanned.problems {
+            writeln!(
+                err,
+                "preflight: {name}: {}: {}",
+                problem.path, problem.message
+            )?;
+            problems = true;
+        }
+        let mut json = Vec::new();
+        report::write_scan_json(&mut json, &scanned, false)?;
+        Ok(serde_json::from_slice(&json)?)
+    };
+    let old = side(&args.old)?;
+    let new = side(&args.new)?;
+    let diff = report::ReportDiff::between(&args.old, &old, &args.new, &new);
+    match args.format {
+        TableOrJson::Json => report::write_diff_json(out, &diff)?,
+        TableOrJson::Table => report::write_diff_table(out, &diff)?,
+    }
+    Ok(if problems {
+        RunOutcome::InputErrors
+    } else if args.fail_on.fails(diff.worst()) {
         RunOutcome::Findings
     } else {
         RunOutcome::Clean

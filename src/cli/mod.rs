@@ -10,10 +10,10 @@ mod plan;
 mod progress;
 mod values;
 
-pub use args::{Cli, Command, FailOn, HostArgs, ProfileAction, ScanArgs};
+pub use args::{Cli, Command, DiffArgs, FailOn, HostArgs, ProfileAction, ScanArgs};
 pub use output::{open_output, ReportOutput, UntilClosed};
 pub use plan::{CapturePlan, ScanPlan};
-pub use values::{FactsFormat, TargetName};
+pub use values::{TableOrJson, TargetName};
 
 use crate::elf::Detail;
 use clap::CommandFactory;
@@ -50,6 +50,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
             let plan = ScanPlan::new(args)?;
             commands::scan(plan, color, quiet, out, err)
         }
+        Command::Diff(args) => commands::diff(&args, out, err),
         Command::Profiles { action } => {
             commands::profiles(action.unwrap_or(ProfileAction::List), out, err)
         }

@@ -6,7 +6,7 @@ use super::args::{FailOn, ScanArgs};
 use crate::platform::Platform;
 use crate::policy::PolicyConfig;
 use crate::profile::{builtin_profiles_for, find_profile_for, folders, LoadedProfile};
-use crate::report::Format;
+use crate::report::{Baseline, Format};
 use crate::scan::ScanOptions;
 use crate::source::{open_source, read_regular, Limits, OpenError, Source, Within};
 use crate::text::escape;
@@ -26,6 +26,8 @@ pub struct ScanPlan {
     /// Include the dynamic symbol tables in JSON.
     pub symbols: bool,
     pub fail_on: FailOn,
+    /// `--baseline`: the findings an earlier report already had.
+    pub baseline: Option<Baseline>,
 }
 
 impl ScanPlan {
@@ -59,6 +61,16 @@ impl ScanPlan {
         if args.runs_on {
             table_or_json(args.format, "scan --runs-on")?;
         }
+        let baseline = args
+            .baseline
+            .as_deref()
+            .map(|path| {
+                let file = path.display().to_string();
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+                Baseline::parse(&text, &file).map_err(|e| anyhow::anyhow!(e))
+            })
+            .transpose()?;
         Ok(ScanPlan {
             options: ScanOptions {
                 root: args.host.root.clone(),
@@ -75,6 +87,7 @@ impl ScanPlan {
             format: args.format,
             symbols: args.symbols,
             fail_on: args.fail_on,
+            baseline,
         })
     }
 }

@@ -58,21 +58,21 @@ impl TypedValueParser for PlatformName {
     }
 }
 
-/// The formats of `inspect` and `tree`, which print facts, not a scan report (the
-/// other report formats describe findings).
+/// The formats of `inspect`, `tree` and `diff`, which print facts or a comparison, not
+/// a scan report (the other report formats describe one scan's findings).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum FactsFormat {
+pub enum TableOrJson {
     /// Human-readable tables.
     Table,
     /// Machine-readable JSON (README, "JSON output").
     Json,
 }
 
-impl From<FactsFormat> for Format {
-    fn from(format: FactsFormat) -> Format {
+impl From<TableOrJson> for Format {
+    fn from(format: TableOrJson) -> Format {
         match format {
-            FactsFormat::Table => Format::Table,
-            FactsFormat::Json => Format::Json,
+            TableOrJson::Table => Format::Table,
+            TableOrJson::Json => Format::Json,
         }
     }
 }

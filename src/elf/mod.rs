@@ -31,7 +31,8 @@ pub mod version_name;
 
 pub use archive::{has_archive_magic, read_archive, ArchiveFacts, MemberProblem};
 pub use facts::{
-    Binding, Class, DynSymbol, ElfFacts, Endian, Kind, OtherBinary, SymbolType, SymbolVersion,
+    Binding, Class, DlopenDependency, DlopenPriority, DynSymbol, ElfFacts, Endian, Kind,
+    OtherBinary, SymbolType, SymbolVersion,
 };
 pub use foreign::{identify_foreign, may_be_foreign, ForeignBinary};
 pub use hardening::{Hardening, Relro};

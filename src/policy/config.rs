@@ -1,9 +1,10 @@
 //! The policy file (`--policy FILE`, or `.preflight.yaml` at the scanned folder's
 //! root): severities per rule, and waivers by rule and path glob, each with a reason.
 
+use super::linkage::{parse_linkage, LinkageRule, RawLinkage};
 use crate::rules::{parse_levels, Finding, Levels, Rule};
 use crate::yaml::{check_requires, from_yaml, line_of, lines_of, YamlError};
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,6 +21,8 @@ struct RawPolicy {
     waivers: Vec<RawWaiver>,
     #[serde(default)]
     presets: Vec<String>,
+    #[serde(default)]
+    linkage: Vec<RawLinkage>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -30,6 +33,12 @@ struct RawWaiver {
     reason: String,
     #[serde(default)]
     target: Option<String>,
+    /// A glob on the finding's library (`libpython3*.so*`).
+    #[serde(default)]
+    library: Option<String>,
+    /// A glob on the finding's symbols: one of them must match.
+    #[serde(default)]
+    symbol: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -39,8 +48,31 @@ pub struct Waiver {
     pub reason: String,
     pub target: Option<String>,
     glob: Glob,
+    /// `library:` and `symbol:`, when given: the finding's must match too.
+    library: Option<GlobMatcher>,
+    symbol: Option<GlobMatcher>,
     /// Where it was written, for the unused-waiver note.
     pub line: Option<usize>,
+}
+
+impl Waiver {
+    /// `library:` matches the finding's library, `symbol:` one of its symbols; a
+    /// waiver without them matches whatever the finding names.
+    fn matches_details(&self, finding: &Finding) -> bool {
+        let library = self
+            .library
+            .as_ref()
+            .is_none_or(|m| finding.library.as_deref().is_some_and(|l| m.is_match(l)));
+        let symbol = self.symbol.as_ref().is_none_or(|m| {
+            finding
+                .symbol
+                .iter()
+                .chain(&finding.symbols)
+                // `name@VERSION` in undefined-symbol findings: the name is matched.
+                .any(|s| m.is_match(s) || m.is_match(s.split('@').next().unwrap_or(s)))
+        });
+        library && symbol
+    }
 }
 
 /// A validated policy.
@@ -50,6 +82,8 @@ pub struct PolicyConfig {
     pub file: Option<String>,
     pub levels: Levels,
     pub waivers: Vec<Waiver>,
+    /// Linkage assertions (`linkage:`), checked on every scanned file.
+    pub linkage: Vec<LinkageRule>,
     /// The waivers' globs compiled together, by rule.
     index: WaiverIndex,
 }
@@ -119,6 +153,7 @@ impl WaiverIndex {
                         .target
                         .as_ref()
                         .is_none_or(|t| finding.target.as_ref() == Some(t))
+                        && waivers[i].matches_details(finding)
                 })
             })
             .min()
@@ -185,17 +220,34 @@ impl PolicyConfig {
                     None
                 }
             };
-            if let (Some(rule), Some(glob)) = (rule, glob) {
+            let mut detail = |key: &str, text: &Option<String>| match text.as_deref().map(Glob::new)
+            {
+                None => Ok(None),
+                Some(Ok(glob)) => Ok(Some(glob.compile_matcher())),
+                Some(Err(e)) => {
+                    errors.push(error(line, format!("{at}.{key}: {e}")));
+                    Err(())
+                }
+            };
+            let library = detail("library", &waiver.library);
+            let symbol = detail("symbol", &waiver.symbol);
+            if let (Some(rule), Some(glob), Ok(library), Ok(symbol)) = (rule, glob, library, symbol)
+            {
                 config.waivers.push(Waiver {
                     rule,
                     path: waiver.path.clone(),
                     reason: waiver.reason.clone(),
                     target: waiver.target.clone(),
                     glob,
+                    library,
+                    symbol,
                     line,
                 });
             }
         }
+        let (linkage, linkage_errors) = parse_linkage(&raw.linkage, text, file);
+        config.linkage = linkage;
+        errors.extend(linkage_errors);
         if errors.is_empty() {
             match WaiverIndex::build(&config.waivers) {
                 Ok(index) => config.index = index,

@@ -1,5 +1,6 @@
 //! Findings about loading: what the loader would fail on.
 
+use crate::elf::DlopenPriority;
 use crate::profile::ProfileHost;
 use crate::resolve::{Attempt, AttemptOutcome, Resolution};
 use crate::rules::{Finding, Rule};
@@ -166,6 +167,72 @@ pub fn findings_from_resolution(
         );
     }
     undefined_symbol_findings(resolution, shown, display, &mut findings);
+    findings.extend(dlopen_findings(resolution, shown, display, remedy));
+    findings
+}
+
+/// One finding per declared `dlopen()` dependency none of whose alternatives is
+/// found; the note's priority gives its severity (required: error, recommended:
+/// warning, suggested: note).
+pub fn dlopen_findings(
+    resolution: &Resolution,
+    shown: &str,
+    display: &dyn Fn(&str) -> String,
+    remedy: &dyn Fn(&str) -> Option<Remedy>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for library in resolution.dlopen.iter().filter(|l| l.found.is_none()) {
+        let Some(first) = library.soname.first() else {
+            continue;
+        };
+        let names = library.soname.join(" or ");
+        let feature = library
+            .feature
+            .clone()
+            .unwrap_or_else(|| "the feature that needs it".into());
+        let who = display(&library.needed_by);
+        let by = if who == shown {
+            String::new()
+        } else {
+            format!(" by {who}")
+        };
+        let (package, install) = match library.soname.iter().find_map(|n| remedy(n)) {
+            Some(Remedy::Install {
+                package, command, ..
+            }) => (Some(package), command),
+            _ => (None, String::new()),
+        };
+        let offered = package
+            .as_ref()
+            .map(|p| format!("; package {p} provides it"))
+            .unwrap_or_default();
+        let message = format!(
+            "{names} (dlopen()ed{by} for {feature}, {}) is not found on {}{offered}",
+            library.priority.as_str(),
+            resolution.root,
+        );
+        let case = match library.priority {
+            DlopenPriority::Required => Some("required"),
+            DlopenPriority::Recommended => None,
+            DlopenPriority::Suggested => Some("suggested"),
+        };
+        let mut finding = Rule::DlopenMissing.finding(shown, message);
+        if let Some(case) = case {
+            finding = finding.case(case);
+        }
+        findings.push(
+            finding
+                .case_if(package.is_some(), "installable")
+                .arg("soname", first)
+                .arg("feature", feature)
+                .arg("install", install)
+                .needed_by((who != shown).then_some(who))
+                .library(first)
+                .package(package)
+                .tried(library.tried.iter().map(describe_attempt).collect())
+                .build(),
+        );
+    }
     findings
 }
 

@@ -51,16 +51,33 @@ pub fn write_inspect_json(
     writeln!(out)
 }
 
+/// A finding with its stable fingerprint (what `scan --baseline` and `diff` match).
 #[derive(Serialize)]
-struct ScanJson<'a, F: Serialize> {
+struct FindingJson<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    fingerprint: String,
+}
+
+fn findings(list: &[Finding]) -> impl Iterator<Item = FindingJson<'_>> {
+    list.iter().map(|finding| FindingJson {
+        finding,
+        fingerprint: finding.fingerprint(),
+    })
+}
+
+#[derive(Serialize)]
+struct ScanJson<'a, F: Serialize, G: Serialize, H: Serialize> {
     schema_version: u32,
     root: &'a str,
     hosts: &'a [String],
     files: F,
-    findings: &'a [Finding],
+    findings: G,
     problems: &'a [IoProblem],
     summary: &'a Summary,
     host_requirements: &'a [HostRequirement],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baselined: Option<H>,
 }
 
 pub fn write_scan_json(
@@ -73,10 +90,11 @@ pub fn write_scan_json(
         root: &report.root,
         hosts: &report.hosts,
         files: seq(files(&report.files, with_symbols)),
-        findings: &report.findings,
+        findings: seq(findings(&report.findings)),
         problems: &report.problems,
         summary: &report.summary,
         host_requirements: &report.host_requirements,
+        baselined: (!report.baselined.is_empty()).then(|| seq(findings(&report.baselined))),
     };
     serde_json::to_writer_pretty(&mut *out, &value)?;
     writeln!(out)

@@ -30,6 +30,14 @@ pub fn write_markdown(out: &mut dyn Write, report: &ScanReport) -> io::Result<()
         "| {} | {} | {} | {} | {} | {} |\n",
         s.elf, s.errors, s.warnings, s.notes, s.waived, s.unreadable
     )?;
+    if s.baselined > 0 {
+        writeln!(
+            out,
+            "{} finding{} already in the baseline (not listed).\n",
+            s.baselined,
+            if s.baselined == 1 { " was" } else { "s were" }
+        )?;
+    }
     if report.findings.is_empty() {
         writeln!(out, "✅ No findings: every file loads there.")?;
         return super::requirements::write_requirement_list(out, report);

@@ -2,7 +2,9 @@
 //! into text. No other stage prints; every printer writes a complete report to any
 //! `Write`.
 
+mod baseline;
 mod cyclonedx;
+mod diff;
 mod github;
 mod json;
 mod markdown;
@@ -15,7 +17,9 @@ mod table;
 pub mod text;
 mod tree;
 
+pub use baseline::{fingerprint_of_json, Baseline};
 pub use cyclonedx::write_cyclonedx;
+pub use diff::{is_scan_report, write_diff_json, write_diff_table, ReportDiff};
 pub use github::{escape_data, escape_property, write_github};
 pub use json::{write_inspect_json, write_scan_json};
 pub use markdown::write_markdown;

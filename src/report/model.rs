@@ -99,6 +99,8 @@ pub struct ScanReport {
     pub root_abs: String,
     /// Per target release (not wheel policies): the packages its hosts need.
     pub host_requirements: Vec<HostRequirement>,
+    /// Findings `--baseline` already had: listed apart, not failing the run.
+    pub baselined: Vec<Finding>,
 }
 
 /// What the hosts of one target need installed for the scanned files to load: the
@@ -196,12 +198,19 @@ pub struct Summary {
     pub notes: usize,
     /// Findings silenced by waivers of the policy file.
     pub waived: usize,
+    /// Findings the `--baseline` report already had (not counted above).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub baselined: usize,
     /// ELF files reached again through another hard link (reported once).
     pub hard_links: usize,
     /// Static libraries (`ar` archives).
     pub archives: usize,
     /// Mach-O and PE files.
     pub foreign: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {

@@ -5,7 +5,6 @@
 use super::ScanReport;
 use crate::rules::{Finding, Rule, Severity};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::io::{self, Write};
 
 fn level(severity: Severity) -> &'static str {
@@ -42,7 +41,25 @@ pub fn write_sarif(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
             })
         })
         .collect();
-    let results: Vec<Value> = report.findings.iter().map(result).collect();
+    // With a baseline, every result says whether it is new or was already there.
+    let baselined = !report.baselined.is_empty() || report.summary.baselined > 0;
+    let state = |state: &str, mut value: Value| {
+        if baselined {
+            value["baselineState"] = json!(state);
+        }
+        value
+    };
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| state("new", result(f)))
+        .chain(
+            report
+                .baselined
+                .iter()
+                .map(|f| state("unchanged", result(f))),
+        )
+        .collect();
     let root_uri = format!("file://{}/", report.root_abs.trim_end_matches('/'));
     let sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -70,22 +87,7 @@ fn result(f: &Finding) -> Value {
         .as_ref()
         .map(|t| format!(" [{t}]"))
         .unwrap_or_default();
-    // A stable identity for the same problem across runs (GitHub deduplicates alerts
-    // by it): rule, file, target and what is missing, not the wording.
-    let identity = format!(
-        "{}|{}|{}|{}|{}|{}",
-        f.rule.id(),
-        f.path,
-        f.target.as_deref().unwrap_or(""),
-        f.library.as_deref().unwrap_or(""),
-        f.version.as_deref().unwrap_or(""),
-        f.symbol.as_deref().unwrap_or("")
-    );
-    let fingerprint: String = Sha256::digest(identity.as_bytes())
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let fingerprint = f.fingerprint();
     let mut properties = json!({});
     if let Some(t) = &f.target {
         properties["target"] = json!(t);

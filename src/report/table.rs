@@ -110,6 +110,24 @@ fn add_fact_rows(table: &mut Table, f: &ElfFacts) {
             list(&symbols),
         ]);
     }
+    if !f.dlopen.is_empty() {
+        let lines: Vec<String> = f
+            .dlopen
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} ({}{})",
+                    join_escaped(&d.soname, " or "),
+                    d.priority.as_str(),
+                    d.feature
+                        .as_deref()
+                        .map(|f| format!(", {}", esc(f)))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        table.add_row(vec!["dlopen".to_string(), lines.join("\n")]);
+    }
     add_build_rows(table, f);
 }
 
@@ -422,6 +440,12 @@ fn summary_line(report: &ScanReport) -> String {
     ));
     if s.waived > 0 {
         line.push_str(&format!(", {} waived", s.waived));
+    }
+    if s.baselined > 0 {
+        line.push_str(&format!(
+            ", {} already in the baseline (not shown)",
+            s.baselined
+        ));
     }
     line
 }

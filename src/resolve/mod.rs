@@ -15,7 +15,7 @@ pub use flavor::{musl_arch, standard_glibc_interpreters, GlibcLayout};
 pub use ldconf::ld_so_conf_dirs;
 pub use load::{ResolveOptions, Resolver};
 pub use model::{
-    Attempt, AttemptOutcome, Edge, FoundBy, LoadedObject, MissingLibrary, Resolution,
-    UnboundSymbol, VersionGap,
+    Attempt, AttemptOutcome, DlopenLibrary, Edge, FoundBy, LoadedObject, MissingLibrary,
+    Resolution, UnboundSymbol, VersionGap,
 };
 pub use musl::musl_system_path;

@@ -40,6 +40,47 @@ pub struct Finding {
     pub layer: Option<String>,
 }
 
+impl Finding {
+    /// A stable identity for the same problem across runs: rule, file, target and
+    /// what is missing, not the wording (SARIF's `partialFingerprints`, by which
+    /// GitHub deduplicates alerts, and `scan --baseline` / `diff` match findings).
+    pub fn fingerprint(&self) -> String {
+        fingerprint_of(
+            self.rule.id(),
+            &self.path,
+            self.target.as_deref(),
+            self.library.as_deref(),
+            self.version.as_deref(),
+            self.symbol.as_deref(),
+        )
+    }
+}
+
+/// `Finding::fingerprint` from the fields of a finding (as a saved JSON report
+/// holds them).
+pub fn fingerprint_of(
+    rule: &str,
+    path: &str,
+    target: Option<&str>,
+    library: Option<&str>,
+    version: Option<&str>,
+    symbol: Option<&str>,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let identity = format!(
+        "{rule}|{path}|{}|{}|{}|{}",
+        target.unwrap_or(""),
+        library.unwrap_or(""),
+        version.unwrap_or(""),
+        symbol.unwrap_or("")
+    );
+    Sha256::digest(identity.as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A finding being made: the rule's declaration gives its severity, why and fix (of
 /// the cases chosen), the check gives the message, the values of the `{name}`
 /// placeholders and the details.

@@ -7,9 +7,9 @@ use super::{Progress, ScanOptions};
 use crate::elf::OtherBinary;
 use crate::elf::{ElfFacts, Kind, Libc};
 use crate::policy::{
-    blacklist_findings, findings_from_facts, findings_from_resolution, object_set_findings,
-    other_binary_findings, remedy_of, unreadable_finding, FileContext, HostArch, Remedy,
-    TargetFacts,
+    blacklist_findings, dlopen_findings, findings_from_facts, findings_from_resolution,
+    linkage_findings, object_set_findings, other_binary_findings, remedy_of, unreadable_finding,
+    FileContext, HostArch, Remedy, TargetFacts,
 };
 use crate::profile::{ProfileHost, WheelPolicy};
 use crate::report::{Dependency, FileReport, HostRequirement, Need, Outcome, ScanReport, Summary};
@@ -156,6 +156,7 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
         .map(|o| (o.shown.as_str(), &*o.object.facts))
         .collect();
     findings.extend(object_set_findings(&objects));
+    findings.extend(linkage_findings(&options.policy.linkage, &objects));
     if options.sbom {
         hash_files(&files, &mut reports);
     }
@@ -248,6 +249,7 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
         dependencies: dependencies.unwrap_or_default(),
         root_abs: base,
         host_requirements: requirements,
+        baselined: Vec::new(),
     })
 }
 
@@ -496,6 +498,22 @@ fn evaluate(
         .copied()
         .collect();
     let alone: Vec<_> = standalone.par_iter().map(judge).collect();
+    // A library a scanned program loads is judged in its context, where its own
+    // .note.dlopen is not looked at: its dlopen() dependencies are searched from it,
+    // once, as from a file of their own.
+    for o in runnable.iter().filter(|o| {
+        !o.object.facts.dlopen.is_empty()
+            && o.object.facts.kind == Kind::SharedLibrary
+            && loaded.contains(o.object.real_path.as_str())
+    }) {
+        let resolution = resolver.resolve(o.object.clone(), &o.view, &o.shown);
+        findings.extend(dlopen_findings(
+            &resolution,
+            &resolution.path,
+            &display,
+            remedy,
+        ));
+    }
     let mut resolutions = Vec::new();
     for (found, _, resolution) in judged.into_iter().chain(alone) {
         findings.extend(found);
