@@ -148,10 +148,12 @@ fn completions_are_snapshotted() {
 
 #[test]
 fn man_dir_writes_a_page_per_command_with_every_option_and_examples() {
-    let dir = tempfile::tempdir().unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    // A folder that does not exist yet is made (`--dir ~/.local/share/man/man1`).
+    let dir = parent.path().join("share/man/man1");
     let out = common::preflight()
         .args(["man", "--dir"])
-        .arg(dir.path())
+        .arg(&dir)
         .output()
         .unwrap();
     assert!(
@@ -166,8 +168,8 @@ fn man_dir_writes_a_page_per_command_with_every_option_and_examples() {
         } else {
             format!("preflight-{}.1", path.join("-"))
         };
-        let page = std::fs::read_to_string(dir.path().join(&name))
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let page =
+            std::fs::read_to_string(dir.join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         // Every option the command takes, by its long name (roff escapes the dashes).
         let mut cmd = &cli;
         for p in &path {
@@ -190,7 +192,7 @@ fn man_dir_writes_a_page_per_command_with_every_option_and_examples() {
         insta::assert_snapshot!(format!("man_{}", name.trim_end_matches(".1")), page);
     }
     // The top page names the others, which now exist.
-    let top = std::fs::read_to_string(dir.path().join("preflight.1")).unwrap();
+    let top = std::fs::read_to_string(dir.join("preflight.1")).unwrap();
     assert!(top.contains("preflight\\-scan(1)"), "{top}");
     // `preflight man` alone still prints the top page.
     assert_eq!(stdout(&preflight(&["man"])), top);
