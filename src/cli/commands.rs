@@ -319,7 +319,8 @@ pub(super) fn profiles(
                 env!("CARGO_PKG_VERSION"),
             )?;
             let count: usize = profile.platforms.values().map(|p| p.libraries.len()).sum();
-            writeln!(err, "captured {} ({count} libraries)", profile.name)?;
+            let libraries = crate::text::count(count, "library", "libraries");
+            writeln!(err, "captured {} ({libraries})", profile.name)?;
         }
     }
     Ok(RunOutcome::Clean)
