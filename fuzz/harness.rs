@@ -84,9 +84,9 @@ fn open_and_scan(spec: &str) -> Result<(), String> {
     let out = &mut io::sink();
     let written = [
         write_scan_json(out, &report, true),
-        write_scan_table(out, &report, true),
+        write_scan_table(out, &report, true, true),
         write_sarif(out, &report),
-        write_markdown(out, &report),
+        write_markdown(out, &report, true),
         write_github(out, &report),
         write_cyclonedx(out, &report),
     ];

@@ -59,7 +59,8 @@ pub struct ScanArgs {
     /// Check against every built-in profile and print where the files run.
     #[arg(long, conflicts_with = "target")]
     pub runs_on: bool,
-    /// Policy file (severities, waivers); default: .preflight.yaml in the folder.
+    /// Policy file (severities, waivers, linkage assertions); default: .preflight.yaml
+    /// in the folder.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// Turn on a rule preset: `hardened` enables the hardening-* rules (PIE, full
@@ -74,6 +75,10 @@ pub struct ScanArgs {
     /// are listed apart.
     #[arg(long, value_name = "REPORT")]
     pub baseline: Option<PathBuf>,
+    /// List the findings the policy's waivers silenced, with their reasons (table and
+    /// Markdown; JSON and SARIF always carry them).
+    #[arg(long)]
+    pub show_waived: bool,
     #[command(flatten)]
     pub host: HostArgs,
 }
@@ -209,6 +214,7 @@ pub struct DiffArgs {
     /// Policy file, as `scan --policy`.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Turn on a rule preset, as `scan --preset`.
     #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(Rule::presets()))]
     pub preset: Vec<String>,
     /// Exit with 1 when what NEW newly reports is at or above this severity (a
@@ -234,6 +240,7 @@ impl DiffArgs {
             preset: self.preset.clone(),
             fail_on: self.fail_on,
             baseline: None,
+            show_waived: false,
             host: HostArgs {
                 root: self.host.root.clone(),
                 ld_library_path: self.host.ld_library_path.clone(),

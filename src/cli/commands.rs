@@ -82,11 +82,11 @@ pub(super) fn scan(
         }
     } else {
         match plan.format {
-            Format::Table => report::write_scan_table(out, &report, color)?,
+            Format::Table => report::write_scan_table(out, &report, color, plan.show_waived)?,
             Format::Json => report::write_scan_json(out, &report, plan.symbols)?,
             Format::Sarif => report::write_sarif(out, &report)?,
             Format::Github => report::write_github(out, &report)?,
-            Format::Markdown => report::write_markdown(out, &report)?,
+            Format::Markdown => report::write_markdown(out, &report, plan.show_waived)?,
             Format::Cyclonedx => report::write_cyclonedx(out, &report)?,
         }
     }

@@ -28,6 +28,8 @@ pub struct ScanPlan {
     pub fail_on: FailOn,
     /// `--baseline`: the findings an earlier report already had.
     pub baseline: Option<Baseline>,
+    /// `--show-waived`: list waived findings in table and Markdown output.
+    pub show_waived: bool,
 }
 
 impl ScanPlan {
@@ -88,6 +90,7 @@ impl ScanPlan {
             symbols: args.symbols,
             fail_on: args.fail_on,
             baseline,
+            show_waived: args.show_waived,
         })
     }
 }

@@ -5,7 +5,7 @@ use super::linkage::{parse_linkage, LinkageRule, RawLinkage};
 use crate::rules::{parse_levels, Finding, Levels, Rule};
 use crate::yaml::{check_requires, from_yaml, line_of, lines_of, YamlError};
 use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Deserialize)]
@@ -73,6 +73,23 @@ impl Waiver {
         });
         library && symbol
     }
+}
+
+/// A finding a waiver silenced: reports list it apart, with the waiver.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WaivedFinding {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub waiver: WaiverRef,
+}
+
+/// Which waiver silenced a finding: its reason, and where it is written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WaiverRef {
+    pub reason: String,
+    /// The policy file, as the user named it.
+    pub file: String,
+    pub line: Option<usize>,
 }
 
 /// A validated policy.
@@ -285,15 +302,16 @@ impl PolicyConfig {
     }
 
     /// Applies severities (rule default, then the target profile's, then this file's)
-    /// and waivers. Returns the findings that remain, and how many were waived.
+    /// and waivers. Returns the findings that remain, and those waived (each with its
+    /// waiver: reports list them apart).
     pub fn apply(
         &self,
         findings: Vec<Finding>,
         target_levels: &Levels,
         used: &mut [bool],
-    ) -> (Vec<Finding>, usize) {
+    ) -> (Vec<Finding>, Vec<WaivedFinding>) {
         let mut kept = Vec::new();
-        let mut waived = 0;
+        let mut waived = Vec::new();
         let mut hits = Vec::new();
         for mut finding in findings {
             let level = self
@@ -313,7 +331,15 @@ impl PolicyConfig {
                     if let Some(flag) = used.get_mut(i) {
                         *flag = true;
                     }
-                    waived += 1;
+                    let w = &self.waivers[i];
+                    waived.push(WaivedFinding {
+                        finding,
+                        waiver: WaiverRef {
+                            reason: w.reason.clone(),
+                            file: self.file.clone().unwrap_or_else(|| "policy".into()),
+                            line: w.line,
+                        },
+                    });
                 }
                 None => kept.push(finding),
             }
@@ -342,6 +368,7 @@ impl PolicyConfig {
                             w.path
                         ),
                     )
+                    .line(w.line)
                     .build()
             })
             .collect()
@@ -396,5 +423,46 @@ mod tests {
                 .starts_with("team.yaml:1: requires preflight >=99, but this is preflight"),
             "{errors:?}"
         );
+    }
+
+    /// The index answers as trying the waivers in file order did: the first whose
+    /// rule, glob and target fit, whatever glob strategy matched it; a later copy of
+    /// the same glob is never used.
+    #[test]
+    fn the_first_waiver_in_file_order_applies() {
+        let policy = PolicyConfig::parse(
+            "waivers:\n\
+             - {rule: textrel, path: \"lib/*.so\", target: debian-12, reason: a}\n\
+             - {rule: textrel, path: \"**/libx.so\", reason: b}\n\
+             - {rule: textrel, path: lib/libx.so, reason: c}\n\
+             - {rule: rpath, path: \"**\", reason: d}\n\
+             - {rule: textrel, path: \"**/libx.so\", reason: e}\n",
+            "p.yaml",
+        )
+        .unwrap();
+        let at = |rule: Rule, path: &str, target: Option<&str>| {
+            let mut finding = rule.finding(path, "").build();
+            finding.target = target.map(str::to_string);
+            policy
+                .index
+                .first_match(&policy.waivers, &finding, &mut Vec::new())
+                .map(|i| policy.waivers[i].reason.as_str())
+        };
+        assert_eq!(
+            at(Rule::Textrel, "lib/libx.so", Some("debian-12")),
+            Some("a")
+        );
+        assert_eq!(
+            at(Rule::Textrel, "lib/libx.so", Some("ubuntu-24.04")),
+            Some("b")
+        );
+        assert_eq!(at(Rule::Textrel, "lib/libx.so", None), Some("b"));
+        assert_eq!(
+            at(Rule::Textrel, "lib/liby.so", Some("debian-12")),
+            Some("a")
+        );
+        assert_eq!(at(Rule::Textrel, "lib/liby.so", None), None);
+        assert_eq!(at(Rule::Rpath, "anything/at/all", None), Some("d"));
+        assert_eq!(at(Rule::HardeningPie, "lib/libx.so", None), None);
     }
 }

@@ -3,6 +3,7 @@
 
 use super::{FileReport, HostRequirement, ScanReport, Summary};
 use crate::elf::SymbolTable;
+use crate::policy::WaiverRef;
 use crate::rules::Finding;
 use crate::source::IoProblem;
 use serde::Serialize;
@@ -66,8 +67,16 @@ fn findings(list: &[Finding]) -> impl Iterator<Item = FindingJson<'_>> {
     })
 }
 
+/// A waived finding: the finding, its fingerprint, and the waiver (reason, file, line).
 #[derive(Serialize)]
-struct ScanJson<'a, F: Serialize, G: Serialize, H: Serialize> {
+struct WaivedJson<'a> {
+    #[serde(flatten)]
+    finding: FindingJson<'a>,
+    waiver: &'a WaiverRef,
+}
+
+#[derive(Serialize)]
+struct ScanJson<'a, F: Serialize, G: Serialize, H: Serialize, W: Serialize> {
     schema_version: u32,
     root: &'a str,
     hosts: &'a [String],
@@ -78,6 +87,8 @@ struct ScanJson<'a, F: Serialize, G: Serialize, H: Serialize> {
     host_requirements: &'a [HostRequirement],
     #[serde(skip_serializing_if = "Option::is_none")]
     baselined: Option<H>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waived: Option<W>,
 }
 
 pub fn write_scan_json(
@@ -95,6 +106,15 @@ pub fn write_scan_json(
         summary: &report.summary,
         host_requirements: &report.host_requirements,
         baselined: (!report.baselined.is_empty()).then(|| seq(findings(&report.baselined))),
+        waived: (!report.waived.is_empty()).then(|| {
+            seq(report.waived.iter().map(|w| WaivedJson {
+                finding: FindingJson {
+                    finding: &w.finding,
+                    fingerprint: w.finding.fingerprint(),
+                },
+                waiver: &w.waiver,
+            }))
+        }),
     };
     serde_json::to_writer_pretty(&mut *out, &value)?;
     writeln!(out)

@@ -3,6 +3,7 @@
 
 use crate::elf::{ArchiveFacts, Binary, ElfFacts, ForeignBinary, OtherBinary};
 use crate::platform::Platform;
+use crate::policy::WaivedFinding;
 use crate::profile::Profile;
 use crate::rules::{Finding, Rule, Severity};
 use crate::source::IoProblem;
@@ -101,6 +102,8 @@ pub struct ScanReport {
     pub host_requirements: Vec<HostRequirement>,
     /// Findings `--baseline` already had: listed apart, not failing the run.
     pub baselined: Vec<Finding>,
+    /// Findings the policy file's waivers silenced, each with its waiver.
+    pub waived: Vec<WaivedFinding>,
 }
 
 /// What the hosts of one target need installed for the scanned files to load: the

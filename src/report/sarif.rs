@@ -49,16 +49,29 @@ pub fn write_sarif(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
         }
         value
     };
+    let root = report.root_abs.as_str();
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| state("new", result(f)))
+        .map(|f| state("new", result(f, root)))
         .chain(
             report
                 .baselined
                 .iter()
-                .map(|f| state("unchanged", result(f))),
+                .map(|f| state("unchanged", result(f, root))),
         )
+        // Waived findings are results with a suppression: code scanning shows them as
+        // dismissed, with the waiver's reason, located at the waiver.
+        .chain(report.waived.iter().map(|w| {
+            let mut value = result(&w.finding, root);
+            value["suppressions"] = json!([{
+                "kind": "external",
+                "status": "accepted",
+                "justification": w.waiver.reason,
+                "location": policy_location(&w.waiver.file, w.waiver.line, root),
+            }]);
+            value
+        }))
         .collect();
     let root_uri = format!("file://{}/", report.root_abs.trim_end_matches('/'));
     let sarif = json!({
@@ -80,7 +93,32 @@ pub fn write_sarif(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
     writeln!(out)
 }
 
-fn result(f: &Finding) -> Value {
+/// Where a line of a policy file is, as a SARIF location: relative to SRCROOT when the
+/// file lies inside the scanned folder, else its absolute `file://` URI (a policy
+/// named relatively is taken from the working directory, where it was read).
+fn policy_location(file: &str, line: Option<usize>, root_abs: &str) -> Value {
+    let path = std::path::Path::new(file);
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    let absolute = absolute.to_string_lossy().to_string();
+    let root = format!("{}/", root_abs.trim_end_matches('/'));
+    let artifact = match absolute.strip_prefix(&root) {
+        Some(inside) => json!({"uri": uri_escape(inside), "uriBaseId": "SRCROOT"}),
+        None => json!({"uri": format!("file://{}", uri_escape(&absolute))}),
+    };
+    let mut physical = json!({"artifactLocation": artifact});
+    if let Some(line) = line {
+        physical["region"] = json!({"startLine": line});
+    }
+    json!({"physicalLocation": physical})
+}
+
+fn result(f: &Finding, root_abs: &str) -> Value {
     let rule_index = Rule::ALL.iter().position(|r| *r == f.rule).unwrap_or(0);
     let on = f
         .target
@@ -88,6 +126,13 @@ fn result(f: &Finding) -> Value {
         .map(|t| format!(" [{t}]"))
         .unwrap_or_default();
     let fingerprint = f.fingerprint();
+    // A finding about a policy file (an unused waiver) is located at its line there.
+    let location = match f.line {
+        Some(line) => policy_location(&f.path, Some(line), root_abs),
+        None => {
+            json!({"physicalLocation": {"artifactLocation": {"uri": uri_escape(&f.path), "uriBaseId": "SRCROOT"}}})
+        }
+    };
     let mut properties = json!({});
     if let Some(t) = &f.target {
         properties["target"] = json!(t);
@@ -97,7 +142,7 @@ fn result(f: &Finding) -> Value {
         "ruleIndex": rule_index,
         "level": level(f.severity),
         "message": {"text": format!("{}{on}: {} {} Fix: {}", f.path, f.message, f.why, f.fix)},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri_escape(&f.path), "uriBaseId": "SRCROOT"}}}],
+        "locations": [location],
         "partialFingerprints": {"preflightFinding/v1": fingerprint},
         "properties": properties,
     })

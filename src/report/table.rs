@@ -302,7 +302,14 @@ fn yes_no(value: bool) -> String {
 
 /// `scan`: one row per file, then problems and a summary line.
 /// `color`: severities in colour (the caller decides: a terminal, and NO_COLOR unset).
-pub fn write_scan_table(out: &mut dyn Write, report: &ScanReport, color: bool) -> io::Result<()> {
+/// `show_waived`: also list the findings waivers silenced, each with its reason
+/// (`--show-waived`); else the summary line only counts them.
+pub fn write_scan_table(
+    out: &mut dyn Write,
+    report: &ScanReport,
+    color: bool,
+    show_waived: bool,
+) -> io::Result<()> {
     if !report.files.is_empty() {
         let mut table = new_table();
         table.set_header(vec![
@@ -320,6 +327,13 @@ pub fn write_scan_table(out: &mut dyn Write, report: &ScanReport, color: bool) -
         writeln!(out, "{table}")?;
     }
     write_findings(out, report, color)?;
+    if show_waived && !report.waived.is_empty() {
+        writeln!(out, "waived ({}):", report.waived.len())?;
+        for w in &report.waived {
+            writeln!(out, "  {}", waived_line(w))?;
+        }
+        writeln!(out)?;
+    }
     for problem in &report.problems {
         writeln!(
             out,
@@ -451,6 +465,29 @@ fn summary_line(report: &ScanReport) -> String {
 }
 
 /// Findings grouped by file: what, then why it matters and the fix.
+/// One waived finding in a line: what it was, and the waiver that silenced it.
+pub(super) fn waived_line(w: &crate::policy::WaivedFinding) -> String {
+    let f = &w.finding;
+    let on = f
+        .target
+        .as_ref()
+        .map(|t| format!(" on {}", esc(t)))
+        .unwrap_or_default();
+    let at = match w.waiver.line {
+        Some(line) => format!("{}:{line}", w.waiver.file),
+        None => w.waiver.file.clone(),
+    };
+    format!(
+        "{}: {} [{}]{on}: {} (waived by {}: {})",
+        esc(&f.path),
+        f.severity.as_str(),
+        f.rule.id(),
+        esc(&f.message),
+        esc(&at),
+        esc(&w.waiver.reason)
+    )
+}
+
 fn write_findings(out: &mut dyn Write, report: &ScanReport, color: bool) -> io::Result<()> {
     let mut current: Option<&str> = None;
     for finding in &report.findings {

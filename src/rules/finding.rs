@@ -38,6 +38,11 @@ pub struct Finding {
     /// The image layer the file came from (images only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
+    /// The line of `path` the finding is about. Set only for findings about a policy
+    /// file (an unused waiver), whose `path` is the file as the user named it, not a
+    /// path inside the scanned folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
 }
 
 impl Finding {
@@ -112,6 +117,7 @@ impl Rule {
                 tried: Vec::new(),
                 package: None,
                 layer: None,
+                line: None,
             },
             args: Vec::new(),
         }
@@ -188,6 +194,12 @@ impl FindingBuilder {
     /// The package that provides the missing library on the target.
     pub fn package(mut self, package: Option<String>) -> Self {
         self.finding.package = package;
+        self
+    }
+
+    /// The line of a policy file the finding is about (its `path` is that file).
+    pub fn line(mut self, line: Option<usize>) -> Self {
+        self.finding.line = line;
         self
     }
 

@@ -164,9 +164,11 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
     let mut dependencies: Option<Vec<Dependency>> = None;
     let mut hosts = Vec::new();
     let mut used = vec![false; options.policy.waivers.len()];
+    let mut all_waived = Vec::new();
     let (kept, waived) = options.policy.apply(findings, &BTreeMap::new(), &mut used);
     let mut findings = kept;
-    summary.waived += waived;
+    summary.waived += waived.len();
+    all_waived.extend(waived);
     if let Some(host) = root_host {
         hosts.push(host.describe());
         let (raw, resolutions) = evaluate(
@@ -181,7 +183,8 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
         }
         let (kept, waived) = options.policy.apply(raw, &BTreeMap::new(), &mut used);
         findings.extend(kept);
-        summary.waived += waived;
+        summary.waived += waived.len();
+        all_waived.extend(waived);
     }
     let mut requirements = Vec::new();
     for target in &options.targets {
@@ -213,7 +216,8 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
             requirements.push(HostRequirement::of(profile, options.platform, &kept));
         }
         findings.extend(kept);
-        summary.waived += waived;
+        summary.waived += waived.len();
+        all_waived.extend(waived);
     }
     findings.extend(options.policy.unused_waivers(&used));
     // Findings name the layer their file came from.
@@ -250,6 +254,7 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
         root_abs: base,
         host_requirements: requirements,
         baselined: Vec::new(),
+        waived: all_waived,
     })
 }
 
