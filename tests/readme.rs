@@ -294,7 +294,7 @@ fn every_example_in_the_documentation_prints_what_it_shows() {
     }
     rewrite(edits);
     println!(
-        "documentation examples: {ran} commands in {run_blocks} blocks run, {} blocks not run:",
+        "documentation examples: {ran} commands in {run_blocks} blocks run; not run: {}",
         skipped.len()
     );
     for s in &skipped {
