@@ -199,6 +199,17 @@ fn scan_with_a_baseline_fails_only_on_new_findings() {
     assert_eq!(report["findings"], serde_json::json!([]));
     assert_eq!(report["summary"]["baselined"], old_count);
     assert_eq!(report["baselined"].as_array().unwrap().len(), old_count);
+    // The project's schema knows the keys a baseline adds.
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("schemas/scan-report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::options().offline().build(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
     // The new release against the old report: only the new need fails it.
     let out = run(&[
         "scan",
@@ -294,4 +305,27 @@ fn a_baseline_that_is_not_a_report_is_refused_naming_the_file() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("not a preflight report"), "{err}");
     assert!(err.contains(bogus.path().to_str().unwrap()), "{err}");
+}
+
+#[test]
+fn diff_compares_two_images_each_its_own_host() {
+    // The same files in a docker-save tarball and an OCI archive: each image is the
+    // host of its own files, named differently, and nothing changed.
+    let out = run(&[
+        "diff",
+        "tests/fixtures/images/app-docker.tar",
+        "tests/fixtures/images/app-oci.tar",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let diff = json(&out);
+    for key in [
+        "files",
+        "new_findings",
+        "resolved_findings",
+        "newly_failing",
+    ] {
+        assert_eq!(diff[key], serde_json::json!([]), "{key}: {diff:#}");
+    }
 }

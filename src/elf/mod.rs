@@ -10,6 +10,7 @@
 //! stage.
 
 mod archive;
+mod demangle;
 mod facts;
 mod facts_json;
 mod foreign;
@@ -30,6 +31,7 @@ mod toolchain;
 pub mod version_name;
 
 pub use archive::{has_archive_magic, read_archive, ArchiveFacts, MemberProblem};
+pub use demangle::{demangle, readable};
 pub use facts::{
     Binding, Class, DlopenDependency, DlopenPriority, DynSymbol, ElfFacts, Endian, Kind,
     OtherBinary, SymbolType, SymbolVersion,

@@ -208,15 +208,12 @@ fn fingerprints(report: &Value) -> BTreeSet<String> {
     findings(report).filter_map(fingerprint_of_json).collect()
 }
 
-/// (target, file) for each file with at least one error on a target (or, for a
-/// root host, the host).
+/// (target, file) for each file with at least one error on a target (or, without
+/// one, on "the host").
 fn failing(report: &Value) -> BTreeSet<(String, String)> {
-    let host = report
-        .get("hosts")
-        .and_then(|h| h.get(0))
-        .and_then(Value::as_str)
-        .unwrap_or("the host")
-        .to_string();
+    // Without a target the host is each side's own (its root, or the image itself),
+    // named differently on each side: one label, so the two compare.
+    let host = "the host".to_string();
     findings(report)
         .filter(|f| f.get("severity").and_then(Value::as_str) == Some("error"))
         .filter_map(|f| {
@@ -333,7 +330,12 @@ fn symbol_list(symbols: &[String]) -> String {
     if symbols.is_empty() {
         return String::new();
     }
-    let shown: Vec<String> = symbols.iter().take(SHOWN_SYMBOLS).map(|s| esc(s)).collect();
+    // Demangled for reading (the JSON keeps the names as the file has them).
+    let shown: Vec<String> = symbols
+        .iter()
+        .take(SHOWN_SYMBOLS)
+        .map(|s| esc(&crate::elf::readable(s)))
+        .collect();
     let more = symbols.len().saturating_sub(SHOWN_SYMBOLS);
     if more > 0 {
         format!(" ({}, and {more} more)", shown.join(", "))

@@ -111,6 +111,7 @@ impl<'h> Resolver<'h> {
             edges: Vec::new(),
             version_gaps: Vec::new(),
             unbound_symbols: Vec::new(),
+            host_symbols: Vec::new(),
             dlopen: Vec::new(),
         };
         let Some(loader) = loader else {

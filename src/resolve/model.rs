@@ -148,6 +148,16 @@ pub struct UnboundSymbol {
     pub needed_by: String,
 }
 
+/// Undefined symbols of a plugin that its host process provides (`Py*` from the
+/// Python interpreter ...): bound when the plugin is loaded there, so not undefined.
+#[derive(Clone, Debug, Serialize)]
+pub struct HostSymbols {
+    /// "the Python interpreter".
+    pub host: String,
+    pub needed_by: String,
+    pub count: usize,
+}
+
 /// A library the file declares it may `dlopen()` (its `.note.dlopen`), searched as
 /// `dlopen()` called from the file would search it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -190,6 +200,10 @@ pub struct Resolution {
     pub edges: Vec<Edge>,
     pub version_gaps: Vec<VersionGap>,
     pub unbound_symbols: Vec<UnboundSymbol>,
+    /// Per object, the undefined symbols its plugin host provides (not in
+    /// `unbound_symbols`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub host_symbols: Vec<HostSymbols>,
     /// The file's declared `dlopen()` dependencies (`.note.dlopen`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dlopen: Vec<DlopenLibrary>,

@@ -103,8 +103,7 @@ rules! {
         preset: None,
         description: "A NEEDED library is found neither in the scanned tree nor on the target.",
         help: "Ship the library with the program and set RUNPATH to $ORIGIN/../lib, install it on the host, or link it statically.",
-        why: "The program fails to start with \"error while loading shared libraries: {soname}: cannot \
-              open shared object file: No such file or directory\".",
+        why: "The program fails to start with \"{error}\".",
         fix: "Ship {soname} with the program and point RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib'), \
               install the package that provides it on the host, or link it statically.",
         cases: &[
@@ -189,7 +188,14 @@ rules! {
         help: "Build for the target's architecture.",
         why: "The kernel refuses to run it (\"Exec format error\") and the loader skips it as a library.",
         fix: "Build it for {machine} (a cross compiler, or a build on that architecture).",
-        cases: NONE,
+        cases: &[
+            // In /usr/TRIPLET/ (a cross toolchain's sysroot): not for this host to run.
+            case("cross-sysroot", Some(Note), Some(
+                "It belongs to a cross-compilation sysroot (/usr/TRIPLET/): the cross linker and \
+                 qemu use it, this host never runs it."), Some(
+                "Nothing to do if it is there for cross builds; leave /usr/TRIPLET out of the scan \
+                 (--path) or waive the rule for it.")),
+        ],
     };
     LibcMismatch = RuleSpec {
         id: "libc-mismatch",

@@ -260,6 +260,10 @@ mod tests {
             .case("installable")
             .arg("soname", "libx.so.1")
             .arg("install", "apt-get install libx1")
+            .arg(
+                "error",
+                "error while loading shared libraries: libx.so.1: cannot open shared object file",
+            )
             .library("libx.so.1")
             .build();
         assert_eq!(f.severity, Severity::Warning);
@@ -272,6 +276,7 @@ mod tests {
         let plain = Rule::MissingLibrary
             .finding("bin/app", "")
             .arg("soname", "libx.so.1")
+            .arg("error", "")
             .build();
         assert_eq!(plain.severity, Severity::Error);
         assert!(plain.fix.starts_with("Ship libx.so.1 with the program"));

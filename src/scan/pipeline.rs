@@ -502,7 +502,13 @@ fn evaluate(
         })
         .copied()
         .collect();
-    let alone: Vec<_> = standalone.par_iter().map(judge).collect();
+    let mut alone: Vec<_> = standalone.par_iter().map(judge).collect();
+    // A library another one of them loads (a wheel's `pkg.libs/libgfortran` under its
+    // extension module) is judged inside that load, with the RPATH chain it inherits
+    // there: its findings alone are dropped. Libraries that load each other both stay.
+    for i in inner_libraries(&standalone, &alone) {
+        alone[i].0.clear();
+    }
     // A library a scanned program loads is judged in its context, where its own
     // .note.dlopen is not looked at: its dlopen() dependencies are searched from it,
     // once, as from a file of their own.
@@ -525,6 +531,32 @@ fn evaluate(
         resolutions.extend(resolution);
     }
     (findings, resolutions)
+}
+
+/// The indexes of the `libraries` that another one of them loads (`judged[j].1` is
+/// what library j's load holds, by real path), unless they load it in turn.
+fn inner_libraries<F, K>(libraries: &[&TreeObject], judged: &[(F, Vec<String>, K)]) -> Vec<usize> {
+    let index: HashMap<&str, usize> = libraries
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.object.real_path.as_str(), i))
+        .collect();
+    let loads: Vec<HashSet<&str>> = judged
+        .iter()
+        .map(|(_, loaded, _)| loaded.iter().map(String::as_str).collect())
+        .collect();
+    let mut inner = vec![false; libraries.len()];
+    for (j, loaded) in loads.iter().enumerate() {
+        let loader = libraries[j].object.real_path.as_str();
+        for path in loaded {
+            if let Some(&i) = index.get(path) {
+                if i != j && !loads[i].contains(loader) {
+                    inner[i] = true;
+                }
+            }
+        }
+    }
+    (0..libraries.len()).filter(|&i| inner[i]).collect()
 }
 
 /// Streams a file through SHA-256.
