@@ -82,6 +82,13 @@ pub fn excerpt_bytes(bytes: &[u8], max_chars: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        assert_eq!(count(0, "file", "files"), "0 files");
+        assert_eq!(count(1, "file", "files"), "1 file");
+        assert_eq!(count(2, "binary", "binaries"), "2 binaries");
+    }
+
     use super::*;
 
     #[test]

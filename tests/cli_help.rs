@@ -42,8 +42,8 @@ fn help_of_every_command_is_snapshotted() {
 }
 
 #[test]
-fn inspect_and_tree_offer_only_the_formats_they_accept() {
-    for command in ["inspect", "tree"] {
+fn inspect_tree_and_diff_offer_only_the_formats_they_accept() {
+    for command in ["inspect", "tree", "diff"] {
         let help = stdout(&preflight(&[command, "--help"]));
         for format in ["sarif", "github", "markdown", "cyclonedx"] {
             assert!(!help.contains(format), "{command} --help offers {format}");
@@ -55,7 +55,7 @@ fn inspect_and_tree_offer_only_the_formats_they_accept() {
         let file = common::fixture("pie-glibc234");
         let out = common::preflight()
             .args([command, "--format", "sarif"])
-            .arg(&file)
+            .args([&file, &file])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2));
@@ -104,6 +104,35 @@ fn target_completes_every_built_in_profile_and_still_takes_a_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("invalid value"), "{err}");
     assert!(err.contains("samples/profiles"), "{err}");
+    // --platform completes Docker's platform names, and still takes a kernel name.
+    let bash = stdout(&preflight(&["completions", "bash"]));
+    let at = bash.find("--platform)").unwrap();
+    let values = bash[at..].lines().nth(1).unwrap();
+    for platform in [
+        "linux/amd64",
+        "linux/arm64",
+        "linux/arm/v7",
+        "linux/riscv64",
+    ] {
+        assert!(values.contains(platform), "{values}");
+    }
+    let out = common::preflight()
+        .args([
+            "scan",
+            "samples/dist",
+            "--format",
+            "json",
+            "--platform",
+            "aarch64",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("invalid value"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Nor does the help list the 38 names.
     assert!(!stdout(&preflight(&["scan", "--help"])).contains("alpine-3.20"));
 }
@@ -119,10 +148,12 @@ fn completions_are_snapshotted() {
 
 #[test]
 fn man_dir_writes_a_page_per_command_with_every_option_and_examples() {
-    let dir = tempfile::tempdir().unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    // A folder that does not exist yet is made (`--dir ~/.local/share/man/man1`).
+    let dir = parent.path().join("share/man/man1");
     let out = common::preflight()
         .args(["man", "--dir"])
-        .arg(dir.path())
+        .arg(&dir)
         .output()
         .unwrap();
     assert!(
@@ -137,8 +168,8 @@ fn man_dir_writes_a_page_per_command_with_every_option_and_examples() {
         } else {
             format!("preflight-{}.1", path.join("-"))
         };
-        let page = std::fs::read_to_string(dir.path().join(&name))
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let page =
+            std::fs::read_to_string(dir.join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         // Every option the command takes, by its long name (roff escapes the dashes).
         let mut cmd = &cli;
         for p in &path {
@@ -161,7 +192,7 @@ fn man_dir_writes_a_page_per_command_with_every_option_and_examples() {
         insta::assert_snapshot!(format!("man_{}", name.trim_end_matches(".1")), page);
     }
     // The top page names the others, which now exist.
-    let top = std::fs::read_to_string(dir.path().join("preflight.1")).unwrap();
+    let top = std::fs::read_to_string(dir.join("preflight.1")).unwrap();
     assert!(top.contains("preflight\\-scan(1)"), "{top}");
     // `preflight man` alone still prints the top page.
     assert_eq!(stdout(&preflight(&["man"])), top);

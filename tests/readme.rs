@@ -8,10 +8,12 @@
 //! with the built `preflight` first on PATH (`cargo run --release --` stands for it).
 //! Its exit status must be 0, or the block's `exit=N`. A line `...` in the output
 //! stands for any number of lines: an abridgement the reader sees. Nothing else is
-//! normalised. A block whose info string has `skip: REASON` is not run (it needs a
-//! registry, a network or a host's files); the README states how many there are.
-//! `needs-x86_64-host` runs a block only on an x86_64 glibc machine without an arm64
-//! loader (its output is that of "this machine").
+//! normalised (`README_EXAMPLES=overwrite` writes the real output into the blocks
+//! shown whole, to review with git diff). A block whose info string has `skip: REASON`
+//! is not run (it needs a registry, a network or a host's files); the README states
+//! how many there are.
+//! `needs-x86_64-host` runs a block only on an x86_64 glibc machine (its output is
+//! that of "this machine": the sample's x86_64 files load there, its arm64 one does not).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -121,13 +123,14 @@ fn trim_blank_tail<T: AsRef<str>>(lines: &mut Vec<T>) {
     }
 }
 
-/// The commands of a console block and the output shown after each.
-fn commands(block: &Block) -> Vec<(String, Vec<String>)> {
-    let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for line in &block.body {
+/// The commands of a console block, each with the output shown after it and the
+/// index of its line in the block's body.
+fn commands(block: &Block) -> Vec<(String, Vec<String>, usize)> {
+    let mut out: Vec<(String, Vec<String>, usize)> = Vec::new();
+    for (i, line) in block.body.iter().enumerate() {
         if let Some(command) = line.strip_prefix("$ ") {
-            out.push((command.to_string(), Vec::new()));
-        } else if let Some((_, output)) = out.last_mut() {
+            out.push((command.to_string(), Vec::new(), i));
+        } else if let Some((_, output, _)) = out.last_mut() {
             output.push(line.clone());
         } else {
             panic!(
@@ -136,14 +139,21 @@ fn commands(block: &Block) -> Vec<(String, Vec<String>)> {
             );
         }
     }
-    for (_, output) in &mut out {
+    for (_, output, _) in &mut out {
         trim_blank_tail(output);
     }
     out
 }
 
-/// Runs one command as the README shows it; a description of the difference if any.
-fn run(block: &Block, command: &str, expected: &[String], bin_dir: &Path) -> Option<String> {
+/// A command whose output differs from the block's: what to say, and what it printed.
+struct Difference {
+    message: String,
+    printed: Vec<String>,
+    status_differs: bool,
+}
+
+/// Runs one command as the README shows it; how its output differs, if it does.
+fn run(block: &Block, command: &str, expected: &[String], bin_dir: &Path) -> Option<Difference> {
     let shell_command = command.replacen("cargo run --release -- ", "preflight ", 1);
     let path = format!(
         "{}:{}",
@@ -174,7 +184,7 @@ fn run(block: &Block, command: &str, expected: &[String], bin_dir: &Path) -> Opt
         .position(|(e, a)| a.is_none_or(|a| a != e))
         .map(|i| format!("first difference at output line {}\n", i + 1))
         .unwrap_or_default();
-    Some(format!(
+    let message = format!(
         "{}: `$ {command}` exited with {status} (the block says {}); {first_difference}\
          it printed:\n{}\n--- the block shows:\n{}\n--- standard error:\n{}",
         block.at(),
@@ -182,14 +192,30 @@ fn run(block: &Block, command: &str, expected: &[String], bin_dir: &Path) -> Opt
         actual.join("\n"),
         expected.join("\n"),
         String::from_utf8_lossy(&output.stderr)
-    ))
+    );
+    Some(Difference {
+        message,
+        printed: actual.iter().map(|l| l.to_string()).collect(),
+        status_differs: status != block.exit_status(),
+    })
+}
+
+/// Replaces, in each file, `count` lines from line `first` (0-based) by `lines`.
+fn rewrite(mut edits: Vec<(PathBuf, usize, usize, Vec<String>)>) {
+    // From the bottom up, so that the line numbers of the edits above stay right.
+    edits.sort_by(|a, b| (&a.0, b.1).cmp(&(&b.0, a.1)));
+    for (path, first, count, lines) in edits {
+        let text = fs::read_to_string(&path).unwrap();
+        let mut all: Vec<&str> = text.lines().collect();
+        all.splice(first..first + count, lines.iter().map(String::as_str));
+        fs::write(&path, all.join("\n") + "\n").unwrap();
+        println!("rewrote {} line {}", path.display(), first + 1);
+    }
 }
 
 /// Whether this machine's `/` is the one the `needs-x86_64-host` blocks were written on.
 fn x86_64_host() -> bool {
-    cfg!(target_arch = "x86_64")
-        && Path::new("/lib64/ld-linux-x86-64.so.2").exists()
-        && !Path::new("/lib/ld-linux-aarch64.so.1").exists()
+    cfg!(target_arch = "x86_64") && Path::new("/lib64/ld-linux-x86-64.so.2").exists()
 }
 
 /// The number the README states in "Example blocks not run: N".
@@ -211,6 +237,10 @@ fn every_example_in_the_documentation_prints_what_it_shows() {
     std::os::unix::fs::symlink(&bin, bin_dir.path().join("preflight")).unwrap();
 
     let (mut ran, mut run_blocks, mut skipped, mut failures) = (0, 0, Vec::new(), Vec::new());
+    // README_EXAMPLES=overwrite: write what the commands print into the blocks (those
+    // shown whole), to review with git diff, instead of failing.
+    let overwrite = std::env::var("README_EXAMPLES").as_deref() == Ok("overwrite");
+    let mut edits = Vec::new();
     for path in documents() {
         let name = path.strip_prefix(root()).unwrap().display().to_string();
         let text = fs::read_to_string(&path).unwrap();
@@ -239,14 +269,32 @@ fn every_example_in_the_documentation_prints_what_it_shows() {
                 continue;
             }
             run_blocks += 1;
-            for (command, expected) in commands(&block) {
+            for (command, expected, at) in commands(&block) {
                 ran += 1;
-                failures.extend(run(&block, &command, &expected, bin_dir.path()));
+                let Some(difference) = run(&block, &command, &expected, bin_dir.path()) else {
+                    continue;
+                };
+                // The output's lines in the file (0-based), when it can be rewritten:
+                // shown whole, exit status right, block not indented.
+                let rewritable = overwrite
+                    && !difference.status_differs
+                    && !expected.iter().any(|l| l == "...")
+                    && text
+                        .lines()
+                        .nth(block.line - 1)
+                        .is_some_and(|l| l.starts_with("```"));
+                if rewritable {
+                    let first = block.line + at + 1;
+                    edits.push((path.clone(), first, expected.len(), difference.printed));
+                } else {
+                    failures.push(difference.message);
+                }
             }
         }
     }
+    rewrite(edits);
     println!(
-        "documentation examples: {ran} commands in {run_blocks} blocks run, {} blocks not run:",
+        "documentation examples: {ran} commands in {run_blocks} blocks run; not run: {}",
         skipped.len()
     );
     for s in &skipped {
@@ -286,4 +334,51 @@ fn fences_inside_list_items_and_longer_fences_are_read() {
     assert_eq!(b[0].body, ["$ preflight a", "  out"]);
     assert_eq!(b[1].lang(), "text");
     assert_eq!(b[1].body, ["```"]);
+}
+
+/// Every key of a file object (`files[]` of a scan, `inspect --format json`) over the
+/// committed fixtures, archives, foreign and unreadable files included.
+fn file_keys() -> std::collections::BTreeSet<String> {
+    let mut folders = vec![root().join("tests/fixtures/bin")];
+    for entry in fs::read_dir(root().join("tests/fixtures/artifacts")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() && !path.ends_with("src") {
+            folders.push(path);
+        }
+    }
+    let mut keys = std::collections::BTreeSet::new();
+    // An empty root: the keys of a file do not depend on the host.
+    let empty = tempfile::tempdir().unwrap();
+    for folder in folders {
+        let out = Command::new(env!("CARGO_BIN_EXE_preflight"))
+            .args(["scan", "--format", "json", "--root"])
+            .arg(empty.path())
+            .arg(&folder)
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{}: {e}", folder.display()));
+        for file in report["files"].as_array().unwrap() {
+            keys.extend(file.as_object().unwrap().keys().cloned());
+        }
+    }
+    keys
+}
+
+#[test]
+fn the_json_key_table_names_every_key_a_file_object_has() {
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("A file object\nhas:")
+        .expect("the README's JSON section introduces the file object's keys");
+    let end = start + readme[start..].find("\nA finding has").unwrap();
+    let table = &readme[start..end];
+    let missing: Vec<String> = file_keys()
+        .into_iter()
+        .filter(|key| !table.contains(&format!("`{key}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "README.md, \"JSON output\": the file object's table does not name {missing:?}"
+    );
 }

@@ -1,7 +1,7 @@
 //! The command line as clap parses it: the arguments as typed, validated only as far
 //! as clap can (ripgrep's LowArgs). `plan.rs` turns them into what to do.
 
-use super::values::{FactsFormat, TargetName};
+use super::values::{PlatformName, TableOrJson, TargetName};
 use crate::report::Format;
 use crate::resolve::ResolveOptions;
 use crate::rules::{Rule, Severity};
@@ -56,7 +56,7 @@ pub struct ScanArgs {
     /// aarch64 are accepted too). Picks the manifest of a multi-platform image and the
     /// targets' architecture (default: the image's, else linux/amd64). Each built-in
     /// profile describes the platforms its release ships (`preflight profiles`).
-    #[arg(long)]
+    #[arg(long, value_parser = PlatformName, hide_possible_values = true)]
     pub platform: Option<String>,
     /// Check against every built-in profile and print where the files run.
     #[arg(long, conflicts_with = "target")]
@@ -157,8 +157,8 @@ pub enum Command {
         /// ELF files to inspect.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = FactsFormat::Table)]
-        format: FactsFormat,
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
         /// Include the whole dynamic symbol table in JSON output.
         #[arg(long)]
         symbols: bool,
@@ -206,8 +206,8 @@ pub enum Command {
         /// ELF files whose dependency tree to show.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = FactsFormat::Table)]
-        format: FactsFormat,
+        #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+        format: TableOrJson,
         /// Also bind every undefined symbol, as `ldd -r` does (reads each library's
         /// symbol table, so it is slower).
         #[arg(long)]
@@ -226,13 +226,13 @@ pub struct DiffArgs {
     /// The new release, as OLD.
     #[arg(value_name = "NEW")]
     pub new: String,
-    #[arg(long, value_enum, default_value_t = FactsFormat::Table)]
-    pub format: FactsFormat,
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub format: TableOrJson,
     /// A target host to check both against (repeatable), as `scan --target`.
     #[arg(long, value_name = "NAME|FILE", value_parser = TargetName, hide_possible_values = true)]
     pub target: Vec<String>,
     /// The platform, as `scan --platform`.
-    #[arg(long)]
+    #[arg(long, value_parser = PlatformName, hide_possible_values = true)]
     pub platform: Option<String>,
     /// Check both against every built-in profile: a target the new release newly
     /// fails on is reported.
@@ -301,13 +301,13 @@ pub enum ProfileAction {
         #[arg(long)]
         libraries: bool,
         /// With --libraries: only this platform (default: every platform described).
-        #[arg(long, requires = "libraries")]
+        #[arg(long, requires = "libraries", value_parser = PlatformName, hide_possible_values = true)]
         platform: Option<String>,
     },
     /// Write a profile read off a root filesystem: its loader, libc and every library
     /// on the loader's search path with its exact version definitions.
     #[command(
-        after_help = "Example:\n  preflight profile capture /srv/prod-rootfs -o prod.yaml\n  preflight profile capture docker-archive:prod.tar -o prod.yaml\n  preflight profile capture registry:ubuntu:24.04 -o u24.yaml\n  preflight scan ./dist --target prod.yaml"
+        after_help = "Examples:\n  preflight profile capture /srv/prod-rootfs -o prod.yaml\n  preflight profile capture docker-archive:prod.tar -o prod.yaml\n  preflight profile capture registry:ubuntu:24.04 -o u24.yaml\n  preflight scan ./dist --target prod.yaml"
     )]
     Capture {
         /// A root folder, or a container image (as `scan` takes it).
@@ -315,7 +315,7 @@ pub enum ProfileAction {
         root: String,
         /// The platform to capture, as `scan --platform` takes it (default: the
         /// image's, else linux/amd64).
-        #[arg(long)]
+        #[arg(long, value_parser = PlatformName, hide_possible_values = true)]
         platform: Option<String>,
         /// The profile's name (default: ID-VERSION_ID-captured from os-release).
         #[arg(long)]

@@ -3,7 +3,7 @@
 use super::args::{DiffArgs, HostArgs, ProfileAction};
 use super::plan::{CapturePlan, ScanPlan};
 use super::progress::progress_bar;
-use super::values::FactsFormat;
+use super::values::TableOrJson;
 use super::RunOutcome;
 use crate::elf::Detail;
 use crate::policy::RunsOn;
@@ -147,8 +147,8 @@ pub(super) fn diff(
     let new = side(&args.new)?;
     let diff = report::ReportDiff::between(&args.old, &old, &args.new, &new);
     match args.format {
-        FactsFormat::Json => report::write_diff_json(out, &diff)?,
-        FactsFormat::Table => report::write_diff_table(out, &diff)?,
+        TableOrJson::Json => report::write_diff_json(out, &diff)?,
+        TableOrJson::Table => report::write_diff_table(out, &diff)?,
     }
     Ok(if problems {
         RunOutcome::InputErrors
@@ -320,7 +320,8 @@ pub(super) fn profiles(
                 env!("CARGO_PKG_VERSION"),
             )?;
             let count: usize = profile.platforms.values().map(|p| p.libraries.len()).sum();
-            writeln!(err, "captured {} ({count} libraries)", profile.name)?;
+            let libraries = crate::text::count(count, "library", "libraries");
+            writeln!(err, "captured {} ({libraries})", profile.name)?;
         }
     }
     Ok(RunOutcome::Clean)

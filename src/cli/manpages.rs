@@ -114,6 +114,8 @@ pub fn top() -> Command {
 pub fn write_all(dir: &Path, err: &mut dyn Write) -> anyhow::Result<()> {
     let mut cmd = top();
     cmd.build();
+    // `--dir ~/.local/share/man/man1` on a fresh account: the folder is made.
+    std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
     let mut written = Vec::new();
     write_tree(&cmd, dir, &mut written)?;
     writeln!(

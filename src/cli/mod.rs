@@ -13,7 +13,7 @@ mod values;
 pub use args::{Cli, Command, DiffArgs, FailOn, HostArgs, ProfileAction, ScanArgs};
 pub use output::{open_output, ReportOutput, UntilClosed};
 pub use plan::{CapturePlan, ScanPlan};
-pub use values::{FactsFormat, TargetName};
+pub use values::{TableOrJson, TargetName};
 
 use crate::elf::Detail;
 use clap::CommandFactory;

@@ -1,6 +1,8 @@
 //! Values whose possible choices clap shows (help, completions) without restricting
-//! them: `--target` takes a built-in profile's name or alias, or a profile file.
+//! them: `--target` takes a built-in profile's name or alias, or a profile file;
+//! `--platform` a Docker platform, or a kernel name the plan also accepts.
 
+use crate::platform::Platform;
 use crate::profile::{folders, quick_aliases};
 use crate::report::Format;
 use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
@@ -32,21 +34,45 @@ impl TypedValueParser for TargetName {
     }
 }
 
-/// The formats of `inspect` and `tree`, which print facts, not a scan report (the
-/// other report formats describe findings).
+/// `--platform PLATFORM`: any string (the plan names the accepted ones when it is none
+/// of them); shells complete Docker's names (`linux/arm64`, ...).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlatformName;
+
+impl TypedValueParser for PlatformName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            Platform::ALL.iter().map(|p| PossibleValue::new(p.as_str())),
+        ))
+    }
+}
+
+/// The formats of `inspect`, `tree` and `diff`, which print facts or a comparison, not
+/// a scan report (the other report formats describe one scan's findings).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum FactsFormat {
+pub enum TableOrJson {
     /// Human-readable tables.
     Table,
     /// Machine-readable JSON (README, "JSON output").
     Json,
 }
 
-impl From<FactsFormat> for Format {
-    fn from(format: FactsFormat) -> Format {
+impl From<TableOrJson> for Format {
+    fn from(format: TableOrJson) -> Format {
         match format {
-            FactsFormat::Table => Format::Table,
-            FactsFormat::Json => Format::Json,
+            TableOrJson::Table => Format::Table,
+            TableOrJson::Json => Format::Json,
         }
     }
 }

@@ -1,15 +1,16 @@
 //! The runs-on matrix.
 
 use super::table::new_table;
+use super::text::count;
 use crate::policy::RunsOn;
 use std::io::{self, Write};
 
 pub fn write_runs_on_table(out: &mut dyn Write, matrix: &RunsOn) -> io::Result<()> {
     writeln!(
         out,
-        "Runs on ({}; {} targets checked):",
+        "Runs on ({}; {} checked):",
         matrix.platform,
-        matrix.targets.len()
+        count(matrix.targets.len(), "target", "targets")
     )?;
     let mut table = new_table();
     table.set_header(vec!["file", "needs", "runs on"]);

@@ -365,8 +365,8 @@ fn scan_row(file: &FileReport) -> Vec<String> {
             "-".into(),
             "-".into(),
             format!(
-                "{} objects{}",
-                a.objects,
+                "{}{}",
+                count(a.objects, "object", "objects"),
                 if a.non_pic_member_count > 0 {
                     format!("; {} not PIC", a.non_pic_member_count)
                 } else {
