@@ -29,11 +29,13 @@ pub struct Cli {
 /// `preflight scan`'s arguments, as typed (the plan resolves them: `plan.rs`).
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// A folder (symbolic links inside it are not followed), or a container image: a
-    /// `docker save` tarball, an OCI layout folder or archive, also written
-    /// `docker-archive:FILE`, `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`.
-    #[arg(value_name = "DIR|IMAGE")]
-    pub dir: String,
+    /// A folder (symbolic links inside it are not followed), a file (an ELF file, a
+    /// `.o` or `.a`; its folder is its `$ORIGIN`), or a container image: a `docker
+    /// save` tarball, an OCI layout folder or archive, also written
+    /// `docker-archive:FILE`, `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`. Several folders
+    /// and files are one scan.
+    #[arg(value_name = "DIR|FILE|IMAGE", required = true)]
+    pub dir: Vec<String>,
     /// With an image: check only the files under this path (the whole image still
     /// provides libraries).
     #[arg(long, value_name = "PATH", default_value = "/")]

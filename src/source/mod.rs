@@ -12,6 +12,7 @@
 //! link out of a root (so nothing outside the scanned folder is read) and never opens a
 //! FIFO or a device (opening a FIFO would block the scan forever).
 
+pub mod archive;
 mod filesystem;
 mod folder;
 mod folder_source;
@@ -24,6 +25,7 @@ mod open;
 mod regular;
 mod root;
 
+pub use archive::{ArchiveLimits, ArchiveSource};
 pub use filesystem::{open_host, open_tree, FilesystemHost};
 pub use folder::{walk, walk_folder, FolderFile, IoProblem, Walked};
 pub use folder_source::FolderSource;
@@ -52,6 +54,12 @@ pub trait Source: Send + Sync {
 
     /// The folder whose `.preflight.yaml` is the default policy, when there is one.
     fn policy_folder(&self) -> Option<&Path>;
+
+    /// The built-in targets the source itself names (a wheel's manylinux tag): what
+    /// it is checked against when no `--target` is given.
+    fn default_targets(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// The view a scan reads the files through, with the libraries from `libraries`.
     fn view(&self, libraries: Libraries<'_>) -> std::io::Result<View<'_>>;
@@ -126,8 +134,8 @@ pub struct TreeFile {
 pub struct SourceError(pub String);
 
 /// Opens what the user named: a container image (a transport prefix, a tar file, an
-/// OCI layout folder), else a folder. `platform` picks an image's manifest; `path`
-/// limits an image's scanned files (a folder takes only "/").
+/// OCI layout folder), else a folder or a file. `platform` picks an image's manifest;
+/// `path` limits an image's scanned files (a folder takes only "/").
 pub fn open_source(
     spec: &str,
     platform: Option<Platform>,
@@ -136,7 +144,68 @@ pub fn open_source(
     if image::looks_like_image(spec) {
         return Ok(Box::new(ImageSource::open(spec, platform, path)?));
     }
+    if let folder_source::OnDisk::File = folder_source::classify(spec)? {
+        if let Some(format) = archive::detect(Path::new(spec)) {
+            if path != "/" {
+                return Err(SourceError(format!(
+                    "--path selects files of an image; {spec} is an archive, scanned whole"
+                )));
+            }
+            return Ok(Box::new(ArchiveSource::open(spec, format)?));
+        }
+        check_binary_file(spec)?;
+    }
     Ok(Box::new(FolderSource::open(spec, path)?))
+}
+
+/// Opens what the user named on one command line as one scan: one input as
+/// `open_source` does, several folders and files (binaries) together.
+pub fn open_sources(
+    specs: &[String],
+    platform: Option<Platform>,
+    path: &str,
+) -> Result<Box<dyn Source>, SourceError> {
+    match specs {
+        [] => Err(SourceError(
+            "nothing to scan: name a folder, a file or an image".into(),
+        )),
+        [one] => open_source(one, platform, path),
+        several => {
+            for spec in several {
+                if image::looks_like_image(spec) {
+                    return Err(SourceError(format!(
+                        "{spec}: a container image; scan it on its own (several inputs on one command line must be folders or binaries)"
+                    )));
+                }
+                if let folder_source::OnDisk::File = folder_source::classify(spec)? {
+                    if archive::detect(Path::new(spec)).is_some() {
+                        return Err(SourceError(format!(
+                            "{spec}: an archive or package; scan it on its own (several inputs on one command line must be folders or binaries)"
+                        )));
+                    }
+                    check_binary_file(spec)?;
+                }
+            }
+            Ok(Box::new(FolderSource::open_all(several, path)?))
+        }
+    }
+}
+
+/// A file named on its own must be a binary preflight reads (ELF, `.o`, `.a`).
+fn check_binary_file(spec: &str) -> Result<(), SourceError> {
+    use std::io::Read;
+    let file = open_regular(Within::Anywhere, Path::new(spec), Limits::UNLIMITED)
+        .map_err(|e| SourceError(format!("{spec}: {e}")))?;
+    let mut magic = Vec::with_capacity(8);
+    file.take(8)
+        .read_to_end(&mut magic)
+        .map_err(|e| SourceError(format!("{spec}: {e}")))?;
+    if crate::elf::may_be_binary(&magic) {
+        return Ok(());
+    }
+    Err(SourceError(format!(
+        "{spec}: not a file preflight reads; it reads folders, ELF files (executables, libraries, .o, .a), archives (tar, plain or compressed with gzip, xz, zstd or bzip2; zip), packages (Python wheels, npm .tgz, .deb, .rpm) and container images (docker save tarballs, OCI layouts)"
+    )))
 }
 
 /// Reads one file on its own (`inspect`), as every source reads its files.

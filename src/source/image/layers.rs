@@ -288,7 +288,7 @@ fn is_config(path: &str) -> bool {
 
 /// Reads what the checks need of a file: an ELF file's facts (from memory, or from a
 /// temporary file for a large one), a configuration file's text, nothing of the rest.
-fn read_content(
+pub(crate) fn read_content(
     path: &str,
     entry: &mut impl Read,
     size: u64,
