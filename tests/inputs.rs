@@ -334,3 +334,20 @@ fn bombs_sparse_members_and_cut_streams_are_one_finding_each() {
     assert_eq!(unreadable.len(), 1, "{:#}", s.report);
     assert!(unreadable[0].1.contains("larger than"), "{unreadable:?}");
 }
+
+#[test]
+fn a_mistyped_transport_is_a_usage_error_naming_the_transports() {
+    let s = scan(&["regsitry:ghcr.io/org/app:1.2"]);
+    assert_eq!(s.code, 2);
+    assert!(
+        s.stderr.contains("unknown transport `regsitry:`") && s.stderr.contains("`oci:`"),
+        "{}",
+        s.stderr
+    );
+    let s = scan(&["oci-archve:image.tar"]);
+    assert!(
+        s.stderr.contains("did you mean `oci-archive:`?"),
+        "{}",
+        s.stderr
+    );
+}

@@ -144,6 +144,7 @@ pub fn open_source(
     if image::looks_like_image(spec) {
         return Ok(Box::new(ImageSource::open(spec, platform, path)?));
     }
+    check_transport(spec)?;
     if let folder_source::OnDisk::File = folder_source::classify(spec)? {
         if let Some(format) = archive::detect(Path::new(spec)) {
             if path != "/" {
@@ -177,6 +178,7 @@ pub fn open_sources(
                         "{spec}: a container image; scan it on its own (several inputs on one command line must be folders or binaries)"
                     )));
                 }
+                check_transport(spec)?;
                 if let folder_source::OnDisk::File = folder_source::classify(spec)? {
                     if archive::detect(Path::new(spec)).is_some() {
                         return Err(SourceError(format!(
@@ -189,6 +191,60 @@ pub fn open_sources(
             Ok(Box::new(FolderSource::open_all(several, path)?))
         }
     }
+}
+
+/// The transports an input may be named with (skopeo's spelling). A source kind that
+/// takes another adds it here, so that a typo is told apart from a path.
+pub const TRANSPORTS: &[&str] = &["docker-archive:", "oci:", "oci-archive:"];
+
+/// A name that starts like a transport (`word:`, `word://`) but is none and is no
+/// path either is a typo: a usage error naming the transports, not "no such file".
+fn check_transport(spec: &str) -> Result<(), SourceError> {
+    let Some((scheme, _)) = spec.split_once(':') else {
+        return Ok(());
+    };
+    let looks_like = scheme.len() >= 2
+        && scheme.starts_with(|c: char| c.is_ascii_lowercase())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c));
+    if !looks_like || Path::new(spec).exists() || TRANSPORTS.contains(&&spec[..=scheme.len()]) {
+        return Ok(());
+    }
+    let typed = format!("{scheme}:");
+    let nearest = TRANSPORTS
+        .iter()
+        .map(|t| (edit_distance(&typed, t), *t))
+        .min()
+        .filter(|(d, _)| *d <= 2)
+        .map(|(_, t)| format!(" (did you mean `{t}`?)"))
+        .unwrap_or_default();
+    Err(SourceError(format!(
+        "{spec}: unknown transport `{typed}`{nearest}; preflight takes {}, or a path: a folder, a file, an archive, a package or an image tarball",
+        TRANSPORTS
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
+/// Levenshtein distance, for suggestions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(current + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
 }
 
 /// A file named on its own must be a binary preflight reads (ELF, `.o`, `.a`).
