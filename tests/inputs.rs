@@ -196,6 +196,13 @@ fn packages_give_the_findings_of_their_payload_and_name_the_package() {
             "{name}: {}",
             s.stderr
         );
+        // Installed at `/`: usr/bin/sysapp finds libsys.so.1 where the package puts
+        // it, in the default search path, on this machine and on a target.
+        assert!(files(&s.report).contains(&"usr/bin/sysapp".to_string()));
+        let s = scan(&[&input(name), "--target", "debian-12"]);
+        let missing = rules_at(&s.report, "missing-library");
+        assert_eq!(missing.len(), 1, "{name}: {missing:?}");
+        assert_eq!(missing[0].0, "usr/lib/fixture/lib/libneeds.so");
         let missing = findings(&s.report)
             .into_iter()
             .find(|f| f["rule"] == "missing-library")

@@ -86,7 +86,8 @@ pub fn detect(path: &Path) -> Option<Format> {
 pub struct ArchiveSource {
     /// As the user named it.
     name: String,
-    /// Where its files are mounted: the archive's own absolute path.
+    /// Where its files are mounted: the archive's own absolute path, or "" for a
+    /// package installed at `/`.
     mount: String,
     host: ImageHost,
     findings: Vec<Finding>,
@@ -108,10 +109,15 @@ impl ArchiveSource {
         let error = |e: &dyn std::fmt::Display| SourceError(format!("{spec}: {e}"));
         let file = open_regular(Within::Anywhere, Path::new(spec), Limits::UNLIMITED)
             .map_err(|e| error(&e))?;
-        let mount = std::fs::canonicalize(spec)
-            .map_err(|e| error(&e))?
-            .to_string_lossy()
-            .into_owned();
+        // A package is installed at `/`; another archive is seen extracted where it
+        // is.
+        let mount = match format {
+            Format::Deb | Format::Rpm => String::new(),
+            _ => std::fs::canonicalize(spec)
+                .map_err(|e| error(&e))?
+                .to_string_lossy()
+                .into_owned(),
+        };
         let mut reader = Reader::new(spec, &mount, limits);
         let place = Place {
             at: &mount,
