@@ -429,6 +429,7 @@ fn temporary_space_for_large_binaries_is_capped() {
         in_memory: 256 << 10,
         temporary_per_file: 1 << 20,
         temporary_total: 2 << 20,
+        ..ImageLimits::default()
     };
     let image = open_image_with(&layout.spec(), None, limits).unwrap();
     let outcome = |name: &str| match &image.tree.get(&format!("/{name}")).unwrap().entry {
@@ -587,4 +588,44 @@ fn links_inside_a_docker_archive_stay_inside() {
     let absolute = build("../a/layer.tar", Some("/etc/passwd"));
     let message = scan_error(&spec(&absolute));
     assert!(message.contains("outside the archive"), "{message}");
+}
+
+/// A small gzip layer holding a file of zeros many times its size (a decompression
+/// bomb: a few MB of gzip hold terabytes) was read to its end. It is refused once it
+/// has expanded past its limit, with one error naming the layer.
+#[test]
+fn a_layer_expanding_a_thousandfold_is_refused() {
+    use preflight::source::image::{open_image_with, ImageLimits};
+    use std::io::Write;
+    let size: u64 = 16 << 20;
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(size);
+    header.set_mode(0o644);
+    builder
+        .append_data(&mut header, "zeros", std::io::repeat(0).take(size))
+        .unwrap();
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gzip.write_all(&builder.into_inner().unwrap()).unwrap();
+    let layer = gzip.finish().unwrap();
+    assert!((layer.len() as u64) < size / 200, "{} bytes", layer.len());
+    let layout = Layout::new(&layer);
+    let limits = ImageLimits {
+        expansion_free: 1 << 20,
+        ..ImageLimits::default()
+    };
+    let error = match open_image_with(&layout.spec(), None, limits) {
+        Ok(_) => panic!("the layer was read to its end"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        error.contains("layer") && error.contains("decompression bomb"),
+        "{error}"
+    );
+    assert!(
+        error.contains("more than 100 times its compressed size"),
+        "{error}"
+    );
+    // Within the bytes any layer may expand to, the same layer is read.
+    assert!(open_image_with(&layout.spec(), None, ImageLimits::default()).is_ok());
 }

@@ -31,15 +31,49 @@ pub(super) fn scan(
     }
     let report = report?;
     if plan.runs_on {
-        let matrix = RunsOn::from_findings(
+        let mut matrices = vec![RunsOn::from_findings(
             report.files.iter().map(|f| (f.path.as_str(), f.facts())),
             &report.findings,
             &plan.options.targets,
             plan.options.platform,
-        );
+        )];
+        // Files of several architectures: each checked against its own platform's
+        // targets, one matrix per platform.
+        for &platform in &plan.more_platforms {
+            let mut options = plan.options.clone();
+            options.platform = platform;
+            options.targets = super::plan::runs_on_targets(platform)?;
+            options.progress = None;
+            let more =
+                scan_source(plan.source.as_ref(), &options).map_err(|e| anyhow::anyhow!("{e}"))?;
+            matrices.push(RunsOn::from_findings(
+                more.files.iter().map(|f| (f.path.as_str(), f.facts())),
+                &more.findings,
+                &options.targets,
+                platform,
+            ));
+        }
+        if matrices.len() > 1 {
+            let platforms: Vec<String> = matrices.iter().map(|m| m.platform.to_string()).collect();
+            for matrix in &mut matrices {
+                matrix.note = Some(format!(
+                    "the files are built for {} platforms ({}): each file is judged against its own platform's targets",
+                    platforms.len(),
+                    platforms.join(", ")
+                ));
+            }
+        }
         match plan.format {
-            Format::Json => report::write_runs_on_json(out, &matrix)?,
-            _ => report::write_runs_on_table(out, &matrix)?,
+            Format::Json if matrices.len() == 1 => report::write_runs_on_json(out, &matrices[0])?,
+            Format::Json => report::write_runs_on_json_list(out, &matrices)?,
+            _ => {
+                for (i, matrix) in matrices.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(out)?;
+                    }
+                    report::write_runs_on_table(out, matrix)?;
+                }
+            }
         }
     } else {
         match plan.format {
@@ -52,7 +86,12 @@ pub(super) fn scan(
         }
     }
     for problem in &report.problems {
-        writeln!(err, "preflight: {}: {}", problem.path, problem.message)?;
+        writeln!(
+            err,
+            "preflight: {}: {}",
+            crate::text::escape(&problem.path),
+            crate::text::escape(&problem.message)
+        )?;
     }
     Ok(if !report.problems.is_empty() {
         RunOutcome::InputErrors
@@ -61,6 +100,16 @@ pub(super) fn scan(
     } else {
         RunOutcome::Clean
     })
+}
+
+/// A path from the command line as messages show it: escaped, and an empty one said
+/// to be empty (it printed "preflight: : no such file").
+fn named(path: &std::path::Path) -> String {
+    if path.as_os_str().is_empty() {
+        "\"\" (an empty path)".to_string()
+    } else {
+        crate::text::escape(&path.display().to_string()).into_owned()
+    }
 }
 
 pub(super) fn inspect(
@@ -78,12 +127,12 @@ pub(super) fn inspect(
             Ok(binary) => match FileReport::read(&shown, binary) {
                 Some(report) => reports.push(report),
                 None => {
-                    writeln!(err, "preflight: {shown}: not an ELF file")?;
+                    writeln!(err, "preflight: {}: not an ELF file", named(path))?;
                     outcome = RunOutcome::InputErrors;
                 }
             },
             Err(e) => {
-                writeln!(err, "preflight: {shown}: {e}")?;
+                writeln!(err, "preflight: {}: {e}", named(path))?;
                 outcome = RunOutcome::InputErrors;
             }
         }
@@ -136,7 +185,7 @@ pub(super) fn tree(
                     Probe::NotRegular => "not a regular file".to_string(),
                     Probe::Found(_) => unreachable!(),
                 };
-                writeln!(err, "preflight: {shown}: {error}")?;
+                writeln!(err, "preflight: {}: {error}", named(file))?;
                 outcome = RunOutcome::InputErrors;
                 TreeResult::Failed { path: shown, error }
             }

@@ -4,9 +4,11 @@
 
 mod args;
 mod commands;
+mod output;
 mod plan;
 
 pub use args::{Cli, Command, FailOn, HostArgs, ProfileAction, ScanArgs};
+pub use output::{open_output, ReportOutput, UntilClosed};
 pub use plan::{CapturePlan, ScanPlan};
 
 use crate::elf::Detail;
@@ -74,22 +76,6 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
             commands::tree(&files, format, detail, &host, out, err)
         }
     }
-}
-
-/// Where the report goes: `--output FILE`, else standard output.
-pub fn open_output(cli: &Cli) -> io::Result<Box<dyn Write>> {
-    Ok(match &cli.output {
-        Some(path) => Box::new(io::BufWriter::new(std::fs::File::create(path)?)),
-        None => Box::new(io::BufWriter::new(io::stdout())),
-    })
-}
-
-/// True when writing failed because the reader went away (`preflight ... | head`),
-/// which is not an error.
-pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error
-        .downcast_ref::<io::Error>()
-        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }
 
 #[cfg(test)]

@@ -171,8 +171,12 @@ pub struct ElfFacts {
     /// The object makes the process stack executable (PT_GNU_STACK with PF_X, or no
     /// PT_GNU_STACK on ports whose default is executable). Relocatable objects: false.
     pub executable_stack: bool,
-    /// x86-64 micro-architecture level (1-4) the GNU property note says the code needs.
+    /// x86-64 micro-architecture level (1-4) the GNU property note says the code needs
+    /// (GNU_PROPERTY_X86_ISA_1_NEEDED, what glibc's loader checks).
     pub x86_isa_level: Option<u8>,
+    /// The level of the instructions it contains (GNU_PROPERTY_X86_ISA_1_USED):
+    /// run-time dispatched code included, so information, never a requirement.
+    pub x86_isa_used: Option<u8>,
     /// `.gnu.version_r`: needed file → the version names needed from it.
     pub version_needs: BTreeMap<String, Vec<VersionName>>,
     /// `.gnu.version_d`: versions this object defines (the VER_FLG_BASE entry, which
@@ -289,6 +293,7 @@ impl ElfFacts {
             nodeflib: false,
             executable_stack: false,
             x86_isa_level: None,
+            x86_isa_used: None,
             version_needs: BTreeMap::new(),
             version_defs: Vec::new(),
             foreign_os: None,

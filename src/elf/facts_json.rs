@@ -29,6 +29,8 @@ struct FactsOut<'a> {
     nodeflib: bool,
     executable_stack: bool,
     x86_isa_level: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    x86_isa_used: Option<u8>,
     version_needs: &'a BTreeMap<String, Vec<VersionName>>,
     version_defs: &'a [VersionName],
     symbols_by_version: BTreeMap<&'a VersionName, Vec<&'a str>>,
@@ -71,6 +73,7 @@ impl Serialize for ElfFacts {
             nodeflib: self.nodeflib,
             executable_stack: self.executable_stack,
             x86_isa_level: self.x86_isa_level,
+            x86_isa_used: self.x86_isa_used,
             version_needs: &self.version_needs,
             version_defs: &self.version_defs,
             symbols_by_version: self.symbols_by_version(),

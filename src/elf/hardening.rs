@@ -177,7 +177,9 @@ pub(crate) fn hardening<'s>(
                 if matches!(rest, "stack_chk_fail" | "stack_chk_guard") {
                     found = true;
                 } else if let Some(base) = rest.strip_suffix("_chk") {
-                    if FORTIFIABLE.binary_search(&base).is_ok() {
+                    // `__fdelt_chk` checks FD_SET/FD_ISSET/FD_CLR's descriptor (glibc
+                    // debug/fdelt_chk.c): a macro, so no plain function pairs with it.
+                    if FORTIFIABLE.binary_search(&base).is_ok() || base == "fdelt" {
                         fortified.push(name.to_string());
                     }
                 }

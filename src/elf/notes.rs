@@ -11,9 +11,13 @@ use goblin::elf::section_header::SHT_NOTE;
 const PF_X: u32 = 1;
 const NT_GNU_PROPERTY_TYPE_0: u32 = 5;
 /// GNU_PROPERTY_X86_ISA_1_NEEDED (binutils include/elf/common.h, since 2.35): the
-/// x86-64 micro-architecture levels the code needs, one bit per level.
+/// x86-64 micro-architecture levels the code needs, one bit per level. The only ISA
+/// property glibc's loader checks (sysdeps/x86/dl-prop.h, `l_x86_isa_1_needed`,
+/// glibc >= 2.33); musl's loader reads no property note.
 const GNU_PROPERTY_X86_ISA_1_NEEDED: u32 = 0xc000_8002;
-/// Older binutils (2.31-2.34) wrote GNU_PROPERTY_X86_ISA_1_USED with the same bits.
+/// GNU_PROPERTY_X86_ISA_1_USED (`as -mx86-used-note=yes`): the levels of the
+/// instructions the code contains, run-time dispatched ones included (AVX-512
+/// kernels chosen by cpuid). Information only: it says nothing of what is required.
 const GNU_PROPERTY_X86_ISA_1_USED: u32 = 0xc001_0002;
 
 /// Whether the process stack will be executable because of this object. Without
@@ -33,14 +37,22 @@ pub fn executable_stack(layout: &Layout<'_>, machine: Machine, class: Class) -> 
 /// The x86-64 level (2, 3 or 4; 1 for the baseline) the GNU property note says the
 /// code needs; None without such a note.
 pub(crate) fn x86_isa_level(layout: &Layout<'_>, notes: &[Note<'_>]) -> Option<u8> {
-    let bits = gnu_property(layout, notes, GNU_PROPERTY_X86_ISA_1_NEEDED)
-        .or_else(|| gnu_property(layout, notes, GNU_PROPERTY_X86_ISA_1_USED))?;
-    Some(match bits {
+    gnu_property(layout, notes, GNU_PROPERTY_X86_ISA_1_NEEDED).map(level_of)
+}
+
+/// The x86-64 level of the instructions the code contains (the "used" property).
+pub(crate) fn x86_isa_used(layout: &Layout<'_>, notes: &[Note<'_>]) -> Option<u8> {
+    gnu_property(layout, notes, GNU_PROPERTY_X86_ISA_1_USED).map(level_of)
+}
+
+/// The highest level whose bit is set: bit 0 baseline, 1 v2, 2 v3, 3 v4.
+fn level_of(bits: u32) -> u8 {
+    match bits {
         b if b & 0b1000 != 0 => 4,
         b if b & 0b0100 != 0 => 3,
         b if b & 0b0010 != 0 => 2,
         _ => 1,
-    })
+    }
 }
 
 /// The 4-byte value of one GNU property, from the first note segment that has it.

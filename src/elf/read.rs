@@ -138,6 +138,7 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
         nodeflib: facts.nodeflib,
         executable_stack,
         x86_isa_level: notes::x86_isa_level(&layout, &notes),
+        x86_isa_used: notes::x86_isa_used(&layout, &notes),
         version_needs: versions.needs,
         version_defs: versions.defs,
         foreign_os: elf_platform(&layout, interpreter_ref, &notes),
@@ -147,7 +148,13 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
         relocations,
         go: go_build_info(&layout),
         compilers: compilers(&layout),
-        static_runtime: static_runtime(&layout, kind, &notes, statics.as_deref()),
+        static_runtime: static_runtime(
+            &layout,
+            kind,
+            Machine::from(header.e_machine),
+            &notes,
+            statics.as_deref(),
+        ),
         symbols: versions.symbols,
     })
 }

@@ -5,6 +5,7 @@
 use super::facts::Kind;
 use super::layout::Layout;
 use super::libc::Libc;
+use super::machine::Machine;
 use super::notes::Note;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -167,6 +168,58 @@ pub(crate) fn compilers(layout: &Layout<'_>) -> Vec<String> {
 
 const NT_GNU_ABI_TAG: u32 = 1;
 
+/// The address of the function `name` in the symbol table (`.symtab`).
+fn function_address(layout: &Layout<'_>, name: &str) -> Option<u64> {
+    use goblin::elf::sym::STT_FUNC;
+    let table = layout.section_symbols(None)?;
+    table
+        .symbols
+        .iter()
+        .find(|s| {
+            s.st_type() == STT_FUNC && s.st_value != 0 && table.name(s).as_deref() == Some(name)
+        })
+        .map(|s| s.st_value)
+}
+
+/// Whether the executable segments hold a direct call (or tail jump) to `target`: on
+/// x86 a `call`/`jmp rel32` (E8/E9), on aarch64 a `bl`/`b`. Other machines: no answer
+/// (false), so nothing is claimed.
+fn calls(layout: &Layout<'_>, machine: Machine, target: u64) -> bool {
+    use goblin::elf::program_header::PT_LOAD;
+    const PF_X: u32 = 1;
+    for p in layout
+        .phdrs
+        .iter()
+        .filter(|p| p.p_type == PT_LOAD && p.p_flags & PF_X != 0)
+    {
+        let Ok(code) = layout.slice(p.p_offset, p.p_filesz, "") else {
+            continue;
+        };
+        let at = |i: usize| p.p_vaddr.wrapping_add(i as u64);
+        let found = match machine {
+            Machine::X86_64 | Machine::I386 => code.windows(5).enumerate().any(|(i, w)| {
+                (w[0] == 0xe8 || w[0] == 0xe9) && {
+                    let rel = i32::from_le_bytes([w[1], w[2], w[3], w[4]]);
+                    at(i).wrapping_add(5).wrapping_add(rel as i64 as u64) == target
+                }
+            }),
+            Machine::Aarch64 => code.chunks_exact(4).enumerate().any(|(i, w)| {
+                let word = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+                // BL is 100101 imm26, B is 000101 imm26.
+                (word >> 26 == 0b100101 || word >> 26 == 0b000101) && {
+                    let imm = ((word & 0x03ff_ffff) << 6) as i32 >> 4;
+                    at(i * 4).wrapping_add(imm as i64 as u64) == target
+                }
+            }),
+            _ => false,
+        };
+        if found {
+            return true;
+        }
+    }
+    false
+}
+
 /// For a static executable: is it glibc, and will it dlopen at run time?
 ///
 /// A static glibc binary still loads `libnss_*.so.2` for user, group and host
@@ -180,6 +233,7 @@ const NT_GNU_ABI_TAG: u32 = 1;
 pub(crate) fn static_runtime(
     layout: &Layout<'_>,
     kind: Kind,
+    machine: Machine,
     notes: &[Note<'_>],
     symbols: Option<&[String]>,
 ) -> Option<StaticRuntime> {
@@ -200,9 +254,12 @@ pub(crate) fn static_runtime(
         if has("/etc/nsswitch.conf") {
             loads.push("nss".to_string());
         }
-        // Every static glibc carries dlopen's code (iconv's gconv modules use it), so
-        // only a symbol table tells a program that calls dlopen itself.
-        if symbols.is_some_and(|names| names.iter().any(|n| n == "dlopen")) {
+        // Every static glibc carries dlopen's code, its public `dlopen` symbol included
+        // (libc.a's dlopen.o comes with the gconv and NSS code even into a hello
+        // world): what tells a program that calls dlopen itself is a call to it.
+        if symbols.is_some_and(|names| names.iter().any(|n| n == "dlopen"))
+            && function_address(layout, "dlopen").is_some_and(|at| calls(layout, machine, at))
+        {
             loads.push("dlopen".to_string());
         }
     }

@@ -2,10 +2,10 @@
 //! root): severities per rule, and waivers by rule and path glob, each with a reason.
 
 use crate::rules::{parse_levels, Finding, Levels, Rule};
-use crate::yaml::{check_requires, from_yaml, line_of, YamlError};
-use globset::{Glob, GlobMatcher};
+use crate::yaml::{check_requires, from_yaml, line_of, lines_of, YamlError};
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,7 +38,7 @@ pub struct Waiver {
     pub path: String,
     pub reason: String,
     pub target: Option<String>,
-    matcher: GlobMatcher,
+    glob: Glob,
     /// Where it was written, for the unused-waiver note.
     pub line: Option<usize>,
 }
@@ -50,6 +50,79 @@ pub struct PolicyConfig {
     pub file: Option<String>,
     pub levels: Levels,
     pub waivers: Vec<Waiver>,
+    /// The waivers' globs compiled together, by rule.
+    index: WaiverIndex,
+}
+
+/// The waivers of each rule as one compiled glob set (globset's: literal paths by
+/// hash, extensions and prefixes by Aho-Corasick, the rest as one regex set), so that
+/// a finding is matched against all of them at once. Compiling one matcher per waiver
+/// and trying them in turn made 100,000 waivers take minutes.
+#[derive(Clone, Debug, Default)]
+struct WaiverIndex {
+    by_rule: HashMap<Rule, RuleWaivers>,
+}
+
+#[derive(Clone, Debug)]
+struct RuleWaivers {
+    set: GlobSet,
+    /// For each distinct glob of the set, the waivers (indices, in file order) that
+    /// give it.
+    waivers: Vec<Vec<usize>>,
+}
+
+/// One rule's waivers while the index is built: the set's builder, each distinct
+/// glob's slot, and each slot's waivers.
+type Group<'w> = (GlobSetBuilder, HashMap<&'w str, usize>, Vec<Vec<usize>>);
+
+impl WaiverIndex {
+    fn build(waivers: &[Waiver]) -> Result<WaiverIndex, globset::Error> {
+        let mut groups: HashMap<Rule, Group<'_>> = HashMap::new();
+        for (i, waiver) in waivers.iter().enumerate() {
+            let (builder, distinct, lists) = groups
+                .entry(waiver.rule)
+                .or_insert_with(|| (GlobSetBuilder::new(), HashMap::new(), Vec::new()));
+            let slot = *distinct.entry(waiver.path.as_str()).or_insert_with(|| {
+                builder.add(waiver.glob.clone());
+                lists.push(Vec::new());
+                lists.len() - 1
+            });
+            lists[slot].push(i);
+        }
+        let mut by_rule = HashMap::new();
+        for (rule, (builder, _, waivers)) in groups {
+            by_rule.insert(
+                rule,
+                RuleWaivers {
+                    set: builder.build()?,
+                    waivers,
+                },
+            );
+        }
+        Ok(WaiverIndex { by_rule })
+    }
+
+    /// The first waiver (in file order) of `finding`'s rule whose glob matches its
+    /// path and whose target, if any, is the finding's.
+    fn first_match(
+        &self,
+        waivers: &[Waiver],
+        finding: &Finding,
+        hits: &mut Vec<usize>,
+    ) -> Option<usize> {
+        let group = self.by_rule.get(&finding.rule)?;
+        group.set.matches_into(&finding.path, hits);
+        hits.iter()
+            .filter_map(|&glob| {
+                group.waivers[glob].iter().copied().find(|&i| {
+                    waivers[i]
+                        .target
+                        .as_ref()
+                        .is_none_or(|t| finding.target.as_ref() == Some(t))
+                })
+            })
+            .min()
+    }
 }
 
 impl PolicyConfig {
@@ -80,10 +153,11 @@ impl PolicyConfig {
                 ));
             }
         }
-        let mut search_from = 1;
+        // Each waiver's line: the first `rule:` after the previous one's (found in one
+        // pass; searching the text again for each waiver was quadratic).
+        let mut rule_lines = lines_of(text, "rule").into_iter();
         for (index, waiver) in raw.waivers.iter().enumerate() {
-            let line = line_of(text, "rule", search_from);
-            search_from = line.map_or(search_from, |l| l + 1);
+            let line = rule_lines.next();
             let at = format!("waivers[{index}]");
             let rule = Rule::from_id(&waiver.rule);
             if rule.is_none() {
@@ -99,22 +173,39 @@ impl PolicyConfig {
             if waiver.reason.trim().is_empty() {
                 errors.push(error(line, format!("{at}.reason: a waiver needs a reason")));
             }
-            let matcher = match Glob::new(&waiver.path) {
-                Ok(glob) => Some(glob.compile_matcher()),
+            let glob = match Glob::new(&waiver.path) {
+                Ok(glob) => Some(glob),
                 Err(e) => {
-                    errors.push(error(line, format!("{at}.path: {e}")));
+                    // globset's message quotes the whole glob; `path` is quoted here,
+                    // cut short when the message is shown.
+                    errors.push(error(
+                        line,
+                        format!("{at}.path: `{}` is not a glob: {}", waiver.path, e.kind()),
+                    ));
                     None
                 }
             };
-            if let (Some(rule), Some(matcher)) = (rule, matcher) {
+            if let (Some(rule), Some(glob)) = (rule, glob) {
                 config.waivers.push(Waiver {
                     rule,
                     path: waiver.path.clone(),
                     reason: waiver.reason.clone(),
                     target: waiver.target.clone(),
-                    matcher,
+                    glob,
                     line,
                 });
+            }
+        }
+        if errors.is_empty() {
+            match WaiverIndex::build(&config.waivers) {
+                Ok(index) => config.index = index,
+                Err(e) => errors.push(error(
+                    None,
+                    format!(
+                        "waivers: their globs could not be compiled together: {}",
+                        e.kind()
+                    ),
+                )),
             }
         }
         if errors.is_empty() {
@@ -151,6 +242,7 @@ impl PolicyConfig {
     ) -> (Vec<Finding>, usize) {
         let mut kept = Vec::new();
         let mut waived = 0;
+        let mut hits = Vec::new();
         for mut finding in findings {
             let level = self
                 .levels
@@ -163,13 +255,7 @@ impl PolicyConfig {
                 None if finding.rule.off_by_default() => continue,
                 None => {}
             }
-            let waiver = self.waivers.iter().position(|w| {
-                w.rule == finding.rule
-                    && w.matcher.is_match(&finding.path)
-                    && w.target
-                        .as_ref()
-                        .is_none_or(|t| finding.target.as_ref() == Some(t))
-            });
+            let waiver = self.index.first_match(&self.waivers, &finding, &mut hits);
             match waiver {
                 Some(i) => {
                     if let Some(flag) = used.get_mut(i) {

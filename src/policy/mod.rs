@@ -10,7 +10,7 @@ mod loading;
 mod runs_on;
 mod wheel;
 
-pub use artifact::{findings_from_facts, TargetFacts};
+pub use artifact::{findings_from_facts, FileContext, HostArch, TargetFacts};
 pub use build::{object_set_findings, other_binary_findings, unreadable_finding};
 pub use config::{PolicyConfig, Waiver};
 pub use loading::{findings_from_resolution, remedy_of, Remedy};

@@ -22,8 +22,14 @@ pub struct RunsOn {
     #[serde(skip)]
     families: BTreeMap<String, String>,
     pub files: Vec<FileRunsOn>,
+    /// The files judged on this platform (ELF files built for it): with none, the
+    /// tree's verdict is empty, never a pass.
+    pub files_checked: usize,
     /// The whole tree: the targets where every file runs.
     pub tree: Verdict,
+    /// How the platforms were chosen, when the files are built for several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -97,6 +103,7 @@ impl RunsOn {
         let mut files = Vec::new();
         let mut tree_fails: BTreeMap<String, BTreeSet<Rule>> = BTreeMap::new();
         let mut tree_packages: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut files_checked = 0;
         for (path, facts) in scanned {
             let mut fails: BTreeMap<String, Vec<Rule>> = BTreeMap::new();
             let mut packages: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -120,6 +127,12 @@ impl RunsOn {
                         .get(t)
                         .is_some_and(|r| r.contains(&Rule::ArchMismatch))
                 });
+            let foreign = facts
+                .is_some_and(|f| f.arch() != platform.machine() || f.class != platform.class());
+            let other_platform = other_platform || foreign;
+            if !other_platform && facts.is_some() {
+                files_checked += 1;
+            }
             if !other_platform {
                 for (target, rules) in &fails {
                     tree_fails
@@ -149,20 +162,24 @@ impl RunsOn {
                 verdict: verdict(&ordered, fails, packages, platform),
             });
         }
-        let tree = verdict(
-            &ordered,
-            tree_fails
-                .into_iter()
-                .map(|(t, r)| {
-                    // The whole tree's reasons, by id.
-                    let mut rules: Vec<Rule> = r.into_iter().collect();
-                    rules.sort_by_key(|r| r.id());
-                    (t, rules)
-                })
-                .collect(),
-            tree_packages,
-            platform,
-        );
+        let tree = if files_checked == 0 {
+            Verdict::default()
+        } else {
+            verdict(
+                &ordered,
+                tree_fails
+                    .into_iter()
+                    .map(|(t, r)| {
+                        // The whole tree's reasons, by id.
+                        let mut rules: Vec<Rule> = r.into_iter().collect();
+                        rules.sort_by_key(|r| r.id());
+                        (t, rules)
+                    })
+                    .collect(),
+                tree_packages,
+                platform,
+            )
+        };
         RunsOn {
             platform,
             families: ordered
@@ -171,7 +188,9 @@ impl RunsOn {
                 .collect(),
             targets: names,
             files,
+            files_checked,
             tree,
+            note: None,
         }
     }
 

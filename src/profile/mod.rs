@@ -19,7 +19,13 @@ pub use repository::{install_command, Package, Repository};
 
 use crate::platform::Platform;
 use crate::rules::parse_levels;
+use crate::source::{read_regular, Limits, Within};
+use crate::text::escape;
 use crate::yaml::{check_requires, from_yaml, line_of, YamlError};
+
+/// Profile files larger than this are refused (a captured host with every symbol
+/// version of every library is a few MiB).
+pub const MAX_PROFILE_BYTES: u64 = 64 << 20;
 
 /// A profile with where it came from and its original text.
 #[derive(Clone, Debug)]
@@ -76,8 +82,14 @@ fn find(name: &str, platform: Option<Platform>) -> Result<LoadedProfile, String>
         return found;
     }
     let path = std::path::Path::new(name);
-    if path.is_file() {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
+    // Anything at that path is meant as a profile file (a FIFO or a device too: said
+    // so at once rather than waited on or read forever).
+    if std::fs::metadata(path).is_ok() {
+        let shown = escape(name);
+        let bytes = read_regular(Within::Anywhere, path, Limits::bytes(MAX_PROFILE_BYTES))
+            .map_err(|e| format!("cannot read the profile file {shown}: {e}"))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| format!("the profile file {shown} is not UTF-8 text ({e})"))?;
         let profile = parse_profile(&text, name).map_err(|errors| {
             errors
                 .iter()

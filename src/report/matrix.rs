@@ -30,6 +30,17 @@ pub fn write_runs_on_table(out: &mut dyn Write, matrix: &RunsOn) -> io::Result<(
         table.add_row(vec![file.path.clone(), needs, verdict]);
     }
     writeln!(out, "{table}")?;
+    if let Some(note) = &matrix.note {
+        writeln!(out, "note: {note}")?;
+    }
+    if matrix.files_checked == 0 {
+        writeln!(
+            out,
+            "whole tree: nothing checked: no file is built for {} (choose the files' platform with --platform)",
+            matrix.platform
+        )?;
+        return Ok(());
+    }
     writeln!(out, "whole tree: {}", matrix.tree.sentence())?;
     for tag in &matrix.tree.wheel_tags {
         writeln!(out, "  wheel tag: {tag}")?;
@@ -72,5 +83,11 @@ pub fn write_runs_on_table(out: &mut dyn Write, matrix: &RunsOn) -> io::Result<(
 
 pub fn write_runs_on_json(out: &mut dyn Write, matrix: &RunsOn) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, matrix)?;
+    writeln!(out)
+}
+
+/// Files of several platforms: an array of matrices, one per platform.
+pub fn write_runs_on_json_list(out: &mut dyn Write, matrices: &[RunsOn]) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, matrices)?;
     writeln!(out)
 }

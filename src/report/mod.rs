@@ -19,7 +19,7 @@ pub use cyclonedx::write_cyclonedx;
 pub use github::{escape_data, escape_property, write_github};
 pub use json::{write_inspect_json, write_scan_json};
 pub use markdown::write_markdown;
-pub use matrix::{write_runs_on_json, write_runs_on_table};
+pub use matrix::{write_runs_on_json, write_runs_on_json_list, write_runs_on_table};
 pub use model::{Dependency, FileReport, HostRequirement, Need, Outcome, ScanReport, Summary};
 pub use profiles::{write_profile_libraries, write_profiles_table};
 pub use sarif::write_sarif;

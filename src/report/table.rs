@@ -82,6 +82,20 @@ fn add_fact_rows(table: &mut Table, f: &ElfFacts) {
         table.add_row(vec!["runpath".to_string(), join_escaped(&f.runpath, ":")]);
     }
     table.add_row(vec!["textrel".to_string(), yes_no(f.textrel)]);
+    if let Some(level) = f.x86_isa_level {
+        table.add_row(vec![
+            "x86 ISA needed".to_string(),
+            format!("x86-64-v{level}"),
+        ]);
+    }
+    if let Some(level) = f.x86_isa_used {
+        // Run-time dispatched code counts too: not a requirement (glibc checks only
+        // the needed property).
+        table.add_row(vec![
+            "x86 ISA used".to_string(),
+            format!("x86-64-v{level} (information: not checked by the loader)"),
+        ]);
+    }
     for (file, versions) in &f.version_needs {
         let names: Vec<String> = versions.iter().map(|v| v.to_string()).collect();
         table.add_row(vec![format!("versions from {}", esc(file)), list(&names)]);

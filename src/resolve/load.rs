@@ -31,6 +31,7 @@ pub struct Resolver<'h> {
     pub(super) layouts: Mutex<HashMap<(u16, bool), Arc<GlibcLayout>>>,
     pub(super) musl_paths: Mutex<HashMap<String, Arc<SystemPath>>>,
     pub(super) hwcaps_allowed: OnceLock<bool>,
+    host_libc: OnceLock<Libc>,
 }
 
 /// musl's system search path and how to label what it finds.
@@ -71,13 +72,30 @@ impl<'h> Resolver<'h> {
             layouts: Mutex::new(HashMap::new()),
             musl_paths: Mutex::new(HashMap::new()),
             hwcaps_allowed: OnceLock::new(),
+            host_libc: OnceLock::new(),
         }
     }
 
     /// Resolves `object`, found at `view_path` in the host, shown to the user as `shown`.
     pub fn resolve(&self, object: Arc<HostObject>, view_path: &str, shown: &str) -> Resolution {
+        self.resolve_as(object, view_path, shown, None)
+    }
+
+    /// `resolve`, with the libc to load a library that shows none (it needs other
+    /// libraries but no libc): `unknown`, what the scan decided from its loaders,
+    /// siblings or package; without it, the host's own.
+    pub fn resolve_as(
+        &self,
+        object: Arc<HostObject>,
+        view_path: &str,
+        shown: &str,
+        unknown: Option<Libc>,
+    ) -> Resolution {
         let facts = &object.facts;
-        let loader = facts.libc();
+        let loader = facts.libc().or_else(|| {
+            (!facts.kind.is_executable() && !facts.needed.is_empty())
+                .then(|| unknown.unwrap_or_else(|| self.host_libc()))
+        });
         let mut resolution = Resolution {
             path: shown.to_string(),
             view_path: view_path.to_string(),
@@ -296,6 +314,23 @@ impl<'h> Resolver<'h> {
                 }
                 _ => None,
             })
+    }
+
+    /// The host's libc family: musl when its /lib has musl's loader
+    /// (`ld-musl-ARCH.so.1`), else glibc.
+    pub fn host_libc(&self) -> Libc {
+        *self.host_libc.get_or_init(|| {
+            let musl = self
+                .host
+                .list_dir("/lib")
+                .iter()
+                .any(|n| n.starts_with("ld-musl-") && n.ends_with(".so.1"));
+            if musl {
+                Libc::Musl
+            } else {
+                Libc::Glibc
+            }
+        })
     }
 
     /// glibc matches a NEEDED name against every loaded object's names before it

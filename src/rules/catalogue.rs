@@ -208,20 +208,32 @@ rules! {
         id: "rpath",
         severity: Warning,
         preset: None,
-        description: "DT_RPATH is used, or a search path is absolute or leaves the scanned tree.",
-        help: "Use DT_RUNPATH (-Wl,--enable-new-dtags) with $ORIGIN-relative folders inside the shipped tree.",
-        why: "DT_RPATH is searched before LD_LIBRARY_PATH, so users cannot override it, and it is \
-              inherited by every library the file loads.",
-        fix: "Link with -Wl,--enable-new-dtags to get DT_RUNPATH instead.",
+        description: "A search folder (DT_RPATH or DT_RUNPATH) is the build machine's, absent from the host, relative to the current folder, or leaves the scanned tree.",
+        help: "Search only $ORIGIN-relative folders inside the shipped tree (-Wl,-rpath,'$ORIGIN/../lib').",
+        why: "The loader searches these folders for the file's libraries: one that is not part of what \
+              is shipped finds nothing on the target, or whatever someone put there.",
+        fix: "Link with a path relative to the file: -Wl,-rpath,'$ORIGIN/../lib' (auditwheel and \
+              patchelf --set-rpath do this for a built file).",
         cases: &[
+            case("build-machine", None, Some(
+                "The folder is where the file was built: it does not exist on the target, and on a \
+                 shared machine anyone may create it and fill it with a library of that name."), Some(
+                "Replace it with a path relative to the file: -Wl,-rpath,'$ORIGIN/../lib', or \
+                 patchelf --set-rpath '$ORIGIN/../lib' on the built file.")),
             case("absolute", None, Some(
-                "An absolute search path is the build machine's: on the target it is missing, or a \
-                 folder anyone may create and fill with a library of that name."), Some(
+                "An absolute search folder that the host does not have: the libraries there are \
+                 not shipped with the file, and anyone able to create that folder chooses them."), Some(
                 "Use a path relative to the file: -Wl,-rpath,'$ORIGIN/../lib'.")),
+            case("cwd-relative", None, Some(
+                "glibc takes a relative search folder (or an empty element) relative to the \
+                 process's current folder: run from another folder it finds nothing, run from a \
+                 folder someone else controls it loads their library."), Some(
+                "Prefix the folder with $ORIGIN (-Wl,-rpath,'$ORIGIN/lib'), and drop empty \
+                 elements (a stray ':').")),
             case("leaves-tree", None, Some(
                 "The libraries there are not shipped with the file: it works only where that \
                  folder happens to exist."), Some(
-                "Ship the libraries inside the tree and point RUNPATH there ($ORIGIN/../lib).")),
+                "Ship the libraries inside the tree and point the search path there ($ORIGIN/../lib).")),
         ],
     };
     ExecutableStack = RuleSpec {

@@ -5,10 +5,11 @@
 
 use super::{Progress, ScanOptions};
 use crate::elf::OtherBinary;
-use crate::elf::{ElfFacts, Kind};
+use crate::elf::{ElfFacts, Kind, Libc};
 use crate::policy::{
     blacklist_findings, findings_from_facts, findings_from_resolution, object_set_findings,
-    other_binary_findings, remedy_of, unreadable_finding, Remedy, TargetFacts,
+    other_binary_findings, remedy_of, unreadable_finding, FileContext, HostArch, Remedy,
+    TargetFacts,
 };
 use crate::profile::{ProfileHost, WheelPolicy};
 use crate::report::{Dependency, FileReport, HostRequirement, Need, Outcome, ScanReport, Summary};
@@ -36,6 +37,9 @@ struct Tree {
     base: String,
     absolute: bool,
     objects: Vec<TreeObject>,
+    /// The libc of the tree's files that show none: the one its packages declare,
+    /// else the one all its other files show; None when they disagree or show none.
+    libc: Option<Libc>,
 }
 
 impl Tree {
@@ -120,6 +124,7 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
         base: base.clone(),
         absolute,
         objects: Vec::new(),
+        libc: None,
     };
     let mut read = Read {
         tree,
@@ -129,18 +134,22 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
         findings: source_findings,
         problems: Vec::new(),
         seen: HashSet::new(),
+        declared: Vec::new(),
     };
     read_all(files, reader, options, &mut read, &mut problems);
     let Read {
-        tree,
+        mut tree,
         mut summary,
         mut reports,
         files,
         mut findings,
         problems: read_problems,
+        declared,
         ..
     } = read;
     problems.extend(read_problems);
+    tree.libc = one_of(declared.into_iter())
+        .or_else(|| one_of(tree.objects.iter().filter_map(|o| o.object.facts.libc())));
     let objects: Vec<(&str, &ElfFacts)> = tree
         .objects
         .iter()
@@ -257,6 +266,9 @@ struct Read {
     problems: Vec<IoProblem>,
     /// (device, inode) of the files reported: a hard link is reported once.
     seen: HashSet<(u64, u64)>,
+    /// The libc families the tree's packages declare (a wheel's tag, an npm
+    /// package's `libc` field).
+    declared: Vec<Libc>,
 }
 
 /// Reads every file of the source, a batch at a time in parallel. The source is
@@ -303,6 +315,9 @@ fn read_all(
                 })
                 .collect();
             for (file, probe) in batch.into_iter().zip(probes) {
+                if matches!(probe, Probe::NotElf) {
+                    read.declared.extend(declared_libc(reader, &file.view));
+                }
                 read.add(file, probe);
             }
         }
@@ -345,7 +360,10 @@ impl Read {
             Probe::Absent | Probe::Loop | Probe::NotRegular | Probe::Error(_) => {
                 self.problems.push(IoProblem {
                     path: file.shown.clone(),
-                    message: format!("{probe:?}"),
+                    message: match &probe {
+                        Probe::Error(reason) => format!("cannot be read: {reason}"),
+                        other => other.to_string(),
+                    },
                 });
                 return;
             }
@@ -403,10 +421,33 @@ fn evaluate(
     keep: bool,
 ) -> (Vec<Finding>, Vec<Resolution>) {
     let (target, remedy) = (checks.facts, checks.remedy);
+    // A library that shows no libc is loaded by the target's, or on a root or image
+    // by the one its package declares or its siblings link; else the host's.
+    let unknown = target.map(|t| t.libc).or(tree.libc);
     let mut findings = Vec::new();
     let mut runnable = Vec::new();
+    let ships_glibc = tree
+        .objects
+        .iter()
+        .any(|o| o.object.facts.soname.as_deref() == Some("libc.so.6"));
+    let host_arch = if target.is_none() {
+        host_arch(host)
+    } else {
+        None
+    };
+    let has_dir = |dir: &str| host.is_dir(dir);
+    let host_has_dir: Option<&(dyn Fn(&str) -> bool + Sync)> = match target {
+        None => Some(&has_dir),
+        Some(_) => None,
+    };
     for o in &tree.objects {
-        if findings_from_facts(&o.object.facts, &o.shown, target, &mut findings) {
+        let context = FileContext {
+            view: &o.view,
+            ships_glibc,
+            host: host_arch.as_ref(),
+            host_has_dir,
+        };
+        if findings_from_facts(&o.object.facts, &o.shown, target, context, &mut findings) {
             if let Some((policy, label)) = &checks.wheel {
                 findings.extend(blacklist_findings(&o.object.facts, &o.shown, policy, label));
             }
@@ -418,7 +459,7 @@ fn evaluate(
     // Each load is judged as soon as it is resolved, and dropped: kept until all were
     // resolved, the loads of a scan of /usr took 25 MB at once.
     let judge = |o: &&TreeObject| {
-        let resolution = resolver.resolve(o.object.clone(), &o.view, &o.shown);
+        let resolution = resolver.resolve_as(o.object.clone(), &o.view, &o.shown, unknown);
         let found = findings_from_resolution(&resolution, &resolution.path, &display, remedy);
         let loaded: Vec<String>;
         let kept = if keep {
@@ -482,6 +523,85 @@ fn sha256_file(path: &Path) -> io::Result<String> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect())
+}
+
+/// The architecture of a root or image: that of its shell, or else of its loader.
+/// None when it has neither (a folder of libraries used as a root).
+fn host_arch(host: &dyn LibraryHost) -> Option<HostArch> {
+    let mut candidates: Vec<String> = ["/bin/sh", "/usr/bin/sh", "/bin/busybox", "/usr/bin/env"]
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    for dir in ["/lib", "/lib64"] {
+        candidates.extend(
+            host.list_dir(dir)
+                .into_iter()
+                .filter(|n| n.starts_with("ld-"))
+                .map(|n| format!("{dir}/{n}")),
+        );
+    }
+    candidates
+        .into_iter()
+        .find_map(|path| match host.probe(&path) {
+            crate::source::Probe::Found(object) => Some(HostArch {
+                label: host.describe(),
+                class: object.facts.class,
+                e_machine: object.facts.e_machine,
+                machine: object.facts.machine.clone(),
+            }),
+            _ => None,
+        })
+}
+
+/// The one value `items` hold; None when they hold none or several.
+fn one_of(items: impl Iterator<Item = Libc>) -> Option<Libc> {
+    let mut found = None;
+    for libc in items {
+        match found {
+            None => found = Some(libc),
+            Some(known) if known != libc => return None,
+            Some(_) => {}
+        }
+    }
+    found
+}
+
+/// The libc a package's metadata at `view` declares: a wheel's `WHEEL` file by its
+/// tags (`musllinux_*` or `manylinux*`), an npm package's `package.json` by its `libc`
+/// field (`["musl"]`, `["glibc"]`).
+fn declared_libc(reader: &dyn TreeHost, view: &str) -> Option<Libc> {
+    let name = view.rsplit('/').next().unwrap_or(view);
+    let is_wheel = name == "WHEEL" && view.contains(".dist-info/");
+    if !is_wheel && name != "package.json" {
+        return None;
+    }
+    let text = reader.read_config(view, 256 * 1024)?;
+    if is_wheel {
+        let tags: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("Tag:"))
+            .map(str::trim)
+            .collect();
+        let musl = tags.iter().any(|t| t.contains("musllinux"));
+        let glibc = tags.iter().any(|t| t.contains("manylinux"));
+        return match (musl, glibc) {
+            (true, false) => Some(Libc::Musl),
+            (false, true) => Some(Libc::Glibc),
+            _ => None,
+        };
+    }
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let libc: Vec<&str> = json
+        .get("libc")?
+        .as_array()?
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    match libc.as_slice() {
+        ["musl"] => Some(Libc::Musl),
+        ["glibc"] => Some(Libc::Glibc),
+        _ => None,
+    }
 }
 
 fn is_dynamic_executable(facts: &ElfFacts) -> bool {

@@ -157,12 +157,21 @@ pub fn open_host(
     root: Option<&Path>,
     paths: &[&Path],
 ) -> io::Result<(FilesystemHost, Vec<String>)> {
-    let mut view = RootView::new(root.unwrap_or(Path::new("/")))?;
+    // Errors name the path they are about (io::Error alone does not).
+    let named = |what: &str, path: &Path, e: io::Error| {
+        let shown = match path.as_os_str().is_empty() {
+            true => "\"\" (an empty path)".to_string(),
+            false => crate::text::escape(&path.display().to_string()).into_owned(),
+        };
+        io::Error::new(e.kind(), format!("{what}{shown}: {e}"))
+    };
+    let root_path = root.unwrap_or(Path::new("/"));
+    let mut view = RootView::new(root_path).map_err(|e| named("the root ", root_path, e))?;
     let mut located = Vec::new();
     for path in paths {
         let at = match view.view_path_of(path) {
             Some(at) => at,
-            None => mount_at_own_path(&mut view, path)?,
+            None => mount_at_own_path(&mut view, path).map_err(|e| named("", path, e))?,
         };
         located.push(at);
     }

@@ -33,7 +33,7 @@ pub(crate) fn classify(spec: &str) -> Result<OnDisk, SourceError> {
             std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
             _ => e.to_string(),
         };
-        SourceError(format!("{spec}: {why}"))
+        SourceError(format!("{}: {why}", crate::text::escape(spec)))
     })?;
     if meta.is_dir() {
         return Ok(OnDisk::Folder);
@@ -42,7 +42,8 @@ pub(crate) fn classify(spec: &str) -> Result<OnDisk, SourceError> {
         return Ok(OnDisk::File);
     }
     Err(SourceError(format!(
-        "{spec}: {}, which preflight never opens; it reads folders, files (ELF, .o, .a), archives, packages and container images",
+        "{}: {}, which preflight never opens; it reads folders, files (ELF, .o, .a), archives, packages and container images",
+        crate::text::escape(spec),
         FileKind::of(meta.file_type())
     )))
 }

@@ -141,6 +141,11 @@ pub fn open_source(
     platform: Option<Platform>,
     path: &str,
 ) -> Result<Box<dyn Source>, SourceError> {
+    if spec.is_empty() {
+        return Err(SourceError(
+            "the folder or image to scan is an empty path (\"\"): name a folder or an image".into(),
+        ));
+    }
     if image::looks_like_image(spec) {
         return Ok(Box::new(ImageSource::open(spec, platform, path)?));
     }
@@ -173,16 +178,17 @@ pub fn open_sources(
         [one] => open_source(one, platform, path),
         several => {
             for spec in several {
+                let shown = crate::text::escape(spec);
                 if image::looks_like_image(spec) {
                     return Err(SourceError(format!(
-                        "{spec}: a container image; scan it on its own (several inputs on one command line must be folders or binaries)"
+                        "{shown}: a container image; scan it on its own (several inputs on one command line must be folders or binaries)"
                     )));
                 }
                 check_transport(spec)?;
                 if let folder_source::OnDisk::File = folder_source::classify(spec)? {
                     if archive::detect(Path::new(spec)).is_some() {
                         return Err(SourceError(format!(
-                            "{spec}: an archive or package; scan it on its own (several inputs on one command line must be folders or binaries)"
+                            "{shown}: an archive or package; scan it on its own (several inputs on one command line must be folders or binaries)"
                         )));
                     }
                     check_binary_file(spec)?;
@@ -211,7 +217,8 @@ fn check_transport(spec: &str) -> Result<(), SourceError> {
     if !looks_like || Path::new(spec).exists() || TRANSPORTS.contains(&&spec[..=scheme.len()]) {
         return Ok(());
     }
-    let typed = format!("{scheme}:");
+    let typed = format!("{}:", crate::text::escape(scheme));
+    let shown = crate::text::escape(spec);
     let nearest = TRANSPORTS
         .iter()
         .map(|t| (edit_distance(&typed, t), *t))
@@ -220,7 +227,7 @@ fn check_transport(spec: &str) -> Result<(), SourceError> {
         .map(|(_, t)| format!(" (did you mean `{t}`?)"))
         .unwrap_or_default();
     Err(SourceError(format!(
-        "{spec}: unknown transport `{typed}`{nearest}; preflight takes {}, or a path: a folder, a file, an archive, a package or an image tarball",
+        "{shown}: unknown transport `{typed}`{nearest}; preflight takes {}, or a path: a folder, a file, an archive, a package or an image tarball",
         TRANSPORTS
             .iter()
             .map(|t| format!("`{t}`"))
@@ -250,17 +257,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// A file named on its own must be a binary preflight reads (ELF, `.o`, `.a`).
 fn check_binary_file(spec: &str) -> Result<(), SourceError> {
     use std::io::Read;
+    let shown = crate::text::escape(spec);
     let file = open_regular(Within::Anywhere, Path::new(spec), Limits::UNLIMITED)
-        .map_err(|e| SourceError(format!("{spec}: {e}")))?;
+        .map_err(|e| SourceError(format!("{shown}: {e}")))?;
     let mut magic = Vec::with_capacity(8);
     file.take(8)
         .read_to_end(&mut magic)
-        .map_err(|e| SourceError(format!("{spec}: {e}")))?;
+        .map_err(|e| SourceError(format!("{shown}: {e}")))?;
     if crate::elf::may_be_binary(&magic) {
         return Ok(());
     }
     Err(SourceError(format!(
-        "{spec}: not a file preflight reads; it reads folders, ELF files (executables, libraries, .o, .a), archives (tar, plain or compressed with gzip, xz, zstd or bzip2; zip), packages (Python wheels, npm .tgz, .deb, .rpm) and container images (docker save tarballs, OCI layouts)"
+        "{shown}: not a file preflight reads; it reads folders, ELF files (executables, libraries, .o, .a), archives (tar, plain or compressed with gzip, xz, zstd or bzip2; zip), packages (Python wheels, npm .tgz, .deb, .rpm) and container images (docker save tarballs, OCI layouts)"
     )))
 }
 

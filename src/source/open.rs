@@ -164,10 +164,23 @@ pub(crate) fn size_text(bytes: u64) -> String {
 
 /// Opens `path` and maps it when it starts like a binary preflight reads (ELF, an `ar`
 /// archive, Mach-O, PE); `Ok(None)` for any other file, decided after reading four
-/// bytes. For a path from anywhere (the command line): what it is is checked on the
-/// handle before anything is read, so a FIFO or a device is "not a regular file".
+/// bytes. For a path from anywhere (the command line): a symbolic link is followed, as
+/// the shell and `tree` do; what it leads to is checked before it is opened (opening
+/// a device can act on it) and again on the handle before anything is read, so a FIFO
+/// or a device is "not a regular file".
 pub fn read_elf_bytes(path: &Path) -> Result<Option<FileBytes>, OpenError> {
-    let file = open_for_reading(path)?;
+    match std::fs::metadata(path) {
+        Ok(before) if !before.file_type().is_file() => {
+            return Err(OpenError::NotRegular(FileKind::of(before.file_type())))
+        }
+        // Longer than stat(2) takes: the handle, opened a folder at a time, is checked.
+        Err(e) if e.raw_os_error() != Some(libc::ENAMETOOLONG) => return Err(e.into()),
+        _ => {}
+    }
+    let file = super::regular::open_long(
+        path,
+        libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC,
+    )?;
     let meta = file.metadata()?;
     if !meta.file_type().is_file() {
         return Err(OpenError::NotRegular(FileKind::of(meta.file_type())));

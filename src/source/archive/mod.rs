@@ -106,7 +106,8 @@ impl ArchiveSource {
         format: Format,
         limits: ArchiveLimits,
     ) -> Result<ArchiveSource, SourceError> {
-        let error = |e: &dyn std::fmt::Display| SourceError(format!("{spec}: {e}"));
+        let shown = crate::text::escape(spec);
+        let error = |e: &dyn std::fmt::Display| SourceError(format!("{shown}: {e}"));
         let file = open_regular(Within::Anywhere, Path::new(spec), Limits::UNLIMITED)
             .map_err(|e| error(&e))?;
         // A package is installed at `/`; another archive is seen extracted where it

@@ -112,6 +112,7 @@ impl Reader {
             layer: self.tree.layers.get(layer).cloned().unwrap_or_default(),
             path: shown,
             message: message.into(),
+            device: false,
         });
     }
 
@@ -395,7 +396,10 @@ impl Reader {
                 name: name.to_string(),
                 text: String::from_utf8_lossy(&bytes).into_owned(),
             });
-            self.insert(path, TreeEntry::File(FileContent::Other), place.layer);
+            // Kept as text in the tree too: the scan reads a package's declared libc
+            // from it (pipeline.rs, `declared_libc`).
+            let text: std::sync::Arc<str> = String::from_utf8_lossy(&bytes).into();
+            self.insert(path, TreeEntry::File(FileContent::Text(text)), place.layer);
             return Ok(());
         }
         let mut stream = Cursor::new(head).chain(reader);

@@ -9,6 +9,7 @@ use crate::elf::{has_elf_magic, may_be_binary, read_binary, Binary, Detail};
 use crate::source::size_text;
 use crate::text::excerpt;
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Configuration files larger than this are not configuration files.
@@ -51,6 +52,12 @@ pub(crate) fn apply_layer(
     raw: Box<dyn Read + Send>,
 ) -> Result<(), ImageError> {
     tree.layers.push(label.to_string());
+    let limits = tree.spill.limits;
+    let compressed = Arc::new(AtomicU64::new(0));
+    let raw: Box<dyn Read + Send> = Box::new(CountedShared {
+        inner: raw,
+        read: compressed.clone(),
+    });
     // What the tar or decompression libraries say may quote the layer's bytes (a
     // header field that is not a number): cut short and escaped.
     let layer_error =
@@ -66,7 +73,12 @@ pub(crate) fn apply_layer(
     } else {
         Decoder::Plain(raw)
     };
-    let mut archive = tar::Archive::new(decoder);
+    let mut archive = tar::Archive::new(Expansion {
+        inner: decoder,
+        out: 0,
+        compressed,
+        limits,
+    });
     let mut applied = 0usize;
     let mut ended_early = None;
     let walked = (|| -> io::Result<()> {
@@ -96,8 +108,8 @@ pub(crate) fn apply_layer(
     // blob that is not the one its digest names is reported as such, whatever its
     // bytes made the tar reader say.
     let mut decoder = archive.into_inner();
-    let fail = |decoder: Decoder, error: io::Error| -> ImageError {
-        match io::copy(&mut decoder.into_raw(), &mut io::sink()) {
+    let fail = |decoder: Expansion, error: io::Error| -> ImageError {
+        match io::copy(&mut decoder.inner.into_raw(), &mut io::sink()) {
             Err(digest) => layer_error(digest),
             Ok(_) => layer_error(error),
         }
@@ -113,8 +125,54 @@ pub(crate) fn apply_layer(
     if let Err(e) = io::copy(&mut decoder, &mut io::sink()) {
         return Err(fail(decoder, e));
     }
-    io::copy(&mut decoder.into_raw(), &mut io::sink()).map_err(layer_error)?;
+    io::copy(&mut decoder.inner.into_raw(), &mut io::sink()).map_err(layer_error)?;
     Ok(())
+}
+
+/// A reader that counts what it passed on where another reader sees it (the
+/// compressed bytes of a layer, for `Expansion`).
+struct CountedShared<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountedShared<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A layer's decompressed stream, cut off once it has grown past
+/// `ImageLimits::expansion_ratio` times the compressed bytes read so far (after a
+/// first `expansion_free` bytes): a few MB of gzip can hold terabytes of zeros, which
+/// would be read, all of them, at a gigabyte a second. Real layers expand 2 to 10
+/// times.
+struct Expansion {
+    inner: Decoder,
+    out: u64,
+    compressed: Arc<AtomicU64>,
+    limits: ImageLimits,
+}
+
+impl Read for Expansion {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.out += n as u64;
+        let compressed = self.compressed.load(Ordering::Relaxed);
+        if self.out > self.limits.expansion_free
+            && self.out / self.limits.expansion_ratio.max(1) > compressed
+        {
+            return Err(io::Error::other(format!(
+                "it expands to more than {} times its compressed size ({} from {}): a decompression bomb, not read further",
+                self.limits.expansion_ratio,
+                size_text(self.out),
+                size_text(compressed)
+            )));
+        }
+        Ok(n)
+    }
 }
 
 /// A reader that counts what it passed on.
@@ -140,6 +198,7 @@ fn note(tree: &mut MergedTree, label: &str, path: &str, message: &str) {
         layer: label.to_string(),
         path: path.to_string(),
         message: message.to_string(),
+        device: false,
     });
 }
 
@@ -234,12 +293,12 @@ fn apply_entry<R: Read>(
             }
         }
         Char | Block | Fifo => {
-            note(
-                tree,
-                label,
-                &path,
-                "device or FIFO entry: listed, never opened",
-            );
+            tree.notes.push(ImageNote {
+                layer: label.to_string(),
+                path: path.clone(),
+                message: "device or FIFO entry: listed, never opened".to_string(),
+                device: true,
+            });
             TreeEntry::Special(if kind == Fifo { "fifo" } else { "device" })
         }
         _ => return Ok(()),
@@ -338,6 +397,11 @@ pub struct ImageLimits {
     /// And up to this much for all the binaries of one image (each temporary file is
     /// removed once read, so this bounds the time spent writing, not the space).
     pub temporary_total: u64,
+    /// A layer may expand to this many times its compressed size (decompression
+    /// bombs)...
+    pub expansion_ratio: u64,
+    /// ...once past this many bytes, which any layer may expand to.
+    pub expansion_free: u64,
 }
 
 impl Default for ImageLimits {
@@ -346,6 +410,9 @@ impl Default for ImageLimits {
             in_memory: 64 << 20,
             temporary_per_file: 2 << 30,
             temporary_total: 8 << 30,
+            // gzip cannot go past 1032 times; zstd can. Text-heavy layers reach 10.
+            expansion_ratio: 100,
+            expansion_free: 1 << 30,
         }
     }
 }

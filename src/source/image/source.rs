@@ -70,6 +70,9 @@ impl Source for ImageSource {
             .tree
             .notes
             .iter()
+            // A device node is a word about the files checked (`--path`); entries
+            // that were refused are the image's, whatever is checked.
+            .filter(|n| !n.device || host.covers(&n.path))
             .map(|n| {
                 Rule::UnsafeImageEntry
                     .finding(&n.path, format!("{} (layer {})", n.message, n.layer))

@@ -41,6 +41,10 @@ pub struct ImageNote {
     pub layer: String,
     pub path: String,
     pub message: String,
+    /// A device or FIFO entry (listed, never opened): a word about the files checked
+    /// only, where an entry that was refused concerns the whole image.
+    #[serde(skip)]
+    pub device: bool,
 }
 
 #[derive(Debug, Default)]
