@@ -358,3 +358,28 @@ fn a_mistyped_transport_is_a_usage_error_naming_the_transports() {
         s.stderr
     );
 }
+
+#[test]
+fn an_appimage_is_its_runtime_and_its_payload_as_a_tree() {
+    let folder = scan(&[&input("tree/app")]);
+    let s = scan(&[&input("fixture-x86_64.AppImage")]);
+    assert_eq!(
+        files(&s.report),
+        [
+            "[runtime]",
+            "usr/bin/app",
+            "usr/lib/libfoo.so",
+            "usr/lib/libneeds.so"
+        ],
+        "{}",
+        s.stderr
+    );
+    // usr/bin/app finds usr/lib/libfoo.so through $ORIGIN/../lib, as bin/app does in
+    // the folder: the same findings.
+    assert_eq!(
+        summary(&s.report, "usr/"),
+        summary(&folder.report, ""),
+        "{:#}",
+        s.report["findings"]
+    );
+}

@@ -2,7 +2,8 @@
 //! not their name: tar (plain, gzip, xz, zstd, bzip2), zip, a Python wheel (a zip
 //! with a `WHEEL` file), an npm package (a tar.gz of `package/`), a Debian package
 //! (ar with `data.tar.*`), an RPM package (a cpio payload), and one level of archives
-//! inside them (a `.tar.gz` holding a `.whl`).
+//! inside them (a `.tar.gz` holding a `.whl`); an AppImage (its ELF runtime and its
+//! squashfs payload).
 //!
 //! An archive is read once, as a stream, into a tree of paths (`read.rs`), mounted at
 //! the archive's own path as if it were extracted there: its files' `$ORIGIN` is
@@ -11,6 +12,7 @@
 //! findings as the folder it extracts to, plus what only the archive can say (its
 //! unsafe entries, a wheel's tags against its content).
 
+mod appimage;
 mod deb;
 mod host;
 mod package;
@@ -43,18 +45,23 @@ pub enum Format {
     /// A Debian package: an ar archive whose first member is `debian-binary`.
     Deb,
     Rpm,
+    /// A type 2 AppImage: an ELF runtime and a squashfs payload. Read at the top only
+    /// (it is read from its end); inside an archive it is an ELF file.
+    AppImage,
 }
 
 impl Format {
-    /// Whether preflight reads it as an archive (every format is, today).
+    /// Whether preflight reads it as an archive inside an archive.
     pub fn is_archive(self) -> bool {
-        true
+        self != Format::AppImage
     }
 }
 
 /// The format of a file from its first bytes (up to 512: a tar's magic is at 257).
 pub fn sniff(head: &[u8]) -> Option<Format> {
-    if head.starts_with(&[0x1f, 0x8b]) {
+    if appimage::is_appimage(head) {
+        Some(Format::AppImage)
+    } else if head.starts_with(&[0x1f, 0x8b]) {
         Some(Format::Gzip)
     } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
         Some(Format::Xz)
@@ -128,6 +135,7 @@ impl ArchiveSource {
         };
         match format {
             Format::Zip => reader.read_zip(place, file),
+            Format::AppImage => appimage::read_appimage(&mut reader, place, file),
             Format::Deb => deb::read_deb(&mut reader, place, BufReader::new(file)),
             Format::Rpm => rpm::read_rpm(&mut reader, place, BufReader::new(file)),
             _ => reader.read_stream(place, BufReader::new(file)),
