@@ -90,9 +90,9 @@ fn scan_and_write(source: &dyn preflight::source::Source) -> Result<(), String> 
     let out = &mut io::sink();
     let written = [
         write_scan_json(out, &report, true),
-        write_scan_table(out, &report, true),
+        write_scan_table(out, &report, true, true),
         write_sarif(out, &report),
-        write_markdown(out, &report),
+        write_markdown(out, &report, true),
         write_github(out, &report),
         write_cyclonedx(out, &report),
     ];

@@ -8,6 +8,8 @@
 //! every one of them as a visible escape, so what is printed is what is there.
 //! It is the one escaping function of the human-readable reports (`report::text`)
 //! and of error messages that quote what an input holds (`excerpt`).
+//!
+//! Also the one way a message counts things: `count(1, "file", "files")` is "1 file".
 
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -48,6 +50,11 @@ pub fn escape(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// `n` and the noun that agrees with it: "1 error", "0 errors", "2 errors".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// At most `max_chars` characters of untrusted `text`, escaped, with "…" when cut:

@@ -506,4 +506,48 @@ mod tests {
         let number = check_requires("requires: 2\n", "p.yaml").unwrap_err();
         assert!(number.message.contains("as a string"), "{number}");
     }
+
+    #[test]
+    fn errors_quote_values_cut_short_and_escaped() {
+        let long = "x".repeat(500);
+        let message =
+            format!("invalid type: string \"\\u{{1b}}]0;t{long}\", expected `a{long}` or `b`");
+        let shown = quoted_excerpts(&message, 10);
+        assert_eq!(
+            shown,
+            "invalid type: string \"\\u{1b}]0;tx…\", expected `axxxxxxxxx…` or `b`"
+        );
+        let error = YamlError {
+            file: "dist/\x1b[2J.preflight.yaml".into(),
+            line: Some(3),
+            column: None,
+            message: "unknown field `k\x1b[31m`".into(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "dist/\\x1b[2J.preflight.yaml:3: unknown field `k\\x1b[31m`"
+        );
+    }
+
+    #[test]
+    fn nesting_and_aliases_are_measured_not_guessed() {
+        assert!(check_shape("a:\n  b:\n    - [1, {c: d}]\n").is_ok());
+        // Brackets in plain and quoted scalars and in block scalars are text.
+        let text = "path: lib[[[[[x\nreason: \"[[[[[[[[\"\nnote: |\n  [[[[[[[[[[\n";
+        assert!(check_shape(&text.repeat(100)).is_ok());
+        let deep = format!("a: {}", "[".repeat(65));
+        assert_eq!(check_shape(&deep).unwrap_err().0, 1);
+        let deep = format!("a:\n{}x\n", "- ".repeat(70));
+        assert_eq!(check_shape(&deep).unwrap_err().0, 2);
+        // An anchored mapping used many times: within twice the file, fine; past it, not.
+        let mut text = String::from("base: &b\n  k: v\n");
+        text.push_str(&"use: [*b, *b]\n".repeat(10));
+        assert!(check_shape(&text).is_ok());
+        let big = format!(
+            "big: &b [{}]\nuse: [{}]\n",
+            "x, ".repeat(100_000),
+            "*b, ".repeat(10)
+        );
+        assert!(check_shape(&big).unwrap_err().1.contains("aliases"));
+    }
 }

@@ -210,3 +210,122 @@ fn a_static_glibc_hello_world_is_not_a_runtime_loader() {
         "{report:#}"
     );
 }
+
+#[test]
+fn a_bundled_library_is_judged_inside_the_load_that_opens_it() {
+    // pkg.libs/libgfort.so finds libquad.so only through _module.so's inherited
+    // DT_RPATH (as scipy's libgfortran finds libquadmath): alone it would not.
+    let dir = tree("gnu-wheel");
+    let dir = dir.to_str().unwrap();
+    for args in [vec![dir], vec![dir, "--target", "debian-12"]] {
+        let report = scan_json(&args);
+        assert_eq!(
+            errors(&report),
+            Vec::<String>::new(),
+            "{args:?}: {report:#}"
+        );
+        assert_eq!(paths_with(&report, "missing-library"), Vec::<String>::new());
+    }
+    // Without the module, the library is a root of its own, and misses libquad.so.
+    let alone = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        tree("gnu-wheel").join("pkg.libs/libgfort.so"),
+        alone.path().join("libgfort.so"),
+    )
+    .unwrap();
+    let report = scan_json(&[alone.path().to_str().unwrap()]);
+    assert_eq!(paths_with(&report, "missing-library"), ["libgfort.so"]);
+}
+
+#[test]
+fn a_plugin_leaves_its_hosts_api_undefined_and_nothing_else() {
+    let dir = tree("plugins");
+    let report = scan_json(&[dir.to_str().unwrap()]);
+    let undefined: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "undefined-symbol")
+        .collect();
+    // The interpreter's API is the host's; lost_helper is really missing.
+    assert_eq!(undefined.len(), 1, "{undefined:#?}");
+    assert_eq!(
+        undefined[0]["path"],
+        "pyext.cpython-311-x86_64-linux-gnu.so"
+    );
+    assert_eq!(undefined[0]["symbols"], serde_json::json!(["lost_helper"]));
+    let tree_out = common::preflight()
+        .args(["tree", "--check-symbols"])
+        .arg(dir.join("pyext.cpython-311-x86_64-linux-gnu.so"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&tree_out.stdout);
+    assert!(
+        text.contains("2 undefined symbols provided by the Python interpreter"),
+        "{text}"
+    );
+    assert!(text.contains("! undefined symbol lost_helper"), "{text}");
+    assert!(!text.contains("PyLong_FromLong"), "{text}");
+}
+
+#[test]
+fn on_a_musl_host_the_why_quotes_musls_loader() {
+    let dir = tree("musl-app");
+    let report = scan_json(&[dir.to_str().unwrap(), "--target", "alpine-3.23"]);
+    let missing: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "missing-library")
+        .collect();
+    assert_eq!(missing.len(), 1, "{report:#}");
+    let why = missing[0]["why"].as_str().unwrap();
+    assert!(
+        why.contains(
+            "Error loading shared library libgone.so: No such file or directory (needed by app)"
+        ),
+        "{why}"
+    );
+    assert!(!why.contains("cannot open shared object file"), "{why}");
+}
+
+#[test]
+fn compat_abis_run_and_cross_sysroots_are_not_for_the_host() {
+    let root = tempfile::tempdir().unwrap();
+    let put = |from: &str, to: &str| {
+        let to = root.path().join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(common::fixture(from), to).unwrap();
+    };
+    put("pie-glibc234", "bin/sh");
+    put("i386-exe", "bin/i386-tool");
+    put("aarch64-exe", "usr/aarch64-linux-gnu/lib/tool");
+    put("aarch64-exe", "opt/arm64-tool");
+    let dir = root.path().to_str().unwrap();
+    let report = scan_json(&[dir, "--root", dir]);
+    let arch: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "arch-mismatch")
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // An x86_64 kernel runs i386 programs (its loader decides the rest); a cross
+    // toolchain's sysroot is not for this host to run: a note.
+    assert_eq!(
+        arch,
+        [
+            ("opt/arm64-tool".to_string(), "error".to_string()),
+            (
+                "usr/aarch64-linux-gnu/lib/tool".to_string(),
+                "note".to_string()
+            ),
+        ],
+        "{report:#}"
+    );
+}

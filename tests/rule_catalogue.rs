@@ -108,6 +108,15 @@ fn every_rule_fires_on_a_fixture() {
     )
     .unwrap();
     let policy = policy.path().to_str().unwrap();
+    let linkage = tempfile::NamedTempFile::new().unwrap();
+    fs::write(
+        linkage.path(),
+        "linkage:\n  - path: \"bin/hello\"\n    forbid: [\"libgreet.so.*\"]\n    reason: retired\n\
+         \x20 - path: \"lib/*\"\n    require: [\"libm.so.6\"]\n    reason: our libm\n\
+         \x20 - path: \"bin/tool-*\"\n    allow_only: [\"libz.so.1\"]\n    reason: zlib only\n",
+    )
+    .unwrap();
+    let linkage = linkage.path().to_str().unwrap();
     let scans: &[&[&str]] = &[
         // Loader scenarios, against this machine.
         &["tests/fixtures/resolve/missing-library"],
@@ -139,6 +148,10 @@ fn every_rule_fires_on_a_fixture() {
         ],
         // Build artifacts, hardening through the preset.
         &["tests/fixtures/artifacts", "--preset", "hardened"],
+        // The policy's linkage assertions.
+        &["samples/dist", "--policy", linkage],
+        // dlopen() dependencies declared in .note.dlopen, missing.
+        &["tests/fixtures/dlopen/dist"],
         // Images: an entry that climbs out of the image.
         &["tests/fixtures/images/hostile/traversal.tar"],
         // Archives and packages: unsafe entries, a wheel whose file needs more than

@@ -1,6 +1,7 @@
 //! The command line as clap parses it: the arguments as typed, validated only as far
 //! as clap can (ripgrep's LowArgs). `plan.rs` turns them into what to do.
 
+use super::values::{FactsFormat, TargetName};
 use crate::report::Format;
 use crate::resolve::ResolveOptions;
 use crate::rules::{Rule, Severity};
@@ -30,10 +31,12 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// A folder (symbolic links inside it are not followed), a file (an ELF file, a
-    /// `.o` or `.a`; its folder is its `$ORIGIN`), or a container image: a `docker
-    /// save` tarball, an OCI layout folder or archive, also written
-    /// `docker-archive:FILE`, `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`. Several folders
-    /// and files are one scan.
+    /// `.o` or `.a`; its folder is its `$ORIGIN`), an archive or package (tar, zip,
+    /// wheel, npm .tgz, .deb, .rpm, AppImage), or a container image: a `docker save`
+    /// tarball, an OCI layout folder or archive, also written `docker-archive:FILE`,
+    /// `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, or an image in a registry:
+    /// `registry:HOST/REPO[:TAG|@sha256:DIGEST]` (or `docker://…`;
+    /// `registry:ubuntu:24.04` is Docker Hub's). Several folders and files are one scan.
     #[arg(value_name = "DIR|FILE|IMAGE", required = true)]
     pub dir: Vec<String>,
     /// With an image: check only the files under this path (the whole image still
@@ -45,9 +48,10 @@ pub struct ScanArgs {
     /// Include the whole dynamic symbol table of each file in JSON output.
     #[arg(long)]
     pub symbols: bool,
-    /// A target host: a built-in profile (`preflight profiles`) or a profile file.
-    /// Repeatable. Libraries come from the scanned folder first, then the target.
-    #[arg(long, value_name = "NAME|FILE")]
+    /// A target host: a built-in profile (`preflight profiles` lists them; shells
+    /// complete their names) or a profile file. Repeatable. Libraries come from the
+    /// scanned folder first, then the target.
+    #[arg(long, value_name = "NAME|FILE", value_parser = TargetName, hide_possible_values = true)]
     pub target: Vec<String>,
     /// The platform, Docker's way: linux/amd64, linux/arm64, linux/arm/v7, linux/386,
     /// linux/ppc64le, linux/s390x or linux/riscv64 (kernel names such as x86_64 and
@@ -59,7 +63,8 @@ pub struct ScanArgs {
     /// Check against every built-in profile and print where the files run.
     #[arg(long, conflicts_with = "target")]
     pub runs_on: bool,
-    /// Policy file (severities, waivers); default: .preflight.yaml in the folder.
+    /// Policy file (severities, waivers, linkage assertions); default: .preflight.yaml
+    /// in the folder.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// Turn on a rule preset: `hardened` enables the hardening-* rules (PIE, full
@@ -69,8 +74,42 @@ pub struct ScanArgs {
     /// Exit with 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    /// An earlier report (`scan --format json` or `--format sarif`): fail only on
+    /// findings it does not have (matched by their stable fingerprints); the others
+    /// are listed apart.
+    #[arg(long, value_name = "REPORT")]
+    pub baseline: Option<PathBuf>,
+    /// List the findings the policy's waivers silenced, with their reasons (table and
+    /// Markdown; JSON and SARIF always carry them).
+    #[arg(long)]
+    pub show_waived: bool,
     #[command(flatten)]
     pub host: HostArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// How to reach a registry (`registry:` images), as podman spells it.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// Verify the registry's TLS certificate against the system's trust store;
+    /// `--tls-verify=false` accepts any certificate and a registry serving plain HTTP.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set,
+          num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub tls_verify: bool,
+    /// The auth file (podman's auth.json or docker's config.json) to read credentials
+    /// from; default: $REGISTRY_AUTH_FILE, else podman's, then docker's.
+    #[arg(long, value_name = "FILE")]
+    pub authfile: Option<PathBuf>,
+}
+
+impl RegistryArgs {
+    pub fn access(&self) -> crate::source::RegistryAccess {
+        crate::source::RegistryAccess {
+            tls_verify: self.tls_verify,
+            authfile: self.authfile.clone(),
+        }
+    }
 }
 
 /// Where libraries come from and what the process environment would hold.
@@ -120,8 +159,8 @@ pub enum Command {
         /// ELF files to inspect.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FactsFormat::Table)]
+        format: FactsFormat,
         /// Include the whole dynamic symbol table in JSON output.
         #[arg(long)]
         symbols: bool,
@@ -133,6 +172,12 @@ pub enum Command {
         after_help = "Examples:\n  preflight scan ./dist\n  preflight scan ./dist --target ubuntu-20.04 --target debian-12\n  preflight scan ./dist --target prod.yaml --platform linux/arm64\n  preflight scan ./dist --runs-on\n  preflight scan ./dist --root /srv/debian12-rootfs --format json > report.json"
     )]
     Scan(ScanArgs),
+    /// Compare two releases (folders, images or saved JSON reports): what the new one
+    /// newly needs or breaks, and what it no longer needs.
+    #[command(
+        after_help = "Examples:\n  preflight diff old/dist new/dist --target ubuntu-22.04\n  preflight scan dist --format json > v1.json; preflight diff v1.json dist --runs-on"
+    )]
+    Diff(DiffArgs),
     /// List the built-in target profiles, show one, or capture a real root as one.
     #[command(alias = "profile")]
     Profiles {
@@ -144,19 +189,27 @@ pub enum Command {
         after_help = "Example:\n  preflight completions bash > /etc/bash_completion.d/preflight"
     )]
     Completions { shell: clap_complete::Shell },
-    /// Print the manual page (roff).
-    #[command(after_help = "Example:\n  preflight man > preflight.1 && man ./preflight.1")]
-    Man,
+    /// Print the manual page (roff), or write one page per command into a folder.
+    #[command(
+        after_help = "Examples:\n  preflight man > preflight.1 && man ./preflight.1\n  preflight man --dir /usr/local/share/man/man1 && man preflight-scan"
+    )]
+    Man {
+        /// Write preflight.1 and one page per command (preflight-scan.1, ...) into
+        /// this folder instead of printing preflight.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Show the dependency tree of ELF files as the dynamic loader would load it, with
     /// where and how each library was found.
     #[command(
         after_help = "Examples:\n  preflight tree /usr/bin/curl\n  preflight tree dist/bin/app --root /srv/rootfs --format json"
     )]
     Tree {
+        /// ELF files whose dependency tree to show.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FactsFormat::Table)]
+        format: FactsFormat,
         /// Also bind every undefined symbol, as `ldd -r` does (reads each library's
         /// symbol table, so it is slower).
         #[arg(long)]
@@ -164,6 +217,72 @@ pub enum Command {
         #[command(flatten)]
         host: HostArgs,
     },
+}
+
+/// `preflight diff`'s arguments.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old release: a folder, an image, or a saved `scan --format json` report.
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The new release, as OLD.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+    #[arg(long, value_enum, default_value_t = FactsFormat::Table)]
+    pub format: FactsFormat,
+    /// A target host to check both against (repeatable), as `scan --target`.
+    #[arg(long, value_name = "NAME|FILE", value_parser = TargetName, hide_possible_values = true)]
+    pub target: Vec<String>,
+    /// The platform, as `scan --platform`.
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Check both against every built-in profile: a target the new release newly
+    /// fails on is reported.
+    #[arg(long, conflicts_with = "target")]
+    pub runs_on: bool,
+    /// Policy file, as `scan --policy`.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Turn on a rule preset, as `scan --preset`.
+    #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(Rule::presets()))]
+    pub preset: Vec<String>,
+    /// Exit with 1 when what NEW newly reports is at or above this severity (a
+    /// newly failing target counts as an error).
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub host: HostArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+impl DiffArgs {
+    /// The scan of one side, with the options given.
+    pub fn scan_args(&self, dir: &str) -> ScanArgs {
+        ScanArgs {
+            dir: vec![dir.to_string()],
+            path: "/".to_string(),
+            format: Format::Json,
+            symbols: false,
+            target: self.target.clone(),
+            platform: self.platform.clone(),
+            runs_on: self.runs_on,
+            policy: self.policy.clone(),
+            preset: self.preset.clone(),
+            fail_on: self.fail_on,
+            baseline: None,
+            show_waived: false,
+            host: HostArgs {
+                root: self.host.root.clone(),
+                ld_library_path: self.host.ld_library_path.clone(),
+                hwcaps: self.host.hwcaps.clone(),
+            },
+            registry: RegistryArgs {
+                tls_verify: self.registry.tls_verify,
+                authfile: self.registry.authfile.clone(),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +295,8 @@ pub enum ProfileAction {
         after_help = "Examples:\n  preflight profiles show debian-12\n  preflight profiles show ubuntu-24.04 --libraries --platform linux/arm64 | grep libcurl"
     )]
     Show {
+        /// A built-in profile's name or alias.
+        #[arg(value_parser = TargetName, hide_possible_values = true)]
         name: String,
         /// List every library: the base image's with their package and version
         /// definitions, then the repository map's with their package.
@@ -188,7 +309,7 @@ pub enum ProfileAction {
     /// Write a profile read off a root filesystem: its loader, libc and every library
     /// on the loader's search path with its exact version definitions.
     #[command(
-        after_help = "Example:\n  preflight profile capture /srv/prod-rootfs -o prod.yaml\n  preflight profile capture docker-archive:prod.tar -o prod.yaml\n  preflight scan ./dist --target prod.yaml"
+        after_help = "Example:\n  preflight profile capture /srv/prod-rootfs -o prod.yaml\n  preflight profile capture docker-archive:prod.tar -o prod.yaml\n  preflight profile capture registry:ubuntu:24.04 -o u24.yaml\n  preflight scan ./dist --target prod.yaml"
     )]
     Capture {
         /// A root folder, or a container image (as `scan` takes it).
@@ -201,6 +322,8 @@ pub enum ProfileAction {
         /// The profile's name (default: ID-VERSION_ID-captured from os-release).
         #[arg(long)]
         name: Option<String>,
+        #[command(flatten)]
+        registry: RegistryArgs,
     },
 }
 

@@ -1,14 +1,16 @@
 //! What each command does with its plan: read, check, write the report.
 
-use super::args::{HostArgs, ProfileAction};
+use super::args::{DiffArgs, HostArgs, ProfileAction};
 use super::plan::{CapturePlan, ScanPlan};
+use super::progress::progress_bar;
+use super::values::FactsFormat;
 use super::RunOutcome;
 use crate::elf::Detail;
 use crate::policy::RunsOn;
 use crate::profile::{builtin_summaries, capture, find_profile, find_profile_for};
 use crate::report::{self, FileReport, Format, TreeResult};
 use crate::resolve::Resolver;
-use crate::scan::{scan as scan_source, Progress};
+use crate::scan::scan as scan_source;
 use crate::source::{open_host, read_binary_file, LibraryHost, Probe};
 use std::io::Write;
 use std::path::PathBuf;
@@ -29,7 +31,10 @@ pub(super) fn scan(
     if let Some((bar, _)) = progress {
         bar.finish_and_clear();
     }
-    let report = report?;
+    let mut report = report?;
+    if let Some(baseline) = &plan.baseline {
+        report.apply_baseline(baseline);
+    }
     if plan.runs_on {
         let mut matrices = vec![RunsOn::from_findings(
             report.files.iter().map(|f| (f.path.as_str(), f.facts())),
@@ -77,11 +82,11 @@ pub(super) fn scan(
         }
     } else {
         match plan.format {
-            Format::Table => report::write_scan_table(out, &report, color)?,
+            Format::Table => report::write_scan_table(out, &report, color, plan.show_waived)?,
             Format::Json => report::write_scan_json(out, &report, plan.symbols)?,
             Format::Sarif => report::write_sarif(out, &report)?,
             Format::Github => report::write_github(out, &report)?,
-            Format::Markdown => report::write_markdown(out, &report)?,
+            Format::Markdown => report::write_markdown(out, &report, plan.show_waived)?,
             Format::Cyclonedx => report::write_cyclonedx(out, &report)?,
         }
     }
@@ -96,6 +101,58 @@ pub(super) fn scan(
     Ok(if !report.problems.is_empty() {
         RunOutcome::InputErrors
     } else if !plan.runs_on && plan.fail_on.fails(report.worst()) {
+        RunOutcome::Findings
+    } else {
+        RunOutcome::Clean
+    })
+}
+
+/// `preflight diff`: each side read as a saved report or scanned with the same
+/// options, then compared.
+pub(super) fn diff(
+    args: &DiffArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<RunOutcome> {
+    let mut problems = false;
+    let mut side = |name: &str| -> anyhow::Result<serde_json::Value> {
+        let path = std::path::Path::new(name);
+        if path.is_file() {
+            // A saved report; anything else that is a file (an image archive) is
+            // scanned.
+            let saved = std::fs::read(path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+                .filter(report::is_scan_report);
+            if let Some(value) = saved {
+                return Ok(value);
+            }
+        }
+        let plan = ScanPlan::new(args.scan_args(name))?;
+        let scanned =
+            scan_source(plan.source.as_ref(), &plan.options).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for problem in &scanned.problems {
+            writeln!(
+                err,
+                "preflight: {name}: {}: {}",
+                problem.path, problem.message
+            )?;
+            problems = true;
+        }
+        let mut json = Vec::new();
+        report::write_scan_json(&mut json, &scanned, false)?;
+        Ok(serde_json::from_slice(&json)?)
+    };
+    let old = side(&args.old)?;
+    let new = side(&args.new)?;
+    let diff = report::ReportDiff::between(&args.old, &old, &args.new, &new);
+    match args.format {
+        FactsFormat::Json => report::write_diff_json(out, &diff)?,
+        FactsFormat::Table => report::write_diff_table(out, &diff)?,
+    }
+    Ok(if problems {
+        RunOutcome::InputErrors
+    } else if args.fail_on.fails(diff.worst()) {
         RunOutcome::Findings
     } else {
         RunOutcome::Clean
@@ -249,8 +306,9 @@ pub(super) fn profiles(
             root,
             platform,
             name,
+            registry,
         } => {
-            let plan = CapturePlan::new(root, platform, name)?;
+            let plan = CapturePlan::new(root, platform, name, &registry.access())?;
             let host = plan.source.as_root()?;
             let profile = capture(&*host, &plan.origin, plan.platform, plan.name.as_deref())
                 .map_err(|e| anyhow::anyhow!(e))?;
@@ -266,29 +324,4 @@ pub(super) fn profiles(
         }
     }
     Ok(RunOutcome::Clean)
-}
-
-/// A progress line on standard error for scans that take more than a moment: hidden
-/// at first, shown after half a second, never when standard error is not a terminal
-/// (indicatif's stderr target checks that).
-fn progress_bar() -> (indicatif::ProgressBar, Progress) {
-    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-    if let Ok(style) = ProgressStyle::with_template("{spinner} reading {pos} files ({per_sec})") {
-        bar.set_style(style);
-    }
-    let started = std::time::Instant::now();
-    let shown = AtomicBool::new(false);
-    let handle = bar.clone();
-    let tick = move || {
-        handle.inc(1);
-        if !shown.load(Ordering::Relaxed)
-            && started.elapsed() > std::time::Duration::from_millis(500)
-        {
-            shown.store(true, Ordering::Relaxed);
-            handle.set_draw_target(ProgressDrawTarget::stderr());
-        }
-    };
-    (bar, Progress(std::sync::Arc::new(tick)))
 }

@@ -4,16 +4,19 @@
 
 mod args;
 mod commands;
+mod manpages;
 mod output;
 mod plan;
+mod progress;
+mod values;
 
-pub use args::{Cli, Command, FailOn, HostArgs, ProfileAction, ScanArgs};
+pub use args::{Cli, Command, DiffArgs, FailOn, HostArgs, ProfileAction, ScanArgs};
 pub use output::{open_output, ReportOutput, UntilClosed};
 pub use plan::{CapturePlan, ScanPlan};
+pub use values::{FactsFormat, TargetName};
 
 use crate::elf::Detail;
 use clap::CommandFactory;
-use plan::table_or_json;
 use std::io::{self, Write};
 
 /// How a run ended, before it becomes an exit code.
@@ -42,23 +45,28 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
             files,
             format,
             symbols,
-        } => {
-            table_or_json(format, "inspect")?;
-            commands::inspect(&files, format, symbols, out, err)
-        }
+        } => commands::inspect(&files, format.into(), symbols, out, err),
         Command::Scan(args) => {
             let plan = ScanPlan::new(args)?;
             commands::scan(plan, color, quiet, out, err)
         }
+        Command::Diff(args) => commands::diff(&args, out, err),
         Command::Profiles { action } => {
             commands::profiles(action.unwrap_or(ProfileAction::List), out, err)
         }
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "preflight", out);
+            // Generated into memory: clap_complete panics when its writer fails, and
+            // `preflight completions bash | head` must end quietly (a broken pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "preflight", &mut script);
+            out.write_all(&script)?;
             Ok(RunOutcome::Clean)
         }
-        Command::Man => {
-            clap_mangen::Man::new(Cli::command()).render(out)?;
+        Command::Man { dir } => {
+            match dir {
+                Some(dir) => manpages::write_all(&dir, err)?,
+                None => manpages::page(manpages::top()).render(out)?,
+            }
             Ok(RunOutcome::Clean)
         }
         Command::Tree {
@@ -67,15 +75,19 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
             check_symbols,
             host,
         } => {
-            table_or_json(format, "tree")?;
             let detail = if check_symbols {
                 Detail::Full
             } else {
                 Detail::Links
             };
-            commands::tree(&files, format, detail, &host, out, err)
+            commands::tree(&files, format.into(), detail, &host, out, err)
         }
     }
+}
+
+/// The command line's definition (clap's `Command`), for help, completions and pages.
+pub fn cli_command() -> clap::Command {
+    Cli::command()
 }
 
 #[cfg(test)]

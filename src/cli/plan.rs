@@ -6,9 +6,11 @@ use super::args::{FailOn, ScanArgs};
 use crate::platform::Platform;
 use crate::policy::PolicyConfig;
 use crate::profile::{builtin_profiles_for, find_profile_for, folders, LoadedProfile};
-use crate::report::Format;
+use crate::report::{Baseline, Format};
 use crate::scan::ScanOptions;
-use crate::source::{open_source, open_sources, read_regular, Limits, OpenError, Source, Within};
+use crate::source::{
+    open_source, open_sources, read_regular, Limits, OpenError, RegistryAccess, Source, Within,
+};
 use crate::text::escape;
 use std::path::Path;
 
@@ -26,12 +28,16 @@ pub struct ScanPlan {
     /// Include the dynamic symbol tables in JSON.
     pub symbols: bool,
     pub fail_on: FailOn,
+    /// `--baseline`: the findings an earlier report already had.
+    pub baseline: Option<Baseline>,
+    /// `--show-waived`: list waived findings in table and Markdown output.
+    pub show_waived: bool,
 }
 
 impl ScanPlan {
     pub fn new(args: ScanArgs) -> anyhow::Result<ScanPlan> {
         let explicit = parse_platform(args.platform.as_deref())?;
-        let source = open_sources(&args.dir, explicit, &args.path)?;
+        let source = open_sources(&args.dir, explicit, &args.path, &args.registry.access())?;
         let mut platform = choose_platform(explicit, source.as_ref());
         let mut more_platforms = Vec::new();
         if args.runs_on && explicit.is_none() && source.platform().is_none() {
@@ -70,6 +76,16 @@ impl ScanPlan {
         if args.runs_on {
             table_or_json(args.format, "scan --runs-on")?;
         }
+        let baseline = args
+            .baseline
+            .as_deref()
+            .map(|path| {
+                let file = path.display().to_string();
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+                Baseline::parse(&text, &file).map_err(|e| anyhow::anyhow!(e))
+            })
+            .transpose()?;
         Ok(ScanPlan {
             options: ScanOptions {
                 root: args.host.root.clone(),
@@ -86,6 +102,8 @@ impl ScanPlan {
             format: args.format,
             symbols: args.symbols,
             fail_on: args.fail_on,
+            baseline,
+            show_waived: args.show_waived,
         })
     }
 }
@@ -104,9 +122,10 @@ impl CapturePlan {
         root: String,
         platform: Option<String>,
         name: Option<String>,
+        registry: &RegistryAccess,
     ) -> anyhow::Result<CapturePlan> {
         let explicit = parse_platform(platform.as_deref())?;
-        let source = open_source(&root, explicit, "/")?;
+        let source = open_source(&root, explicit, "/", registry)?;
         Ok(CapturePlan {
             platform: choose_platform(explicit, source.as_ref()),
             source,
@@ -249,7 +268,8 @@ fn load_policy(explicit: Option<&Path>, dir: Option<&Path>) -> anyhow::Result<Po
     })
 }
 
-/// Formats other than table and json describe a scan; other commands refuse them.
+/// Formats other than table and json describe a scan's findings; `--runs-on`, which
+/// prints verdicts, refuses them.
 pub fn table_or_json(format: Format, command: &str) -> anyhow::Result<()> {
     match format {
         Format::Table | Format::Json => Ok(()),

@@ -144,6 +144,41 @@ pub struct DynSymbol {
     pub version: Option<SymbolVersion>,
 }
 
+/// How much a `dlopen()` dependency matters, as its `.note.dlopen` entry says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DlopenPriority {
+    /// Secondary functionality: only full-featured installations need it.
+    Suggested,
+    /// Important functionality: the program works without it, but should have it.
+    Recommended,
+    /// Core functionality: the program does not work without it.
+    Required,
+}
+
+impl DlopenPriority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DlopenPriority::Suggested => "suggested",
+            DlopenPriority::Recommended => "recommended",
+            DlopenPriority::Required => "required",
+        }
+    }
+}
+
+/// A library the file declares it may `dlopen()` (a `.note.dlopen` entry, the
+/// freedesktop.org "ELF dlopen metadata" spec): NEEDED-only tools never see these.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DlopenDependency {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub feature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub description: Option<String>,
+    pub priority: DlopenPriority,
+    /// Alternatives, in order of preference: any one of them is enough.
+    pub soname: Vec<String>,
+}
+
 /// Everything preflight knows about one ELF file. Its JSON form (`facts_json.rs`) also
 /// has `symbols_by_version`, derived from the symbol table.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -200,6 +235,8 @@ pub struct ElfFacts {
     pub compilers: Vec<String>,
     /// A static executable's libc and what it loads at run time anyway.
     pub static_runtime: Option<StaticRuntime>,
+    /// The libraries its `.note.dlopen` notes say it may `dlopen()`.
+    pub dlopen: Vec<DlopenDependency>,
     /// The whole dynamic symbol table (without the null entry), for binding checks.
     /// Not part of the default JSON (reports add it with `--symbols`).
     pub symbols: SymbolTable,
@@ -304,6 +341,7 @@ impl ElfFacts {
             go: None,
             compilers: Vec::new(),
             static_runtime: None,
+            dlopen: Vec::new(),
             symbols: SymbolTable::default(),
         }
     }

@@ -3,7 +3,7 @@
 //! stored with the facts (on a scan of /usr it would repeat 150,000 names the symbol
 //! table already holds): it is derived from the table as it is written.
 
-use super::facts::{Class, ElfFacts, Endian, Kind};
+use super::facts::{Class, DlopenDependency, ElfFacts, Endian, Kind};
 use super::hardening::Hardening;
 use super::relocations::ObjectRelocations;
 use super::textrel::TextRelocation;
@@ -50,6 +50,8 @@ struct FactsOut<'a> {
     compilers: &'a Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     static_runtime: &'a Option<StaticRuntime>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    dlopen: &'a Vec<DlopenDependency>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -85,6 +87,7 @@ impl Serialize for ElfFacts {
             go: &self.go,
             compilers: &self.compilers,
             static_runtime: &self.static_runtime,
+            dlopen: &self.dlopen,
         }
         .serialize(serializer)
     }

@@ -10,6 +10,7 @@
 //! stage.
 
 mod archive;
+mod demangle;
 mod facts;
 mod facts_json;
 mod foreign;
@@ -30,8 +31,10 @@ mod toolchain;
 pub mod version_name;
 
 pub use archive::{has_archive_magic, read_archive, ArchiveFacts, MemberProblem};
+pub use demangle::{demangle, readable};
 pub use facts::{
-    Binding, Class, DynSymbol, ElfFacts, Endian, Kind, OtherBinary, SymbolType, SymbolVersion,
+    Binding, Class, DlopenDependency, DlopenPriority, DynSymbol, ElfFacts, Endian, Kind,
+    OtherBinary, SymbolType, SymbolVersion,
 };
 pub use foreign::{identify_foreign, may_be_foreign, ForeignBinary};
 pub use hardening::{Hardening, Relro};

@@ -2,7 +2,7 @@
 //! permission (PT_GNU_STACK) and the x86 ISA level a binary needs (the GNU property
 //! note, PT_GNU_PROPERTY or a PT_NOTE with NT_GNU_PROPERTY_TYPE_0).
 
-use super::facts::Class;
+use super::facts::{Class, DlopenDependency, DlopenPriority};
 use super::layout::Layout;
 use super::machine::Machine;
 use goblin::elf::program_header::{PT_GNU_PROPERTY, PT_GNU_STACK, PT_NOTE};
@@ -159,4 +159,146 @@ fn find_property(layout: &Layout<'_>, desc: &[u8], wanted: u32, align: usize) ->
         at = data_at.checked_add(size)?.checked_add(align - 1)? & !(align - 1);
     }
     None
+}
+
+/// The freedesktop.org "ELF dlopen metadata" note (uapi-group.org
+/// specifications/specs/elf_dlopen_metadata; systemd's `SD_ELF_NOTE_DLOPEN_TYPE`).
+const NT_FDO_DLOPEN: u32 = 0x407c_0c0a;
+/// A real note lists a few libraries in well under a kilobyte (systemd's largest,
+/// libsystemd-shared's, is about 4 KiB in all); a larger one is not parsed.
+const MAX_DLOPEN_NOTE: usize = 64 * 1024;
+/// Entries kept from all the notes of a file, sonames kept per entry, and the length
+/// of any text kept.
+const MAX_DLOPEN_ENTRIES: usize = 128;
+const MAX_DLOPEN_SONAMES: usize = 16;
+const MAX_DLOPEN_TEXT: usize = 512;
+
+/// The libraries the file declares it may `dlopen()`, from its `.note.dlopen` notes
+/// (owner `FDO`). The payload is a JSON array of objects, or (the first version of
+/// the spec) one object; `soname` an array of alternatives, or one string. Notes
+/// that are not such JSON, and entries without a soname, are skipped: the note is
+/// advice for packagers, not something the loader reads.
+pub(crate) fn dlopen_dependencies(notes: &[Note<'_>]) -> Vec<DlopenDependency> {
+    let mut found = Vec::new();
+    for note in notes
+        .iter()
+        .filter(|n| n.kind == NT_FDO_DLOPEN && n.owner == b"FDO")
+    {
+        if note.desc.len() > MAX_DLOPEN_NOTE {
+            continue;
+        }
+        // Zero-terminated and zero-padded to 4 bytes.
+        let end = note
+            .desc
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(note.desc.len());
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(&note.desc[..end]) else {
+            continue;
+        };
+        let entries = match value {
+            serde_json::Value::Array(entries) => entries,
+            object @ serde_json::Value::Object(_) => vec![object],
+            _ => continue,
+        };
+        for entry in entries {
+            if found.len() >= MAX_DLOPEN_ENTRIES {
+                return found;
+            }
+            if let Some(dependency) = dlopen_entry(&entry) {
+                found.push(dependency);
+            }
+        }
+    }
+    found
+}
+
+fn dlopen_entry(entry: &serde_json::Value) -> Option<DlopenDependency> {
+    let text = |key: &str| {
+        entry
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(|s| s.chars().take(MAX_DLOPEN_TEXT).collect::<String>())
+    };
+    let soname: Vec<String> = match entry.get("soname")? {
+        serde_json::Value::String(one) => vec![one.clone()],
+        serde_json::Value::Array(many) => many
+            .iter()
+            .filter_map(|v| v.as_str())
+            .take(MAX_DLOPEN_SONAMES)
+            .map(str::to_string)
+            .collect(),
+        _ => return None,
+    };
+    let soname: Vec<String> = soname
+        .into_iter()
+        .filter(|s| !s.is_empty() && s.len() <= MAX_DLOPEN_TEXT)
+        .collect();
+    if soname.is_empty() {
+        return None;
+    }
+    // The spec: "If it is not specified, a parser should assume 'recommended'"; an
+    // unknown value is taken the same way.
+    let priority = match entry.get("priority").and_then(|v| v.as_str()) {
+        Some("required") => DlopenPriority::Required,
+        Some("suggested") => DlopenPriority::Suggested,
+        _ => DlopenPriority::Recommended,
+    };
+    Some(DlopenDependency {
+        feature: text("feature"),
+        description: text("description"),
+        priority,
+        soname,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(desc: &[u8]) -> Note<'_> {
+        Note {
+            owner: b"FDO",
+            kind: NT_FDO_DLOPEN,
+            desc,
+        }
+    }
+
+    #[test]
+    fn dlopen_notes_are_read_leniently_and_within_bounds() {
+        // Two notes: a list (with an entry lacking a soname, skipped) and one object.
+        let list =
+            br#"[{"soname":["liba.so.1","liba.so.0"],"priority":"suggested"},{"feature":"x"}]"#;
+        let one = b"{\"soname\":\"libb.so.2\",\"priority\":\"bogus\"}\0\0\0";
+        let found = dlopen_dependencies(&[note(list), note(one)]);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].soname, ["liba.so.1", "liba.so.0"]);
+        assert_eq!(found[0].priority, DlopenPriority::Suggested);
+        // An unknown priority is taken as the default, recommended.
+        assert_eq!(found[1].priority, DlopenPriority::Recommended);
+        // Not JSON, the wrong owner or type, a JSON scalar: nothing, and no panic.
+        let other_owner = Note {
+            owner: b"GNU",
+            ..note(list)
+        };
+        assert!(
+            dlopen_dependencies(&[note(b"[{\"soname\":"), note(b"42"), other_owner]).is_empty()
+        );
+        // A note past the size limit is not parsed; entries and sonames are capped.
+        let huge = format!("[{}]", vec!["{\"soname\":\"l.so\"}"; 5000].join(","));
+        assert!(huge.len() > MAX_DLOPEN_NOTE);
+        assert!(dlopen_dependencies(&[note(huge.as_bytes())]).is_empty());
+        let many = format!("[{}]", vec!["{\"soname\":\"l.so\"}"; 500].join(","));
+        assert_eq!(
+            dlopen_dependencies(&[note(many.as_bytes())]).len(),
+            MAX_DLOPEN_ENTRIES
+        );
+        let names = format!("{{\"soname\":[{}]}}", vec!["\"l.so\""; 100].join(","));
+        assert_eq!(
+            dlopen_dependencies(&[note(names.as_bytes())])[0]
+                .soname
+                .len(),
+            MAX_DLOPEN_SONAMES
+        );
+    }
 }

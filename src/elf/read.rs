@@ -155,6 +155,7 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
             &notes,
             statics.as_deref(),
         ),
+        dlopen: notes::dlopen_dependencies(&notes),
         symbols: versions.symbols,
     })
 }

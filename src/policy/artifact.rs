@@ -82,7 +82,10 @@ pub fn findings_from_facts(
     if let Some(host) = context.host.filter(|_| target.is_none() && runs) {
         // A root or image runs its own architecture: a file of another one is refused
         // by the kernel (and skipped by the loader as a library), whatever it needs.
-        if facts.e_machine != host.e_machine || facts.class != host.class {
+        if (facts.e_machine != host.e_machine || facts.class != host.class)
+            && !compat_mode(host, facts)
+        {
+            let sysroot = cross_sysroot(context.view);
             findings.push(
                 Rule::ArchMismatch
                     .finding(
@@ -97,6 +100,7 @@ pub fn findings_from_facts(
                         ),
                     )
                     .arg("machine", host.machine.clone())
+                    .case_if(sysroot, "cross-sysroot")
                     .build(),
             );
             return false;
@@ -225,6 +229,28 @@ pub fn findings_from_facts(
     true
 }
 
+/// The 32-bit ABIs a 64-bit kernel runs natively (CONFIG_IA32_EMULATION,
+/// CONFIG_X86_X32_ABI, CONFIG_COMPAT on arm64): i386 and x32 files on x86_64, arm on
+/// aarch64. Whether they load is then the loader's question.
+fn compat_mode(host: &HostArch, facts: &ElfFacts) -> bool {
+    use crate::elf::Class;
+    let (x86_64, i386, aarch64, arm) = (62, 3, 183, 40);
+    host.class == Class::Elf64
+        && facts.class == Class::Elf32
+        && ((host.e_machine == x86_64 && (facts.e_machine == i386 || facts.e_machine == x86_64))
+            || (host.e_machine == aarch64 && facts.e_machine == arm))
+}
+
+/// A file of a cross-compilation sysroot (Debian's `libc6-dev-arm64-cross` puts one in
+/// `/usr/aarch64-linux-gnu/`): for the cross linker and qemu, never run by this host.
+fn cross_sysroot(view: &str) -> bool {
+    let mut parts = view.trim_start_matches('/').split('/');
+    parts.next() == Some("usr")
+        && parts
+            .next()
+            .is_some_and(|triplet| triplet.contains("-linux-") && parts.next().is_some())
+}
+
 /// The sonames of glibc's own libraries (glibc's `shlib-versions` files, 2.17 to
 /// 2.41): each needs GLIBC_PRIVATE from libc.so.6 or ld.so of its own build.
 const GLIBC_LIBRARIES: &[&str] = &[
@@ -328,14 +354,14 @@ fn textrel_finding(facts: &ElfFacts, path: &str) -> Finding {
         })
         .collect();
     if !causes.is_empty() {
+        let (relocations, write) = if facts.text_relocation_count == 1 {
+            ("relocation", "writes")
+        } else {
+            ("relocations", "write")
+        };
         message.push_str(&format!(
-            "; {} relocation{} write into read-only segments: {}",
+            "; {} {relocations} {write} into read-only segments: {}",
             facts.text_relocation_count,
-            if facts.text_relocation_count == 1 {
-                ""
-            } else {
-                "s"
-            },
             causes.join(", ")
         ));
         let more = facts.text_relocation_count.saturating_sub(causes.len());

@@ -1,10 +1,11 @@
 //! The policy file (`--policy FILE`, or `.preflight.yaml` at the scanned folder's
 //! root): severities per rule, and waivers by rule and path glob, each with a reason.
 
+use super::linkage::{parse_linkage, LinkageRule, RawLinkage};
 use crate::rules::{parse_levels, Finding, Levels, Rule};
 use crate::yaml::{check_requires, from_yaml, line_of, lines_of, YamlError};
-use globset::{Glob, GlobSet, GlobSetBuilder};
-use serde::Deserialize;
+use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Deserialize)]
@@ -20,6 +21,8 @@ struct RawPolicy {
     waivers: Vec<RawWaiver>,
     #[serde(default)]
     presets: Vec<String>,
+    #[serde(default)]
+    linkage: Vec<RawLinkage>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -30,6 +33,12 @@ struct RawWaiver {
     reason: String,
     #[serde(default)]
     target: Option<String>,
+    /// A glob on the finding's library (`libpython3*.so*`).
+    #[serde(default)]
+    library: Option<String>,
+    /// A glob on the finding's symbols: one of them must match.
+    #[serde(default)]
+    symbol: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -39,7 +48,47 @@ pub struct Waiver {
     pub reason: String,
     pub target: Option<String>,
     glob: Glob,
+    /// `library:` and `symbol:`, when given: the finding's must match too.
+    library: Option<GlobMatcher>,
+    symbol: Option<GlobMatcher>,
     /// Where it was written, for the unused-waiver note.
+    pub line: Option<usize>,
+}
+
+impl Waiver {
+    /// `library:` matches the finding's library, `symbol:` one of its symbols; a
+    /// waiver without them matches whatever the finding names.
+    fn matches_details(&self, finding: &Finding) -> bool {
+        let library = self
+            .library
+            .as_ref()
+            .is_none_or(|m| finding.library.as_deref().is_some_and(|l| m.is_match(l)));
+        let symbol = self.symbol.as_ref().is_none_or(|m| {
+            finding
+                .symbol
+                .iter()
+                .chain(&finding.symbols)
+                // `name@VERSION` in undefined-symbol findings: the name is matched.
+                .any(|s| m.is_match(s) || m.is_match(s.split('@').next().unwrap_or(s)))
+        });
+        library && symbol
+    }
+}
+
+/// A finding a waiver silenced: reports list it apart, with the waiver.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WaivedFinding {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub waiver: WaiverRef,
+}
+
+/// Which waiver silenced a finding: its reason, and where it is written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WaiverRef {
+    pub reason: String,
+    /// The policy file, as the user named it.
+    pub file: String,
     pub line: Option<usize>,
 }
 
@@ -50,6 +99,8 @@ pub struct PolicyConfig {
     pub file: Option<String>,
     pub levels: Levels,
     pub waivers: Vec<Waiver>,
+    /// Linkage assertions (`linkage:`), checked on every scanned file.
+    pub linkage: Vec<LinkageRule>,
     /// The waivers' globs compiled together, by rule.
     index: WaiverIndex,
 }
@@ -119,6 +170,7 @@ impl WaiverIndex {
                         .target
                         .as_ref()
                         .is_none_or(|t| finding.target.as_ref() == Some(t))
+                        && waivers[i].matches_details(finding)
                 })
             })
             .min()
@@ -185,17 +237,34 @@ impl PolicyConfig {
                     None
                 }
             };
-            if let (Some(rule), Some(glob)) = (rule, glob) {
+            let mut detail = |key: &str, text: &Option<String>| match text.as_deref().map(Glob::new)
+            {
+                None => Ok(None),
+                Some(Ok(glob)) => Ok(Some(glob.compile_matcher())),
+                Some(Err(e)) => {
+                    errors.push(error(line, format!("{at}.{key}: {e}")));
+                    Err(())
+                }
+            };
+            let library = detail("library", &waiver.library);
+            let symbol = detail("symbol", &waiver.symbol);
+            if let (Some(rule), Some(glob), Ok(library), Ok(symbol)) = (rule, glob, library, symbol)
+            {
                 config.waivers.push(Waiver {
                     rule,
                     path: waiver.path.clone(),
                     reason: waiver.reason.clone(),
                     target: waiver.target.clone(),
                     glob,
+                    library,
+                    symbol,
                     line,
                 });
             }
         }
+        let (linkage, linkage_errors) = parse_linkage(&raw.linkage, text, file);
+        config.linkage = linkage;
+        errors.extend(linkage_errors);
         if errors.is_empty() {
             match WaiverIndex::build(&config.waivers) {
                 Ok(index) => config.index = index,
@@ -233,15 +302,16 @@ impl PolicyConfig {
     }
 
     /// Applies severities (rule default, then the target profile's, then this file's)
-    /// and waivers. Returns the findings that remain, and how many were waived.
+    /// and waivers. Returns the findings that remain, and those waived (each with its
+    /// waiver: reports list them apart).
     pub fn apply(
         &self,
         findings: Vec<Finding>,
         target_levels: &Levels,
         used: &mut [bool],
-    ) -> (Vec<Finding>, usize) {
+    ) -> (Vec<Finding>, Vec<WaivedFinding>) {
         let mut kept = Vec::new();
-        let mut waived = 0;
+        let mut waived = Vec::new();
         let mut hits = Vec::new();
         for mut finding in findings {
             let level = self
@@ -261,7 +331,15 @@ impl PolicyConfig {
                     if let Some(flag) = used.get_mut(i) {
                         *flag = true;
                     }
-                    waived += 1;
+                    let w = &self.waivers[i];
+                    waived.push(WaivedFinding {
+                        finding,
+                        waiver: WaiverRef {
+                            reason: w.reason.clone(),
+                            file: self.file.clone().unwrap_or_else(|| "policy".into()),
+                            line: w.line,
+                        },
+                    });
                 }
                 None => kept.push(finding),
             }
@@ -290,6 +368,7 @@ impl PolicyConfig {
                             w.path
                         ),
                     )
+                    .line(w.line)
                     .build()
             })
             .collect()
@@ -344,5 +423,46 @@ mod tests {
                 .starts_with("team.yaml:1: requires preflight >=99, but this is preflight"),
             "{errors:?}"
         );
+    }
+
+    /// The index answers as trying the waivers in file order did: the first whose
+    /// rule, glob and target fit, whatever glob strategy matched it; a later copy of
+    /// the same glob is never used.
+    #[test]
+    fn the_first_waiver_in_file_order_applies() {
+        let policy = PolicyConfig::parse(
+            "waivers:\n\
+             - {rule: textrel, path: \"lib/*.so\", target: debian-12, reason: a}\n\
+             - {rule: textrel, path: \"**/libx.so\", reason: b}\n\
+             - {rule: textrel, path: lib/libx.so, reason: c}\n\
+             - {rule: rpath, path: \"**\", reason: d}\n\
+             - {rule: textrel, path: \"**/libx.so\", reason: e}\n",
+            "p.yaml",
+        )
+        .unwrap();
+        let at = |rule: Rule, path: &str, target: Option<&str>| {
+            let mut finding = rule.finding(path, "").build();
+            finding.target = target.map(str::to_string);
+            policy
+                .index
+                .first_match(&policy.waivers, &finding, &mut Vec::new())
+                .map(|i| policy.waivers[i].reason.as_str())
+        };
+        assert_eq!(
+            at(Rule::Textrel, "lib/libx.so", Some("debian-12")),
+            Some("a")
+        );
+        assert_eq!(
+            at(Rule::Textrel, "lib/libx.so", Some("ubuntu-24.04")),
+            Some("b")
+        );
+        assert_eq!(at(Rule::Textrel, "lib/libx.so", None), Some("b"));
+        assert_eq!(
+            at(Rule::Textrel, "lib/liby.so", Some("debian-12")),
+            Some("a")
+        );
+        assert_eq!(at(Rule::Textrel, "lib/liby.so", None), None);
+        assert_eq!(at(Rule::Rpath, "anything/at/all", None), Some("d"));
+        assert_eq!(at(Rule::HardeningPie, "lib/libx.so", None), None);
     }
 }

@@ -1,5 +1,6 @@
 //! Findings about loading: what the loader would fail on.
 
+use crate::elf::{readable, DlopenPriority};
 use crate::profile::ProfileHost;
 use crate::resolve::{Attempt, AttemptOutcome, Resolution};
 use crate::rules::{Finding, Rule};
@@ -105,7 +106,19 @@ pub fn findings_from_resolution(
                 String::new(),
             ),
         };
-        let mut finding = Rule::MissingLibrary.finding(shown, message);
+        // The loader's own words: glibc elf/dl-load.c (`_dl_map_object`), musl
+        // ldso/dynlink.c (`load_deps`).
+        let error = match resolution.loader {
+            Some(crate::elf::Libc::Musl) => {
+                format!("Error loading shared library {soname}: No such file or directory (needed by {who})")
+            }
+            _ => format!(
+                "error while loading shared libraries: {soname}: cannot open shared object file: No such file or directory"
+            ),
+        };
+        let mut finding = Rule::MissingLibrary
+            .finding(shown, message)
+            .arg("error", error);
         if let Some(case) = case {
             finding = finding.case(case);
         }
@@ -134,7 +147,7 @@ pub fn findings_from_resolution(
                 .iter()
                 .map(|s| format!("{s}@{}", gap.version))
                 .collect();
-            format!(" (for {})", named.join(", "))
+            format!(" (for {})", symbol_list(&named))
         };
         let who = display(&gap.needed_by);
         let subject = if who == shown {
@@ -166,6 +179,72 @@ pub fn findings_from_resolution(
         );
     }
     undefined_symbol_findings(resolution, shown, display, &mut findings);
+    findings.extend(dlopen_findings(resolution, shown, display, remedy));
+    findings
+}
+
+/// One finding per declared `dlopen()` dependency none of whose alternatives is
+/// found; the note's priority gives its severity (required: error, recommended:
+/// warning, suggested: note).
+pub fn dlopen_findings(
+    resolution: &Resolution,
+    shown: &str,
+    display: &dyn Fn(&str) -> String,
+    remedy: &dyn Fn(&str) -> Option<Remedy>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for library in resolution.dlopen.iter().filter(|l| l.found.is_none()) {
+        let Some(first) = library.soname.first() else {
+            continue;
+        };
+        let names = library.soname.join(" or ");
+        let feature = library
+            .feature
+            .clone()
+            .unwrap_or_else(|| "the feature that needs it".into());
+        let who = display(&library.needed_by);
+        let by = if who == shown {
+            String::new()
+        } else {
+            format!(" by {who}")
+        };
+        let (package, install) = match library.soname.iter().find_map(|n| remedy(n)) {
+            Some(Remedy::Install {
+                package, command, ..
+            }) => (Some(package), command),
+            _ => (None, String::new()),
+        };
+        let offered = package
+            .as_ref()
+            .map(|p| format!("; package {p} provides it"))
+            .unwrap_or_default();
+        let message = format!(
+            "{names} (dlopen()ed{by} for {feature}, {}) is not found on {}{offered}",
+            library.priority.as_str(),
+            resolution.root,
+        );
+        let case = match library.priority {
+            DlopenPriority::Required => Some("required"),
+            DlopenPriority::Recommended => None,
+            DlopenPriority::Suggested => Some("suggested"),
+        };
+        let mut finding = Rule::DlopenMissing.finding(shown, message);
+        if let Some(case) = case {
+            finding = finding.case(case);
+        }
+        findings.push(
+            finding
+                .case_if(package.is_some(), "installable")
+                .arg("soname", first)
+                .arg("feature", feature)
+                .arg("install", install)
+                .needed_by((who != shown).then_some(who))
+                .library(first)
+                .package(package)
+                .tried(library.tried.iter().map(describe_attempt).collect())
+                .build(),
+        );
+    }
     findings
 }
 
@@ -192,15 +271,7 @@ fn undefined_symbol_findings(
     }
     let alone = !resolution.kind.is_executable();
     for (needed_by, symbols) in by_object {
-        let listed = if symbols.len() > 8 {
-            format!(
-                "{}, ... ({} in all)",
-                symbols[..8].join(", "),
-                symbols.len()
-            )
-        } else {
-            symbols.join(", ")
-        };
+        let listed = symbol_list(&symbols);
         let plural = if symbols.len() == 1 { "" } else { "s" };
         let who = display(needed_by);
         let message = format!(
@@ -221,6 +292,25 @@ fn undefined_symbol_findings(
                 .symbols(symbols)
                 .build(),
         );
+    }
+}
+
+/// Symbols longer lists of which are cut, with the count.
+const LISTED_SYMBOLS: usize = 8;
+
+/// Symbol names as a message shows them: C++ and Rust names demangled (the finding's
+/// `symbol`/`symbols` keep the mangled ones), and a list longer than a few names cut
+/// short with the count ("a, b, ... (120 in all)").
+pub(super) fn symbol_list(names: &[String]) -> String {
+    let shown: Vec<String> = names
+        .iter()
+        .take(LISTED_SYMBOLS)
+        .map(|n| readable(n))
+        .collect();
+    if names.len() > LISTED_SYMBOLS {
+        format!("{}, ... ({} in all)", shown.join(", "), names.len())
+    } else {
+        shown.join(", ")
     }
 }
 
@@ -248,5 +338,26 @@ fn describe_attempt(attempt: &Attempt) -> String {
             format!("{} ({how}): not in the cache, {why}", attempt.path)
         }
         AttemptOutcome::Fatal(why) => format!("{} ({how}): {why}", attempt.path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbol_lists_are_demangled_and_long_ones_summarised_with_a_count() {
+        let names: Vec<String> = (0..20).map(|i| format!("_ZN2ns1fILi{i}EEEvv")).collect();
+        let listed = symbol_list(&names);
+        assert!(
+            listed.starts_with("void ns::f<0>(), void ns::f<1>(), "),
+            "{listed}"
+        );
+        assert!(listed.ends_with(", ... (20 in all)"), "{listed}");
+        assert_eq!(listed.matches("ns::f").count(), LISTED_SYMBOLS);
+        assert_eq!(
+            symbol_list(&["memcpy@GLIBC_2.14".to_string()]),
+            "memcpy@GLIBC_2.14"
+        );
     }
 }

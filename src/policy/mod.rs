@@ -6,13 +6,15 @@ mod artifact;
 mod build;
 mod config;
 mod hardening;
+mod linkage;
 mod loading;
 mod runs_on;
 mod wheel;
 
 pub use artifact::{findings_from_facts, FileContext, HostArch, TargetFacts};
 pub use build::{object_set_findings, other_binary_findings, unreadable_finding};
-pub use config::{PolicyConfig, Waiver};
-pub use loading::{findings_from_resolution, remedy_of, Remedy};
+pub use config::{PolicyConfig, WaivedFinding, Waiver, WaiverRef};
+pub use linkage::{linkage_findings, LinkageRule};
+pub use loading::{dlopen_findings, findings_from_resolution, remedy_of, Remedy};
 pub use runs_on::{FamilyVerdict, FileRunsOn, Install, RunsOn, Verdict};
 pub use wheel::blacklist_findings;

@@ -40,11 +40,11 @@ pub fn blacklist_findings(
                     path,
                     format!(
                         "imports {} from {library}, which {label} forbids (its symbol blacklist)",
-                        symbols.join(", ")
+                        super::loading::symbol_list(&symbols)
                     ),
                 )
                 .arg("library", library)
-                .arg("symbol", &symbols[0])
+                .arg("symbol", crate::elf::readable(&symbols[0]))
                 .library(library)
                 .symbols(symbols)
                 .build(),

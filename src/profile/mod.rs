@@ -105,7 +105,8 @@ fn find(name: &str, platform: Option<Platform>) -> Result<LoadedProfile, String>
     }
     let known: Vec<&str> = folders().iter().map(|f| f.name).collect();
     Err(format!(
-        "unknown target `{name}`: not a built-in profile ({}) nor a profile file",
+        "unknown target `{}`: not a built-in profile ({}) nor a profile file",
+        crate::text::excerpt(name, 80),
         known.join(", ")
     ))
 }

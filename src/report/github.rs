@@ -2,6 +2,7 @@
 //! (`::error file=…,title=…::message`), escaped as the workflow-command format
 //! requires (actions/toolkit, packages/core/src/command.ts).
 
+use super::text::{count, severity_counts};
 use super::ScanReport;
 use crate::rules::Severity;
 use std::io::{self, Write};
@@ -28,10 +29,12 @@ pub fn write_github(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> 
             Severity::Warning => "warning",
             Severity::Note => "notice",
         };
-        let file = if base.is_empty() || base == "." {
-            f.path.clone()
-        } else {
-            format!("{base}/{}", f.path)
+        // A finding about a policy file (an unused waiver) names it as the user did,
+        // with its line.
+        let (file, line) = match f.line {
+            Some(line) => (f.path.clone(), format!(",line={line}")),
+            None if base.is_empty() || base == "." => (f.path.clone(), String::new()),
+            None => (format!("{base}/{}", f.path), String::new()),
         };
         let on = f
             .target
@@ -42,7 +45,7 @@ pub fn write_github(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> 
         let message = format!("{}: {}\nwhy: {}\nfix: {}", f.path, f.message, f.why, f.fix);
         writeln!(
             out,
-            "::{command} file={},title={}::{}",
+            "::{command} file={}{line},title={}::{}",
             escape_property(&file),
             escape_property(&title),
             escape_data(&message)
@@ -53,12 +56,10 @@ pub fn write_github(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> 
         out,
         "::notice title=preflight::{}",
         escape_data(&format!(
-            "{} ELF files checked against {}: {} errors, {} warnings, {} notes",
-            s.elf,
+            "{} checked against {}: {}",
+            count(s.elf, "ELF file", "ELF files"),
             report.hosts.join(", "),
-            s.errors,
-            s.warnings,
-            s.notes
+            severity_counts(s.errors, s.warnings, s.notes)
         ))
     )
 }

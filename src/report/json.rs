@@ -3,6 +3,7 @@
 
 use super::{FileReport, HostRequirement, ScanReport, Summary};
 use crate::elf::SymbolTable;
+use crate::policy::WaiverRef;
 use crate::rules::Finding;
 use crate::source::IoProblem;
 use serde::Serialize;
@@ -51,16 +52,43 @@ pub fn write_inspect_json(
     writeln!(out)
 }
 
+/// A finding with its stable fingerprint (what `scan --baseline` and `diff` match).
 #[derive(Serialize)]
-struct ScanJson<'a, F: Serialize> {
+struct FindingJson<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    fingerprint: String,
+}
+
+fn findings(list: &[Finding]) -> impl Iterator<Item = FindingJson<'_>> {
+    list.iter().map(|finding| FindingJson {
+        finding,
+        fingerprint: finding.fingerprint(),
+    })
+}
+
+/// A waived finding: the finding, its fingerprint, and the waiver (reason, file, line).
+#[derive(Serialize)]
+struct WaivedJson<'a> {
+    #[serde(flatten)]
+    finding: FindingJson<'a>,
+    waiver: &'a WaiverRef,
+}
+
+#[derive(Serialize)]
+struct ScanJson<'a, F: Serialize, G: Serialize, H: Serialize, W: Serialize> {
     schema_version: u32,
     root: &'a str,
     hosts: &'a [String],
     files: F,
-    findings: &'a [Finding],
+    findings: G,
     problems: &'a [IoProblem],
     summary: &'a Summary,
     host_requirements: &'a [HostRequirement],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baselined: Option<H>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waived: Option<W>,
 }
 
 pub fn write_scan_json(
@@ -73,10 +101,20 @@ pub fn write_scan_json(
         root: &report.root,
         hosts: &report.hosts,
         files: seq(files(&report.files, with_symbols)),
-        findings: &report.findings,
+        findings: seq(findings(&report.findings)),
         problems: &report.problems,
         summary: &report.summary,
         host_requirements: &report.host_requirements,
+        baselined: (!report.baselined.is_empty()).then(|| seq(findings(&report.baselined))),
+        waived: (!report.waived.is_empty()).then(|| {
+            seq(report.waived.iter().map(|w| WaivedJson {
+                finding: FindingJson {
+                    finding: &w.finding,
+                    fingerprint: w.finding.fingerprint(),
+                },
+                waiver: &w.waiver,
+            }))
+        }),
     };
     serde_json::to_writer_pretty(&mut *out, &value)?;
     writeln!(out)

@@ -13,7 +13,12 @@ fn icon(severity: Severity) -> &'static str {
     }
 }
 
-pub fn write_markdown(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
+/// `show_waived`: also list the findings waivers silenced, with their reasons.
+pub fn write_markdown(
+    out: &mut dyn Write,
+    report: &ScanReport,
+    show_waived: bool,
+) -> io::Result<()> {
     let s = &report.summary;
     // Every path and name comes from what was scanned: as code, or as text that makes
     // no markup (see `text`).
@@ -30,6 +35,37 @@ pub fn write_markdown(out: &mut dyn Write, report: &ScanReport) -> io::Result<()
         "| {} | {} | {} | {} | {} | {} |\n",
         s.elf, s.errors, s.warnings, s.notes, s.waived, s.unreadable
     )?;
+    if s.baselined > 0 {
+        writeln!(
+            out,
+            "{} finding{} already in the baseline (not listed).\n",
+            s.baselined,
+            if s.baselined == 1 { " was" } else { "s were" }
+        )?;
+    }
+    if show_waived && !report.waived.is_empty() {
+        writeln!(
+            out,
+            "<details><summary>{} waived</summary>\n",
+            report.waived.len()
+        )?;
+        for w in &report.waived {
+            let at = match w.waiver.line {
+                Some(line) => format!("{}:{line}", w.waiver.file),
+                None => w.waiver.file.clone(),
+            };
+            writeln!(
+                out,
+                "- {} `{}`: {} (waived by {}: {})",
+                code(&w.finding.path),
+                w.finding.rule.id(),
+                markdown(&w.finding.message),
+                code(&at),
+                markdown(&w.waiver.reason)
+            )?;
+        }
+        writeln!(out, "\n</details>\n")?;
+    }
     if report.findings.is_empty() {
         writeln!(out, "✅ No findings: every file loads there.")?;
         return super::requirements::write_requirement_list(out, report);

@@ -2,7 +2,9 @@
 //! into text. No other stage prints; every printer writes a complete report to any
 //! `Write`.
 
+mod baseline;
 mod cyclonedx;
+mod diff;
 mod github;
 mod json;
 mod markdown;
@@ -15,7 +17,9 @@ mod table;
 pub mod text;
 mod tree;
 
+pub use baseline::{fingerprint_of_json, Baseline};
 pub use cyclonedx::write_cyclonedx;
+pub use diff::{is_scan_report, write_diff_json, write_diff_table, ReportDiff};
 pub use github::{escape_data, escape_property, write_github};
 pub use json::{write_inspect_json, write_scan_json};
 pub use markdown::write_markdown;
@@ -34,12 +38,12 @@ pub enum Format {
     Table,
     /// Machine-readable JSON (schemas/scan-report.schema.json).
     Json,
-    /// SARIF 2.1.0, for GitHub code scanning (scan only).
+    /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
-    /// GitHub Actions workflow commands: one annotation per finding (scan only).
+    /// GitHub Actions workflow commands: one annotation per finding.
     Github,
-    /// A Markdown summary for $GITHUB_STEP_SUMMARY (scan only).
+    /// A Markdown summary for $GITHUB_STEP_SUMMARY.
     Markdown,
-    /// A CycloneDX 1.5 JSON SBOM of the scanned binaries (scan only).
+    /// A CycloneDX 1.5 JSON SBOM of the scanned binaries.
     Cyclonedx,
 }

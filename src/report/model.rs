@@ -3,6 +3,7 @@
 
 use crate::elf::{ArchiveFacts, Binary, ElfFacts, ForeignBinary, OtherBinary};
 use crate::platform::Platform;
+use crate::policy::WaivedFinding;
 use crate::profile::Profile;
 use crate::rules::{Finding, Rule, Severity};
 use crate::source::IoProblem;
@@ -99,6 +100,10 @@ pub struct ScanReport {
     pub root_abs: String,
     /// Per target release (not wheel policies): the packages its hosts need.
     pub host_requirements: Vec<HostRequirement>,
+    /// Findings `--baseline` already had: listed apart, not failing the run.
+    pub baselined: Vec<Finding>,
+    /// Findings the policy file's waivers silenced, each with its waiver.
+    pub waived: Vec<WaivedFinding>,
 }
 
 /// What the hosts of one target need installed for the scanned files to load: the
@@ -161,9 +166,13 @@ impl HostRequirement {
             line.push_str(" (package names inferred)");
         }
         if self.errors > 0 {
-            let plural = if self.errors == 1 { "" } else { "s" };
+            let (errors, remain) = if self.errors == 1 {
+                ("error", "remains")
+            } else {
+                ("errors", "remain")
+            };
             line.push_str(&format!(
-                "; {} error{plural} remain there whatever is installed",
+                "; {} {errors} {remain} there whatever is installed",
                 self.errors
             ));
         }
@@ -192,12 +201,19 @@ pub struct Summary {
     pub notes: usize,
     /// Findings silenced by waivers of the policy file.
     pub waived: usize,
+    /// Findings the `--baseline` report already had (not counted above).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub baselined: usize,
     /// ELF files reached again through another hard link (reported once).
     pub hard_links: usize,
     /// Static libraries (`ar` archives).
     pub archives: usize,
     /// Mach-O and PE files.
     pub foreign: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {

@@ -5,7 +5,6 @@
 use super::ScanReport;
 use crate::rules::{Finding, Rule, Severity};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::io::{self, Write};
 
 fn level(severity: Severity) -> &'static str {
@@ -42,7 +41,38 @@ pub fn write_sarif(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
             })
         })
         .collect();
-    let results: Vec<Value> = report.findings.iter().map(result).collect();
+    // With a baseline, every result says whether it is new or was already there.
+    let baselined = !report.baselined.is_empty() || report.summary.baselined > 0;
+    let state = |state: &str, mut value: Value| {
+        if baselined {
+            value["baselineState"] = json!(state);
+        }
+        value
+    };
+    let root = report.root_abs.as_str();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| state("new", result(f, root)))
+        .chain(
+            report
+                .baselined
+                .iter()
+                .map(|f| state("unchanged", result(f, root))),
+        )
+        // Waived findings are results with a suppression: code scanning shows them as
+        // dismissed, with the waiver's reason, located at the waiver.
+        .chain(report.waived.iter().map(|w| {
+            let mut value = result(&w.finding, root);
+            value["suppressions"] = json!([{
+                "kind": "external",
+                "status": "accepted",
+                "justification": w.waiver.reason,
+                "location": policy_location(&w.waiver.file, w.waiver.line, root),
+            }]);
+            value
+        }))
+        .collect();
     let root_uri = format!("file://{}/", report.root_abs.trim_end_matches('/'));
     let sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -63,29 +93,46 @@ pub fn write_sarif(out: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
     writeln!(out)
 }
 
-fn result(f: &Finding) -> Value {
+/// Where a line of a policy file is, as a SARIF location: relative to SRCROOT when the
+/// file lies inside the scanned folder, else its absolute `file://` URI (a policy
+/// named relatively is taken from the working directory, where it was read).
+fn policy_location(file: &str, line: Option<usize>, root_abs: &str) -> Value {
+    let path = std::path::Path::new(file);
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    let absolute = absolute.to_string_lossy().to_string();
+    let root = format!("{}/", root_abs.trim_end_matches('/'));
+    let artifact = match absolute.strip_prefix(&root) {
+        Some(inside) => json!({"uri": uri_escape(inside), "uriBaseId": "SRCROOT"}),
+        None => json!({"uri": format!("file://{}", uri_escape(&absolute))}),
+    };
+    let mut physical = json!({"artifactLocation": artifact});
+    if let Some(line) = line {
+        physical["region"] = json!({"startLine": line});
+    }
+    json!({"physicalLocation": physical})
+}
+
+fn result(f: &Finding, root_abs: &str) -> Value {
     let rule_index = Rule::ALL.iter().position(|r| *r == f.rule).unwrap_or(0);
     let on = f
         .target
         .as_ref()
         .map(|t| format!(" [{t}]"))
         .unwrap_or_default();
-    // A stable identity for the same problem across runs (GitHub deduplicates alerts
-    // by it): rule, file, target and what is missing, not the wording.
-    let identity = format!(
-        "{}|{}|{}|{}|{}|{}",
-        f.rule.id(),
-        f.path,
-        f.target.as_deref().unwrap_or(""),
-        f.library.as_deref().unwrap_or(""),
-        f.version.as_deref().unwrap_or(""),
-        f.symbol.as_deref().unwrap_or("")
-    );
-    let fingerprint: String = Sha256::digest(identity.as_bytes())
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let fingerprint = f.fingerprint();
+    // A finding about a policy file (an unused waiver) is located at its line there.
+    let location = match f.line {
+        Some(line) => policy_location(&f.path, Some(line), root_abs),
+        None => {
+            json!({"physicalLocation": {"artifactLocation": {"uri": uri_escape(&f.path), "uriBaseId": "SRCROOT"}}})
+        }
+    };
     let mut properties = json!({});
     if let Some(t) = &f.target {
         properties["target"] = json!(t);
@@ -95,7 +142,7 @@ fn result(f: &Finding) -> Value {
         "ruleIndex": rule_index,
         "level": level(f.severity),
         "message": {"text": format!("{}{on}: {} {} Fix: {}", f.path, f.message, f.why, f.fix)},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri_escape(&f.path), "uriBaseId": "SRCROOT"}}}],
+        "locations": [location],
         "partialFingerprints": {"preflightFinding/v1": fingerprint},
         "properties": properties,
     })

@@ -1,6 +1,6 @@
 //! Tables for a person at a terminal (comfy-table).
 
-use super::text::{esc, join_escaped};
+use super::text::{count, esc, join_escaped, severity_counts};
 use super::{FileReport, Outcome, ScanReport};
 use crate::elf::{ArchiveFacts, ElfFacts, ObjectRelocations};
 use crate::rules::Severity;
@@ -109,6 +109,24 @@ fn add_fact_rows(table: &mut Table, f: &ElfFacts) {
             format!("needs {}", esc(&version.to_string())),
             list(&symbols),
         ]);
+    }
+    if !f.dlopen.is_empty() {
+        let lines: Vec<String> = f
+            .dlopen
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} ({}{})",
+                    join_escaped(&d.soname, " or "),
+                    d.priority.as_str(),
+                    d.feature
+                        .as_deref()
+                        .map(|f| format!(", {}", esc(f)))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        table.add_row(vec!["dlopen".to_string(), lines.join("\n")]);
     }
     add_build_rows(table, f);
 }
@@ -284,7 +302,14 @@ fn yes_no(value: bool) -> String {
 
 /// `scan`: one row per file, then problems and a summary line.
 /// `color`: severities in colour (the caller decides: a terminal, and NO_COLOR unset).
-pub fn write_scan_table(out: &mut dyn Write, report: &ScanReport, color: bool) -> io::Result<()> {
+/// `show_waived`: also list the findings waivers silenced, each with its reason
+/// (`--show-waived`); else the summary line only counts them.
+pub fn write_scan_table(
+    out: &mut dyn Write,
+    report: &ScanReport,
+    color: bool,
+    show_waived: bool,
+) -> io::Result<()> {
     if !report.files.is_empty() {
         let mut table = new_table();
         table.set_header(vec![
@@ -302,6 +327,13 @@ pub fn write_scan_table(out: &mut dyn Write, report: &ScanReport, color: bool) -
         writeln!(out, "{table}")?;
     }
     write_findings(out, report, color)?;
+    if show_waived && !report.waived.is_empty() {
+        writeln!(out, "waived ({}):", report.waived.len())?;
+        for w in &report.waived {
+            writeln!(out, "  {}", waived_line(w))?;
+        }
+        writeln!(out)?;
+    }
     for problem in &report.problems {
         writeln!(
             out,
@@ -393,9 +425,9 @@ fn summary_line(report: &ScanReport) -> String {
     let s = &report.summary;
     let kinds: Vec<String> = s.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
     let mut line = format!(
-        "{}: {} files, {} ELF",
+        "{}: {}, {} ELF",
         esc(&report.root),
-        s.files_seen,
+        count(s.files_seen, "file", "files"),
         s.elf
     );
     if !kinds.is_empty() {
@@ -406,34 +438,56 @@ fn summary_line(report: &ScanReport) -> String {
         s.unreadable, s.not_elf
     ));
     if s.archives > 0 {
-        let plural = if s.archives == 1 { "" } else { "s" };
-        line.push_str(&format!(", {} archive{plural}", s.archives));
+        line.push_str(&format!(", {}", count(s.archives, "archive", "archives")));
     }
     if s.foreign > 0 {
-        let plural = if s.foreign == 1 { "y" } else { "ies" };
-        line.push_str(&format!(", {} foreign binar{plural}", s.foreign));
+        let foreign = count(s.foreign, "foreign binary", "foreign binaries");
+        line.push_str(&format!(", {foreign}"));
     }
     if !report.problems.is_empty() {
         line.push_str(&format!(", {} could not be read", report.problems.len()));
     }
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
     line.push_str(&format!(
-        "; checked against {}: {} error{}, {} warning{}, {} note{}",
+        "; checked against {}: {}",
         join_escaped(&report.hosts, ", "),
-        s.errors,
-        plural(s.errors),
-        s.warnings,
-        plural(s.warnings),
-        s.notes,
-        plural(s.notes)
+        severity_counts(s.errors, s.warnings, s.notes)
     ));
     if s.waived > 0 {
         line.push_str(&format!(", {} waived", s.waived));
+    }
+    if s.baselined > 0 {
+        line.push_str(&format!(
+            ", {} already in the baseline (not shown)",
+            s.baselined
+        ));
     }
     line
 }
 
 /// Findings grouped by file: what, then why it matters and the fix.
+/// One waived finding in a line: what it was, and the waiver that silenced it.
+pub(super) fn waived_line(w: &crate::policy::WaivedFinding) -> String {
+    let f = &w.finding;
+    let on = f
+        .target
+        .as_ref()
+        .map(|t| format!(" on {}", esc(t)))
+        .unwrap_or_default();
+    let at = match w.waiver.line {
+        Some(line) => format!("{}:{line}", w.waiver.file),
+        None => w.waiver.file.clone(),
+    };
+    format!(
+        "{}: {} [{}]{on}: {} (waived by {}: {})",
+        esc(&f.path),
+        f.severity.as_str(),
+        f.rule.id(),
+        esc(&f.message),
+        esc(&at),
+        esc(&w.waiver.reason)
+    )
+}
+
 fn write_findings(out: &mut dyn Write, report: &ScanReport, color: bool) -> io::Result<()> {
     let mut current: Option<&str> = None;
     for finding in &report.findings {

@@ -10,7 +10,17 @@
 
 use std::borrow::Cow;
 
-pub use crate::text::escape;
+pub use crate::text::{count, escape};
+
+/// A summary's counts, each noun agreeing with its number: "1 error, 0 warnings, 2 notes".
+pub fn severity_counts(errors: usize, warnings: usize, notes: usize) -> String {
+    format!(
+        "{}, {}, {}",
+        count(errors, "error", "errors"),
+        count(warnings, "warning", "warnings"),
+        count(notes, "note", "notes")
+    )
+}
 
 /// `escape`, owned.
 pub fn esc(text: &str) -> String {

@@ -108,6 +108,16 @@ fn write_one(out: &mut dyn Write, r: &Resolution) -> io::Result<()> {
             esc(&gap.library_path)
         )?;
     }
+    for h in &r.host_symbols {
+        writeln!(
+            out,
+            "  = {} undefined symbol{} provided by {} (needed by {})",
+            h.count,
+            if h.count == 1 { "" } else { "s" },
+            h.host,
+            esc(&h.needed_by)
+        )?;
+    }
     for s in &r.unbound_symbols {
         let version = s
             .version
@@ -117,7 +127,7 @@ fn write_one(out: &mut dyn Write, r: &Resolution) -> io::Result<()> {
         writeln!(
             out,
             "  ! undefined symbol {}{version} (needed by {})",
-            esc(&s.symbol),
+            esc(&crate::elf::readable(&s.symbol)),
             esc(&s.needed_by)
         )?;
     }

@@ -8,7 +8,8 @@
 //! unversioned one; an unversioned reference binds to an unversioned or default
 //! (`@@`) definition, never a hidden one. Undefined weak references may stay unbound.
 
-use super::model::{Resolution, UnboundSymbol, VersionGap};
+use super::model::{HostSymbols, Resolution, UnboundSymbol, VersionGap};
+use super::plugin::PluginHost;
 use crate::elf::{ElfFacts, SymbolIndex, SymbolVersion, VersionName};
 use crate::source::HostObject;
 use std::collections::{BTreeSet, HashMap};
@@ -118,7 +119,14 @@ fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
         .collect();
     let mut unbound = Vec::new();
     let mut seen = BTreeSet::new();
+    // The process the load's root is a plugin of provides its API to every object
+    // of the load; a library that is a plugin itself, to itself.
+    let root_host = scope
+        .first()
+        .and_then(|(path, o)| PluginHost::of(&o.facts, path));
+    let mut hosted: Vec<HostSymbols> = Vec::new();
     for (&(path, _), (index, facts)) in scope.iter().zip(&indexes) {
+        let host = root_host.or_else(|| PluginHost::of(facts, path));
         for &(hash, i) in index.references() {
             let Some(symbol) = facts.symbols.get(i as usize) else {
                 continue;
@@ -144,6 +152,17 @@ fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
                         .is_none_or(|to| described.contains(to)),
                 };
             if !bound && !explained && !unknowable && seen.insert((path, symbol.name)) {
+                if let Some(host) = host.filter(|h| h.provides(symbol.name)) {
+                    match hosted.iter_mut().find(|h| h.needed_by == path) {
+                        Some(h) => h.count += 1,
+                        None => hosted.push(HostSymbols {
+                            host: host.describe().to_string(),
+                            needed_by: path.to_string(),
+                            count: 1,
+                        }),
+                    }
+                    continue;
+                }
                 unbound.push(UnboundSymbol {
                     symbol: symbol.name.to_string(),
                     version: symbol.version.map(|v| v.name.to_string()),
@@ -153,4 +172,5 @@ fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
         }
     }
     resolution.unbound_symbols = unbound;
+    resolution.host_symbols = hosted;
 }

@@ -4,7 +4,9 @@
 
 use super::binding::check_binding;
 use super::flavor::{basename, dirname, musl_arch, standard_glibc_interpreters, GlibcLayout};
-use super::model::{Attempt, Edge, FoundBy, LoadedObject, MissingLibrary, Resolution};
+use super::model::{
+    Attempt, DlopenLibrary, Edge, FoundBy, LoadedObject, MissingLibrary, Resolution,
+};
 use super::search::{expand_tokens, Step, Tokens};
 use crate::elf::Libc;
 use crate::source::{HostObject, LibraryHost, Probe};
@@ -109,6 +111,8 @@ impl<'h> Resolver<'h> {
             edges: Vec::new(),
             version_gaps: Vec::new(),
             unbound_symbols: Vec::new(),
+            host_symbols: Vec::new(),
+            dlopen: Vec::new(),
         };
         let Some(loader) = loader else {
             return resolution;
@@ -217,6 +221,7 @@ impl<'h> Resolver<'h> {
                 }
             }
         }
+        resolution.dlopen = self.dlopen_libraries(loader, &nodes);
         // Load order as ldd prints it: dependencies breadth-first, the interpreter last.
         let scope: Vec<usize> = std::iter::once(0)
             .chain((1..nodes.len()).filter(|&i| nodes[i].found_by != FoundBy::Interpreter))
@@ -316,6 +321,46 @@ impl<'h> Resolver<'h> {
             })
     }
 
+    /// The libraries the object declares it may `dlopen()` (`.note.dlopen`), each
+    /// alternative searched as `dlopen()` called from the object searches it: glibc's
+    /// dlfcn/dlopen.c maps it with `_dl_map_object` for the caller's link map (its
+    /// RPATH chain, LD_LIBRARY_PATH, its RUNPATH, the cache, the default folders),
+    /// and a name already loaded is that object (`_dl_name_match_p`). musl's dlopen
+    /// is `load_library` with the caller as `needed_by` alike.
+    fn dlopen_libraries(&self, loader: Libc, nodes: &[Node]) -> Vec<DlopenLibrary> {
+        let declared = &nodes[0].object.facts.dlopen;
+        let mut libraries = Vec::with_capacity(declared.len());
+        for dependency in declared {
+            let mut library = DlopenLibrary {
+                needed_by: nodes[0].path.clone(),
+                feature: dependency.feature.clone(),
+                priority: dependency.priority,
+                soname: dependency.soname.clone(),
+                found: None,
+                path: None,
+                tried: Vec::new(),
+            };
+            for name in &dependency.soname {
+                let path = match self.loaded_by_name(loader, nodes, name) {
+                    Some(hit) => Some(nodes[hit].path.clone()),
+                    None => match loader {
+                        Libc::Musl => self.search_musl(name, 0, nodes),
+                        Libc::Glibc => self.search_glibc(name, 0, nodes),
+                    }
+                    .found_path(nodes, &mut library.tried),
+                };
+                if let Some(path) = path {
+                    library.found = Some(name.clone());
+                    library.path = Some(path);
+                    library.tried.clear();
+                    break;
+                }
+            }
+            libraries.push(library);
+        }
+        libraries
+    }
+
     /// The host's libc family: musl when its /lib has musl's loader
     /// (`ld-musl-ARCH.so.1`), else glibc.
     pub fn host_libc(&self) -> Libc {
@@ -342,6 +387,23 @@ impl<'h> Resolver<'h> {
                     && n.found_by != FoundBy::Interpreter
                     && basename(&n.path) == name)
         })
+    }
+}
+
+impl Search {
+    /// The path found, if any; the places tried go to `tried`.
+    fn found_path(self, nodes: &[Node], tried: &mut Vec<Attempt>) -> Option<String> {
+        match self {
+            Search::Found { path, .. } => Some(path),
+            Search::Interpreter => nodes
+                .iter()
+                .find(|n| n.found_by == FoundBy::Interpreter)
+                .map(|n| n.path.clone()),
+            Search::Missing(attempts) => {
+                tried.extend(attempts);
+                None
+            }
+        }
     }
 }
 

@@ -9,13 +9,15 @@ mod ldconf;
 mod load;
 mod model;
 mod musl;
+mod plugin;
 mod search;
 
 pub use flavor::{musl_arch, standard_glibc_interpreters, GlibcLayout};
 pub use ldconf::ld_so_conf_dirs;
 pub use load::{ResolveOptions, Resolver};
 pub use model::{
-    Attempt, AttemptOutcome, Edge, FoundBy, LoadedObject, MissingLibrary, Resolution,
-    UnboundSymbol, VersionGap,
+    Attempt, AttemptOutcome, DlopenLibrary, Edge, FoundBy, HostSymbols, LoadedObject,
+    MissingLibrary, Resolution, UnboundSymbol, VersionGap,
 };
 pub use musl::musl_system_path;
+pub use plugin::PluginHost;

@@ -1,6 +1,6 @@
 //! What resolution finds, as plain serializable data (the `tree` JSON contract).
 
-use crate::elf::{Kind, Libc};
+use crate::elf::{DlopenPriority, Kind, Libc};
 use crate::source::HostObject;
 use serde::Serialize;
 use std::sync::Arc;
@@ -148,6 +148,35 @@ pub struct UnboundSymbol {
     pub needed_by: String,
 }
 
+/// Undefined symbols of a plugin that its host process provides (`Py*` from the
+/// Python interpreter ...): bound when the plugin is loaded there, so not undefined.
+#[derive(Clone, Debug, Serialize)]
+pub struct HostSymbols {
+    /// "the Python interpreter".
+    pub host: String,
+    pub needed_by: String,
+    pub count: usize,
+}
+
+/// A library the file declares it may `dlopen()` (its `.note.dlopen`), searched as
+/// `dlopen()` called from the file would search it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DlopenLibrary {
+    /// The object whose note declares it.
+    pub needed_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
+    pub priority: DlopenPriority,
+    /// The alternatives, in order of preference.
+    pub soname: Vec<String>,
+    /// The alternative found, and the path it was found at; None when none is.
+    pub found: Option<String>,
+    pub path: Option<String>,
+    /// Places tried for every alternative, when none was found.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tried: Vec<Attempt>,
+}
+
 /// The loader's view of one file: `preflight tree`'s JSON, one object per file.
 #[derive(Clone, Debug, Serialize)]
 pub struct Resolution {
@@ -171,6 +200,13 @@ pub struct Resolution {
     pub edges: Vec<Edge>,
     pub version_gaps: Vec<VersionGap>,
     pub unbound_symbols: Vec<UnboundSymbol>,
+    /// Per object, the undefined symbols its plugin host provides (not in
+    /// `unbound_symbols`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub host_symbols: Vec<HostSymbols>,
+    /// The file's declared `dlopen()` dependencies (`.note.dlopen`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dlopen: Vec<DlopenLibrary>,
 }
 
 fn libc_or_none<S: serde::Serializer>(libc: &Option<Libc>, s: S) -> Result<S::Ok, S::Error> {

@@ -90,12 +90,16 @@ pub fn judge_glibc(
     wanted: &ElfFacts,
     tried: &mut Vec<Attempt>,
 ) -> Step {
-    let mut note = |outcome| {
-        tried.push(Attempt {
-            path: path.clone(),
-            found_by,
-            outcome,
-        })
+    // A folder both in ld.so.conf and among the default folders is looked in twice
+    // (the cache, then the folder); the same outcome at the same path is listed once.
+    let mut note = |outcome: AttemptOutcome| {
+        if !tried.iter().any(|a| a.path == path && a.outcome == outcome) {
+            tried.push(Attempt {
+                path: path.clone(),
+                found_by,
+                outcome,
+            })
+        }
     };
     match probe {
         Probe::Absent => {

@@ -103,8 +103,7 @@ rules! {
         preset: None,
         description: "A NEEDED library is found neither in the scanned tree nor on the target.",
         help: "Ship the library with the program and set RUNPATH to $ORIGIN/../lib, install it on the host, or link it statically.",
-        why: "The program fails to start with \"error while loading shared libraries: {soname}: cannot \
-              open shared object file: No such file or directory\".",
+        why: "The program fails to start with \"{error}\".",
         fix: "Ship {soname} with the program and point RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib'), \
               install the package that provides it on the host, or link it statically.",
         cases: &[
@@ -119,6 +118,29 @@ rules! {
                  \"{soname}: cannot open shared object file\"."), Some(
                 "Bundle {soname} into the wheel: auditwheel repair copies it in and points RUNPATH \
                  at the copy.")),
+        ],
+    };
+    DlopenMissing = RuleSpec {
+        id: "dlopen-missing",
+        severity: Warning,
+        preset: None,
+        description: "A library the file declares it dlopen()s (.note.dlopen) is found neither in the scanned tree nor on the target.",
+        help: "Ship the library with the program, or install it on the host; the note's priority says how much it matters.",
+        why: "The program starts, but {feature} fails when it calls dlopen(\"{soname}\"): its .note.dlopen \
+              says the library is recommended (important functionality needs it).",
+        fix: "Ship {soname} with the program and point RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib'), or \
+              install the package that provides it on the host.",
+        cases: &[
+            case("required", Some(Error), Some(
+                "Its .note.dlopen says {feature} is core functionality: the program does not work \
+                 without {soname}, although it starts (dlopen() fails at run time, not the loader)."), None),
+            case("suggested", Some(Note), Some(
+                "Its .note.dlopen says {feature} is secondary: only full-featured installations need \
+                 {soname}; without it dlopen() fails and the program goes on without the feature."), None),
+            // The target's repositories have it.
+            case("installable", None, None, Some(
+                "Install it on the host ({install}), or ship {soname} with the program and point \
+                 RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib').")),
         ],
     };
     UndefinedSymbol = RuleSpec {
@@ -166,7 +188,14 @@ rules! {
         help: "Build for the target's architecture.",
         why: "The kernel refuses to run it (\"Exec format error\") and the loader skips it as a library.",
         fix: "Build it for {machine} (a cross compiler, or a build on that architecture).",
-        cases: NONE,
+        cases: &[
+            // In /usr/TRIPLET/ (a cross toolchain's sysroot): not for this host to run.
+            case("cross-sysroot", Some(Note), Some(
+                "It belongs to a cross-compilation sysroot (/usr/TRIPLET/): the cross linker and \
+                 qemu use it, this host never runs it."), Some(
+                "Nothing to do if it is there for cross builds; leave /usr/TRIPLET out of the scan \
+                 (--path) or waive the rule for it.")),
+        ],
     };
     LibcMismatch = RuleSpec {
         id: "libc-mismatch",
@@ -290,6 +319,39 @@ rules! {
             case("archive-member", None, Some("A link that pulls this member in fails."),
                 Some("Rebuild the archive.")),
         ],
+    };
+    LinkageForbidden = RuleSpec {
+        id: "linkage-forbidden",
+        severity: Error,
+        preset: None,
+        description: "A file links a library the policy file's linkage assertions forbid for its path.",
+        help: "Stop linking the library, or change the policy's linkage assertion.",
+        why: "The policy forbids {soname} here: {reason}",
+        fix: "Stop linking {soname} (remove it from the link line; check with readelf -d which NEEDED \
+              entry pulls it in), or change the policy's linkage assertion.",
+        cases: NONE,
+    };
+    LinkageRequired = RuleSpec {
+        id: "linkage-required",
+        severity: Error,
+        preset: None,
+        description: "A file does not link a library the policy file's linkage assertions require for its path.",
+        help: "Link the library, or change the policy's linkage assertion.",
+        why: "The policy requires {soname} here: {reason}",
+        fix: "Link it (-l with the library's name; with --as-needed, only if a symbol of it is used), \
+              or change the policy's linkage assertion.",
+        cases: NONE,
+    };
+    LinkageNotAllowed = RuleSpec {
+        id: "linkage-not-allowed",
+        severity: Error,
+        preset: None,
+        description: "A file links an external library outside the policy file's allow_only list for its path.",
+        help: "Ship the library in the tree, stop linking it, or add it to the allow_only list.",
+        why: "Only the libraries of the allow_only list may come from the host here: {reason}",
+        fix: "Ship {soname} in the tree (RUNPATH $ORIGIN/../lib), stop linking it, or add it to the \
+              policy's allow_only list.",
+        cases: NONE,
     };
     UnusedWaiver = RuleSpec {
         id: "unused-waiver",

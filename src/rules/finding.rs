@@ -38,6 +38,52 @@ pub struct Finding {
     /// The image layer the file came from (images only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
+    /// The line of `path` the finding is about. Set only for findings about a policy
+    /// file (an unused waiver), whose `path` is the file as the user named it, not a
+    /// path inside the scanned folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+impl Finding {
+    /// A stable identity for the same problem across runs: rule, file, target and
+    /// what is missing, not the wording (SARIF's `partialFingerprints`, by which
+    /// GitHub deduplicates alerts, and `scan --baseline` / `diff` match findings).
+    pub fn fingerprint(&self) -> String {
+        fingerprint_of(
+            self.rule.id(),
+            &self.path,
+            self.target.as_deref(),
+            self.library.as_deref(),
+            self.version.as_deref(),
+            self.symbol.as_deref(),
+        )
+    }
+}
+
+/// `Finding::fingerprint` from the fields of a finding (as a saved JSON report
+/// holds them).
+pub fn fingerprint_of(
+    rule: &str,
+    path: &str,
+    target: Option<&str>,
+    library: Option<&str>,
+    version: Option<&str>,
+    symbol: Option<&str>,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let identity = format!(
+        "{rule}|{path}|{}|{}|{}|{}",
+        target.unwrap_or(""),
+        library.unwrap_or(""),
+        version.unwrap_or(""),
+        symbol.unwrap_or("")
+    );
+    Sha256::digest(identity.as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A finding being made: the rule's declaration gives its severity, why and fix (of
@@ -71,6 +117,7 @@ impl Rule {
                 tried: Vec::new(),
                 package: None,
                 layer: None,
+                line: None,
             },
             args: Vec::new(),
         }
@@ -150,6 +197,12 @@ impl FindingBuilder {
         self
     }
 
+    /// The line of a policy file the finding is about (its `path` is that file).
+    pub fn line(mut self, line: Option<usize>) -> Self {
+        self.finding.line = line;
+        self
+    }
+
     pub fn layer(mut self, layer: impl Into<String>) -> Self {
         self.finding.layer = Some(layer.into());
         self
@@ -207,6 +260,10 @@ mod tests {
             .case("installable")
             .arg("soname", "libx.so.1")
             .arg("install", "apt-get install libx1")
+            .arg(
+                "error",
+                "error while loading shared libraries: libx.so.1: cannot open shared object file",
+            )
             .library("libx.so.1")
             .build();
         assert_eq!(f.severity, Severity::Warning);
@@ -219,6 +276,7 @@ mod tests {
         let plain = Rule::MissingLibrary
             .finding("bin/app", "")
             .arg("soname", "libx.so.1")
+            .arg("error", "")
             .build();
         assert_eq!(plain.severity, Severity::Error);
         assert!(plain.fix.starts_with("Ship libx.so.1 with the program"));

@@ -12,7 +12,7 @@ mod finding;
 mod level;
 
 pub use catalogue::{Case, Rule, RuleSpec};
-pub use finding::{Finding, FindingBuilder};
+pub use finding::{fingerprint_of, Finding, FindingBuilder};
 pub use level::{parse_levels, Levels, Severity};
 
 impl Rule {

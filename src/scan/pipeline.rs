@@ -7,9 +7,9 @@ use super::{Progress, ScanOptions};
 use crate::elf::OtherBinary;
 use crate::elf::{ElfFacts, Kind, Libc};
 use crate::policy::{
-    blacklist_findings, findings_from_facts, findings_from_resolution, object_set_findings,
-    other_binary_findings, remedy_of, unreadable_finding, FileContext, HostArch, Remedy,
-    TargetFacts,
+    blacklist_findings, dlopen_findings, findings_from_facts, findings_from_resolution,
+    linkage_findings, object_set_findings, other_binary_findings, remedy_of, unreadable_finding,
+    FileContext, HostArch, Remedy, TargetFacts,
 };
 use crate::profile::{ProfileHost, WheelPolicy};
 use crate::report::{Dependency, FileReport, HostRequirement, Need, Outcome, ScanReport, Summary};
@@ -156,6 +156,7 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
         .map(|o| (o.shown.as_str(), &*o.object.facts))
         .collect();
     findings.extend(object_set_findings(&objects));
+    findings.extend(linkage_findings(&options.policy.linkage, &objects));
     if options.sbom {
         hash_files(&files, &mut reports);
     }
@@ -163,9 +164,11 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
     let mut dependencies: Option<Vec<Dependency>> = None;
     let mut hosts = Vec::new();
     let mut used = vec![false; options.policy.waivers.len()];
+    let mut all_waived = Vec::new();
     let (kept, waived) = options.policy.apply(findings, &BTreeMap::new(), &mut used);
     let mut findings = kept;
-    summary.waived += waived;
+    summary.waived += waived.len();
+    all_waived.extend(waived);
     if let Some(host) = root_host {
         hosts.push(host.describe());
         let (raw, resolutions) = evaluate(
@@ -180,7 +183,8 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
         }
         let (kept, waived) = options.policy.apply(raw, &BTreeMap::new(), &mut used);
         findings.extend(kept);
-        summary.waived += waived;
+        summary.waived += waived.len();
+        all_waived.extend(waived);
     }
     let mut requirements = Vec::new();
     for target in &options.targets {
@@ -212,7 +216,8 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
             requirements.push(HostRequirement::of(profile, options.platform, &kept));
         }
         findings.extend(kept);
-        summary.waived += waived;
+        summary.waived += waived.len();
+        all_waived.extend(waived);
     }
     findings.extend(options.policy.unused_waivers(&used));
     // Findings name the layer their file came from.
@@ -248,6 +253,8 @@ pub(super) fn run(name: &str, view: View<'_>, options: &ScanOptions) -> io::Resu
         dependencies: dependencies.unwrap_or_default(),
         root_abs: base,
         host_requirements: requirements,
+        baselined: Vec::new(),
+        waived: all_waived,
     })
 }
 
@@ -495,13 +502,61 @@ fn evaluate(
         })
         .copied()
         .collect();
-    let alone: Vec<_> = standalone.par_iter().map(judge).collect();
+    let mut alone: Vec<_> = standalone.par_iter().map(judge).collect();
+    // A library another one of them loads (a wheel's `pkg.libs/libgfortran` under its
+    // extension module) is judged inside that load, with the RPATH chain it inherits
+    // there: its findings alone are dropped. Libraries that load each other both stay.
+    for i in inner_libraries(&standalone, &alone) {
+        alone[i].0.clear();
+    }
+    // A library a scanned program loads is judged in its context, where its own
+    // .note.dlopen is not looked at: its dlopen() dependencies are searched from it,
+    // once, as from a file of their own.
+    for o in runnable.iter().filter(|o| {
+        !o.object.facts.dlopen.is_empty()
+            && o.object.facts.kind == Kind::SharedLibrary
+            && loaded.contains(o.object.real_path.as_str())
+    }) {
+        let resolution = resolver.resolve(o.object.clone(), &o.view, &o.shown);
+        findings.extend(dlopen_findings(
+            &resolution,
+            &resolution.path,
+            &display,
+            remedy,
+        ));
+    }
     let mut resolutions = Vec::new();
     for (found, _, resolution) in judged.into_iter().chain(alone) {
         findings.extend(found);
         resolutions.extend(resolution);
     }
     (findings, resolutions)
+}
+
+/// The indexes of the `libraries` that another one of them loads (`judged[j].1` is
+/// what library j's load holds, by real path), unless they load it in turn.
+fn inner_libraries<F, K>(libraries: &[&TreeObject], judged: &[(F, Vec<String>, K)]) -> Vec<usize> {
+    let index: HashMap<&str, usize> = libraries
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.object.real_path.as_str(), i))
+        .collect();
+    let loads: Vec<HashSet<&str>> = judged
+        .iter()
+        .map(|(_, loaded, _)| loaded.iter().map(String::as_str).collect())
+        .collect();
+    let mut inner = vec![false; libraries.len()];
+    for (j, loaded) in loads.iter().enumerate() {
+        let loader = libraries[j].object.real_path.as_str();
+        for path in loaded {
+            if let Some(&i) = index.get(path) {
+                if i != j && !loads[i].contains(loader) {
+                    inner[i] = true;
+                }
+            }
+        }
+    }
+    (0..libraries.len()).filter(|&i| inner[i]).collect()
 }
 
 /// Streams a file through SHA-256.

@@ -30,7 +30,7 @@ pub use filesystem::{open_host, open_tree, FilesystemHost};
 pub use folder::{walk, walk_folder, FolderFile, IoProblem, Walked};
 pub use folder_source::FolderSource;
 pub use host::{DescribedVersions, HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
-pub use image::{ImageHost, ImageSource};
+pub use image::{ImageHost, ImageSource, RegistryAccess};
 pub(crate) use namespace::{resolve, Node};
 pub use open::{read_elf_bytes, FileBytes, FileKind, OpenError};
 pub(crate) use open::{read_regular_elf_bytes, size_text};
@@ -133,13 +133,15 @@ pub struct TreeFile {
 #[error("{0}")]
 pub struct SourceError(pub String);
 
-/// Opens what the user named: a container image (a transport prefix, a tar file, an
-/// OCI layout folder), else a folder or a file. `platform` picks an image's manifest;
-/// `path` limits an image's scanned files (a folder takes only "/").
+/// Opens what the user named: a container image (a registry reference, a transport
+/// prefix, a tar file, an OCI layout folder), else a folder. `platform` picks an
+/// image's manifest; `path` limits an image's scanned files (a folder takes only "/");
+/// `registry` says how to reach a registry.
 pub fn open_source(
     spec: &str,
     platform: Option<Platform>,
     path: &str,
+    registry: &RegistryAccess,
 ) -> Result<Box<dyn Source>, SourceError> {
     if spec.is_empty() {
         return Err(SourceError(
@@ -147,7 +149,9 @@ pub fn open_source(
         ));
     }
     if image::looks_like_image(spec) {
-        return Ok(Box::new(ImageSource::open(spec, platform, path)?));
+        return Ok(Box::new(ImageSource::open_with(
+            spec, platform, path, registry,
+        )?));
     }
     check_transport(spec)?;
     if let folder_source::OnDisk::File = folder_source::classify(spec)? {
@@ -170,12 +174,13 @@ pub fn open_sources(
     specs: &[String],
     platform: Option<Platform>,
     path: &str,
+    registry: &RegistryAccess,
 ) -> Result<Box<dyn Source>, SourceError> {
     match specs {
         [] => Err(SourceError(
             "nothing to scan: name a folder, a file or an image".into(),
         )),
-        [one] => open_source(one, platform, path),
+        [one] => open_source(one, platform, path, registry),
         several => {
             for spec in several {
                 let shown = crate::text::escape(spec);
@@ -201,7 +206,13 @@ pub fn open_sources(
 
 /// The transports an input may be named with (skopeo's spelling). A source kind that
 /// takes another adds it here, so that a typo is told apart from a path.
-pub const TRANSPORTS: &[&str] = &["docker-archive:", "oci:", "oci-archive:"];
+pub const TRANSPORTS: &[&str] = &[
+    "docker-archive:",
+    "oci:",
+    "oci-archive:",
+    "registry:",
+    "docker://",
+];
 
 /// A name that starts like a transport (`word:`, `word://`) but is none and is no
 /// path either is a typo: a usage error naming the transports, not "no such file".
@@ -214,7 +225,7 @@ fn check_transport(spec: &str) -> Result<(), SourceError> {
         && scheme
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c));
-    if !looks_like || Path::new(spec).exists() || TRANSPORTS.contains(&&spec[..=scheme.len()]) {
+    if !looks_like || Path::new(spec).exists() || TRANSPORTS.iter().any(|t| spec.starts_with(t)) {
         return Ok(());
     }
     let typed = format!("{}:", crate::text::escape(scheme));

@@ -323,7 +323,7 @@ pub(crate) fn blob_path(digest: &str) -> Result<String, ImageError> {
 
 /// Hashes what passes through; at the end of the data, compares with the expected
 /// digest and turns a mismatch into an error naming the blob.
-struct Verifying {
+pub(crate) struct Verifying {
     inner: Box<dyn Read + Send>,
     hasher: Sha256,
     expected: String,
@@ -332,7 +332,11 @@ struct Verifying {
 }
 
 impl Verifying {
-    fn new(inner: Box<dyn Read + Send>, digest: &str, name: &str) -> Result<Self, ImageError> {
+    pub(crate) fn new(
+        inner: Box<dyn Read + Send>,
+        digest: &str,
+        name: &str,
+    ) -> Result<Self, ImageError> {
         blob_path(digest)?;
         Ok(Verifying {
             inner,

@@ -32,12 +32,12 @@ pub(crate) struct Chosen {
 }
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
-const INDEX_TYPES: [&str; 2] = [
+pub(crate) const INDEX_TYPES: [&str; 2] = [
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
 ];
 
-fn platform_of(config: &Value) -> Option<String> {
+pub(crate) fn platform_of(config: &Value) -> Option<String> {
     let os = config.get("os")?.as_str()?;
     let arch = config.get("architecture")?.as_str()?;
     Some(format!("{os}/{arch}"))
@@ -181,24 +181,70 @@ pub(crate) fn oci_layers(
         }
     }
     manifests.reverse();
+    let descriptor = choose_manifest(manifests, platform)?;
+    let digest = descriptor_digest(&descriptor)?;
+    let manifest = store.read_json(&blob_path(&digest)?, Some(&digest))?;
+    let config_digest = descriptor_digest(&manifest["config"])?;
+    let config = store.read_json(&blob_path(&config_digest)?, Some(&config_digest))?;
+    Ok(Chosen {
+        layers: image_layers(&manifest)?,
+        platform: platform_of(&config).or_else(|| platform_name(&descriptor)),
+    })
+}
+
+/// An index's entry: its `os/architecture`.
+pub(crate) fn platform_name(m: &Value) -> Option<String> {
+    let p = &m["platform"];
+    Some(format!(
+        "{}/{}",
+        p["os"].as_str()?,
+        p["architecture"].as_str()?
+    ))
+}
+
+/// An index's entry as a platform is written: `os/architecture[/variant]`.
+fn platform_label(m: &Value) -> Option<String> {
+    let name = platform_name(m)?;
+    Some(match m["platform"]["variant"].as_str() {
+        Some(v) => format!("{name}/{v}"),
+        None => name,
+    })
+}
+
+/// Whether an index's entry is for `want` (`os/arch[/variant]`): an entry without a
+/// platform is for any; a variant counts when both name one (`linux/arm/v7` is not
+/// `linux/arm/v6`; `linux/arm64` is `linux/arm64/v8`).
+fn platform_matches(m: &Value, want: &str) -> bool {
+    let Some(have) = platform_name(m) else {
+        return true;
+    };
+    let mut parts = want.splitn(3, '/');
+    let (os, arch, variant) = (parts.next(), parts.next(), parts.next());
+    if have != format!("{}/{}", os.unwrap_or_default(), arch.unwrap_or_default()) {
+        return false;
+    }
+    match (variant, m["platform"]["variant"].as_str()) {
+        (Some(want), Some(have)) => want == have,
+        _ => true,
+    }
+}
+
+/// The one image manifest of an index's entries (nested indexes expanded) for
+/// `platform`; with no platform asked for, the only one there is.
+pub(crate) fn choose_manifest(
+    mut manifests: Vec<Value>,
+    platform: Option<&str>,
+) -> Result<Value, ImageError> {
     // Attestations and other non-images carry platform unknown/unknown.
     manifests.retain(|m| m["platform"]["os"].as_str() != Some("unknown"));
-    let platform_name = |m: &Value| -> Option<String> {
-        let p = &m["platform"];
-        Some(format!(
-            "{}/{}",
-            p["os"].as_str()?,
-            p["architecture"].as_str()?
-        ))
-    };
     if let Some(want) = platform {
         let matching: Vec<Value> = manifests
             .iter()
-            .filter(|m| platform_name(m).is_none_or(|p| p == want))
+            .filter(|m| platform_matches(m, want))
             .cloned()
             .collect();
         if matching.is_empty() {
-            let have: Vec<String> = manifests.iter().filter_map(platform_name).collect();
+            let have: Vec<String> = manifests.iter().filter_map(platform_label).collect();
             return Err(invalid(format!(
                 "no manifest for {} (the image has {})",
                 excerpt(want, 60),
@@ -207,7 +253,7 @@ pub(crate) fn oci_layers(
         }
         manifests = matching;
     }
-    let mut platforms: Vec<String> = manifests.iter().filter_map(platform_name).collect();
+    let mut platforms: Vec<String> = manifests.iter().filter_map(platform_label).collect();
     platforms.sort();
     platforms.dedup();
     if manifests.len() > 1 {
@@ -221,13 +267,13 @@ pub(crate) fn oci_layers(
             }
         )));
     }
-    let descriptor = manifests
+    manifests
         .pop()
-        .ok_or_else(|| invalid("index.json lists no image manifest"))?;
-    let digest = descriptor_digest(&descriptor)?;
-    let manifest = store.read_json(&blob_path(&digest)?, Some(&digest))?;
-    let config_digest = descriptor_digest(&manifest["config"])?;
-    let config = store.read_json(&blob_path(&config_digest)?, Some(&config_digest))?;
+        .ok_or_else(|| invalid("index.json lists no image manifest"))
+}
+
+/// The layers of an image manifest, bottom first.
+pub(crate) fn image_layers(manifest: &Value) -> Result<Vec<LayerRef>, ImageError> {
     let mut layers = Vec::new();
     for layer in manifest["layers"]
         .as_array()
@@ -246,17 +292,14 @@ pub(crate) fn oci_layers(
             digest: Some(digest),
         });
     }
-    Ok(Chosen {
-        layers,
-        platform: platform_of(&config).or_else(|| platform_name(&descriptor)),
-    })
+    Ok(layers)
 }
 
 fn descriptors(index: &Value) -> Vec<Value> {
     index["manifests"].as_array().cloned().unwrap_or_default()
 }
 
-fn descriptor_digest(d: &Value) -> Result<String, ImageError> {
+pub(crate) fn descriptor_digest(d: &Value) -> Result<String, ImageError> {
     d["digest"]
         .as_str()
         .map(str::to_string)
@@ -276,7 +319,7 @@ fn tags(index: &Value) -> String {
 }
 
 /// Names from the image, for a message: the first few, each cut short and escaped.
-fn list<S: AsRef<str>>(names: &[S]) -> String {
+pub(crate) fn list<S: AsRef<str>>(names: &[S]) -> String {
     const SHOWN: usize = 8;
     let mut text: Vec<String> = names
         .iter()
@@ -287,4 +330,39 @@ fn list<S: AsRef<str>>(names: &[S]) -> String {
         text.push(format!("and {} more", names.len() - SHOWN));
     }
     text.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(os: &str, arch: &str, variant: Option<&str>) -> Value {
+        let mut platform = serde_json::json!({"os": os, "architecture": arch});
+        if let Some(v) = variant {
+            platform["variant"] = Value::from(v);
+        }
+        serde_json::json!({"digest": format!("sha256:{arch}{}", variant.unwrap_or("")), "platform": platform})
+    }
+
+    #[test]
+    fn variants_pick_among_one_architecture() {
+        // debian:12's shape: arm/v5 and arm/v7 beside arm64/v8.
+        let index = vec![
+            entry("linux", "arm", Some("v5")),
+            entry("linux", "arm", Some("v7")),
+            entry("linux", "arm64", Some("v8")),
+            entry("unknown", "unknown", None),
+        ];
+        let chosen = |want: &str| choose_manifest(index.clone(), Some(want));
+        assert_eq!(chosen("linux/arm/v7").unwrap()["digest"], "sha256:armv7");
+        assert_eq!(chosen("linux/arm64").unwrap()["digest"], "sha256:arm64v8");
+        let e = chosen("linux/s390x").unwrap_err().to_string();
+        assert!(
+            e.contains("linux/arm/v5, linux/arm/v7, linux/arm64/v8"),
+            "{e}"
+        );
+        // Without a variant, both arm entries fit: the choice is the user's.
+        let e = chosen("linux/arm").unwrap_err().to_string();
+        assert!(e.contains("2 manifests") && e.contains("--platform"), "{e}");
+    }
 }

@@ -3,13 +3,15 @@
 //! tar. The layers are applied in order into one merged tree, as a container runtime
 //! would (OCI image-spec, layer.md: whiteouts, opaque folders, hard links), reading
 //! each layer as a stream and keeping only an index of paths plus the facts of ELF
-//! files and the text of the loader's configuration files.
+//! files and the text of the loader's configuration files. An image in a registry
+//! (`registry:`, `docker://`) is streamed the same way (`registry`).
 
 mod blobs;
 mod host;
 mod layers;
 mod manifest;
 mod reference;
+pub mod registry;
 mod source;
 mod tree;
 
@@ -17,6 +19,7 @@ pub use host::ImageHost;
 pub(crate) use layers::read_content;
 pub use layers::ImageLimits;
 pub use reference::{ImageKind, ImageRef};
+pub use registry::RegistryAccess;
 pub use source::ImageSource;
 pub use tree::{FileContent, ImageNote, MergedTree, TreeEntry, TreeNode};
 
@@ -61,10 +64,11 @@ pub(crate) fn invalid(message: impl Into<String>) -> ImageError {
     ImageError::Invalid(message.into())
 }
 
-/// Whether `spec` names an image rather than a folder: a transport prefix, a tar file,
-/// or a folder with an `oci-layout` file.
+/// Whether `spec` names an image rather than a folder: a registry reference, a
+/// transport prefix, a tar file, or a folder with an `oci-layout` file.
 pub fn looks_like_image(spec: &str) -> bool {
-    ImageRef::parse(spec).is_ok_and(|r| r.kind.is_some())
+    registry::RegistryRef::parse(spec).is_some()
+        || ImageRef::parse(spec).is_ok_and(|r| r.kind.is_some())
 }
 
 /// Opens an image and merges its layers. `platform` picks a manifest from a
@@ -79,6 +83,19 @@ pub fn open_image_with(
     platform: Option<&str>,
     limits: ImageLimits,
 ) -> Result<Image, ImageError> {
+    open_image_from(spec, platform, limits, &RegistryAccess::default())
+}
+
+/// `open_image_with`, reaching a registry as `access` says.
+pub fn open_image_from(
+    spec: &str,
+    platform: Option<&str>,
+    limits: ImageLimits,
+    access: &RegistryAccess,
+) -> Result<Image, ImageError> {
+    if let Some(reference) = registry::RegistryRef::parse(spec) {
+        return registry::open(spec, &reference?, platform, limits, access);
+    }
     let reference = ImageRef::parse(spec)?;
     let kind = reference.kind.ok_or_else(|| {
         invalid(format!(

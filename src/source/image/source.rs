@@ -2,7 +2,7 @@
 //! seen in the image itself (its loader, libraries and ld.so.conf), or alone for a
 //! target check. Layer entries the merge refused are findings of the source.
 
-use super::{open_image, ImageHost};
+use super::{open_image_from, ImageHost, ImageLimits, RegistryAccess};
 use crate::platform::Platform;
 use crate::rules::Rule;
 use crate::source::{Entry, HostView, Libraries, Source, SourceError, TreeFile, TreeHost, View};
@@ -20,8 +20,31 @@ impl ImageSource {
         platform: Option<Platform>,
         path: &str,
     ) -> Result<ImageSource, SourceError> {
-        let image = open_image(spec, platform.map(Platform::os_arch))
-            .map_err(|e| SourceError(format!("{spec}: {e}")))?;
+        ImageSource::open_with(spec, platform, path, &RegistryAccess::default())
+    }
+
+    /// `open`, reaching a registry as `access` says.
+    pub fn open_with(
+        spec: &str,
+        platform: Option<Platform>,
+        path: &str,
+        access: &RegistryAccess,
+    ) -> Result<ImageSource, SourceError> {
+        let image = open_image_from(
+            spec,
+            platform.map(Platform::as_str),
+            ImageLimits::default(),
+            access,
+        )
+        .map_err(|e| match e {
+            // A registry's errors name the reference already.
+            super::ImageError::Invalid(m)
+                if super::registry::RegistryRef::parse(spec).is_some() =>
+            {
+                SourceError(m)
+            }
+            e => SourceError(format!("{spec}: {e}")),
+        })?;
         Ok(ImageSource {
             host: ImageHost::new(image, path),
         })
