@@ -22,7 +22,7 @@ fi
 shift $(($# > 0 ? 1 : 0))
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(elf_facts other_binary image_layer image_manifest profile_yaml)
+  targets=(elf_facts other_binary image_layer image_manifest profile_yaml archive)
 fi
 max_size=8192
 

@@ -70,17 +70,23 @@ fn append(builder: &mut tar::Builder<impl Write>, name: &str, data: &[u8]) -> io
 /// image as its own host (links, symbolic links and the loader's search inside it) and
 /// writes the report in every format (paths and facts from the image reach them all).
 fn open_and_scan(spec: &str) -> Result<(), String> {
+    let image = preflight::source::image::open_image(spec, None).map_err(|e| e.to_string())?;
+    let source = preflight::source::ImageSource::new(preflight::source::ImageHost::new(image, "/"));
+    scan_and_write(&source)
+}
+
+/// Scans `source` against its own host, with the SBOM's hashes and graph, and writes
+/// the report in every format.
+fn scan_and_write(source: &dyn preflight::source::Source) -> Result<(), String> {
     use preflight::report::{
         write_cyclonedx, write_github, write_markdown, write_sarif, write_scan_json,
         write_scan_table,
     };
-    let image = preflight::source::image::open_image(spec, None).map_err(|e| e.to_string())?;
-    let source = preflight::source::ImageSource::new(preflight::source::ImageHost::new(image, "/"));
     let options = preflight::scan::ScanOptions {
         sbom: true,
         ..Default::default()
     };
-    let report = preflight::scan::scan(&source, &options).map_err(|e| e.to_string())?;
+    let report = preflight::scan::scan(source, &options).map_err(|e| e.to_string())?;
     let out = &mut io::sink();
     let written = [
         write_scan_json(out, &report, true),
@@ -210,6 +216,21 @@ impl Scratch {
             "docker-archive:{}",
             self.archive.display()
         )))
+    }
+
+    /// `archive`: the bytes as a file preflight reads as an archive or package
+    /// (detected by content: tar, compressed or not, zip, wheel, npm, .deb, .rpm),
+    /// opened and scanned.
+    pub fn archive(&self, data: &[u8]) -> io::Result<Result<(), String>> {
+        let path = self.dir.path().join("input.archive");
+        fs::write(&path, data)?;
+        let Some(format) = preflight::source::archive::detect(&path) else {
+            return Ok(Err("not an archive".into()));
+        };
+        let spec = path.to_string_lossy().into_owned();
+        Ok(preflight::source::ArchiveSource::open(&spec, format)
+            .map_err(|e| e.to_string())
+            .and_then(|source| scan_and_write(&source)))
     }
 
     /// `image_manifest`: the first byte chooses what the rest is:

@@ -107,6 +107,12 @@ waivers:
 YAML
 seed profile_yaml "$work/policy.yaml"
 
-for target in elf_facts image_layer image_manifest profile_yaml; do
+# archive: every archive and package fixture under 64 KiB (tar plain and compressed,
+# zip, wheels, npm, .deb, .rpm, the hostile ones).
+while IFS= read -r -d '' f; do
+  seed archive "$f"
+done < <(find "$fixtures/inputs" -maxdepth 1 -type f -size -64k ! -name '*.sh' -print0)
+
+for target in elf_facts image_layer image_manifest profile_yaml archive; do
   echo "seed.sh: $target: $(find "$corpus/$target" -type f | wc -l) inputs in $corpus/$target"
 done

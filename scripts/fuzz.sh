@@ -9,8 +9,9 @@
 #   image_layer     arbitrary bytes as the one layer of a docker archive, opened and scanned
 #   image_manifest  arbitrary bytes as an OCI index.json / manifest or a docker manifest.json
 #   profile_yaml    arbitrary text as a target profile and as a policy file
+#   archive         arbitrary bytes as an archive or package (tar, zip, wheel, .deb, .rpm), opened and scanned
 #
-# SECONDS_PER_TARGET defaults to 60; the targets default to all five, run one after the
+# SECONDS_PER_TARGET defaults to 60; the targets default to all six, run one after the
 # other. Each target's corpus (fuzz/corpus/TARGET, seeded from the fixtures by
 # fuzz/seed.sh) grows from run to run; its log is fuzz/artifacts/TARGET.log. The script
 # prints, per target, the executions run and whether it found a crash, and exits 1 if
@@ -41,7 +42,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || ((seconds == 0)); then
   exit 2
 fi
 shift $(($# > 0 ? 1 : 0))
-all_targets=(elf_facts other_binary image_layer image_manifest profile_yaml)
+all_targets=(elf_facts other_binary image_layer image_manifest profile_yaml archive)
 if (($# > 0)); then
   targets=("$@")
 else
@@ -82,7 +83,7 @@ for target in "${targets[@]}"; do
   # as a leak (seen once in ~120,000 runs of each; the input alone never repeats it).
   # Memory is still bounded by -rss_limit_mb.
   case "$target" in
-    image_layer | image_manifest) dict+=("-detect_leaks=0") ;;
+    image_layer | image_manifest | archive) dict+=("-detect_leaks=0") ;;
   esac
   echo "fuzz.sh: $target for ${seconds}s (log: $log)"
   status=0

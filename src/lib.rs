@@ -2,7 +2,8 @@
 //!
 //! The pipeline, one module per stage, plain data between stages:
 //!
-//! `source` (a folder or an image → the files and a read-only host view) → `elf` (the
+//! `source` (folders and files, an archive or package, an image → the files and a
+//! read-only host view) → `elf` (the
 //! facts of one file) → `resolve` (the loader simulation against a host) → `profile`
 //! (target hosts described) → `policy` (the checks: rules → findings, then levels and
 //! waivers) → `report` (the report, and its printers). `scan` runs the pipeline for

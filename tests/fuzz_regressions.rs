@@ -21,12 +21,13 @@ use std::time::Duration;
 /// (libFuzzer's -timeout=10 on an optimized build) fails here instead of blocking.
 const TIME_LIMIT: Duration = Duration::from_secs(120);
 
-const TARGETS: [&str; 5] = [
+const TARGETS: [&str; 6] = [
     "elf_facts",
     "other_binary",
     "image_layer",
     "image_manifest",
     "profile_yaml",
+    "archive",
 ];
 
 fn fixtures() -> PathBuf {
@@ -61,6 +62,7 @@ fn replay(
             "image_manifest" => scratch
                 .image_manifest(&data)
                 .expect("writing the scratch image"),
+            "archive" => scratch.archive(&data).expect("writing the scratch archive"),
             "profile_yaml" => {
                 let (profile, policy) = harness::profile_yaml(&data);
                 profile.or(policy)
@@ -265,4 +267,22 @@ fn profile_seeds_get_an_answer_and_sample_profiles_parse() {
     // Broken text gets errors, not a panic.
     let (profile, policy) = harness::profile_yaml(b"name: [\n\xff\xfe: *x\n");
     assert!(profile.is_err() && policy.is_err());
+}
+
+#[test]
+fn archive_seeds_get_an_answer_and_real_archives_open() {
+    let scratch = scratch();
+    let mut opened = 0;
+    for path in files_in(&fixtures().join("inputs")) {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".sh") {
+            continue;
+        }
+        let answer = replay(&scratch, "archive", fs::read(&path).unwrap())
+            .unwrap_or_else(|why| panic!("{name}: {why}"));
+        // Every fixture opens, the hostile ones too: what they hold is a finding.
+        assert_eq!(answer, Ok(()), "{name}");
+        opened += 1;
+    }
+    assert!(opened >= 15, "only {opened} archive fixtures opened");
 }

@@ -154,6 +154,10 @@ fn every_rule_fires_on_a_fixture() {
         &["tests/fixtures/dlopen/dist"],
         // Images: an entry that climbs out of the image.
         &["tests/fixtures/images/hostile/traversal.tar"],
+        // Archives and packages: unsafe entries, a wheel whose file needs more than
+        // its tag promises.
+        &["tests/fixtures/inputs/hostile.tar"],
+        &["tests/fixtures/inputs/glibcnew-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"],
     ];
     let mut seen = BTreeSet::new();
     for args in scans {

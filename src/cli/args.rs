@@ -30,13 +30,15 @@ pub struct Cli {
 /// `preflight scan`'s arguments, as typed (the plan resolves them: `plan.rs`).
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// A folder (symbolic links inside it are not followed), or a container image: a
-    /// `docker save` tarball, an OCI layout folder or archive, also written
-    /// `docker-archive:FILE`, `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, or an image
-    /// in a registry: `registry:HOST/REPO[:TAG|@sha256:DIGEST]` (or `docker://…`;
-    /// `registry:ubuntu:24.04` is Docker Hub's).
-    #[arg(value_name = "DIR|IMAGE")]
-    pub dir: String,
+    /// A folder (symbolic links inside it are not followed), a file (an ELF file, a
+    /// `.o` or `.a`; its folder is its `$ORIGIN`), an archive or package (tar, zip,
+    /// wheel, npm .tgz, .deb, .rpm, AppImage), or a container image: a `docker save`
+    /// tarball, an OCI layout folder or archive, also written `docker-archive:FILE`,
+    /// `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, or an image in a registry:
+    /// `registry:HOST/REPO[:TAG|@sha256:DIGEST]` (or `docker://…`;
+    /// `registry:ubuntu:24.04` is Docker Hub's). Several folders and files are one scan.
+    #[arg(value_name = "DIR|FILE|IMAGE", required = true)]
+    pub dir: Vec<String>,
     /// With an image: check only the files under this path (the whole image still
     /// provides libraries).
     #[arg(long, value_name = "PATH", default_value = "/")]
@@ -258,7 +260,7 @@ impl DiffArgs {
     /// The scan of one side, with the options given.
     pub fn scan_args(&self, dir: &str) -> ScanArgs {
         ScanArgs {
-            dir: dir.to_string(),
+            dir: vec![dir.to_string()],
             path: "/".to_string(),
             format: Format::Json,
             symbols: false,

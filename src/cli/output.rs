@@ -213,13 +213,15 @@ fn inputs(command: &Command) -> Vec<(PathBuf, Role)> {
     let mut all = Vec::new();
     match command {
         Command::Scan(args) => {
-            let path = source_path(&args.dir);
-            let role = if path.is_dir() {
-                Role::Tree
-            } else {
-                Role::File
-            };
-            all.push((path, role));
+            for dir in &args.dir {
+                let path = source_path(dir);
+                let role = if path.is_dir() {
+                    Role::Tree
+                } else {
+                    Role::File
+                };
+                all.push((path, role));
+            }
             all.extend(args.policy.iter().map(|p| (p.clone(), Role::File)));
             all.extend(
                 args.target

@@ -8,7 +8,9 @@ use crate::policy::PolicyConfig;
 use crate::profile::{builtin_profiles_for, find_profile_for, folders, LoadedProfile};
 use crate::report::{Baseline, Format};
 use crate::scan::ScanOptions;
-use crate::source::{open_source, read_regular, Limits, OpenError, RegistryAccess, Source, Within};
+use crate::source::{
+    open_source, open_sources, read_regular, Limits, OpenError, RegistryAccess, Source, Within,
+};
 use crate::text::escape;
 use std::path::Path;
 
@@ -35,7 +37,7 @@ pub struct ScanPlan {
 impl ScanPlan {
     pub fn new(args: ScanArgs) -> anyhow::Result<ScanPlan> {
         let explicit = parse_platform(args.platform.as_deref())?;
-        let source = open_source(&args.dir, explicit, &args.path, &args.registry.access())?;
+        let source = open_sources(&args.dir, explicit, &args.path, &args.registry.access())?;
         let mut platform = choose_platform(explicit, source.as_ref());
         let mut more_platforms = Vec::new();
         if args.runs_on && explicit.is_none() && source.platform().is_none() {
@@ -51,10 +53,21 @@ impl ScanPlan {
         let targets = if args.runs_on {
             runs_on_targets(platform)?
         } else {
-            args.target
+            let mut targets = args
+                .target
                 .iter()
                 .map(|t| find_profile_for(t, platform).map_err(|e| anyhow::anyhow!(e)))
-                .collect::<anyhow::Result<Vec<_>>>()?
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            // No --target and no --root: the targets the source names (a wheel's
+            // tag), those preflight has built in.
+            if targets.is_empty() && args.host.root.is_none() {
+                targets = source
+                    .default_targets()
+                    .iter()
+                    .filter_map(|t| find_profile_for(t, platform).ok())
+                    .collect();
+            }
+            targets
         };
         let mut policy = load_policy(args.policy.as_deref(), source.policy_folder())?;
         for name in &args.preset {

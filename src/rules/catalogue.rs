@@ -374,6 +374,47 @@ rules! {
         fix: "Rebuild the image with a standard tool (docker build, buildah, umoci).",
         cases: NONE,
     };
+    UnsafeArchiveEntry = RuleSpec {
+        id: "unsafe-archive-entry",
+        severity: Warning,
+        preset: None,
+        description: "An archive or package has an entry with `..`, an absolute name, a link out of it or a device, is cut short, or is larger than preflight reads (a decompression bomb): never applied, followed or opened.",
+        help: "Rebuild the archive with a standard tool, from a clean folder.",
+        why: "Extracting such an archive writes outside the folder it is extracted to, creates \
+              devices, or never ends; an archive that is cut short or refused was not checked whole.",
+        fix: "Rebuild the archive with a standard tool (tar, zip, pip wheel, dpkg-deb, rpmbuild) from a clean folder, and check it arrived whole.",
+        cases: NONE,
+    };
+    PackageTagMismatch = RuleSpec {
+        id: "package-tag-mismatch",
+        severity: Error,
+        preset: None,
+        description: "A file of a Python wheel or npm package contradicts the platform the package declares (its tags, or package.json's os, cpu and libc).",
+        help: "Build the package for the platform it declares, or declare the platform it was built for.",
+        why: "Installers choose a package by what it declares ({tag}): pip and npm install it on hosts \
+              where this file cannot load.",
+        fix: "Tag the package for what it holds (auditwheel repair, or the platform it was built on), \
+              or rebuild the file for the declared platform.",
+        cases: &[
+            case("glibc-version", None, Some(
+                "pip installs a wheel tagged {tag} on any host with at least that glibc; there the \
+                 loader refuses the file (\"version `GLIBC_...' not found\")."), Some(
+                "Build the wheel in the manylinux image of its tag (or an older one) and run \
+                 auditwheel repair, or tag it for the glibc it needs.")),
+            case("architecture", None, None, Some(
+                "Build the file for the declared architecture, or tag the package for the one it was built for.")),
+            case("libc", None, Some(
+                "The package is declared for one C library ({tag}) and the file links against the \
+                 other: its loader is not on the hosts that install it."), Some(
+                "Build the file against the declared C library (a manylinux or musllinux image), or \
+                 declare the one it links against.")),
+            case("pure", None, Some(
+                "A wheel tagged `any` is installed on every platform, but a native file runs on one."), Some(
+                "Build a platform wheel (bdist_wheel with the extension), not a pure one.")),
+            case("os", None, Some(
+                "The package is declared for another system ({tag}); its Linux ELF file is installed where it cannot run, and not where it can."), None),
+        ],
+    };
     NonPicObject = RuleSpec {
         id: "non-pic-object",
         severity: Warning,

@@ -196,10 +196,21 @@ fn mount_at_own_path(view: &mut RootView, path: &Path) -> io::Result<String> {
 
 /// The scanned tree alone, at its own absolute path: the real half of a target check.
 pub fn open_tree(dir: &Path) -> io::Result<(FilesystemHost, String)> {
+    let (host, mut located) = open_trees(&[dir])?;
+    Ok((host, located.remove(0)))
+}
+
+/// Several scanned paths (folders, or files whose folder is mounted), each at its own
+/// absolute path; returns each path's location inside the view.
+pub fn open_trees(paths: &[&Path]) -> io::Result<(FilesystemHost, Vec<String>)> {
     let mut view = RootView::mounts_only();
-    let at = mount_at_own_path(&mut view, dir)?;
+    let mut located = Vec::new();
+    for path in paths {
+        located.push(mount_at_own_path(&mut view, path)?);
+    }
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     Ok((
-        FilesystemHost::new(view, format!("tree {}", dir.display())),
-        at,
+        FilesystemHost::new(view, format!("tree {}", shown.join(" "))),
+        located,
     ))
 }

@@ -12,6 +12,7 @@
 //! link out of a root (so nothing outside the scanned folder is read) and never opens a
 //! FIFO or a device (opening a FIFO would block the scan forever).
 
+pub mod archive;
 mod filesystem;
 mod folder;
 mod folder_source;
@@ -24,6 +25,7 @@ mod open;
 mod regular;
 mod root;
 
+pub use archive::{ArchiveLimits, ArchiveSource};
 pub use filesystem::{open_host, open_tree, FilesystemHost};
 pub use folder::{walk, walk_folder, FolderFile, IoProblem, Walked};
 pub use folder_source::FolderSource;
@@ -52,6 +54,12 @@ pub trait Source: Send + Sync {
 
     /// The folder whose `.preflight.yaml` is the default policy, when there is one.
     fn policy_folder(&self) -> Option<&Path>;
+
+    /// The built-in targets the source itself names (a wheel's manylinux tag): what
+    /// it is checked against when no `--target` is given.
+    fn default_targets(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// The view a scan reads the files through, with the libraries from `libraries`.
     fn view(&self, libraries: Libraries<'_>) -> std::io::Result<View<'_>>;
@@ -145,7 +153,134 @@ pub fn open_source(
             spec, platform, path, registry,
         )?));
     }
+    check_transport(spec)?;
+    if let folder_source::OnDisk::File = folder_source::classify(spec)? {
+        if let Some(format) = archive::detect(Path::new(spec)) {
+            if path != "/" {
+                return Err(SourceError(format!(
+                    "--path selects files of an image; {spec} is an archive, scanned whole"
+                )));
+            }
+            return Ok(Box::new(ArchiveSource::open(spec, format)?));
+        }
+        check_binary_file(spec)?;
+    }
     Ok(Box::new(FolderSource::open(spec, path)?))
+}
+
+/// Opens what the user named on one command line as one scan: one input as
+/// `open_source` does, several folders and files (binaries) together.
+pub fn open_sources(
+    specs: &[String],
+    platform: Option<Platform>,
+    path: &str,
+    registry: &RegistryAccess,
+) -> Result<Box<dyn Source>, SourceError> {
+    match specs {
+        [] => Err(SourceError(
+            "nothing to scan: name a folder, a file or an image".into(),
+        )),
+        [one] => open_source(one, platform, path, registry),
+        several => {
+            for spec in several {
+                let shown = crate::text::escape(spec);
+                if image::looks_like_image(spec) {
+                    return Err(SourceError(format!(
+                        "{shown}: a container image; scan it on its own (several inputs on one command line must be folders or binaries)"
+                    )));
+                }
+                check_transport(spec)?;
+                if let folder_source::OnDisk::File = folder_source::classify(spec)? {
+                    if archive::detect(Path::new(spec)).is_some() {
+                        return Err(SourceError(format!(
+                            "{shown}: an archive or package; scan it on its own (several inputs on one command line must be folders or binaries)"
+                        )));
+                    }
+                    check_binary_file(spec)?;
+                }
+            }
+            Ok(Box::new(FolderSource::open_all(several, path)?))
+        }
+    }
+}
+
+/// The transports an input may be named with (skopeo's spelling). A source kind that
+/// takes another adds it here, so that a typo is told apart from a path.
+pub const TRANSPORTS: &[&str] = &[
+    "docker-archive:",
+    "oci:",
+    "oci-archive:",
+    "registry:",
+    "docker://",
+];
+
+/// A name that starts like a transport (`word:`, `word://`) but is none and is no
+/// path either is a typo: a usage error naming the transports, not "no such file".
+fn check_transport(spec: &str) -> Result<(), SourceError> {
+    let Some((scheme, _)) = spec.split_once(':') else {
+        return Ok(());
+    };
+    let looks_like = scheme.len() >= 2
+        && scheme.starts_with(|c: char| c.is_ascii_lowercase())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c));
+    if !looks_like || Path::new(spec).exists() || TRANSPORTS.iter().any(|t| spec.starts_with(t)) {
+        return Ok(());
+    }
+    let typed = format!("{}:", crate::text::escape(scheme));
+    let shown = crate::text::escape(spec);
+    let nearest = TRANSPORTS
+        .iter()
+        .map(|t| (edit_distance(&typed, t), *t))
+        .min()
+        .filter(|(d, _)| *d <= 2)
+        .map(|(_, t)| format!(" (did you mean `{t}`?)"))
+        .unwrap_or_default();
+    Err(SourceError(format!(
+        "{shown}: unknown transport `{typed}`{nearest}; preflight takes {}, or a path: a folder, a file, an archive, a package or an image tarball",
+        TRANSPORTS
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
+/// Levenshtein distance, for suggestions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(current + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
+/// A file named on its own must be a binary preflight reads (ELF, `.o`, `.a`).
+fn check_binary_file(spec: &str) -> Result<(), SourceError> {
+    use std::io::Read;
+    let shown = crate::text::escape(spec);
+    let file = open_regular(Within::Anywhere, Path::new(spec), Limits::UNLIMITED)
+        .map_err(|e| SourceError(format!("{shown}: {e}")))?;
+    let mut magic = Vec::with_capacity(8);
+    file.take(8)
+        .read_to_end(&mut magic)
+        .map_err(|e| SourceError(format!("{shown}: {e}")))?;
+    if crate::elf::may_be_binary(&magic) {
+        return Ok(());
+    }
+    Err(SourceError(format!(
+        "{shown}: not a file preflight reads; it reads folders, ELF files (executables, libraries, .o, .a), archives (tar, plain or compressed with gzip, xz, zstd or bzip2; zip), packages (Python wheels, npm .tgz, .deb, .rpm) and container images (docker save tarballs, OCI layouts)"
+    )))
 }
 
 /// Reads one file on its own (`inspect`), as every source reads its files.

@@ -21,7 +21,9 @@ type Raw = BufReader<Box<dyn Read + Send>>;
 /// to its end afterwards (the digest is checked there).
 enum Decoder {
     Plain(Raw),
-    Gzip(flate2::read::MultiGzDecoder<Raw>),
+    // Boxed: with flate2's zlib-rs backend (which backhand turns on) the decoder
+    // holds its inflate state inline.
+    Gzip(Box<flate2::read::MultiGzDecoder<Raw>>),
     Zstd(Box<zstd::stream::read::Decoder<'static, Raw>>),
 }
 
@@ -65,7 +67,7 @@ pub(crate) fn apply_layer(
     let mut raw = BufReader::with_capacity(1 << 16, raw);
     let magic = raw.fill_buf().map_err(layer_error)?;
     let decoder = if magic.starts_with(&[0x1f, 0x8b]) {
-        Decoder::Gzip(flate2::read::MultiGzDecoder::new(raw))
+        Decoder::Gzip(Box::new(flate2::read::MultiGzDecoder::new(raw)))
     } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         Decoder::Zstd(Box::new(
             zstd::stream::read::Decoder::with_buffer(raw).map_err(layer_error)?,
@@ -347,7 +349,7 @@ fn is_config(path: &str) -> bool {
 
 /// Reads what the checks need of a file: an ELF file's facts (from memory, or from a
 /// temporary file for a large one), a configuration file's text, nothing of the rest.
-fn read_content(
+pub(crate) fn read_content(
     path: &str,
     entry: &mut impl Read,
     size: u64,

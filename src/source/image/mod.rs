@@ -16,6 +16,7 @@ mod source;
 mod tree;
 
 pub use host::ImageHost;
+pub(crate) use layers::read_content;
 pub use layers::ImageLimits;
 pub use reference::{ImageKind, ImageRef};
 pub use registry::RegistryAccess;
