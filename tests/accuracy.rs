@@ -4,22 +4,13 @@
 
 mod common;
 
+use common::scan_json;
+
 use serde_json::Value;
 use std::path::PathBuf;
 
 fn tree(name: &str) -> PathBuf {
     common::fixtures().join("accuracy").join(name)
-}
-
-fn scan_json(args: &[&str]) -> Value {
-    let out = common::preflight()
-        .arg("scan")
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
 /// The paths of the findings of `rule`, sorted.

@@ -3,18 +3,9 @@
 
 mod common;
 
-use serde_json::Value;
+use common::scan_json;
 
-fn scan_json(args: &[&str]) -> Value {
-    let out = common::preflight()
-        .arg("scan")
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
-}
+use serde_json::Value;
 
 fn findings<'a>(report: &'a Value, rule: &str, path: &str) -> Vec<&'a Value> {
     report["findings"]
