@@ -9,7 +9,9 @@
 //! `unsafe-archive-entry` finding) and reading goes on where it can.
 
 use super::{sniff, Format};
-use crate::source::image::{read_content, FileContent, ImageNote, MergedTree, TreeEntry, TreeNode};
+use crate::source::image::{
+    read_content, CountedShared, FileContent, ImageNote, MergedTree, TreeEntry, TreeNode,
+};
 use crate::source::size_text;
 use crate::text::excerpt;
 use std::io::{self, Cursor, Read, Seek};
@@ -192,7 +194,7 @@ impl Reader {
         raw: impl Read + 'r,
     ) -> Result<Box<dyn Read + 'r>, String> {
         let input = Arc::new(AtomicU64::new(0));
-        let counted = CountIn {
+        let counted = CountedShared {
             inner: raw,
             read: input.clone(),
         };
@@ -561,20 +563,6 @@ pub(crate) fn peek<R: Read>(mut reader: R, n: u64) -> io::Result<(Vec<u8>, Peeke
     let mut head = Vec::with_capacity(n as usize);
     (&mut reader).take(n).read_to_end(&mut head)?;
     Ok((head.clone(), Cursor::new(head).chain(reader)))
-}
-
-/// Counts the compressed bytes read.
-struct CountIn<R> {
-    inner: R,
-    read: Arc<AtomicU64>,
-}
-
-impl<R: Read> Read for CountIn<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
 }
 
 /// A decompressed stream that fails once it gives too much, in all or for what it

@@ -133,9 +133,9 @@ pub(crate) fn apply_layer(
 
 /// A reader that counts what it passed on where another reader sees it (the
 /// compressed bytes of a layer, for `Expansion`).
-struct CountedShared<R> {
-    inner: R,
-    read: Arc<AtomicU64>,
+pub(crate) struct CountedShared<R> {
+    pub(crate) inner: R,
+    pub(crate) read: Arc<AtomicU64>,
 }
 
 impl<R: Read> Read for CountedShared<R> {

@@ -16,8 +16,8 @@ mod source;
 mod tree;
 
 pub use host::ImageHost;
-pub(crate) use layers::read_content;
 pub use layers::ImageLimits;
+pub(crate) use layers::{read_content, CountedShared};
 pub use reference::{ImageKind, ImageRef};
 pub use registry::RegistryAccess;
 pub use source::ImageSource;
