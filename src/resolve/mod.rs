@@ -10,6 +10,7 @@ mod load;
 mod model;
 mod musl;
 mod plugin;
+mod process;
 mod search;
 
 pub use flavor::{musl_arch, standard_glibc_interpreters, GlibcLayout};
@@ -21,3 +22,4 @@ pub use model::{
 };
 pub use musl::musl_system_path;
 pub use plugin::PluginHost;
+pub use process::{HostProcess, JdkHome};
