@@ -134,6 +134,7 @@ impl<'h> Resolver<'h> {
             version_gaps: Vec::new(),
             unbound_symbols: Vec::new(),
             host_symbols: Vec::new(),
+            opened_in: process.map(|p| p.describe.clone()),
             dlopen: Vec::new(),
         };
         let Some(loader) = loader else {
