@@ -132,3 +132,24 @@ fn a_module_folder_without_its_program_gets_warnings_never_errors() {
         .iter()
         .all(|(rule, severity, _, _)| rule == "undefined-symbol" && severity == "warning"));
 }
+
+#[test]
+fn an_image_reads_a_wheels_declared_libc_as_a_folder_does() {
+    // tests/fixtures/image-packages: a musllinux wheel whose _ext.so shows no libc and
+    // needs libdep.so from /usr/local/lib, which musl's loader searches by default.
+    let dir = common::fixtures().join("image-packages");
+    let verdicts = std::fs::read_to_string(dir.join("verdicts.txt")).unwrap();
+    assert!(
+        verdicts.contains("libdep.so => /usr/local/lib/libdep.so"),
+        "{verdicts}"
+    );
+    let root = dir.join("wheel");
+    let root = root.to_str().unwrap();
+    let image = dir.join("wheel-docker.tar");
+    let folder = scan_json(&[root, "--root", root]);
+    let image = scan_json(&[image.to_str().unwrap()]);
+    // Only the WHEEL file says musl (no file of the root shows a libc): the image scan
+    // loads _ext.so with musl's loader, as the folder scan does, and finds libdep.so.
+    assert_eq!(findings(&folder), [], "{folder:#}");
+    assert_eq!(findings(&image), [], "{image:#}");
+}
