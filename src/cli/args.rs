@@ -144,6 +144,7 @@ impl HostArgs {
                 .filter(|h| !h.is_empty())
                 .cloned()
                 .collect(),
+            cpu: crate::resolve::Cpu::default(),
         }
     }
 }
