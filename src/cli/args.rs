@@ -126,11 +126,39 @@ pub struct HostArgs {
     /// (e.g. x86-64-v3,x86-64-v2). Default: none (a baseline CPU).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub hwcaps: Vec<String>,
+    /// The CPU the binaries run on, for the glibc-hwcaps subfolders ld.so searches
+    /// (and, with glibc 2.36 or older, its legacy hwcaps subfolders and $PLATFORM):
+    /// x86-64-v2, x86-64-v3, x86-64-v4, power9, power10, z13 to z16, host (this
+    /// machine's, from /proc/cpuinfo) or baseline (the default). --hwcaps, when
+    /// given, names the subfolders instead.
+    #[arg(long, value_name = "LEVEL", value_parser = cpu_level)]
+    pub cpu: Option<String>,
+}
+
+/// A `--cpu` value, checked when the arguments are parsed.
+fn cpu_level(value: &str) -> Result<String, String> {
+    crate::resolve::Cpu::from_level(value, || None).map(|_| value.to_string())
 }
 
 impl HostArgs {
     /// The process environment as the resolver takes it.
     pub fn resolve_options(&self) -> ResolveOptions {
+        let cpu = self
+            .cpu
+            .as_deref()
+            .and_then(|level| {
+                crate::resolve::Cpu::from_level(level, || {
+                    std::fs::read_to_string("/proc/cpuinfo").ok()
+                })
+                .ok()
+            })
+            .unwrap_or_default();
+        let named: Vec<String> = self
+            .hwcaps
+            .iter()
+            .filter(|h| !h.is_empty())
+            .cloned()
+            .collect();
         ResolveOptions {
             ld_library_path: self
                 .ld_library_path
@@ -138,13 +166,12 @@ impl HostArgs {
                 .filter(|d| !d.is_empty())
                 .map(str::to_string)
                 .collect(),
-            hwcaps: self
-                .hwcaps
-                .iter()
-                .filter(|h| !h.is_empty())
-                .cloned()
-                .collect(),
-            cpu: crate::resolve::Cpu::default(),
+            hwcaps: if named.is_empty() {
+                cpu.hwcaps.clone()
+            } else {
+                named
+            },
+            cpu,
         }
     }
 }
@@ -277,6 +304,7 @@ impl DiffArgs {
                 root: self.host.root.clone(),
                 ld_library_path: self.host.ld_library_path.clone(),
                 hwcaps: self.host.hwcaps.clone(),
+                cpu: self.host.cpu.clone(),
             },
             registry: RegistryArgs {
                 tls_verify: self.registry.tls_verify,
