@@ -63,7 +63,7 @@ impl Resolver<'_> {
                 // be a current one.
                 let modern = version.is_none_or(|v| v >= (2, 37));
                 let cpu = &self.options.cpu;
-                let hwcaps = if version.is_some_and(|v| v >= (2, 33)) {
+                let hwcaps = if version.is_none_or(|v| v >= (2, 33)) {
                     self.options.hwcaps.clone()
                 } else {
                     Vec::new()

@@ -148,7 +148,8 @@ impl<'a> Bytes<'a> {
 /// The new header's endianness flags (dl-cache.h `cache_file_new_flags_endian_*`):
 /// 0 unknown, 2 little, 3 big; anything else makes ld.so ignore the cache.
 fn new_header_endian(data: &[u8], at: usize, little_first: bool) -> Result<bool, String> {
-    match data.get(at + 32).map(|f| f & 3) {
+    // The flags byte follows magic, version, nlibs and len_strings.
+    match data.get(at + 28).map(|f| f & 3) {
         Some(2) => Ok(false),
         Some(3) => Ok(true),
         Some(0) => Ok(!little_first),
@@ -394,7 +395,8 @@ impl LdCache {
 /// extension directory (dl-cache.h `cache_extension_load`). Anything out of range
 /// gives no names: ld.so then uses no glibc-hwcaps entry either.
 fn hwcaps_section(r: &Bytes<'_>, header_at: usize) -> Vec<Option<String>> {
-    let Some(offset) = r.u32_at(header_at + 36).map(|o| o as usize) else {
+    // `extension_offset` follows the flags byte and its 3 bytes of padding.
+    let Some(offset) = r.u32_at(header_at + 32).map(|o| o as usize) else {
         return Vec::new();
     };
     if offset == 0 || offset % 4 != 0 || r.u32_at(offset) != Some(EXTENSION_MAGIC) {
