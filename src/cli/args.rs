@@ -128,17 +128,27 @@ pub struct HostArgs {
     pub hwcaps: Vec<String>,
     /// The CPU the binaries run on, for the glibc-hwcaps subfolders ld.so searches
     /// (and, with glibc 2.36 or older, its legacy hwcaps subfolders and $PLATFORM):
-    /// x86-64-v2, x86-64-v3, x86-64-v4, power9, power10, z13 to z16, host (this
-    /// machine's, from /proc/cpuinfo) or baseline (the default). --hwcaps, when
-    /// given, names the subfolders instead.
-    #[arg(long, value_name = "LEVEL", value_parser = cpu_level)]
+    /// a level (it implies the ones below), host (this machine's, from
+    /// /proc/cpuinfo) or baseline (the default: none). --hwcaps, when given, names
+    /// the subfolders instead.
+    #[arg(long, value_name = "LEVEL", value_parser = clap::builder::PossibleValuesParser::new(CPU_NAMES))]
     pub cpu: Option<String>,
 }
 
-/// A `--cpu` value, checked when the arguments are parsed.
-fn cpu_level(value: &str) -> Result<String, String> {
-    crate::resolve::Cpu::from_level(value, || None).map(|_| value.to_string())
-}
+/// What `--cpu` takes (each level a name of `crate::resolve::CPU_LEVELS`).
+const CPU_NAMES: &[&str] = &[
+    "host",
+    "baseline",
+    "x86-64-v2",
+    "x86-64-v3",
+    "x86-64-v4",
+    "power9",
+    "power10",
+    "z13",
+    "z14",
+    "z15",
+    "z16",
+];
 
 impl HostArgs {
     /// The process environment as the resolver takes it.
@@ -374,5 +384,18 @@ impl FailOn {
             FailOn::Note => true,
             FailOn::Never => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cpu_name_is_a_level_the_resolver_knows() {
+        for name in CPU_NAMES {
+            assert!(crate::resolve::Cpu::from_level(name, || None).is_ok(), "{name}");
+        }
+        assert_eq!(CPU_NAMES.len(), crate::resolve::CPU_LEVELS.len() + 2);
     }
 }
