@@ -173,6 +173,24 @@ mod tests {
     }
 
     #[test]
+    fn legacy_subfolders_as_ld_so_lists_them() {
+        use crate::elf::{Class, Endian, Kind};
+        let facts = ElfFacts::bare(Class::Elf64, Endian::Little, "x86_64", 62, Kind::SharedLibrary);
+        // glibc 2.36's ld.so --help on an AMD CPU: x86_64 (AT_PLATFORM), tls, x86_64.
+        assert_eq!(
+            Cpu::default().legacy_subfolders(&facts),
+            ["tls/x86_64/x86_64", "tls/x86_64", "tls", "x86_64/x86_64", "x86_64", ""]
+        );
+        let haswell = Cpu {
+            x86_platform: Some("haswell"),
+            ..Cpu::default()
+        };
+        assert_eq!(haswell.legacy_subfolders(&facts)[0], "tls/haswell/x86_64");
+        assert_eq!(haswell.platform(&facts, true), "haswell");
+        assert_eq!(haswell.platform(&facts, false), "x86_64");
+    }
+
+    #[test]
     fn cpuinfo_of_an_amd_and_an_intel_cpu() {
         let v3 = "cx16 lahf_lm popcnt pni sse4_1 sse4_2 ssse3 avx avx2 bmi1 bmi2 f16c fma abm movbe xsave";
         let amd = Cpu::from_cpuinfo(&format!("vendor_id\t: AuthenticAMD\nflags\t\t: {v3}\n"));
