@@ -1,5 +1,6 @@
 //! Findings about loading: what the loader would fail on.
 
+use super::ldcache::{stale_cache_findings, stale_for};
 use crate::elf::{readable, DlopenPriority};
 use crate::profile::ProfileHost;
 use crate::resolve::{Attempt, AttemptOutcome, Resolution};
@@ -121,6 +122,10 @@ pub fn findings_from_resolution(
             .arg("error", error);
         if let Some(case) = case {
             finding = finding.case(case);
+        } else if let Some(stale) = stale_for(resolution, soname, &miss.needed_by) {
+            finding = finding
+                .case("stale-cache")
+                .arg("conf_path", stale.conf_path.clone().unwrap_or_default());
         }
         findings.push(
             finding
@@ -178,6 +183,7 @@ pub fn findings_from_resolution(
                 .build(),
         );
     }
+    findings.extend(stale_cache_findings(resolution, shown, display));
     undefined_symbol_findings(resolution, shown, display, &mut findings);
     findings.extend(dlopen_findings(resolution, shown, display, remedy));
     findings

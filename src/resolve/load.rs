@@ -3,9 +3,11 @@
 //! musl's ldso/dynlink.c (`load_library`, `load_deps`) would.
 
 use super::binding::check_binding;
-use super::flavor::{basename, dirname, musl_arch, standard_glibc_interpreters, GlibcLayout};
+use super::flavor::{basename, dirname, musl_arch, standard_glibc_interpreters};
+use super::glibc::{CacheState, GlibcSetup};
 use super::model::{
     Attempt, DlopenLibrary, Edge, FoundBy, LoadedObject, MissingLibrary, Resolution,
+    StaleCacheEntry,
 };
 use super::process::HostProcess;
 use super::search::{expand_tokens, Step, Tokens};
@@ -23,6 +25,8 @@ pub struct ResolveOptions {
     /// `x86-64-v3`, `x86-64-v2`). Empty: the baseline CPU, which loads no hwcaps
     /// variant. Searched only in roots whose glibc is 2.33 or newer.
     pub hwcaps: Vec<String>,
+    /// The rest of what the loader makes of the CPU (legacy hwcaps, `$PLATFORM`).
+    pub cpu: super::Cpu,
 }
 
 /// Resolves objects against one host. Per-host facts (ld.so.conf, layouts) are
@@ -31,9 +35,12 @@ pub struct Resolver<'h> {
     pub(super) host: &'h dyn LibraryHost,
     pub(super) options: ResolveOptions,
     pub(super) conf_dirs: OnceLock<Vec<String>>,
-    pub(super) layouts: Mutex<HashMap<(u16, bool), Arc<GlibcLayout>>>,
+    pub(super) layouts: Mutex<HashMap<(u16, bool), Arc<GlibcSetup>>>,
     pub(super) musl_paths: Mutex<HashMap<String, Arc<SystemPath>>>,
-    pub(super) hwcaps_allowed: OnceLock<bool>,
+    /// The root's `/etc/ld.so.cache`, for little- and big-endian objects.
+    pub(super) ld_cache: [OnceLock<CacheState>; 2],
+    /// Which legacy hwcaps subfolders exist.
+    pub(super) folders: Mutex<HashMap<String, bool>>,
     host_libc: OnceLock<Libc>,
 }
 
@@ -77,7 +84,8 @@ impl<'h> Resolver<'h> {
             conf_dirs: OnceLock::new(),
             layouts: Mutex::new(HashMap::new()),
             musl_paths: Mutex::new(HashMap::new()),
-            hwcaps_allowed: OnceLock::new(),
+            ld_cache: [OnceLock::new(), OnceLock::new()],
+            folders: Mutex::new(HashMap::new()),
             host_libc: OnceLock::new(),
         }
     }
@@ -142,6 +150,7 @@ impl<'h> Resolver<'h> {
                 _ => None,
             },
             dlopen: Vec::new(),
+            stale_cache: Vec::new(),
         };
         let Some(loader) = loader else {
             return resolution;
@@ -202,7 +211,9 @@ impl<'h> Resolver<'h> {
                 }
                 let search = match loader {
                     Libc::Musl => self.search_musl(&name, index, &nodes),
-                    Libc::Glibc => self.search_glibc(&name, index, &nodes),
+                    Libc::Glibc => {
+                        self.search_glibc(&name, index, &nodes, &mut resolution.stale_cache)
+                    }
                 };
                 match search {
                     Search::Interpreter => match nodes
@@ -274,7 +285,7 @@ impl<'h> Resolver<'h> {
                 }
             }
         }
-        resolution.dlopen = self.dlopen_libraries(loader, &nodes);
+        resolution.dlopen = self.dlopen_libraries(loader, &nodes, &mut resolution.stale_cache);
         // Load order as ldd prints it: dependencies breadth-first, the interpreter last.
         let own = |i: &usize| !nodes[*i].in_host;
         let scope: Vec<usize> = std::iter::once(0)
@@ -387,7 +398,12 @@ impl<'h> Resolver<'h> {
     /// RPATH chain, LD_LIBRARY_PATH, its RUNPATH, the cache, the default folders),
     /// and a name already loaded is that object (`_dl_name_match_p`). musl's dlopen
     /// is `load_library` with the caller as `needed_by` alike.
-    fn dlopen_libraries(&self, loader: Libc, nodes: &[Node]) -> Vec<DlopenLibrary> {
+    fn dlopen_libraries(
+        &self,
+        loader: Libc,
+        nodes: &[Node],
+        stale: &mut Vec<StaleCacheEntry>,
+    ) -> Vec<DlopenLibrary> {
         let declared = &nodes[0].object.facts.dlopen;
         let mut libraries = Vec::with_capacity(declared.len());
         for dependency in declared {
@@ -405,7 +421,7 @@ impl<'h> Resolver<'h> {
                     Some(hit) => Some(nodes[hit].path.clone()),
                     None => match loader {
                         Libc::Musl => self.search_musl(name, 0, nodes),
-                        Libc::Glibc => self.search_glibc(name, 0, nodes),
+                        Libc::Glibc => self.search_glibc(name, 0, nodes, stale),
                     }
                     .found_path(nodes, &mut library.tried),
                 };

@@ -338,6 +338,9 @@ fn safe_path(tree: &mut MergedTree, label: &str, raw: &str) -> Option<String> {
     (!parts.is_empty()).then(|| format!("/{}", parts.join("/")))
 }
 
+/// glibc's loader cache, kept as bytes.
+const LD_SO_CACHE: &str = "/etc/ld.so.cache";
+
 fn is_config(path: &str) -> bool {
     path == "/etc/ld.so.conf"
         || path.starts_with("/etc/ld.so.conf.d/")
@@ -372,6 +375,14 @@ pub(crate) fn read_content(
     size: u64,
     spill: &mut Spill,
 ) -> io::Result<FileContent> {
+    if path == LD_SO_CACHE {
+        let mut bytes = Vec::new();
+        entry
+            .by_ref()
+            .take(crate::resolve::MAX_CACHE_BYTES + 1)
+            .read_to_end(&mut bytes)?;
+        return Ok(FileContent::Data(bytes.into()));
+    }
     let mut magic = Vec::with_capacity(4);
     entry.by_ref().take(4).read_to_end(&mut magic)?;
     if may_be_binary(&magic) {
