@@ -175,3 +175,16 @@ fn a_module_of_a_program_not_in_the_tree_gets_a_note_naming_it() {
         "{why}"
     );
 }
+
+#[test]
+fn tree_shows_a_jdk_library_loaded_in_its_vm() {
+    let lib = common::fixtures().join("plugin-hosts/jdk/lib/libjava.so");
+    let out = common::preflight()
+        .args(["tree", lib.to_str().unwrap(), "--root", "/"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("  opened in the Java VM ("), "{text}");
+    assert!(!text.contains("not found"), "{text}");
+}
