@@ -155,7 +155,8 @@ def wheel_platform(fn):
 def oracle_wheel(a, dest, tools):
     out = {"kind": "wheel", "file": a["file"]}
     whl = dest / "downloads" / a["file"]
-    r = run([str(tools["auditwheel"]), "show", "--json", str(whl)])
+    # auditwheel reads every ELF file in Python: minutes for pyarrow or scipy on a busy machine.
+    r = run([str(tools["auditwheel"]), "show", "--json", str(whl)], timeout=1800)
     try:
         out["auditwheel"] = json.loads(r.stdout)
     except json.JSONDecodeError:
