@@ -185,11 +185,15 @@ fn check_symbols(scope: &[(&str, &HostObject)], host: InHost<'_>, resolution: &m
                         .iter_mut()
                         .find(|h| h.needed_by == path && h.host == provider)
                     {
-                        Some(h) => h.count += 1,
+                        Some(h) => {
+                            h.count += 1;
+                            h.symbols.push(symbol.name.to_string());
+                        }
                         None => hosted.push(HostSymbols {
                             host: provider.to_string(),
                             needed_by: path.to_string(),
                             count: 1,
+                            symbols: vec![symbol.name.to_string()],
                         }),
                     }
                     continue;

@@ -179,6 +179,10 @@ pub struct HostSymbols {
     pub host: String,
     pub needed_by: String,
     pub count: usize,
+    /// The symbols (not in the JSON, which counts them): a program of the scanned tree
+    /// that exports them is the host's executable (scan/hosts.rs).
+    #[serde(skip)]
+    pub symbols: Vec<String>,
 }
 
 /// A library the file declares it may `dlopen()` (its `.note.dlopen`), searched as

@@ -469,13 +469,24 @@ fn evaluate(
     let judge_in = |o: &TreeObject, process: Option<&HostProcess>| {
         let resolution = resolver.resolve_in(o.object.clone(), &o.view, &o.shown, unknown, process);
         let found = findings_from_resolution(&resolution, &resolution.path, &display, remedy);
-        // What the file itself leaves unbound: a program of the tree may export it.
-        let unbound: Vec<String> = resolution
+        // What the file itself leaves unbound, and what its interpreter provides (its
+        // API): a program of the tree may export them (hosts.rs). Empty when nothing
+        // is unbound: then no process is looked for.
+        let mut unbound: Vec<String> = resolution
             .unbound_symbols
             .iter()
             .filter(|u| u.needed_by == o.view)
             .map(|u| u.symbol.clone())
             .collect();
+        if !unbound.is_empty() {
+            unbound.extend(
+                resolution
+                    .host_symbols
+                    .iter()
+                    .filter(|h| h.needed_by == o.view)
+                    .flat_map(|h| h.symbols.iter().cloned()),
+            );
+        }
         let loaded: Vec<String>;
         let kept = if keep {
             loaded = resolution
