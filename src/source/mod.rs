@@ -29,7 +29,9 @@ pub use archive::{ArchiveLimits, ArchiveSource};
 pub use filesystem::{open_host, open_tree, FilesystemHost};
 pub use folder::{walk, walk_folder, FolderFile, IoProblem, Walked};
 pub use folder_source::FolderSource;
-pub use host::{DescribedVersions, HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
+pub use host::{
+    DescribedVersions, HostObject, LibraryHost, Probe, ProbeCache, TreeHost, MAX_LOADER_CACHE_BYTES,
+};
 pub use image::{ImageHost, ImageSource, RegistryAccess};
 pub(crate) use namespace::{resolve, Node};
 pub use open::{read_elf_bytes, FileBytes, FileKind, OpenError};

@@ -362,7 +362,7 @@ pub(crate) fn read_content(
         let mut bytes = Vec::new();
         entry
             .by_ref()
-            .take(crate::resolve::MAX_CACHE_BYTES + 1)
+            .take(crate::source::MAX_LOADER_CACHE_BYTES + 1)
             .read_to_end(&mut bytes)?;
         return Ok(FileContent::Data(bytes.into()));
     }
