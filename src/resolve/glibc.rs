@@ -9,6 +9,7 @@ use super::ldconf::ld_so_conf_dirs;
 use super::load::{expand_all, Node, Resolver, Search};
 use super::model::{Attempt, AttemptOutcome, FoundBy, StaleCacheEntry};
 use super::search::{candidate, expand_tokens, judge_cache, judge_glibc, Tokens};
+use crate::source::LD_SO_CACHE;
 use crate::source::{HostObject, LibraryHost, Probe};
 use std::sync::Arc;
 
@@ -34,8 +35,6 @@ pub(super) enum CacheState {
     /// ld.so ignores it (and so searches no ld.so.conf folder): why.
     Invalid(String),
 }
-
-const LD_SO_CACHE: &str = "/etc/ld.so.cache";
 
 impl Resolver<'_> {
     fn tokens_for<'a>(&self, node: &'a Node, setup: &'a GlibcSetup) -> Tokens<'a> {
@@ -94,13 +93,15 @@ impl Resolver<'_> {
     /// asking: ld.so ignores a cache written for the other one).
     fn ld_cache(&self, endian: crate::elf::Endian) -> &CacheState {
         let slot = &self.ld_cache[usize::from(endian == crate::elf::Endian::Big)];
-        slot.get_or_init(|| match self.host.read_data(LD_SO_CACHE, MAX_CACHE_BYTES + 1) {
-            None => CacheState::Absent,
-            Some(bytes) => match LdCache::parse(bytes, endian) {
-                Ok(cache) => CacheState::Read(cache),
-                Err(why) => CacheState::Invalid(why),
+        slot.get_or_init(
+            || match self.host.read_data(LD_SO_CACHE, MAX_CACHE_BYTES + 1) {
+                None => CacheState::Absent,
+                Some(bytes) => match LdCache::parse(bytes, endian) {
+                    Ok(cache) => CacheState::Read(cache),
+                    Err(why) => CacheState::Invalid(why),
+                },
             },
-        })
+        )
     }
 
     /// Whether a legacy hwcaps subfolder exists: ld.so marks the ones that do not
@@ -309,13 +310,9 @@ impl Resolver<'_> {
         let step = |probe, path, tried: &mut Vec<Attempt>| {
             judge_glibc(probe, path, FoundBy::LdSoCache, l.wanted, tried)
         };
-        if let Some(found) = self.try_paths(
-            [path.clone()],
-            &step,
-            FoundBy::LdSoCache,
-            None,
-            &mut tried,
-        ) {
+        if let Some(found) =
+            self.try_paths([path.clone()], &step, FoundBy::LdSoCache, None, &mut tried)
+        {
             return found;
         }
         let found = self.default_folders(l, tried);
@@ -330,8 +327,7 @@ impl Resolver<'_> {
                 judge_glibc(probe, path, FoundBy::Default, l.wanted, tried)
             };
             let paths = self.candidates(l.setup.layout.default_dirs.iter(), l.setup, l.name);
-            if let Some(found) = self.try_paths(paths, &step, FoundBy::Default, None, &mut tried)
-            {
+            if let Some(found) = self.try_paths(paths, &step, FoundBy::Default, None, &mut tried) {
                 return found;
             }
         }
@@ -395,16 +391,19 @@ fn host_glibc_version(
     layout: &GlibcLayout,
     root: &HostObject,
 ) -> Option<(u64, u64)> {
-    layout.default_dirs.iter().find_map(|dir| match host.probe(&candidate(dir, "libc.so.6")) {
-        Probe::Found(libc) if libc.facts.e_machine == root.facts.e_machine => libc
-            .facts
-            .version_defs
-            .iter()
-            .filter_map(|v| match v.family_and_numbers() {
-                ("GLIBC", n) if n.len() >= 2 => Some((n[0], n[1])),
-                _ => None,
-            })
-            .max(),
-        _ => None,
-    })
+    layout
+        .default_dirs
+        .iter()
+        .find_map(|dir| match host.probe(&candidate(dir, "libc.so.6")) {
+            Probe::Found(libc) if libc.facts.e_machine == root.facts.e_machine => libc
+                .facts
+                .version_defs
+                .iter()
+                .filter_map(|v| match v.family_and_numbers() {
+                    ("GLIBC", n) if n.len() >= 2 => Some((n[0], n[1])),
+                    _ => None,
+                })
+                .max(),
+            _ => None,
+        })
 }
