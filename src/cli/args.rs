@@ -83,6 +83,10 @@ pub struct ScanArgs {
     /// Markdown; JSON and SARIF always carry them).
     #[arg(long)]
     pub show_waived: bool,
+    /// Table: list every file and every finding in full (by default a long list is
+    /// folded by folder and cut short, and each rule's why and fix is said once).
+    #[arg(long, short)]
+    pub verbose: bool,
     #[command(flatten)]
     pub host: HostArgs,
     #[command(flatten)]
@@ -310,6 +314,7 @@ impl DiffArgs {
             fail_on: self.fail_on,
             baseline: None,
             show_waived: false,
+            verbose: false,
             host: HostArgs {
                 root: self.host.root.clone(),
                 ld_library_path: self.host.ld_library_path.clone(),
@@ -375,6 +380,16 @@ pub enum FailOn {
 }
 
 impl FailOn {
+    /// The severity from which a run fails; None: it never does.
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Note => Some(Severity::Note),
+            FailOn::Never => None,
+        }
+    }
+
     /// Whether a run whose worst finding is `worst` exits with 1.
     pub fn fails(self, worst: Option<Severity>) -> bool {
         let Some(worst) = worst else { return false };

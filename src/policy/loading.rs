@@ -275,7 +275,8 @@ fn undefined_symbol_findings(
             None => by_object.push((&unbound.needed_by, vec![name])),
         }
     }
-    let alone = !resolution.kind.is_executable();
+    let alone = !resolution.kind.is_executable() && resolution.opened_in.is_none();
+    let in_host = !resolution.kind.is_executable() && resolution.opened_in.is_some();
     for (needed_by, symbols) in by_object {
         let listed = symbol_list(&symbols);
         let plural = if symbols.len() == 1 { "" } else { "s" };
@@ -294,6 +295,8 @@ fn undefined_symbol_findings(
                 .finding(shown, message)
                 .case_if(!alone && !resolution.missing.is_empty(), "library-missing")
                 .case_if(alone, "alone")
+                .case_if(in_host, "in-host")
+                .arg("host", resolution.opened_in.as_deref().unwrap_or_default())
                 .needed_by((who != shown).then_some(who))
                 .symbols(symbols)
                 .build(),

@@ -9,6 +9,7 @@ use super::model::{
     Attempt, DlopenLibrary, Edge, FoundBy, LoadedObject, MissingLibrary, Resolution,
     StaleCacheEntry,
 };
+use super::process::HostProcess;
 use super::search::{expand_tokens, Step, Tokens};
 use crate::elf::Libc;
 use crate::source::{HostObject, LibraryHost, Probe};
@@ -59,6 +60,9 @@ pub(super) struct Node {
     pub(super) found_by: FoundBy,
     pub(super) via: Option<String>,
     pub(super) needed_as: String,
+    /// An object of the process the file is opened in (a plugin's host): it answers
+    /// NEEDED names and binds symbols, but its own load is judged on its own.
+    pub(super) in_host: bool,
 }
 
 pub(super) enum Search {
@@ -86,6 +90,11 @@ impl<'h> Resolver<'h> {
         }
     }
 
+    /// The host the libraries come from.
+    pub fn host(&self) -> &'h dyn LibraryHost {
+        self.host
+    }
+
     /// Resolves `object`, found at `view_path` in the host, shown to the user as `shown`.
     pub fn resolve(&self, object: Arc<HostObject>, view_path: &str, shown: &str) -> Resolution {
         self.resolve_as(object, view_path, shown, None)
@@ -100,6 +109,19 @@ impl<'h> Resolver<'h> {
         view_path: &str,
         shown: &str,
         unknown: Option<Libc>,
+    ) -> Resolution {
+        self.resolve_in(object, view_path, shown, unknown, None)
+    }
+
+    /// `resolve_as`, for a plugin opened in `process`: the objects already in that
+    /// process answer its NEEDED names and bind its symbols (process.rs).
+    pub fn resolve_in(
+        &self,
+        object: Arc<HostObject>,
+        view_path: &str,
+        shown: &str,
+        unknown: Option<Libc>,
+        process: Option<&HostProcess>,
     ) -> Resolution {
         let facts = &object.facts;
         let loader = facts.libc().or_else(|| {
@@ -120,6 +142,7 @@ impl<'h> Resolver<'h> {
             version_gaps: Vec::new(),
             unbound_symbols: Vec::new(),
             host_symbols: Vec::new(),
+            opened_in: process.map(|p| p.describe.clone()),
             dlopen: Vec::new(),
             stale_cache: Vec::new(),
         };
@@ -139,9 +162,32 @@ impl<'h> Resolver<'h> {
             found_by: FoundBy::Path,
             via: None,
             needed_as: String::new(),
+            in_host: false,
         }];
         if let Some((interp, path)) = self.load_interpreter(&object, loader, &mut resolution) {
             nodes.push(interp_node(&interp, &path));
+        }
+        for (path, host_object) in process.map_or(&[][..], |p| &p.objects[..]) {
+            if nodes
+                .iter()
+                .any(|n| n.object.real_path == host_object.real_path)
+            {
+                continue;
+            }
+            let mut names = vec![path.clone()];
+            names.extend(host_object.facts.soname.clone());
+            nodes.push(Node {
+                names,
+                path: path.clone(),
+                origin: dirname(&host_object.real_path),
+                object: host_object.clone(),
+                loader: None,
+                depth: 0,
+                found_by: FoundBy::AlreadyLoaded,
+                via: None,
+                needed_as: basename(path).to_string(),
+                in_host: true,
+            });
         }
         let mut queue = VecDeque::from([0usize]);
         while let Some(index) = queue.pop_front() {
@@ -226,6 +272,7 @@ impl<'h> Resolver<'h> {
                             found_by,
                             via,
                             needed_as: name,
+                            in_host: false,
                         });
                         queue.push_back(nodes.len() - 1);
                     }
@@ -234,9 +281,11 @@ impl<'h> Resolver<'h> {
         }
         resolution.dlopen = self.dlopen_libraries(loader, &nodes, &mut resolution.stale_cache);
         // Load order as ldd prints it: dependencies breadth-first, the interpreter last.
+        let own = |i: &usize| !nodes[*i].in_host;
         let scope: Vec<usize> = std::iter::once(0)
             .chain((1..nodes.len()).filter(|&i| nodes[i].found_by != FoundBy::Interpreter))
             .chain((1..nodes.len()).filter(|&i| nodes[i].found_by == FoundBy::Interpreter))
+            .filter(own)
             .collect();
         for &i in &scope[1..] {
             let n = &nodes[i];
@@ -265,7 +314,12 @@ impl<'h> Resolver<'h> {
             .iter()
             .map(|&i| (nodes[i].path.as_str(), &*nodes[i].object))
             .collect();
-        check_binding(&scope_objects, &mut resolution);
+        let host_objects: Vec<(&str, &HostObject)> = (0..nodes.len())
+            .filter(|&i| nodes[i].in_host)
+            .map(|i| (nodes[i].path.as_str(), &*nodes[i].object))
+            .collect();
+        let host = process.map(|p| (p.describe.as_str(), &host_objects[..]));
+        check_binding(&scope_objects, host, &mut resolution);
         resolution
     }
 
@@ -435,6 +489,7 @@ fn interp_node(interp: &Arc<HostObject>, path: &str) -> Node {
         depth: 1,
         found_by: FoundBy::Interpreter,
         via: None,
+        in_host: false,
         needed_as: interp
             .facts
             .soname

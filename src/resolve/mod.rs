@@ -12,6 +12,7 @@ mod load;
 mod model;
 mod musl;
 mod plugin;
+mod process;
 mod search;
 
 pub use cpu::{Cpu, CPU_LEVELS};
@@ -25,3 +26,4 @@ pub use model::{
 };
 pub use musl::musl_system_path;
 pub use plugin::PluginHost;
+pub use process::{HostProcess, JdkHome};

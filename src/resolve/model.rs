@@ -227,6 +227,11 @@ pub struct Resolution {
     /// `unbound_symbols`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub host_symbols: Vec<HostSymbols>,
+    /// The process the file was opened in, when it is a plugin of one the scan knows
+    /// ("the program usr/sbin/nginx"): its objects answered NEEDED names and bound
+    /// symbols.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opened_in: Option<String>,
     /// The file's declared `dlopen()` dependencies (`.note.dlopen`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dlopen: Vec<DlopenLibrary>,

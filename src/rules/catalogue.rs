@@ -199,6 +199,14 @@ rules! {
                  libthread_db); otherwise loading it fails with \"undefined symbol\"."), Some(
                 "Add the library that defines them to its NEEDED (link with -lNAME), or check it with the \
                  program that loads it.")),
+            // A module judged in the process of the program that opens it (a program of
+            // the tree exports its API, or a JDK's VM): what that process lacks too.
+            case("in-host", Some(Warning), Some(
+                "Opened by {host}, it still needs symbols that neither that process nor its own NEEDED \
+                 libraries define: dlopen() fails with \"undefined symbol\" unless a module opened before \
+                 it, with RTLD_GLOBAL, defines them."), Some(
+                "Add the library that defines them to its NEEDED (link with -lNAME), or make sure the \
+                 module that defines them is loaded first.")),
         ],
     };
     BlacklistedSymbol = RuleSpec {

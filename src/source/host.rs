@@ -163,10 +163,6 @@ impl ProbeCache {
     }
 }
 
-/// The most of `/etc/ld.so.cache` a host reads: real caches hold a few thousand
-/// entries, under 1 MiB; a larger file is refused rather than read (resolve/ldcache.rs).
-pub const MAX_LOADER_CACHE_BYTES: u64 = 64 << 20;
-
 pub trait LibraryHost: Sync {
     /// What is at `path` (absolute, in the host's namespace).
     fn probe(&self, path: &str) -> Probe;

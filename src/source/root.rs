@@ -8,13 +8,15 @@
 //! --root /srv/rootfs` sees `./dist` at its own absolute path and the rest of the
 //! namespace in `/srv/rootfs`.
 
+use super::in_root::{self, InRoot};
 use super::namespace::{components, join, resolve, Node};
 use super::open::{read_regular_elf_bytes, FileBytes, OpenError};
 use std::collections::HashMap;
 use std::fs;
 use std::io;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 #[derive(Clone, Debug)]
 struct Mount {
@@ -32,6 +34,9 @@ pub struct RootView {
     /// candidate, an lstat per component. Files are not remembered (they are many,
     /// and the probe cache above has their answers).
     folders: Mutex<HashMap<String, Node>>,
+    /// The root folder's handle for `open_in_root` and its host path ("" for /),
+    /// opened on first use; None with mounts, which the kernel's lookup does not see.
+    root_handle: OnceLock<Option<(OwnedFd, String)>>,
 }
 
 impl Clone for RootView {
@@ -40,6 +45,7 @@ impl Clone for RootView {
         RootView {
             mounts: self.mounts.clone(),
             folders: Mutex::default(),
+            root_handle: OnceLock::new(),
         }
     }
 }
@@ -84,6 +90,7 @@ impl RootView {
                 host,
             }],
             folders: Mutex::default(),
+            root_handle: OnceLock::new(),
         })
     }
 
@@ -93,6 +100,7 @@ impl RootView {
         RootView {
             mounts: Vec::new(),
             folders: Mutex::default(),
+            root_handle: OnceLock::new(),
         }
     }
 
@@ -104,6 +112,7 @@ impl RootView {
         self.mounts.push(Mount { at, host });
         self.mounts.sort_by_key(|m| std::cmp::Reverse(m.at.len()));
         self.folders.get_mut().expect("folder cache lock").clear();
+        self.root_handle = OnceLock::new();
         Ok(())
     }
 
@@ -194,6 +203,25 @@ impl RootView {
                 Ok(self.leads_to_mount(current).then_some(Node::Dir))
             }
             Err(e) => Err(LookupError::Io(e)),
+        }
+    }
+
+    /// `path` (absolute, inside the view) opened by the kernel inside the root in one
+    /// lookup (`in_root`), with the host path of the root to take off the file's real
+    /// path; `InRoot::Walk` when the view has mounts, or the kernel cannot.
+    pub(crate) fn open_in_root(&self, path: &str) -> (InRoot, &str) {
+        let handle = self
+            .root_handle
+            .get_or_init(|| match self.mounts.as_slice() {
+                [only] if only.at.is_empty() => {
+                    let prefix = only.host.to_str()?.trim_end_matches('/').to_string();
+                    Some((in_root::open_root(&only.host)?, prefix))
+                }
+                _ => None,
+            });
+        match handle {
+            Some((fd, prefix)) => (in_root::open_in_root(fd, path), prefix),
+            None => (InRoot::Walk, ""),
         }
     }
 
