@@ -312,3 +312,30 @@ fn an_image_is_judged_by_its_own_cache() {
     let findings = report["findings"].as_array().unwrap();
     assert!(findings.is_empty(), "{findings:#?}");
 }
+
+/// A FIFO or a link out of the root where the cache should be is never opened
+/// through: the root counts as having no cache (ld.so could not map either).
+#[test]
+fn a_fifo_or_an_escaping_link_as_the_cache_is_not_followed() {
+    let root = root_with_cache(b"");
+    let cache = root.path().join("etc/ld.so.cache");
+    fs::remove_file(&cache).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(&cache)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // No cache: the one ldconfig would write, which has the library.
+    let found = greet(&tree(root.path(), "app", &[])).unwrap();
+    assert_eq!(
+        found,
+        (
+            "/opt/greet/lib/libgreet-ldc.so.1".into(),
+            "ld.so.conf".into()
+        )
+    );
+    fs::remove_file(&cache).unwrap();
+    std::os::unix::fs::symlink("../../../../../../../../etc/ld.so.cache", &cache).unwrap();
+    let found = greet(&tree(root.path(), "app", &[])).unwrap();
+    assert_eq!(found.1, "ld.so.conf");
+}
