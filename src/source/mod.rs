@@ -20,6 +20,7 @@ mod guard;
 mod host;
 mod identical;
 pub mod image;
+mod in_root;
 mod namespace;
 mod open;
 mod regular;
