@@ -20,7 +20,8 @@ fn expected(case: &str) -> Option<String> {
         .lines()
         .find_map(|l| l.strip_prefix(&format!("{case}: ")))
         .unwrap_or_else(|| panic!("expected.txt has no line for {case}"));
-    line.strip_prefix("libgreet-ldc.so.1 => ").map(str::to_string)
+    line.strip_prefix("libgreet-ldc.so.1 => ")
+        .map(str::to_string)
 }
 
 /// `preflight tree ROOT/usr/bin/PROGRAM --root ROOT ARGS --format json`.
@@ -123,7 +124,10 @@ fn the_classic_dockerfile_bug_a_conf_file_without_ldconfig() {
     let missing = of_rule(&findings, "missing-library");
     assert_eq!(missing.len(), 1);
     assert_eq!(missing[0]["severity"], "error");
-    assert!(missing[0]["why"].as_str().unwrap().contains("/etc/ld.so.cache"));
+    assert!(missing[0]["why"]
+        .as_str()
+        .unwrap()
+        .contains("/etc/ld.so.cache"));
     assert!(missing[0]["fix"].as_str().unwrap().contains("ldconfig"));
 }
 
@@ -192,7 +196,11 @@ fn hostile_caches_are_one_clear_finding() {
     old_huge.extend_from_slice(&[0; 12]);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty", Vec::new(), "not a loader cache"),
-        ("truncated header", good[..30].to_vec(), "not a loader cache"),
+        (
+            "truncated header",
+            good[..30].to_vec(),
+            "not a loader cache",
+        ),
         ("garbage", vec![0xa5; 4096], "not a loader cache"),
         ("huge entry count", huge_count, "4294967295 entries"),
         ("old layout, huge count", old_huge, "4294967295 entries"),
@@ -226,7 +234,10 @@ fn a_cache_larger_than_any_real_one_is_refused_unread() {
     let findings = scan(root.path());
     let stale = of_rule(&findings, "ld-cache-stale");
     assert_eq!(stale.len(), 1, "{findings:#?}");
-    assert!(stale[0]["message"].as_str().unwrap().contains("larger than 64 MiB"));
+    assert!(stale[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("larger than 64 MiB"));
 }
 
 #[test]

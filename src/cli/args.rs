@@ -409,7 +409,10 @@ mod tests {
     #[test]
     fn every_cpu_name_is_a_level_the_resolver_knows() {
         for name in CPU_NAMES {
-            assert!(crate::resolve::Cpu::from_level(name, || None).is_ok(), "{name}");
+            assert!(
+                crate::resolve::Cpu::from_level(name, || None).is_ok(),
+                "{name}"
+            );
         }
         assert_eq!(CPU_NAMES.len(), crate::resolve::CPU_LEVELS.len() + 2);
     }

@@ -26,7 +26,10 @@ pub fn stale_for<'r>(
     needed_by: &str,
 ) -> Option<&'r StaleCacheEntry> {
     resolution.stale_cache.iter().find(|s| {
-        s.soname == soname && s.needed_by == needed_by && s.loaded.is_none() && s.conf_path.is_some()
+        s.soname == soname
+            && s.needed_by == needed_by
+            && s.loaded.is_none()
+            && s.conf_path.is_some()
     })
 }
 

@@ -40,7 +40,10 @@ pub const CPU_LEVELS: &[&[&str]] = &[
 impl Cpu {
     /// A `--cpu` value: a level (`x86-64-v3`, `power10`, `z15`), `baseline`, or
     /// `host` (this machine, from `cpuinfo`, the text of its /proc/cpuinfo).
-    pub fn from_level(level: &str, cpuinfo: impl FnOnce() -> Option<String>) -> Result<Cpu, String> {
+    pub fn from_level(
+        level: &str,
+        cpuinfo: impl FnOnce() -> Option<String>,
+    ) -> Result<Cpu, String> {
         if level == "baseline" {
             return Ok(Cpu::default());
         }
@@ -76,8 +79,13 @@ impl Cpu {
         let flags = field("flags");
         let flags: Vec<&str> = flags.split_whitespace().collect();
         let has = |names: &[&str]| names.iter().all(|n| flags.contains(n));
-        let v2 = has(&["cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3"]);
-        let v3 = v2 && has(&["avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"]);
+        let v2 = has(&[
+            "cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3",
+        ]);
+        let v3 = v2
+            && has(&[
+                "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave",
+            ]);
         let avx512 = has(&["avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"]);
         let v4 = v3 && avx512;
         let hwcaps = [(v4, "x86-64-v4"), (v3, "x86-64-v3"), (v2, "x86-64-v2")]
@@ -175,11 +183,24 @@ mod tests {
     #[test]
     fn legacy_subfolders_as_ld_so_lists_them() {
         use crate::elf::{Class, Endian, Kind};
-        let facts = ElfFacts::bare(Class::Elf64, Endian::Little, "x86_64", 62, Kind::SharedLibrary);
+        let facts = ElfFacts::bare(
+            Class::Elf64,
+            Endian::Little,
+            "x86_64",
+            62,
+            Kind::SharedLibrary,
+        );
         // glibc 2.36's ld.so --help on an AMD CPU: x86_64 (AT_PLATFORM), tls, x86_64.
         assert_eq!(
             Cpu::default().legacy_subfolders(&facts),
-            ["tls/x86_64/x86_64", "tls/x86_64", "tls", "x86_64/x86_64", "x86_64", ""]
+            [
+                "tls/x86_64/x86_64",
+                "tls/x86_64",
+                "tls",
+                "x86_64/x86_64",
+                "x86_64",
+                ""
+            ]
         );
         let haswell = Cpu {
             x86_platform: Some("haswell"),

@@ -94,13 +94,15 @@ impl Resolver<'_> {
     /// asking: ld.so ignores a cache written for the other one).
     fn ld_cache(&self, endian: crate::elf::Endian) -> &CacheState {
         let slot = &self.ld_cache[usize::from(endian == crate::elf::Endian::Big)];
-        slot.get_or_init(|| match self.host.read_data(LD_SO_CACHE, MAX_CACHE_BYTES + 1) {
-            None => CacheState::Absent,
-            Some(bytes) => match LdCache::parse(bytes, endian) {
-                Ok(cache) => CacheState::Read(cache),
-                Err(why) => CacheState::Invalid(why),
+        slot.get_or_init(
+            || match self.host.read_data(LD_SO_CACHE, MAX_CACHE_BYTES + 1) {
+                None => CacheState::Absent,
+                Some(bytes) => match LdCache::parse(bytes, endian) {
+                    Ok(cache) => CacheState::Read(cache),
+                    Err(why) => CacheState::Invalid(why),
+                },
             },
-        })
+        )
     }
 
     /// Whether a legacy hwcaps subfolder exists: ld.so marks the ones that do not
@@ -309,13 +311,9 @@ impl Resolver<'_> {
         let step = |probe, path, tried: &mut Vec<Attempt>| {
             judge_glibc(probe, path, FoundBy::LdSoCache, l.wanted, tried)
         };
-        if let Some(found) = self.try_paths(
-            [path.clone()],
-            &step,
-            FoundBy::LdSoCache,
-            None,
-            &mut tried,
-        ) {
+        if let Some(found) =
+            self.try_paths([path.clone()], &step, FoundBy::LdSoCache, None, &mut tried)
+        {
             return found;
         }
         let found = self.default_folders(l, tried);
@@ -330,8 +328,7 @@ impl Resolver<'_> {
                 judge_glibc(probe, path, FoundBy::Default, l.wanted, tried)
             };
             let paths = self.candidates(l.setup.layout.default_dirs.iter(), l.setup, l.name);
-            if let Some(found) = self.try_paths(paths, &step, FoundBy::Default, None, &mut tried)
-            {
+            if let Some(found) = self.try_paths(paths, &step, FoundBy::Default, None, &mut tried) {
                 return found;
             }
         }
@@ -395,16 +392,19 @@ fn host_glibc_version(
     layout: &GlibcLayout,
     root: &HostObject,
 ) -> Option<(u64, u64)> {
-    layout.default_dirs.iter().find_map(|dir| match host.probe(&candidate(dir, "libc.so.6")) {
-        Probe::Found(libc) if libc.facts.e_machine == root.facts.e_machine => libc
-            .facts
-            .version_defs
-            .iter()
-            .filter_map(|v| match v.family_and_numbers() {
-                ("GLIBC", n) if n.len() >= 2 => Some((n[0], n[1])),
-                _ => None,
-            })
-            .max(),
-        _ => None,
-    })
+    layout
+        .default_dirs
+        .iter()
+        .find_map(|dir| match host.probe(&candidate(dir, "libc.so.6")) {
+            Probe::Found(libc) if libc.facts.e_machine == root.facts.e_machine => libc
+                .facts
+                .version_defs
+                .iter()
+                .filter_map(|v| match v.family_and_numbers() {
+                    ("GLIBC", n) if n.len() >= 2 => Some((n[0], n[1])),
+                    _ => None,
+                })
+                .max(),
+            _ => None,
+        })
 }

@@ -198,13 +198,7 @@ impl LdCache {
                     return Err("it was written for the other byte order".into());
                 }
                 let new_nlibs = Bytes { data: &bytes, big }.u32_at(new_at + 20).unwrap_or(0);
-                return Self::new_part(
-                    bytes,
-                    new_at,
-                    new_nlibs as usize,
-                    big,
-                    CacheFormat::Compat,
-                );
+                return Self::new_part(bytes, new_at, new_nlibs as usize, big, CacheFormat::Compat);
             }
             return Ok(LdCache {
                 format: CacheFormat::Old,
@@ -269,7 +263,9 @@ impl LdCache {
     /// Entry `i`: flags, key, value, hwcap (0 in the old layout).
     fn entry(&self, i: usize) -> Option<(i32, u32, u32, u64)> {
         let r = self.reader();
-        let at = self.entries_at.checked_add(i.checked_mul(self.entry_size)?)?;
+        let at = self
+            .entries_at
+            .checked_add(i.checked_mul(self.entry_size)?)?;
         let flags = r.u32_at(at)? as i32;
         let key = r.u32_at(at + 4)?;
         let value = r.u32_at(at + 8)?;
@@ -451,11 +447,15 @@ pub fn libcmp(p1: &[u8], p2: &[u8]) -> std::cmp::Ordering {
             }
             let (mut v1, mut v2) = (0u64, 0u64);
             while at(p1, i).is_ascii_digit() {
-                v1 = v1.wrapping_mul(10).wrapping_add(u64::from(at(p1, i) - b'0'));
+                v1 = v1
+                    .wrapping_mul(10)
+                    .wrapping_add(u64::from(at(p1, i) - b'0'));
                 i += 1;
             }
             while at(p2, j).is_ascii_digit() {
-                v2 = v2.wrapping_mul(10).wrapping_add(u64::from(at(p2, j) - b'0'));
+                v2 = v2
+                    .wrapping_mul(10)
+                    .wrapping_add(u64::from(at(p2, j) - b'0'));
                 j += 1;
             }
             if v1 != v2 {
@@ -531,15 +531,27 @@ mod tests {
         assert_eq!(cache.format(), CacheFormat::Old);
         assert_eq!(cache.len(), 4);
         let q = query(x86_64);
-        assert_eq!(cache.lookup("libm.so.6", &q).as_deref(), Some("/usr/lib/libm.so.6"));
-        assert_eq!(cache.lookup("libz.so.1", &q).as_deref(), Some("/usr/lib/libz.so.1"));
-        assert_eq!(cache.lookup("libc.so.6", &q).as_deref(), Some("/usr/lib/libc.so.6"));
+        assert_eq!(
+            cache.lookup("libm.so.6", &q).as_deref(),
+            Some("/usr/lib/libm.so.6")
+        );
+        assert_eq!(
+            cache.lookup("libz.so.1", &q).as_deref(),
+            Some("/usr/lib/libz.so.1")
+        );
+        assert_eq!(
+            cache.lookup("libc.so.6", &q).as_deref(),
+            Some("/usr/lib/libc.so.6")
+        );
         assert_eq!(cache.lookup("libx.so.1", &q), None);
         let i386 = query(CacheFlags {
             default_id: 3,
             generic: true,
         });
-        assert_eq!(cache.lookup("libm.so.6", &i386).as_deref(), Some("/usr/lib32/libm.so.6"));
+        assert_eq!(
+            cache.lookup("libm.so.6", &i386).as_deref(),
+            Some("/usr/lib32/libm.so.6")
+        );
         assert_eq!(cache.lookup("libc.so.6", &i386), None);
     }
 
