@@ -10,9 +10,7 @@
 
 use crate::elf::{Class, ElfFacts, Endian, Machine};
 
-/// A cache larger than this is not one (real ones hold a few thousand entries, under
-/// 1 MiB); it is refused rather than read.
-pub const MAX_CACHE_BYTES: u64 = 64 << 20;
+pub use crate::source::MAX_LD_CACHE_BYTES as MAX_CACHE_BYTES;
 
 const MAGIC_OLD: &[u8] = b"ld.so-1.7.0";
 const MAGIC_NEW: &[u8] = b"glibc-ld.so.cache1.1";

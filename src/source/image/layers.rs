@@ -338,9 +338,6 @@ fn safe_path(tree: &mut MergedTree, label: &str, raw: &str) -> Option<String> {
     (!parts.is_empty()).then(|| format!("/{}", parts.join("/")))
 }
 
-/// glibc's loader cache, kept as bytes.
-const LD_SO_CACHE: &str = "/etc/ld.so.cache";
-
 fn is_config(path: &str) -> bool {
     path == "/etc/ld.so.conf"
         || path.starts_with("/etc/ld.so.conf.d/")
@@ -375,11 +372,12 @@ pub(crate) fn read_content(
     size: u64,
     spill: &mut Spill,
 ) -> io::Result<FileContent> {
-    if path == LD_SO_CACHE {
+    // glibc's loader cache, kept as bytes.
+    if path == crate::source::LD_SO_CACHE {
         let mut bytes = Vec::new();
         entry
             .by_ref()
-            .take(crate::resolve::MAX_CACHE_BYTES + 1)
+            .take(crate::source::MAX_LD_CACHE_BYTES + 1)
             .read_to_end(&mut bytes)?;
         return Ok(FileContent::Data(bytes.into()));
     }
