@@ -498,3 +498,6 @@ fn dlopen(
     }
     Some(dlopen_dependencies(&notes))
 }
+
+#[cfg(test)]
+mod tests;
