@@ -33,7 +33,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
+use std::os::fd::AsRawFd;
 
 /// Bytes are read a block at a time and kept for the rest of the file's reading: the
 /// headers, the interpreter and the notes share the first block, the NEEDED names
@@ -63,7 +63,8 @@ impl<'f> Blocks<'f> {
     /// The block `index` (shorter at the end of the file), read on first use.
     fn with_block<T>(&self, index: u64, f: impl FnOnce(&[u8]) -> T) -> Option<T> {
         let mut blocks = self.blocks.borrow_mut();
-        if let Some((_, data)) = blocks.iter().find(|(i, _)| *i == index) {
+        // The block used last is looked at first: reads come in runs.
+        if let Some((_, data)) = blocks.iter().rev().find(|(i, _)| *i == index) {
             return Some(f(data));
         }
         if blocks.len() >= MAX_BLOCKS {
@@ -71,12 +72,36 @@ impl<'f> Blocks<'f> {
         }
         let start = index.checked_mul(BLOCK)?;
         let size = usize::try_from(self.len.checked_sub(start)?.min(BLOCK)).ok()?;
-        let mut data = vec![0u8; size].into_boxed_slice();
+        let mut data: Vec<u8> = Vec::with_capacity(size);
+        // SAFETY: pread writes at most `size` bytes into the vector's spare capacity,
+        // of which exactly the `n` it reports are then taken as initialized. (Zeroing
+        // 4 KiB first cost as much as the rest of the file's reading.)
+        let n = unsafe {
+            libc::pread(
+                self.file.as_raw_fd(),
+                data.as_mut_ptr().cast(),
+                size,
+                libc::off_t::try_from(start).ok()?,
+            )
+        };
         // A short read is a file cut short since its size was taken: not read here.
-        self.file.read_exact_at(&mut data, start).ok()?;
+        if usize::try_from(n).ok()? != size {
+            return None;
+        }
+        // SAFETY: the first `size` bytes were just written by pread.
+        unsafe { data.set_len(size) };
         let answer = f(&data);
-        blocks.push((index, data));
+        blocks.push((index, data.into_boxed_slice()));
         Some(answer)
+    }
+
+    /// `N` bytes at `offset` without a copy when they lie in one block.
+    fn array<const N: usize>(&self, offset: u64) -> Option<[u8; N]> {
+        let from = (offset % BLOCK) as usize;
+        if from + N <= BLOCK as usize {
+            return self.with_block(offset / BLOCK, |b| b.get(from..from + N)?.try_into().ok())?;
+        }
+        self.read(offset, N as u64)?.try_into().ok()
     }
 
     /// `len` bytes at `offset`; None past the end of the file.
@@ -129,11 +154,19 @@ impl<'f> Blocks<'f> {
     }
 
     fn u16_at(&self, offset: u64, le: scroll::Endian) -> Option<u16> {
-        self.read(offset, 2)?.pread_with(0, le).ok()
+        let bytes = self.array::<2>(offset)?;
+        Some(match le.is_little() {
+            true => u16::from_le_bytes(bytes),
+            false => u16::from_be_bytes(bytes),
+        })
     }
 
     fn u32_at(&self, offset: u64, le: scroll::Endian) -> Option<u32> {
-        self.read(offset, 4)?.pread_with(0, le).ok()
+        let bytes = self.array::<4>(offset)?;
+        Some(match le.is_little() {
+            true => u32::from_le_bytes(bytes),
+            false => u32::from_be_bytes(bytes),
+        })
     }
 }
 
