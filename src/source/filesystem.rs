@@ -230,6 +230,10 @@ impl LibraryHost for FilesystemHost {
         self.view.read_text(path, limit).ok()
     }
 
+    fn read_data(&self, path: &str, limit: u64) -> Option<Vec<u8>> {
+        self.view.read_bytes(path, limit).ok()
+    }
+
     fn list_dir(&self, path: &str) -> Vec<String> {
         self.view.list_dir(path).unwrap_or_default()
     }

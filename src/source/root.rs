@@ -257,6 +257,13 @@ impl RootView {
 
     /// Reads a small text file (a loader configuration file), at most `limit` bytes.
     pub fn read_text(&self, path: &str, limit: u64) -> Result<String, LookupError> {
+        let bytes = self.read_bytes(path, limit)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Reads a small regular file (the loader cache), at most `limit` bytes; never a
+    /// device or a FIFO, never through a link out of the view.
+    pub fn read_bytes(&self, path: &str, limit: u64) -> Result<Vec<u8>, LookupError> {
         use std::io::Read;
         use std::os::unix::fs::OpenOptionsExt;
         let real = self.canonicalize(path)?;
@@ -271,11 +278,9 @@ impl RootView {
         if !file.metadata()?.is_file() {
             return Err(LookupError::NotRegular);
         }
-        let mut text = String::new();
         let mut bytes = Vec::new();
         file.take(limit).read_to_end(&mut bytes)?;
-        text.push_str(&String::from_utf8_lossy(&bytes));
-        Ok(text)
+        Ok(bytes)
     }
 
     /// The names in a folder inside the view, sorted.
