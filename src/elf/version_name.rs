@@ -54,11 +54,6 @@ fn parse_numbers(text: &str) -> Option<Vec<u64>> {
 /// Sorts `names` as `sort` would (by `Ord`), parsing each name once rather than at
 /// every comparison: libc defines some sixty versions.
 pub fn sort_version_names(names: &mut Vec<VersionName>) {
-    // Tables list them in order more often than not (libc's definitions): checking
-    // costs no allocation, keying them one each.
-    if names.is_sorted() {
-        return;
-    }
     let mut keyed: Vec<(usize, Vec<u64>, VersionName)> = std::mem::take(names)
         .into_iter()
         .map(|name| {
