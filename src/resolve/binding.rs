@@ -14,16 +14,24 @@ use crate::elf::{ElfFacts, SymbolIndex, SymbolVersion, VersionName};
 use crate::source::HostObject;
 use std::collections::{BTreeSet, HashMap};
 
+/// The process a plugin is opened in: what to call it, and its objects (they define
+/// symbols and versions for the plugin's load, but are not checked themselves).
+pub type InHost<'a> = Option<(&'a str, &'a [(&'a str, &'a HostObject)])>;
+
 /// Symbols are checked even when a library is missing, as `ldd -r` does: an
 /// unversioned reference cannot say which library should have defined it, so the
 /// findings say it may be the missing one.
-pub fn check_binding(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
-    check_versions(scope, resolution);
-    check_symbols(scope, resolution);
+pub fn check_binding(scope: &[(&str, &HostObject)], host: InHost<'_>, resolution: &mut Resolution) {
+    check_versions(scope, host, resolution);
+    check_symbols(scope, host, resolution);
 }
 
-fn check_versions(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
-    let by_path: HashMap<&str, &HostObject> = scope.iter().copied().collect();
+fn check_versions(scope: &[(&str, &HostObject)], host: InHost<'_>, resolution: &mut Resolution) {
+    let by_path: HashMap<&str, &HostObject> = scope
+        .iter()
+        .chain(host.map_or(&[][..], |(_, objects)| objects))
+        .copied()
+        .collect();
     let mut gaps = Vec::new();
     for &(path, object) in scope {
         for (file, versions) in &object.facts.version_needs {
@@ -95,12 +103,20 @@ fn newest_of_family<'a>(defs: &'a [VersionName], wanted: &VersionName) -> Option
         .max()
 }
 
-fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
+fn check_symbols(scope: &[(&str, &HostObject)], host: InHost<'_>, resolution: &mut Resolution) {
     let indexes: Vec<(&SymbolIndex, &ElfFacts)> = scope
         .iter()
         .map(|(_, o)| (o.symbol_index(), &*o.facts))
         .collect();
-    let bound = |name: &str, hash: u32, wanted: Option<&SymbolVersion>| {
+    let host_indexes: Vec<(&SymbolIndex, &ElfFacts)> = host
+        .map_or(&[][..], |(_, objects)| objects)
+        .iter()
+        .map(|(_, o)| (o.symbol_index(), &*o.facts))
+        .collect();
+    let defined_in = |indexes: &[(&SymbolIndex, &ElfFacts)],
+                      name: &str,
+                      hash: u32,
+                      wanted: Option<&SymbolVersion>| {
         indexes.iter().any(|(index, facts)| {
             index
                 .exported_versions(facts, name, hash)
@@ -109,6 +125,9 @@ fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
                     None => d.is_none_or(|d| !d.hidden),
                 })
         })
+    };
+    let bound = |name: &str, hash: u32, wanted: Option<&SymbolVersion>| {
+        defined_in(&indexes, name, hash, wanted)
     };
     // A described library has no symbol table: a reference it might satisfy (an
     // unversioned one, or one versioned from it) cannot be judged.
@@ -126,7 +145,7 @@ fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
         .and_then(|(path, o)| PluginHost::of(&o.facts, path));
     let mut hosted: Vec<HostSymbols> = Vec::new();
     for (&(path, _), (index, facts)) in scope.iter().zip(&indexes) {
-        let host = root_host.or_else(|| PluginHost::of(facts, path));
+        let plugin_host = root_host.or_else(|| PluginHost::of(facts, path));
         for &(hash, i) in index.references() {
             let Some(symbol) = facts.symbols.get(i as usize) else {
                 continue;
@@ -152,11 +171,23 @@ fn check_symbols(scope: &[(&str, &HostObject)], resolution: &mut Resolution) {
                         .is_none_or(|to| described.contains(to)),
                 };
             if !bound && !explained && !unknowable && seen.insert((path, symbol.name)) {
-                if let Some(host) = host.filter(|h| h.provides(symbol.name)) {
-                    match hosted.iter_mut().find(|h| h.needed_by == path) {
+                // The process the plugin is opened in binds it first (its global
+                // scope), else the interpreter it is a module of provides it.
+                let provider = if defined_in(&host_indexes, symbol.name, hash, symbol.version) {
+                    host.map(|(describe, _)| describe)
+                } else {
+                    plugin_host
+                        .filter(|h| h.provides(symbol.name))
+                        .map(PluginHost::describe)
+                };
+                if let Some(provider) = provider {
+                    match hosted
+                        .iter_mut()
+                        .find(|h| h.needed_by == path && h.host == provider)
+                    {
                         Some(h) => h.count += 1,
                         None => hosted.push(HostSymbols {
-                            host: host.describe().to_string(),
+                            host: provider.to_string(),
                             needed_by: path.to_string(),
                             count: 1,
                         }),
