@@ -305,7 +305,6 @@ mod tests {
         // Without its end-of-archive blocks, followed by what is not a tar header
         // (its checksum is wrong), then 16 MiB more.
         bytes.truncate(bytes.len() - 1024);
-        //  (its checksum is wrong), then 16 MiB more.
         bytes.extend_from_slice(&[b'z'; 512]);
         bytes.extend_from_slice(&vec![0; 16 << 20]);
         let digest = |bytes: &[u8]| -> String {
