@@ -380,11 +380,15 @@ fn dynamic_string_table<'a>(
     }
 }
 
+/// Looks a string up by its offset in the dynamic string table; the `&str` names what
+/// is looked up, for the error.
+pub(super) type StringAt<'a, 's> = &'a dyn Fn(u64, &str) -> Result<Cow<'s, str>, ElfError>;
+
 /// The dynamic entries' facts; `string_at` looks an offset up in the dynamic string
 /// table (the file's bytes, or `loader_facts`' reads of them).
 pub(super) fn read_dynamic<'s>(
     dyns: &DynamicTags,
-    string_at: &dyn Fn(u64, &str) -> Result<Cow<'s, str>, ElfError>,
+    string_at: StringAt<'_, 's>,
     text: &TextBudget,
 ) -> Result<DynamicFacts, ElfError> {
     let entries = || dyns.iter().take_while(|&&(tag, _)| tag != DT_NULL);
