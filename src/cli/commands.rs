@@ -9,7 +9,7 @@ use crate::elf::Detail;
 use crate::policy::RunsOn;
 use crate::profile::{builtin_summaries, capture, find_profile, find_profile_for};
 use crate::report::{self, FileReport, Format, TreeResult};
-use crate::resolve::Resolver;
+use crate::resolve::{JdkHome, Resolver};
 use crate::scan::scan as scan_source;
 use crate::source::{open_host, read_binary_file, LibraryHost, Probe};
 use std::io::Write;
@@ -233,7 +233,10 @@ pub(super) fn tree(
         let shown = file.display().to_string();
         let entry = match host.probe(view_path) {
             Probe::Found(object) => {
-                let resolution = resolver.resolve(object, view_path, &shown);
+                // A JDK's library is loaded in its VM's process (resolve/process.rs).
+                let jvm = JdkHome::of_library(&host, view_path)
+                    .and_then(|jdk| jdk.process(&resolver, &jdk.jvm, None));
+                let resolution = resolver.resolve_in(object, view_path, &shown, None, jvm.as_ref());
                 let fails = !resolution.missing.is_empty()
                     || resolution.interpreter_missing
                     || !resolution.version_gaps.is_empty()

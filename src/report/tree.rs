@@ -63,6 +63,10 @@ fn write_one(out: &mut dyn Write, r: &Resolution) -> io::Result<()> {
         esc(&r.path),
         esc(&r.root)
     )?;
+    if let Some(process) = &r.opened_in {
+        // Its "already-loaded" libraries are that process's.
+        writeln!(out, "  opened in {}", esc(process))?;
+    }
     if r.interpreter_missing {
         writeln!(
             out,
