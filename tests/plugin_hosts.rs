@@ -153,3 +153,38 @@ fn an_image_reads_a_wheels_declared_libc_as_a_folder_does() {
     assert_eq!(findings(&folder), [], "{folder:#}");
     assert_eq!(findings(&image), [], "{image:#}");
 }
+
+#[test]
+fn a_module_of_a_program_not_in_the_tree_gets_a_note_naming_it() {
+    // An nginx module alone: it exports ngx_modules (what nginx looks up in a module),
+    // and nginx, which provides ngx_conf_log_error, is not in the tree.
+    let report = scan_json(&[&tree("nginx-module"), "--root", "/"]);
+    assert_eq!(
+        findings(&report),
+        [(
+            "undefined-symbol".into(),
+            "note".into(),
+            "ngx_http_fake_module.so".into(),
+            vec!["ngx_conf_log_error".into()]
+        )],
+        "{report:#}"
+    );
+    let why = report["findings"][0]["why"].as_str().unwrap();
+    assert!(
+        why.starts_with("It is a module of nginx (it exports ngx_modules"),
+        "{why}"
+    );
+}
+
+#[test]
+fn tree_shows_a_jdk_library_loaded_in_its_vm() {
+    let lib = common::fixtures().join("plugin-hosts/jdk/lib/libjava.so");
+    let out = common::preflight()
+        .args(["tree", lib.to_str().unwrap(), "--root", "/"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("  opened in the Java VM ("), "{text}");
+    assert!(!text.contains("not found"), "{text}");
+}

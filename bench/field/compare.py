@@ -42,6 +42,10 @@ GLIBC = {"debian-12": (2, 36), "debian-13": (2, 41), "ubuntu-24.04": (2, 39), "m
          "manylinux_2_28": (2, 28), "manylinux_2_34": (2, 34)}
 MANYLINUX_PROFILES = ["manylinux2014", "manylinux_2_28", "manylinux_2_34"]
 MUSL_TARGETS = {"alpine-3.22", "musllinux_1_2"}
+# What an ImportError says when dlopen() failed (glibc's dlerror texts): the loader's verdict.
+# Any other import error (a circular import when a submodule is imported first, a helper
+# library without PyInit_) says nothing about loading.
+LOADER_ERROR = re.compile(r"cannot open shared object|undefined symbol|version `|ELF|executable stack|static TLS")
 
 
 def log(*a):
@@ -157,7 +161,10 @@ class Oracle:
         if kind == "wheel" and "imports" in o and isinstance(o["imports"], dict) and "install_error" not in o["imports"]:
             verdict = {}
             for rel, r in o["imports"].items():
-                verdict[rel] = [] if r["ok"] else [r.get("error", "import failed")]
+                err = r.get("error", "import failed")
+                if not r["ok"] and not LOADER_ERROR.search(err):
+                    continue  # Python's error, not the loader's (a circular import, no PyInit_): unjudged
+                verdict[rel] = [] if r["ok"] else [err]
                 for lib in r.get("loaded", []):
                     if r["ok"]:
                         verdict.setdefault(lib, [])

@@ -430,6 +430,13 @@ def tree_arch(tree):
     return archs.pop() if len(archs) == 1 else "mixed"
 
 
+def link_or_copy(src, dst):
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def target_ldd(tree, dest, workers, qemu=False):
     """ldd -r of every ELF file of tree, copied into each stock root of its architecture."""
     arch = tree_arch(tree)
@@ -441,7 +448,9 @@ def target_ldd(tree, dest, workers, qemu=False):
         mnt = root / "tmp" / "field"
         if mnt.exists():
             shutil.rmtree(mnt)
-        shutil.copytree(tree, mnt, symlinks=True)
+        # Hard links, not copies: the corpus and the roots share a file system, and a
+        # wheel such as pyarrow is 100+ MB; ldd only reads the files.
+        shutil.copytree(tree, mnt, symlinks=True, copy_function=link_or_copy)
         try:
             rels = [os.path.relpath(p, mnt) for p in elf_files(mnt)]
             with cf.ThreadPoolExecutor(max_workers=workers) as ex:

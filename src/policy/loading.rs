@@ -276,6 +276,8 @@ fn undefined_symbol_findings(
         }
     }
     let alone = !resolution.kind.is_executable() && resolution.opened_in.is_none();
+    // A module of a program that is not in the scanned tree: the program provides them.
+    let module_of = resolution.module_of.as_deref().filter(|_| alone);
     let in_host = !resolution.kind.is_executable() && resolution.opened_in.is_some();
     for (needed_by, symbols) in by_object {
         let listed = symbol_list(&symbols);
@@ -296,6 +298,8 @@ fn undefined_symbol_findings(
                 .case_if(!alone && !resolution.missing.is_empty(), "library-missing")
                 .case_if(alone, "alone")
                 .case_if(in_host, "in-host")
+                .case_if(module_of.is_some(), "program-absent")
+                .arg("program", module_of.unwrap_or_default())
                 .arg("host", resolution.opened_in.as_deref().unwrap_or_default())
                 .needed_by((who != shown).then_some(who))
                 .symbols(symbols)

@@ -31,7 +31,7 @@ impl<'a> From<&'a TreeResult> for EntryJson<'a> {
 
 /// JSON: one object for one file, an array for several (README, "tree JSON"). Written
 /// as it is serialized, not built as a `Value` first.
-pub fn write_tree_json(out: &mut dyn Write, entries: &[TreeResult]) -> io::Result<()> {
+pub fn write_tree_json<W: Write + ?Sized>(out: &mut W, entries: &[TreeResult]) -> io::Result<()> {
     match entries {
         [one] => serde_json::to_writer_pretty(&mut *out, &EntryJson::from(one))?,
         _ => {
@@ -63,6 +63,10 @@ fn write_one(out: &mut dyn Write, r: &Resolution) -> io::Result<()> {
         esc(&r.path),
         esc(&r.root)
     )?;
+    if let Some(process) = &r.opened_in {
+        // Its "already-loaded" libraries are that process's.
+        writeln!(out, "  opened in {}", esc(process))?;
+    }
     if r.interpreter_missing {
         writeln!(
             out,

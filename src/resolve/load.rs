@@ -143,6 +143,12 @@ impl<'h> Resolver<'h> {
             unbound_symbols: Vec::new(),
             host_symbols: Vec::new(),
             opened_in: process.map(|p| p.describe.clone()),
+            module_of: match process {
+                None if facts.kind == crate::elf::Kind::SharedLibrary => {
+                    super::plugin::program_of_module(facts)
+                }
+                _ => None,
+            },
             dlopen: Vec::new(),
             stale_cache: Vec::new(),
         };

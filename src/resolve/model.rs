@@ -232,6 +232,10 @@ pub struct Resolution {
     /// symbols.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opened_in: Option<String>,
+    /// The program the file is a module of, by the entry point it exports, when no
+    /// process of the scan opens it (the program is not in the scanned tree).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module_of: Option<String>,
     /// The file's declared `dlopen()` dependencies (`.note.dlopen`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dlopen: Vec<DlopenLibrary>,

@@ -112,6 +112,27 @@ impl PluginHost {
     }
 }
 
+/// Programs that open modules by their path and look one symbol up in each, by name:
+/// nginx's `ngx_load_module` (src/core/ngx_module.c) reads `ngx_modules`, postgres'
+/// `internal_load_library` (src/backend/utils/fmgr/dfmgr.c) calls `Pg_magic_func`
+/// (PG_MODULE_MAGIC). A library exporting one is a module of that program, which
+/// provides the module's undefined symbols (it is linked with `-export-dynamic`).
+const MODULE_ENTRY_POINTS: &[(&str, &str)] =
+    &[("ngx_modules", "nginx"), ("Pg_magic_func", "postgres")];
+
+/// The program a library is a module of, by the entry point the program looks up
+/// ("nginx (it exports ngx_modules)"), when the program itself is not at hand.
+pub fn program_of_module(facts: &ElfFacts) -> Option<String> {
+    facts.symbols.iter().filter(|s| s.defined).find_map(|s| {
+        MODULE_ENTRY_POINTS
+            .iter()
+            .find(|(entry, _)| *entry == s.name)
+            .map(|(entry, program)| {
+                format!("{program} (it exports {entry}, which {program} looks up in its modules)")
+            })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -199,6 +199,14 @@ rules! {
                  libthread_db); otherwise loading it fails with \"undefined symbol\"."), Some(
                 "Add the library that defines them to its NEEDED (link with -lNAME), or check it with the \
                  program that loads it.")),
+            // A module of a program (by the entry point the program looks up) that is not
+            // in the scanned tree: what the program exports cannot be checked.
+            case("program-absent", Some(Note), Some(
+                "It is a module of {program}; that program is not in the scanned tree, and it \
+                 provides the module's symbols when it opens it (it is linked with -export-dynamic). \
+                 Scan the module with its program to check them."), Some(
+                "Scan the module together with the program that loads it (both folders, or the \
+                 image that has both).")),
             // A module judged in the process of the program that opens it (a program of
             // the tree exports its API, or a JDK's VM): what that process lacks too.
             case("in-host", Some(Warning), Some(
