@@ -11,7 +11,7 @@ use crate::source::size_text;
 use crate::text::excerpt;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Configuration files larger than this are not configuration files.
 const MAX_TEXT: u64 = 4 << 20;
@@ -71,8 +71,12 @@ pub(crate) fn apply_layer(
     let layer_error =
         |e: io::Error| invalid(format!("layer {label}: {}", excerpt(&e.to_string(), 200)));
     let compressed = Arc::new(AtomicU64::new(0));
+    let raw_failed = Arc::new(Mutex::new(None));
     let raw: Box<dyn Read + Send> = Box::new(CountedShared {
-        inner: raw,
+        inner: FirstError {
+            inner: raw,
+            failed: raw_failed.clone(),
+        },
         read: compressed.clone(),
     });
     let mut raw = BufReader::with_capacity(1 << 16, raw);
@@ -87,15 +91,21 @@ pub(crate) fn apply_layer(
         Decoder::Plain(raw)
     };
     // Once the decompressed stream is over (or this thread stops reading it), its
-    // thread reads the compressed one to its end: the digest is checked there.
+    // thread reads the compressed one to its end: the digest is checked there. It may
+    // have been checked already, and have failed, ahead of a tar walk that stopped
+    // short of that for an error of its own: the digest's error is still the answer.
     let expansion = Expansion {
         inner: decoder,
         out: 0,
         compressed,
         limits,
     };
-    let pipe = Pipe::spawn("layer-inflate", DECOMPRESSED, expansion, |expansion| {
-        io::copy(&mut expansion.inner.into_raw(), &mut io::sink()).map(drop)
+    let pipe = Pipe::spawn("layer-inflate", DECOMPRESSED, expansion, move |expansion| {
+        io::copy(&mut expansion.inner.into_raw(), &mut io::sink())?;
+        match raw_failed.lock().map(|mut failed| failed.take()) {
+            Ok(Some((kind, message))) => Err(io::Error::new(kind, message)),
+            _ => Ok(()),
+        }
     })
     .map_err(layer_error)?;
     let mut archive = tar::Archive::new(pipe);
@@ -147,6 +157,26 @@ pub(crate) fn apply_layer(
     }
     pipe.finish().map_err(layer_error)?;
     Ok(())
+}
+
+/// A reader that remembers its first error where another reader sees it (the
+/// compressed stream's, after the decompressor met it).
+struct FirstError {
+    inner: Box<dyn Read + Send>,
+    failed: Arc<Mutex<Option<(io::ErrorKind, String)>>>,
+}
+
+impl Read for FirstError {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf);
+        match (&read, self.failed.lock()) {
+            (Err(e), Ok(mut failed)) if e.kind() != io::ErrorKind::Interrupted => {
+                failed.get_or_insert_with(|| (e.kind(), e.to_string()));
+            }
+            _ => {}
+        }
+        read
+    }
 }
 
 /// A reader that counts what it passed on where another reader sees it (the

@@ -47,7 +47,13 @@ impl Pipe {
         F: FnOnce(R) -> io::Result<()> + Send + 'static,
     {
         let (pieces, received) = sync_channel(sizes.depth);
+        // Every chunk there will be: in the channel, being filled, being read. They
+        // are allocated here, not by the thread: glibc would give the thread an
+        // allocation arena of its own, which measured 6 MB more at peak.
         let (spare, spares) = sync_channel(sizes.depth + 2);
+        for _ in 0..sizes.depth + 2 {
+            let _ = spare.try_send(Vec::with_capacity(sizes.chunk));
+        }
         let worker = thread::Builder::new().name(name.into()).spawn(move || {
             let mut stream = stream;
             produce(&mut stream, sizes.chunk, &pieces, &spares);
@@ -100,7 +106,10 @@ fn produce(
     spares: &Receiver<Vec<u8>>,
 ) {
     loop {
-        let mut chunk = spares.try_recv().unwrap_or_default();
+        // One comes back as soon as the reader moves on to the next.
+        let Ok(mut chunk) = spares.recv() else {
+            return;
+        };
         chunk.resize(size, 0);
         let (filled, error) = fill(stream, &mut chunk);
         chunk.truncate(filled);
