@@ -2,6 +2,7 @@
 //! read once, checked against each host, judged by the policy, into a report.
 
 mod pipeline;
+mod readers;
 
 use crate::platform::Platform;
 use crate::policy::PolicyConfig;
