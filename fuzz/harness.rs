@@ -80,7 +80,7 @@ fn open_and_scan(spec: &str) -> Result<(), String> {
 fn scan_and_write(source: &dyn preflight::source::Source) -> Result<(), String> {
     use preflight::report::{
         write_cyclonedx, write_github, write_markdown, write_sarif, write_scan_json,
-        write_scan_table,
+        write_scan_table, Layout,
     };
     let options = preflight::scan::ScanOptions {
         sbom: true,
@@ -90,7 +90,17 @@ fn scan_and_write(source: &dyn preflight::source::Source) -> Result<(), String> 
     let out = &mut io::sink();
     let written = [
         write_scan_json(out, &report, true),
-        write_scan_table(out, &report, true, true),
+        write_scan_table(
+            out,
+            &report,
+            &Layout {
+                color: true,
+                show_waived: true,
+                verbose: true,
+                ..Layout::default()
+            },
+        ),
+        write_scan_table(out, &report, &Layout::default()),
         write_sarif(out, &report),
         write_markdown(out, &report, true),
         write_github(out, &report),

@@ -302,3 +302,37 @@ fn inspect_follows_a_link_named_on_the_command_line() {
         "{stderr}"
     );
 }
+
+/// `--output` naming a FIFO (or a device such as /dev/null) writes into it, as a shell
+/// redirection would: renaming the report over it replaced the FIFO with a regular
+/// file, and, run as root, `--output /dev/null` the machine's /dev/null.
+#[test]
+fn output_into_a_fifo_keeps_the_fifo() {
+    use std::os::unix::fs::FileTypeExt;
+    let s = setup();
+    let fifo = s.dir.join("report.pipe");
+    let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || fs::read_to_string(fifo).unwrap())
+    };
+    let out = common::preflight()
+        .args(["tree", "--format", "json", "--root"])
+        .arg(&s.root)
+        .arg("--output")
+        .arg(&fifo)
+        .arg(s.dist.join("app"))
+        .output()
+        .unwrap();
+    let report = reader.join().unwrap();
+    assert!(
+        out.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert!(written["path"].as_str().unwrap().ends_with("app"));
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+}

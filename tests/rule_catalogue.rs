@@ -150,6 +150,12 @@ fn every_rule_fires_on_a_fixture() {
         &["tests/fixtures/artifacts", "--preset", "hardened"],
         // The policy's linkage assertions.
         &["samples/dist", "--policy", linkage],
+        // A root whose /etc/ld.so.cache predates its ld.so.conf file.
+        &[
+            "tests/fixtures/ldcache/stale/usr/bin/app",
+            "--root",
+            "tests/fixtures/ldcache/stale",
+        ],
         // dlopen() dependencies declared in .note.dlopen, missing.
         &["tests/fixtures/dlopen/dist"],
         // Images: an entry that climbs out of the image.

@@ -26,6 +26,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -164,11 +165,43 @@ def oracle_wheel(a, dest, tools):
     return out
 
 
-# Import a module, then print the shared objects mapped into the process: which bundled
-# libraries that import really loaded.
-IMPORT_AND_MAPS = """import importlib, sys
-importlib.import_module(sys.argv[1])
-print("\\n".join(sorted({l.split()[-1] for l in open("/proc/self/maps") if ".so" in l})))"""
+# One Python process per wheel imports each module in a child of its own (fork: the
+# interpreter starts once, not once per module; scipy has ~110 modules) and reports, per
+# module, ok with the shared objects mapped after the import (which bundled libraries
+# that import really loaded), or the error. A child that crashes is reported by its
+# exit status. Each child starts from a process that has imported nothing but the
+# standard library, as `python -c "import M"` would.
+IMPORT_EACH = r"""import importlib, json, os, sys, traceback
+out = {}
+for name in sys.argv[1:]:
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            importlib.import_module(name)
+            maps = sorted({l.split()[-1] for l in open("/proc/self/maps") if ".so" in l})
+            res = {"ok": True, "maps": maps}
+        except BaseException as e:
+            last = [l for l in traceback.format_exception_only(type(e), e)[-1].splitlines() if l.strip()]
+            res = {"ok": False, "error": last[-1] if last else repr(e)}
+        os.write(w, json.dumps(res).encode())
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while True:
+        chunk = os.read(r, 1 << 16)
+        if not chunk:
+            break
+        data += chunk
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    try:
+        out[name] = json.loads(data)
+    except ValueError:
+        out[name] = {"ok": False, "error": f"the import crashed (wait status {status})"}
+print(json.dumps(out))
+"""
 
 
 def import_wheel(a, dest, unpacked):
@@ -178,24 +211,29 @@ def import_wheel(a, dest, unpacked):
     if r.returncode != 0:
         return {"install_error": r.stderr.strip()[-2000:]}
     site = Path(run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['platlib'])"]).stdout.strip())
-    results = {}
+    modules = {}
     for p in elf_files(unpacked):
         rel = os.path.relpath(p, unpacked)
         top = rel.split("/")[0]
         if top.endswith(".libs") or top.endswith(".data") or not rel.endswith(".so") \
                 or not (site / rel).exists():
             continue
-        name = module_name(rel)
         if "." in Path(rel).name.replace(".so", "").split(".cpython")[0].split(".abi3")[0]:
             continue  # not an importable module name (e.g. libfoo.so.1 inside the package)
-        r = run([str(py), "-c", IMPORT_AND_MAPS, name], cwd="/")
-        if r.returncode == 0:
-            loaded = sorted({os.path.relpath(x, site) for x in r.stdout.split()
-                             if x.startswith(str(site) + "/")})
+        modules[rel] = module_name(rel)
+    r = run([str(py), "-c", IMPORT_EACH, *modules.values()], cwd="/", timeout=60 + 30 * len(modules))
+    try:
+        answers = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        answers = {}
+    results = {}
+    for rel, name in modules.items():
+        a = answers.get(name, {"ok": False, "error": f"no answer (exit {r.returncode}): {r.stderr.strip()[-300:]}"})
+        if a["ok"]:
+            loaded = sorted({os.path.relpath(x, site) for x in a["maps"] if x.startswith(str(site) + "/")})
             results[rel] = {"module": name, "ok": True, "loaded": loaded}
         else:
-            last = [ln for ln in r.stderr.strip().splitlines() if ln.strip()]
-            results[rel] = {"module": name, "ok": False, "error": last[-1] if last else f"exit {r.returncode}"}
+            results[rel] = {"module": name, "ok": False, "error": a["error"]}
     return results
 
 
@@ -219,7 +257,7 @@ def musl_root(dest):
 
 def musl_list(tree, dest):
     root = musl_root(dest)
-    mnt = root / "a"
+    mnt = root / f"a-{os.getpid()}-{threading.get_ident()}"  # one per worker
     if mnt.exists():
         shutil.rmtree(mnt)
     shutil.copytree(tree, mnt, symlinks=True)
@@ -230,7 +268,7 @@ def musl_list(tree, dest):
             if h[2] != 62:  # x86_64 only: the musl loader here is x86_64
                 continue
             rel = os.path.relpath(p, mnt)
-            r = run(["chroot", str(root), "/lib/ld-musl-x86_64.so.1", "--list", "/a/" + rel])
+            r = run(["chroot", str(root), "/lib/ld-musl-x86_64.so.1", "--list", f"/{mnt.name}/{rel}"])
             res = parse_musl(r.stdout + r.stderr)
             res["exit"] = r.returncode
             results[rel] = res
@@ -415,6 +453,7 @@ def target_ldd(tree, dest, workers, qemu=False):
 
 
 def versions(dest, tools):
+    musl_root(dest)  # installs Debian's musl when missing: its loader is an oracle
     v = {"python": sys.version.split()[0],
          "auditwheel": run([str(tools["auditwheel"]), "--version"]).stdout.strip(),
          "node": run(["node", "--version"]).stdout.strip(),
@@ -449,18 +488,16 @@ def main():
     def save(aid, o):
         (odir / f"{aid}.json").write_text(json.dumps(o, indent=1, sort_keys=True))
 
-    if "wheels" in parts:
-        for a in corpus["wheels"]:
-            aid = artifact_id(a)
-            if todo(aid):
-                log(f"wheel {aid}")
-                save(aid, oracle_wheel(a, dest, tools))
-    if "npm" in parts:
-        for a in corpus["npm"]:
-            aid = artifact_id(a)
-            if todo(aid):
-                log(f"npm {aid}")
-                save(aid, oracle_npm(a, dest))
+    # Wheels and npm groups are independent: --workers of them at a time.
+    def one(kind, a):
+        aid = artifact_id(a)
+        log(f"{kind} {aid}")
+        save(aid, oracle_wheel(a, dest, tools) if kind == "wheel" else oracle_npm(a, dest))
+    jobs = [("wheel", a) for a in corpus["wheels"] if "wheels" in parts and todo(artifact_id(a))] \
+        + [("npm", a) for a in corpus["npm"] if "npm" in parts and todo(artifact_id(a))]
+    with cf.ThreadPoolExecutor(max_workers=args.workers) as ex:
+        for f in [ex.submit(one, kind, a) for kind, a in jobs]:
+            f.result()
     image_oracles = {}
     for spec in corpus["images"]:
         aid = "image-" + spec["name"]

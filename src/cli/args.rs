@@ -83,6 +83,10 @@ pub struct ScanArgs {
     /// Markdown; JSON and SARIF always carry them).
     #[arg(long)]
     pub show_waived: bool,
+    /// Table: list every file and every finding in full (by default a long list is
+    /// folded by folder and cut short, and each rule's why and fix is said once).
+    #[arg(long, short)]
+    pub verbose: bool,
     #[command(flatten)]
     pub host: HostArgs,
     #[command(flatten)]
@@ -126,11 +130,49 @@ pub struct HostArgs {
     /// (e.g. x86-64-v3,x86-64-v2). Default: none (a baseline CPU).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub hwcaps: Vec<String>,
+    /// The CPU the binaries run on, for the glibc-hwcaps subfolders ld.so searches
+    /// (and, with glibc 2.36 or older, its legacy hwcaps subfolders and $PLATFORM):
+    /// a level (it implies the ones below), host (this machine's, from
+    /// /proc/cpuinfo) or baseline (the default: none). --hwcaps, when given, names
+    /// the subfolders instead.
+    #[arg(long, value_name = "LEVEL", value_parser = clap::builder::PossibleValuesParser::new(CPU_NAMES))]
+    pub cpu: Option<String>,
 }
+
+/// What `--cpu` takes (each level a name of `crate::resolve::CPU_LEVELS`).
+const CPU_NAMES: &[&str] = &[
+    "host",
+    "baseline",
+    "x86-64-v2",
+    "x86-64-v3",
+    "x86-64-v4",
+    "power9",
+    "power10",
+    "z13",
+    "z14",
+    "z15",
+    "z16",
+];
 
 impl HostArgs {
     /// The process environment as the resolver takes it.
     pub fn resolve_options(&self) -> ResolveOptions {
+        let cpu = self
+            .cpu
+            .as_deref()
+            .and_then(|level| {
+                crate::resolve::Cpu::from_level(level, || {
+                    std::fs::read_to_string("/proc/cpuinfo").ok()
+                })
+                .ok()
+            })
+            .unwrap_or_default();
+        let named: Vec<String> = self
+            .hwcaps
+            .iter()
+            .filter(|h| !h.is_empty())
+            .cloned()
+            .collect();
         ResolveOptions {
             ld_library_path: self
                 .ld_library_path
@@ -138,12 +180,12 @@ impl HostArgs {
                 .filter(|d| !d.is_empty())
                 .map(str::to_string)
                 .collect(),
-            hwcaps: self
-                .hwcaps
-                .iter()
-                .filter(|h| !h.is_empty())
-                .cloned()
-                .collect(),
+            hwcaps: if named.is_empty() {
+                cpu.hwcaps.clone()
+            } else {
+                named
+            },
+            cpu,
         }
     }
 }
@@ -272,10 +314,12 @@ impl DiffArgs {
             fail_on: self.fail_on,
             baseline: None,
             show_waived: false,
+            verbose: false,
             host: HostArgs {
                 root: self.host.root.clone(),
                 ld_library_path: self.host.ld_library_path.clone(),
                 hwcaps: self.host.hwcaps.clone(),
+                cpu: self.host.cpu.clone(),
             },
             registry: RegistryArgs {
                 tls_verify: self.registry.tls_verify,
@@ -336,6 +380,16 @@ pub enum FailOn {
 }
 
 impl FailOn {
+    /// The severity from which a run fails; None: it never does.
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Note => Some(Severity::Note),
+            FailOn::Never => None,
+        }
+    }
+
     /// Whether a run whose worst finding is `worst` exits with 1.
     pub fn fails(self, worst: Option<Severity>) -> bool {
         let Some(worst) = worst else { return false };
@@ -345,5 +399,21 @@ impl FailOn {
             FailOn::Note => true,
             FailOn::Never => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cpu_name_is_a_level_the_resolver_knows() {
+        for name in CPU_NAMES {
+            assert!(
+                crate::resolve::Cpu::from_level(name, || None).is_ok(),
+                "{name}"
+            );
+        }
+        assert_eq!(CPU_NAMES.len(), crate::resolve::CPU_LEVELS.len() + 2);
     }
 }

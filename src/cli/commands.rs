@@ -19,7 +19,7 @@ use std::path::PathBuf;
 /// plan's format.
 pub(super) fn scan(
     mut plan: ScanPlan,
-    color: bool,
+    terminal: bool,
     quiet: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -82,7 +82,20 @@ pub(super) fn scan(
         }
     } else {
         match plan.format {
-            Format::Table => report::write_scan_table(out, &report, color, plan.show_waived)?,
+            Format::Table => {
+                let layout = report::Layout {
+                    color: terminal && std::env::var_os("NO_COLOR").is_none(),
+                    width: if terminal {
+                        report::Width::Terminal
+                    } else {
+                        report::Width::Unlimited
+                    },
+                    verbose: plan.verbose,
+                    show_waived: plan.show_waived,
+                    fail_at: plan.fail_on.threshold(),
+                };
+                report::write_scan_table(out, &report, &layout)?
+            }
             Format::Json => report::write_scan_json(out, &report, plan.symbols)?,
             Format::Sarif => report::write_sarif(out, &report)?,
             Format::Github => report::write_github(out, &report)?,

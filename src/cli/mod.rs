@@ -34,9 +34,10 @@ pub enum RunOutcome {
 /// to `err` (unless `--quiet`).
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<RunOutcome> {
     let quiet = cli.quiet;
-    let color = {
+    // The report goes to a terminal: colour (unless NO_COLOR) and the terminal's width.
+    let terminal = {
         use std::io::IsTerminal;
-        cli.output.is_none() && io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        cli.output.is_none() && io::stdout().is_terminal()
     };
     let mut silent = io::sink();
     let err: &mut dyn Write = if quiet { &mut silent } else { err };
@@ -48,7 +49,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
         } => commands::inspect(&files, format.into(), symbols, out, err),
         Command::Scan(args) => {
             let plan = ScanPlan::new(args)?;
-            commands::scan(plan, color, quiet, out, err)
+            commands::scan(plan, terminal, quiet, out, err)
         }
         Command::Diff(args) => commands::diff(&args, out, err),
         Command::Profiles { action } => {

@@ -23,6 +23,11 @@ pub enum ReportOutput {
         writer: BufWriter<tempfile::NamedTempFile>,
         path: PathBuf,
     },
+    /// `--output` naming something that is not a regular file (`/dev/null`, a FIFO,
+    /// `/dev/stdout`): written in place, as a shell redirection would. Renaming a
+    /// file over it replaced the device: run as root, `--output /dev/null` turned
+    /// the machine's /dev/null into a regular file.
+    Device(BufWriter<fs::File>),
 }
 
 impl Write for ReportOutput {
@@ -30,6 +35,7 @@ impl Write for ReportOutput {
         match self {
             ReportOutput::Stdout(w) => w.write(buf),
             ReportOutput::File { writer, .. } => writer.write(buf),
+            ReportOutput::Device(writer) => writer.write(buf),
         }
     }
 
@@ -37,6 +43,7 @@ impl Write for ReportOutput {
         match self {
             ReportOutput::Stdout(w) => w.flush(),
             ReportOutput::File { writer, .. } => writer.flush(),
+            ReportOutput::Device(writer) => writer.flush(),
         }
     }
 }
@@ -150,6 +157,13 @@ pub fn open_output(cli: &Cli) -> anyhow::Result<ReportOutput> {
             );
         }
     }
+    if existing.as_ref().is_some_and(|m| !m.is_file()) {
+        let device = fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| anyhow::anyhow!("--output {shown}: {e}"))?;
+        return Ok(ReportOutput::Device(BufWriter::new(device)));
+    }
     let mut temporary = tempfile::Builder::new()
         .prefix(&format!(".{}.", name.to_string_lossy()))
         .suffix(".preflight-tmp")
@@ -176,6 +190,7 @@ impl ReportOutput {
     pub fn finish(self) -> anyhow::Result<()> {
         match self {
             ReportOutput::Stdout(mut w) => Ok(w.flush()?),
+            ReportOutput::Device(mut w) => Ok(w.flush()?),
             ReportOutput::File { writer, path } => {
                 let shown = escape(&path.display().to_string()).into_owned();
                 let temporary = writer.into_inner().map_err(|e| {

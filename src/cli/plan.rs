@@ -32,6 +32,8 @@ pub struct ScanPlan {
     pub baseline: Option<Baseline>,
     /// `--show-waived`: list waived findings in table and Markdown output.
     pub show_waived: bool,
+    /// `--verbose`: the table lists every file and finding in full.
+    pub verbose: bool,
 }
 
 impl ScanPlan {
@@ -104,6 +106,7 @@ impl ScanPlan {
             fail_on: args.fail_on,
             baseline,
             show_waived: args.show_waived,
+            verbose: args.verbose,
         })
     }
 }

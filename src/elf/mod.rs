@@ -18,6 +18,7 @@ mod hardening;
 mod layout;
 mod libc;
 mod limits;
+mod loader_facts;
 mod machine;
 mod notes;
 mod read;
@@ -39,6 +40,7 @@ pub use facts::{
 pub use foreign::{identify_foreign, may_be_foreign, ForeignBinary};
 pub use hardening::{Hardening, Relro};
 pub use libc::Libc;
+pub use loader_facts::read_loader_facts;
 pub use machine::{machine_name, Machine};
 pub use read::{read_facts, read_facts_with, Detail};
 pub use relocations::LISTED as LISTED_OBJECTS;

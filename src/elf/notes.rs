@@ -91,42 +91,52 @@ pub(crate) fn notes<'a>(layout: &Layout<'a>) -> Vec<Note<'a>> {
         let Ok(data) = layout.slice(offset, size, "note") else {
             continue;
         };
-        // The descriptor is padded to the note's alignment: 8 for GNU property notes
-        // on 64-bit files, 4 for everything else (the gABI says 4; binutils uses the
-        // segment's alignment).
-        let align: usize = if align == 8 { 8 } else { 4 };
-        let mut at = 0usize;
-        while at + 12 <= data.len() && found.len() < MAX_NOTES {
-            let (Some(namesz), Some(descsz), Some(kind)) = (
-                layout.u32_at(data, at),
-                layout.u32_at(data, at + 4),
-                layout.u32_at(data, at + 8),
-            ) else {
-                break;
-            };
-            let name_at = at + 12;
-            let Some(desc_at) = (namesz as usize).checked_add(3).map(|n| name_at + (n & !3)) else {
-                break;
-            };
-            let Some(desc_end) = desc_at.checked_add(descsz as usize) else {
-                break;
-            };
-            if desc_end > data.len() {
-                break;
-            }
-            let name = &data[name_at..name_at + namesz as usize];
-            found.push(Note {
-                owner: name.strip_suffix(b"\0").unwrap_or(name),
-                kind,
-                desc: &data[desc_at..desc_end],
-            });
-            let Some(next) = desc_end.checked_add(align - 1) else {
-                break;
-            };
-            at = next & !(align - 1);
-        }
+        walk_notes(data, align, layout.ctx.le, &mut found);
     }
     found
+}
+
+/// The notes of one note segment or section (`data`, aligned to `align`), added to
+/// `found` up to `MAX_NOTES` in all. A note that does not fit ends the walk.
+pub(crate) fn walk_notes<'a>(
+    data: &'a [u8],
+    align: u64,
+    le: scroll::Endian,
+    found: &mut Vec<Note<'a>>,
+) {
+    use scroll::Pread;
+    let u32_at = |at: usize| data.pread_with::<u32>(at, le).ok();
+    // The descriptor is padded to the note's alignment: 8 for GNU property notes
+    // on 64-bit files, 4 for everything else (the gABI says 4; binutils uses the
+    // segment's alignment).
+    let align: usize = if align == 8 { 8 } else { 4 };
+    let mut at = 0usize;
+    while at + 12 <= data.len() && found.len() < MAX_NOTES {
+        let (Some(namesz), Some(descsz), Some(kind)) = (u32_at(at), u32_at(at + 4), u32_at(at + 8))
+        else {
+            break;
+        };
+        let name_at = at + 12;
+        let Some(desc_at) = (namesz as usize).checked_add(3).map(|n| name_at + (n & !3)) else {
+            break;
+        };
+        let Some(desc_end) = desc_at.checked_add(descsz as usize) else {
+            break;
+        };
+        if desc_end > data.len() {
+            break;
+        }
+        let name = &data[name_at..name_at + namesz as usize];
+        found.push(Note {
+            owner: name.strip_suffix(b"\0").unwrap_or(name),
+            kind,
+            desc: &data[desc_at..desc_end],
+        });
+        let Some(next) = desc_end.checked_add(align - 1) else {
+            break;
+        };
+        at = next & !(align - 1);
+    }
 }
 
 /// A hostile file could hold millions of empty notes; real ones hold a handful. The

@@ -22,17 +22,18 @@ use goblin::elf::header::{self, Header};
 use goblin::elf::program_header::{PT_DYNAMIC, PT_INTERP, PT_LOAD};
 use goblin::elf::{Dynamic, ProgramHeader, SectionHeader};
 use scroll::Pread;
+use std::borrow::Cow;
 
 /// The dynamic entries preflight needs, with strings already looked up.
 #[derive(Default)]
-struct DynamicFacts {
-    soname: Option<String>,
-    needed: Vec<String>,
-    rpath: Vec<String>,
-    runpath: Vec<String>,
-    textrel: bool,
-    pie: bool,
-    nodeflib: bool,
+pub(super) struct DynamicFacts {
+    pub soname: Option<String>,
+    pub needed: Vec<String>,
+    pub rpath: Vec<String>,
+    pub runpath: Vec<String>,
+    pub textrel: bool,
+    pub pie: bool,
+    pub nodeflib: bool,
 }
 
 pub fn read_facts(bytes: &[u8]) -> Result<ElfFacts, ElfError> {
@@ -62,7 +63,11 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
             .unwrap_or_default(),
     );
     let dynstr = dynamic_string_table(&layout, &dyns)?;
-    let facts = read_dynamic(&dyns, &dynstr, &layout.text)?;
+    let facts = read_dynamic(
+        &dyns,
+        &|val, what| dynstr.require_borrowed(val, what),
+        &layout.text,
+    )?;
     let tables = SymbolTables::locate(&layout, &dyns, dynstr, header.e_machine)?;
     let versions = read_symbols_and_versions(&layout, &tables, detail == Detail::Full)?;
 
@@ -184,8 +189,9 @@ pub(crate) fn read_object(bytes: &[u8]) -> Result<ObjectFile, ElfError> {
     })
 }
 
-/// The ELF header and the bounds-checked view of the program and section headers.
-fn read_layout(bytes: &[u8]) -> Result<(Header, Class, Endian, Layout<'_>), ElfError> {
+/// The ELF header, its class and byte order, and the context goblin reads the rest
+/// with. `bytes` need only hold the header itself.
+pub(super) fn read_header(bytes: &[u8]) -> Result<(Header, Class, Endian, Ctx), ElfError> {
     if !super::has_elf_magic(bytes) {
         return Err(ElfError::NotElf);
     }
@@ -214,7 +220,12 @@ fn read_layout(bytes: &[u8]) -> Result<(Header, Class, Endian, Layout<'_>), ElfE
         Endian::Little => scroll::Endian::Little,
         Endian::Big => scroll::Endian::Big,
     };
-    let ctx = Ctx::new(container, le);
+    Ok((header, class, endian, Ctx::new(container, le)))
+}
+
+/// The ELF header and the bounds-checked view of the program and section headers.
+fn read_layout(bytes: &[u8]) -> Result<(Header, Class, Endian, Layout<'_>), ElfError> {
+    let (header, class, endian, ctx) = read_header(bytes)?;
     let phdrs = read_program_headers(bytes, &header, ctx)?;
     let shdrs = read_section_headers(bytes, &header, ctx)?;
     let shstrtab = shdrs
@@ -254,7 +265,7 @@ fn static_function_names(layout: &Layout<'_>) -> Result<Option<Vec<String>>, Elf
     Ok(Some(names))
 }
 
-fn read_program_headers(
+pub(super) fn read_program_headers(
     bytes: &[u8],
     header: &Header,
     ctx: Ctx,
@@ -369,9 +380,15 @@ fn dynamic_string_table<'a>(
     }
 }
 
-fn read_dynamic(
+/// Looks a string up by its offset in the dynamic string table; the `&str` names what
+/// is looked up, for the error.
+pub(super) type StringAt<'a, 's> = &'a dyn Fn(u64, &str) -> Result<Cow<'s, str>, ElfError>;
+
+/// The dynamic entries' facts; `string_at` looks an offset up in the dynamic string
+/// table (the file's bytes, or `loader_facts`' reads of them).
+pub(super) fn read_dynamic<'s>(
     dyns: &DynamicTags,
-    dynstr: &StringTable<'_>,
+    string_at: StringAt<'_, 's>,
     text: &TextBudget,
 ) -> Result<DynamicFacts, ElfError> {
     let entries = || dyns.iter().take_while(|&&(tag, _)| tag != DT_NULL);
@@ -380,7 +397,7 @@ fn read_dynamic(
         return Err(too_many("DT_NEEDED entries", needed, MAX_NEEDED));
     }
     let string = |val: u64, what: &str| -> Result<String, ElfError> {
-        let value = dynstr.require_borrowed(val, what)?;
+        let value = string_at(val, what)?;
         text.take(value.len(), what)?;
         Ok(value.into_owned())
     };
@@ -419,7 +436,7 @@ fn read_dynamic(
 
 /// ld.so splits search paths on ':' only (elf/dl-load.c, fillin_rpath); an empty
 /// element means the current directory, so it is kept.
-fn split_path(value: &str) -> Vec<String> {
+pub(super) fn split_path(value: &str) -> Vec<String> {
     value.split(':').map(str::to_string).collect()
 }
 
@@ -428,7 +445,7 @@ fn split_path(value: &str) -> Vec<String> {
 /// ET_DYN covers libraries and PIEs alike. Since binutils 2.35 a PIE carries DF_1_PIE;
 /// older PIEs are told apart by having an interpreter and no SONAME (glibc's libc.so.6
 /// has an interpreter too, so it can be run, but it has a SONAME).
-fn classify(e_type: u16, has_interp: bool, pie_flag: bool, has_soname: bool) -> Kind {
+pub(super) fn classify(e_type: u16, has_interp: bool, pie_flag: bool, has_soname: bool) -> Kind {
     match e_type {
         header::ET_REL => Kind::Relocatable,
         header::ET_CORE => Kind::Core,

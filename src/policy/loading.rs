@@ -1,5 +1,6 @@
 //! Findings about loading: what the loader would fail on.
 
+use super::ldcache::{stale_cache_findings, stale_for};
 use crate::elf::{readable, DlopenPriority};
 use crate::profile::ProfileHost;
 use crate::resolve::{Attempt, AttemptOutcome, Resolution};
@@ -121,6 +122,10 @@ pub fn findings_from_resolution(
             .arg("error", error);
         if let Some(case) = case {
             finding = finding.case(case);
+        } else if let Some(stale) = stale_for(resolution, soname, &miss.needed_by) {
+            finding = finding
+                .case("stale-cache")
+                .arg("conf_path", stale.conf_path.clone().unwrap_or_default());
         }
         findings.push(
             finding
@@ -178,6 +183,7 @@ pub fn findings_from_resolution(
                 .build(),
         );
     }
+    findings.extend(stale_cache_findings(resolution, shown, display));
     undefined_symbol_findings(resolution, shown, display, &mut findings);
     findings.extend(dlopen_findings(resolution, shown, display, remedy));
     findings
@@ -269,7 +275,8 @@ fn undefined_symbol_findings(
             None => by_object.push((&unbound.needed_by, vec![name])),
         }
     }
-    let alone = !resolution.kind.is_executable();
+    let alone = !resolution.kind.is_executable() && resolution.opened_in.is_none();
+    let in_host = !resolution.kind.is_executable() && resolution.opened_in.is_some();
     for (needed_by, symbols) in by_object {
         let listed = symbol_list(&symbols);
         let plural = if symbols.len() == 1 { "" } else { "s" };
@@ -288,6 +295,8 @@ fn undefined_symbol_findings(
                 .finding(shown, message)
                 .case_if(!alone && !resolution.missing.is_empty(), "library-missing")
                 .case_if(alone, "alone")
+                .case_if(in_host, "in-host")
+                .arg("host", resolution.opened_in.as_deref().unwrap_or_default())
                 .needed_by((who != shown).then_some(who))
                 .symbols(symbols)
                 .build(),

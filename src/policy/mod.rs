@@ -6,6 +6,7 @@ mod artifact;
 mod build;
 mod config;
 mod hardening;
+mod ldcache;
 mod linkage;
 mod loading;
 mod runs_on;

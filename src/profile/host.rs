@@ -120,6 +120,13 @@ impl LibraryHost for ProfileHost<'_> {
             .and_then(|f| f.read_config(path, limit))
     }
 
+    fn read_data(&self, path: &str, limit: u64) -> Option<Vec<u8>> {
+        self.files
+            .as_ref()
+            .filter(|f| f.covers(path))
+            .and_then(|f| f.read_data(path, limit))
+    }
+
     fn list_dir(&self, path: &str) -> Vec<String> {
         self.files
             .as_ref()

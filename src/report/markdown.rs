@@ -1,6 +1,7 @@
 //! A Markdown summary, fit for `$GITHUB_STEP_SUMMARY`.
 
-use super::text::{code, markdown};
+use super::groups::group;
+use super::text::{code, count, markdown};
 use super::ScanReport;
 use crate::rules::Severity;
 use std::io::{self, Write};
@@ -90,15 +91,39 @@ pub fn write_markdown(
         out,
         "\n<details><summary>Why it matters and how to fix it</summary>\n"
     )?;
-    for f in &report.findings {
-        writeln!(
-            out,
-            "- **{}** `{}`: {} **Fix:** {}",
-            code(&f.path),
-            f.rule.id(),
-            markdown(&f.why),
-            markdown(&f.fix)
-        )?;
+    // Each rule's why and fix once per target, not once per file (see `groups`).
+    for g in group(&report.findings, true) {
+        let on = g
+            .target
+            .map(|t| format!(" on {}", markdown(t)))
+            .unwrap_or_default();
+        for part in &g.parts {
+            let (Some(why), Some(fix)) = (
+                part.why.as_ref().or(g.why.as_ref()),
+                part.fix.as_ref().or(g.fix.as_ref()),
+            ) else {
+                continue;
+            };
+            let whom = match part.paths[..] {
+                [one] => code(one),
+                _ => count(part.paths.len(), "file", "files"),
+            };
+            let whom = if g.why.is_some() && g.fix.is_some() && g.files > 1 {
+                count(g.files, "file", "files")
+            } else {
+                whom
+            };
+            writeln!(
+                out,
+                "- `{}`{on} ({whom}): {} **Fix:** {}",
+                g.rule.id(),
+                markdown(why),
+                markdown(fix)
+            )?;
+            if g.why.is_some() && g.fix.is_some() {
+                break;
+            }
+        }
     }
     writeln!(out, "\n</details>")?;
     super::requirements::write_requirement_list(out, report)

@@ -1,9 +1,9 @@
 //! Tables for a person at a terminal (comfy-table).
 
-use super::text::{count, esc, join_escaped, severity_counts};
-use super::{FileReport, Outcome, ScanReport};
+use super::layout::Width;
+use super::text::{esc, join_escaped};
+use super::{FileReport, Outcome};
 use crate::elf::{ArchiveFacts, ElfFacts, ObjectRelocations};
-use crate::rules::Severity;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 use std::io::{self, Write};
 
@@ -16,14 +16,34 @@ pub(super) fn new_table() -> Table {
     table
 }
 
+/// A table as wide as `width` says: the terminal's (comfy-table reads its size), a
+/// given number of columns, or unlimited (a pipe, a file, a CI log: no line is
+/// wrapped). comfy-table alone asks whether standard output is a terminal, which is
+/// wrong for `--output FILE` typed at one.
+pub(super) fn table_of_width(width: Width) -> Table {
+    let mut table = new_table();
+    match width {
+        Width::Terminal => {}
+        Width::Columns(n) => {
+            table.force_no_tty().set_width(n);
+        }
+        Width::Unlimited => {
+            table
+                .force_no_tty()
+                .set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    table
+}
+
 // Every value from a file (its name, strings read from inside it) is escaped where
 // it enters a cell or a line: see `text`.
 
-fn or_dash(value: Option<&str>) -> String {
+pub(super) fn or_dash(value: Option<&str>) -> String {
     value.map_or_else(|| "-".to_string(), esc)
 }
 
-fn list<S: AsRef<str>>(items: &[S]) -> String {
+pub(super) fn list<S: AsRef<str>>(items: &[S]) -> String {
     if items.is_empty() {
         "-".to_string()
     } else {
@@ -298,236 +318,4 @@ fn add_archive_rows(table: &mut Table, a: &ArchiveFacts) {
 
 fn yes_no(value: bool) -> String {
     if value { "yes" } else { "no" }.to_string()
-}
-
-/// `scan`: one row per file, then problems and a summary line.
-/// `color`: severities in colour (the caller decides: a terminal, and NO_COLOR unset).
-/// `show_waived`: also list the findings waivers silenced, each with its reason
-/// (`--show-waived`); else the summary line only counts them.
-pub fn write_scan_table(
-    out: &mut dyn Write,
-    report: &ScanReport,
-    color: bool,
-    show_waived: bool,
-) -> io::Result<()> {
-    if !report.files.is_empty() {
-        let mut table = new_table();
-        table.set_header(vec![
-            "file",
-            "kind",
-            "arch",
-            "interpreter",
-            "needed",
-            "needs at least",
-            "notes",
-        ]);
-        for file in &report.files {
-            table.add_row(scan_row(file));
-        }
-        writeln!(out, "{table}")?;
-    }
-    write_findings(out, report, color)?;
-    if show_waived && !report.waived.is_empty() {
-        writeln!(out, "waived ({}):", report.waived.len())?;
-        for w in &report.waived {
-            writeln!(out, "  {}", waived_line(w))?;
-        }
-        writeln!(out)?;
-    }
-    for problem in &report.problems {
-        writeln!(
-            out,
-            "error: {}: {}",
-            esc(&problem.path),
-            esc(&problem.message)
-        )?;
-    }
-    writeln!(out, "{}", summary_line(report))?;
-    super::requirements::write_requirement_lines(out, report)
-}
-
-fn scan_row(file: &FileReport) -> Vec<String> {
-    match &file.outcome {
-        Outcome::Unreadable { reason } => vec![
-            esc(&file.path),
-            "unreadable".into(),
-            "-".into(),
-            "-".into(),
-            "-".into(),
-            "-".into(),
-            esc(reason),
-        ],
-        Outcome::Archive(a) => vec![
-            esc(&file.path),
-            "archive".into(),
-            list(&a.machines),
-            "-".into(),
-            "-".into(),
-            "-".into(),
-            format!(
-                "{}{}",
-                count(a.objects, "object", "objects"),
-                if a.non_pic_member_count > 0 {
-                    format!("; {} not PIC", a.non_pic_member_count)
-                } else {
-                    String::new()
-                }
-            ),
-        ],
-        Outcome::Foreign(x) => vec![
-            esc(&file.path),
-            esc(&format!("{} {}", x.format, x.kind)),
-            list(&x.arch),
-            "-".into(),
-            "-".into(),
-            "-".into(),
-            format!("for {}", esc(&x.platform)),
-        ],
-        Outcome::Elf(f) => {
-            let highest: Vec<String> = f
-                .highest_needed_versions()
-                .iter()
-                .map(|v| v.to_string())
-                .collect();
-            let mut notes = Vec::new();
-            if let Some(soname) = &f.soname {
-                notes.push(format!("SONAME {}", esc(soname)));
-            }
-            if !f.rpath.is_empty() {
-                notes.push(format!("RPATH {}", join_escaped(&f.rpath, ":")));
-            }
-            if !f.runpath.is_empty() {
-                notes.push(format!("RUNPATH {}", join_escaped(&f.runpath, ":")));
-            }
-            if f.textrel {
-                notes.push("TEXTREL".into());
-            }
-            if let Some(os) = &f.foreign_os {
-                notes.push(format!("for {}", esc(os)));
-            }
-            if let Some(go) = &f.go {
-                notes.push(esc(&go.version));
-            }
-            vec![
-                esc(&file.path),
-                f.kind.as_str().into(),
-                esc(&f.machine),
-                or_dash(f.interpreter.as_deref()),
-                list(&f.needed),
-                list(&highest),
-                notes.join("; "),
-            ]
-        }
-    }
-}
-
-fn summary_line(report: &ScanReport) -> String {
-    let s = &report.summary;
-    let kinds: Vec<String> = s.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    let mut line = format!(
-        "{}: {}, {} ELF",
-        esc(&report.root),
-        count(s.files_seen, "file", "files"),
-        s.elf
-    );
-    if !kinds.is_empty() {
-        line.push_str(&format!(" ({})", kinds.join(", ")));
-    }
-    line.push_str(&format!(
-        ", {} unreadable, {} not ELF",
-        s.unreadable, s.not_elf
-    ));
-    if s.archives > 0 {
-        line.push_str(&format!(", {}", count(s.archives, "archive", "archives")));
-    }
-    if s.foreign > 0 {
-        let foreign = count(s.foreign, "foreign binary", "foreign binaries");
-        line.push_str(&format!(", {foreign}"));
-    }
-    if !report.problems.is_empty() {
-        line.push_str(&format!(", {} could not be read", report.problems.len()));
-    }
-    line.push_str(&format!(
-        "; checked against {}: {}",
-        join_escaped(&report.hosts, ", "),
-        severity_counts(s.errors, s.warnings, s.notes)
-    ));
-    if s.waived > 0 {
-        line.push_str(&format!(", {} waived", s.waived));
-    }
-    if s.baselined > 0 {
-        line.push_str(&format!(
-            ", {} already in the baseline (not shown)",
-            s.baselined
-        ));
-    }
-    line
-}
-
-/// Findings grouped by file: what, then why it matters and the fix.
-/// One waived finding in a line: what it was, and the waiver that silenced it.
-pub(super) fn waived_line(w: &crate::policy::WaivedFinding) -> String {
-    let f = &w.finding;
-    let on = f
-        .target
-        .as_ref()
-        .map(|t| format!(" on {}", esc(t)))
-        .unwrap_or_default();
-    let at = match w.waiver.line {
-        Some(line) => format!("{}:{line}", w.waiver.file),
-        None => w.waiver.file.clone(),
-    };
-    format!(
-        "{}: {} [{}]{on}: {} (waived by {}: {})",
-        esc(&f.path),
-        f.severity.as_str(),
-        f.rule.id(),
-        esc(&f.message),
-        esc(&at),
-        esc(&w.waiver.reason)
-    )
-}
-
-fn write_findings(out: &mut dyn Write, report: &ScanReport, color: bool) -> io::Result<()> {
-    let mut current: Option<&str> = None;
-    for finding in &report.findings {
-        if current != Some(finding.path.as_str()) {
-            writeln!(out, "\n{}", esc(&finding.path))?;
-            current = Some(&finding.path);
-        }
-        let on = finding
-            .target
-            .as_ref()
-            .map(|t| format!(" on {}", esc(t)))
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "  {} [{}]{on}: {}",
-            severity_label(finding.severity, color),
-            finding.rule.id(),
-            esc(&finding.message)
-        )?;
-        for place in &finding.tried {
-            writeln!(out, "      tried {}", esc(place))?;
-        }
-        writeln!(out, "      why: {}", esc(&finding.why))?;
-        writeln!(out, "      fix: {}", esc(&finding.fix))?;
-    }
-    if !report.findings.is_empty() {
-        writeln!(out)?;
-    }
-    Ok(())
-}
-
-fn severity_label(severity: Severity, color: bool) -> String {
-    let name = severity.as_str();
-    if !color {
-        return name.to_string();
-    }
-    let code = match severity {
-        Severity::Error => "1;31",
-        Severity::Warning => "1;33",
-        Severity::Note => "1;36",
-    };
-    format!("\x1b[{code}m{name}\x1b[0m")
 }

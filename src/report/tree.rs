@@ -145,9 +145,19 @@ fn write_children(
     indent: &str,
     expanded: &mut HashSet<String>,
 ) -> io::Result<()> {
-    let children: Vec<&Edge> = r.edges.iter().filter(|e| e.from == from).collect();
+    let (repeats, children): (Vec<&Edge>, Vec<&Edge>) = r
+        .edges
+        .iter()
+        .filter(|e| e.from == from)
+        .partition(|e| e.to.is_some() && e.found_by == Some(FoundBy::AlreadyLoaded));
+    // What the load already holds is shown in full once; here its names share one
+    // line (JSON keeps every edge).
+    let folded = (!repeats.is_empty()).then(|| {
+        let names: Vec<String> = repeats.iter().map(|e| esc(&e.name)).collect();
+        format!("{} [{}]", names.join(", "), FoundBy::AlreadyLoaded.as_str())
+    });
     for (i, edge) in children.iter().enumerate() {
-        let last = i + 1 == children.len();
+        let last = i + 1 == children.len() && folded.is_none();
         let branch = if last { "└── " } else { "├── " };
         let name = esc(&edge.name);
         let line = match (&edge.to, edge.found_by) {
@@ -171,6 +181,9 @@ fn write_children(
                 write_children(out, r, to, &deeper, expanded)?;
             }
         }
+    }
+    if let Some(line) = folded {
+        writeln!(out, "{indent}└── {line}")?;
     }
     Ok(())
 }

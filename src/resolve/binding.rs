@@ -15,18 +15,35 @@ use crate::source::HostObject;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Weak};
 
+/// The process a plugin is opened in: what to call it, and its objects (they define
+/// symbols and versions for the plugin's load, but are not checked themselves).
+pub type InHost<'a> = Option<(&'a str, &'a [(&'a str, &'a HostObject)])>;
+
 /// Symbols are checked even when a library is missing, as `ldd -r` does: an
 /// unversioned reference cannot say which library should have defined it, so the
 /// findings say it may be the missing one.
-pub fn check_binding(scope: &[(&str, &Arc<HostObject>)], resolution: &mut Resolution) {
-    check_versions(scope, resolution);
-    check_symbols(scope, resolution);
+pub fn check_binding(
+    scope: &[(&str, &Arc<HostObject>)],
+    host: InHost<'_>,
+    resolution: &mut Resolution,
+) {
+    check_versions(scope, host, resolution);
+    check_symbols(scope, host, resolution);
 }
 
-fn check_versions(scope: &[(&str, &Arc<HostObject>)], resolution: &mut Resolution) {
-    let by_path: HashMap<&str, &HostObject> = scope.iter().map(|&(p, o)| (p, &**o)).collect();
+fn check_versions(
+    scope: &[(&str, &Arc<HostObject>)],
+    host: InHost<'_>,
+    resolution: &mut Resolution,
+) {
+    let by_path: HashMap<&str, &HostObject> = scope
+        .iter()
+        .map(|&(path, object)| (path, &**object))
+        .chain(host.map_or(&[][..], |(_, objects)| objects).iter().copied())
+        .collect();
     let mut gaps = Vec::new();
     for &(path, object) in scope {
+        let object: &HostObject = object;
         for (file, versions) in &object.facts.version_needs {
             let Some(target) = resolution
                 .edges
@@ -96,13 +113,25 @@ fn newest_of_family<'a>(defs: &'a [VersionName], wanted: &VersionName) -> Option
         .max()
 }
 
-fn check_symbols(scope: &[(&str, &Arc<HostObject>)], resolution: &mut Resolution) {
+fn check_symbols(
+    scope: &[(&str, &Arc<HostObject>)],
+    host: InHost<'_>,
+    resolution: &mut Resolution,
+) {
     let indexes: Vec<(&SymbolIndex, &ElfFacts)> = scope
         .iter()
         .map(|(_, o)| (o.symbol_index(), &*o.facts))
         .collect();
-    // The scope object that binds a reference: the first that exports it.
-    let binder = |name: &str, hash: u32, wanted: Option<&SymbolVersion>| {
+    let host_indexes: Vec<(&SymbolIndex, &ElfFacts)> = host
+        .map_or(&[][..], |(_, objects)| objects)
+        .iter()
+        .map(|(_, o)| (o.symbol_index(), &*o.facts))
+        .collect();
+    // The first of `indexes` that exports a name: the object it binds to.
+    let defined_in = |indexes: &[(&SymbolIndex, &ElfFacts)],
+                      name: &str,
+                      hash: u32,
+                      wanted: Option<&SymbolVersion>| {
         indexes.iter().position(|(index, facts)| {
             index
                 .exported_versions(facts, name, hash)
@@ -143,14 +172,15 @@ fn check_symbols(scope: &[(&str, &Arc<HostObject>)], resolution: &mut Resolution
             continue;
         }
         let own_host = std::cell::OnceCell::new();
-        let host = || *own_host.get_or_init(|| root_host().or_else(|| PluginHost::of(facts, path)));
+        let plugin_host =
+            || *own_host.get_or_init(|| root_host().or_else(|| PluginHost::of(facts, path)));
         binders.fill(false);
         let mut all_bound = true;
         for &(hash, i) in index.references() {
             let Some(symbol) = facts.symbols.get(i as usize) else {
                 continue;
             };
-            let bound = match binder(symbol.name, hash, symbol.version) {
+            let bound = match defined_in(&indexes, symbol.name, hash, symbol.version) {
                 Some(j) => {
                     binders[j] = true;
                     true
@@ -180,11 +210,24 @@ fn check_symbols(scope: &[(&str, &Arc<HostObject>)], resolution: &mut Resolution
                         .is_none_or(|to| described.contains(to)),
                 };
             if !bound && !explained && !unknowable && seen.insert((path, symbol.name)) {
-                if let Some(host) = host().filter(|h| h.provides(symbol.name)) {
-                    match hosted.iter_mut().find(|h| h.needed_by == path) {
+                // The process the plugin is opened in binds it first (its global
+                // scope), else the interpreter it is a module of provides it.
+                let provider =
+                    if defined_in(&host_indexes, symbol.name, hash, symbol.version).is_some() {
+                        host.map(|(describe, _)| describe)
+                    } else {
+                        plugin_host()
+                            .filter(|h| h.provides(symbol.name))
+                            .map(PluginHost::describe)
+                    };
+                if let Some(provider) = provider {
+                    match hosted
+                        .iter_mut()
+                        .find(|h| h.needed_by == path && h.host == provider)
+                    {
                         Some(h) => h.count += 1,
                         None => hosted.push(HostSymbols {
-                            host: host.describe().to_string(),
+                            host: provider.to_string(),
                             needed_by: path.to_string(),
                             count: 1,
                         }),

@@ -3,10 +3,13 @@
 //! musl's ldso/dynlink.c (`load_library`, `load_deps`) would.
 
 use super::binding::check_binding;
-use super::flavor::{basename, dirname, musl_arch, standard_glibc_interpreters, GlibcLayout};
+use super::flavor::{basename, dirname, musl_arch, standard_glibc_interpreters};
+use super::glibc::{CacheState, GlibcSetup};
 use super::model::{
     Attempt, DlopenLibrary, Edge, FoundBy, LoadedObject, MissingLibrary, Resolution,
+    StaleCacheEntry,
 };
+use super::process::HostProcess;
 use super::search::{expand_tokens, Step, Tokens};
 use crate::elf::Libc;
 use crate::source::{HostObject, LibraryHost, Probe};
@@ -22,6 +25,8 @@ pub struct ResolveOptions {
     /// `x86-64-v3`, `x86-64-v2`). Empty: the baseline CPU, which loads no hwcaps
     /// variant. Searched only in roots whose glibc is 2.33 or newer.
     pub hwcaps: Vec<String>,
+    /// The rest of what the loader makes of the CPU (legacy hwcaps, `$PLATFORM`).
+    pub cpu: super::Cpu,
 }
 
 /// Resolves objects against one host. Per-host facts (ld.so.conf, layouts) are
@@ -30,9 +35,12 @@ pub struct Resolver<'h> {
     pub(super) host: &'h dyn LibraryHost,
     pub(super) options: ResolveOptions,
     pub(super) conf_dirs: OnceLock<Vec<String>>,
-    pub(super) layouts: Mutex<HashMap<(u16, bool), Arc<GlibcLayout>>>,
+    pub(super) layouts: Mutex<HashMap<(u16, bool), Arc<GlibcSetup>>>,
     pub(super) musl_paths: Mutex<HashMap<String, Arc<SystemPath>>>,
-    pub(super) hwcaps_allowed: OnceLock<bool>,
+    /// The root's `/etc/ld.so.cache`, for little- and big-endian objects.
+    pub(super) ld_cache: [OnceLock<CacheState>; 2],
+    /// Which legacy hwcaps subfolders exist.
+    pub(super) folders: Mutex<HashMap<String, bool>>,
     host_libc: OnceLock<Libc>,
 }
 
@@ -52,6 +60,9 @@ pub(super) struct Node {
     pub(super) found_by: FoundBy,
     pub(super) via: Option<String>,
     pub(super) needed_as: String,
+    /// An object of the process the file is opened in (a plugin's host): it answers
+    /// NEEDED names and binds symbols, but its own load is judged on its own.
+    pub(super) in_host: bool,
 }
 
 pub(super) enum Search {
@@ -73,9 +84,15 @@ impl<'h> Resolver<'h> {
             conf_dirs: OnceLock::new(),
             layouts: Mutex::new(HashMap::new()),
             musl_paths: Mutex::new(HashMap::new()),
-            hwcaps_allowed: OnceLock::new(),
+            ld_cache: [OnceLock::new(), OnceLock::new()],
+            folders: Mutex::new(HashMap::new()),
             host_libc: OnceLock::new(),
         }
+    }
+
+    /// The host the libraries come from.
+    pub fn host(&self) -> &'h dyn LibraryHost {
+        self.host
     }
 
     /// Resolves `object`, found at `view_path` in the host, shown to the user as `shown`.
@@ -92,6 +109,19 @@ impl<'h> Resolver<'h> {
         view_path: &str,
         shown: &str,
         unknown: Option<Libc>,
+    ) -> Resolution {
+        self.resolve_in(object, view_path, shown, unknown, None)
+    }
+
+    /// `resolve_as`, for a plugin opened in `process`: the objects already in that
+    /// process answer its NEEDED names and bind its symbols (process.rs).
+    pub fn resolve_in(
+        &self,
+        object: Arc<HostObject>,
+        view_path: &str,
+        shown: &str,
+        unknown: Option<Libc>,
+        process: Option<&HostProcess>,
     ) -> Resolution {
         let facts = &object.facts;
         let loader = facts.libc().or_else(|| {
@@ -112,7 +142,9 @@ impl<'h> Resolver<'h> {
             version_gaps: Vec::new(),
             unbound_symbols: Vec::new(),
             host_symbols: Vec::new(),
+            opened_in: process.map(|p| p.describe.clone()),
             dlopen: Vec::new(),
+            stale_cache: Vec::new(),
         };
         let Some(loader) = loader else {
             return resolution;
@@ -130,9 +162,32 @@ impl<'h> Resolver<'h> {
             found_by: FoundBy::Path,
             via: None,
             needed_as: String::new(),
+            in_host: false,
         }];
         if let Some((interp, path)) = self.load_interpreter(&object, loader, &mut resolution) {
             nodes.push(interp_node(&interp, &path));
+        }
+        for (path, host_object) in process.map_or(&[][..], |p| &p.objects[..]) {
+            if nodes
+                .iter()
+                .any(|n| n.object.real_path == host_object.real_path)
+            {
+                continue;
+            }
+            let mut names = vec![path.clone()];
+            names.extend(host_object.facts.soname.clone());
+            nodes.push(Node {
+                names,
+                path: path.clone(),
+                origin: dirname(&host_object.real_path),
+                object: host_object.clone(),
+                loader: None,
+                depth: 0,
+                found_by: FoundBy::AlreadyLoaded,
+                via: None,
+                needed_as: basename(path).to_string(),
+                in_host: true,
+            });
         }
         let mut queue = VecDeque::from([0usize]);
         while let Some(index) = queue.pop_front() {
@@ -150,7 +205,9 @@ impl<'h> Resolver<'h> {
                 }
                 let search = match loader {
                     Libc::Musl => self.search_musl(&name, index, &nodes),
-                    Libc::Glibc => self.search_glibc(&name, index, &nodes),
+                    Libc::Glibc => {
+                        self.search_glibc(&name, index, &nodes, &mut resolution.stale_cache)
+                    }
                 };
                 match search {
                     Search::Interpreter => match nodes
@@ -215,17 +272,20 @@ impl<'h> Resolver<'h> {
                             found_by,
                             via,
                             needed_as: name,
+                            in_host: false,
                         });
                         queue.push_back(nodes.len() - 1);
                     }
                 }
             }
         }
-        resolution.dlopen = self.dlopen_libraries(loader, &nodes);
+        resolution.dlopen = self.dlopen_libraries(loader, &nodes, &mut resolution.stale_cache);
         // Load order as ldd prints it: dependencies breadth-first, the interpreter last.
+        let own = |i: &usize| !nodes[*i].in_host;
         let scope: Vec<usize> = std::iter::once(0)
             .chain((1..nodes.len()).filter(|&i| nodes[i].found_by != FoundBy::Interpreter))
             .chain((1..nodes.len()).filter(|&i| nodes[i].found_by == FoundBy::Interpreter))
+            .filter(own)
             .collect();
         for &i in &scope[1..] {
             let n = &nodes[i];
@@ -254,7 +314,12 @@ impl<'h> Resolver<'h> {
             .iter()
             .map(|&i| (nodes[i].path.as_str(), &nodes[i].object))
             .collect();
-        check_binding(&scope_objects, &mut resolution);
+        let host_objects: Vec<(&str, &HostObject)> = (0..nodes.len())
+            .filter(|&i| nodes[i].in_host)
+            .map(|i| (nodes[i].path.as_str(), &*nodes[i].object))
+            .collect();
+        let host = process.map(|p| (p.describe.as_str(), &host_objects[..]));
+        check_binding(&scope_objects, host, &mut resolution);
         resolution
     }
 
@@ -327,7 +392,12 @@ impl<'h> Resolver<'h> {
     /// RPATH chain, LD_LIBRARY_PATH, its RUNPATH, the cache, the default folders),
     /// and a name already loaded is that object (`_dl_name_match_p`). musl's dlopen
     /// is `load_library` with the caller as `needed_by` alike.
-    fn dlopen_libraries(&self, loader: Libc, nodes: &[Node]) -> Vec<DlopenLibrary> {
+    fn dlopen_libraries(
+        &self,
+        loader: Libc,
+        nodes: &[Node],
+        stale: &mut Vec<StaleCacheEntry>,
+    ) -> Vec<DlopenLibrary> {
         let declared = &nodes[0].object.facts.dlopen;
         let mut libraries = Vec::with_capacity(declared.len());
         for dependency in declared {
@@ -345,7 +415,7 @@ impl<'h> Resolver<'h> {
                     Some(hit) => Some(nodes[hit].path.clone()),
                     None => match loader {
                         Libc::Musl => self.search_musl(name, 0, nodes),
-                        Libc::Glibc => self.search_glibc(name, 0, nodes),
+                        Libc::Glibc => self.search_glibc(name, 0, nodes, stale),
                     }
                     .found_path(nodes, &mut library.tried),
                 };
@@ -419,6 +489,7 @@ fn interp_node(interp: &Arc<HostObject>, path: &str) -> Node {
         depth: 1,
         found_by: FoundBy::Interpreter,
         via: None,
+        in_host: false,
         needed_as: interp
             .facts
             .soname

@@ -18,9 +18,13 @@ pub enum FoundBy {
     LdLibraryPath,
     /// DT_RUNPATH of the object itself.
     Runpath,
-    /// glibc's loader cache, built from `/etc/ld.so.conf`.
+    /// glibc's loader cache as `ldconfig` would build it from `/etc/ld.so.conf`
+    /// (the root has no `/etc/ld.so.cache`).
     #[serde(rename = "ld.so.conf")]
     LdSoConf,
+    /// The root's own loader cache, `/etc/ld.so.cache`.
+    #[serde(rename = "ld.so.cache")]
+    LdSoCache,
     /// musl's `/etc/ld-musl-ARCH.path`.
     MuslPath,
     /// The loader's default directories.
@@ -38,6 +42,7 @@ impl FoundBy {
             FoundBy::LdLibraryPath => "ld-library-path",
             FoundBy::Runpath => "runpath",
             FoundBy::LdSoConf => "ld.so.conf",
+            FoundBy::LdSoCache => "ld.so.cache",
             FoundBy::MuslPath => "musl-path",
             FoundBy::Default => "default",
             FoundBy::AlreadyLoaded => "already-loaded",
@@ -127,6 +132,24 @@ pub struct MissingLibrary {
     pub tried: Vec<Attempt>,
 }
 
+/// A library whose load the root's loader cache changes: `ldconfig` run now would
+/// make ld.so load another file (or one at all). The classic case: a library or an
+/// ld.so.conf file added without running `ldconfig` after it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StaleCacheEntry {
+    pub soname: String,
+    pub needed_by: String,
+    /// The path the cache's entry names, a file that is gone or unusable; None when
+    /// it has no entry for the name.
+    pub cache_path: Option<String>,
+    /// Why ld.so ignores the whole cache, when it does.
+    pub cache_error: Option<String>,
+    /// The file in a folder ld.so.conf names that `ldconfig` would cache.
+    pub conf_path: Option<String>,
+    /// What ld.so loads instead; None when the load fails.
+    pub loaded: Option<String>,
+}
+
 /// A library found, but without a symbol version an object needs from it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct VersionGap {
@@ -204,9 +227,17 @@ pub struct Resolution {
     /// `unbound_symbols`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub host_symbols: Vec<HostSymbols>,
+    /// The process the file was opened in, when it is a plugin of one the scan knows
+    /// ("the program usr/sbin/nginx"): its objects answered NEEDED names and bound
+    /// symbols.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opened_in: Option<String>,
     /// The file's declared `dlopen()` dependencies (`.note.dlopen`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dlopen: Vec<DlopenLibrary>,
+    /// Loads the root's stale loader cache changes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stale_cache: Vec<StaleCacheEntry>,
 }
 
 fn libc_or_none<S: serde::Serializer>(libc: &Option<Libc>, s: S) -> Result<S::Ok, S::Error> {

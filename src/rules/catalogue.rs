@@ -111,6 +111,15 @@ rules! {
             case("installable", Some(Warning), None, Some(
                 "Install it on the host ({install}), or ship {soname} with the program and point \
                  RUNPATH at it (-Wl,-rpath,'$ORIGIN/../lib').")),
+            // The root's loader cache predates the library or its ld.so.conf file
+            // (`ld-cache-stale` says which); ldconfig would make it load.
+            case("stale-cache", None, Some(
+                "The program fails to start with \"{error}\": ld.so looks {soname} up in \
+                 /etc/ld.so.cache, which was written before {conf_path} was there, and does not \
+                 search the folders /etc/ld.so.conf names itself."), Some(
+                "Run ldconfig in the root after installing {soname} or adding its ld.so.conf file \
+                 (in a Dockerfile: RUN ldconfig after the step that adds them); it rewrites \
+                 /etc/ld.so.cache so that ld.so finds {conf_path}.")),
             // A wheel policy's whitelist lacks it: the wheel must carry it.
             case("not-whitelisted", None, Some(
                 "A wheel with this tag may only use the libraries of its policy's whitelist: pip \
@@ -118,6 +127,32 @@ rules! {
                  \"{soname}: cannot open shared object file\"."), Some(
                 "Bundle {soname} into the wheel: auditwheel repair copies it in and points RUNPATH \
                  at the copy.")),
+        ],
+    };
+    LdCacheStale = RuleSpec {
+        id: "ld-cache-stale",
+        severity: Warning,
+        preset: None,
+        description: "The root's /etc/ld.so.cache disagrees with its libraries and /etc/ld.so.conf in a way that changes what ld.so loads (ldconfig was not run after they changed).",
+        help: "Run ldconfig in the root after installing libraries or adding an ld.so.conf file (RUN ldconfig in a Dockerfile).",
+        why: "ld.so finds libraries through /etc/ld.so.cache, not by reading /etc/ld.so.conf: {conf_path} \
+              is in a folder ld.so.conf names, but the cache has no entry for {soname}, so ld.so {outcome}.",
+        fix: "Run ldconfig in the root after the step that installs {soname} or adds its ld.so.conf file \
+              (in a Dockerfile: RUN ldconfig); it rewrites /etc/ld.so.cache from ld.so.conf and changes \
+              nothing else.",
+        cases: &[
+            // The cache's entry names a file that is gone.
+            case("gone", None, Some(
+                "/etc/ld.so.cache sends ld.so to {cache_path} for {soname}, a file that no longer \
+                 exists (or cannot be loaded); ld.so then searches only the default folders, so it \
+                 {outcome}."), None),
+            // ld.so ignores the whole cache.
+            case("ignored", None, Some(
+                "ld.so ignores /etc/ld.so.cache ({cache_error}) and then searches only the default \
+                 folders, none of the folders /etc/ld.so.conf names: it {outcome}."), Some(
+                "Run ldconfig in the root to rewrite /etc/ld.so.cache (in a Dockerfile: RUN ldconfig \
+                 after the last step that changes libraries); never ship a cache copied from \
+                 another system.")),
         ],
     };
     DlopenMissing = RuleSpec {
@@ -164,6 +199,14 @@ rules! {
                  libthread_db); otherwise loading it fails with \"undefined symbol\"."), Some(
                 "Add the library that defines them to its NEEDED (link with -lNAME), or check it with the \
                  program that loads it.")),
+            // A module judged in the process of the program that opens it (a program of
+            // the tree exports its API, or a JDK's VM): what that process lacks too.
+            case("in-host", Some(Warning), Some(
+                "Opened by {host}, it still needs symbols that neither that process nor its own NEEDED \
+                 libraries define: dlopen() fails with \"undefined symbol\" unless a module opened before \
+                 it, with RTLD_GLOBAL, defines them."), Some(
+                "Add the library that defines them to its NEEDED (link with -lNAME), or make sure the \
+                 module that defines them is loaded first.")),
         ],
     };
     BlacklistedSymbol = RuleSpec {

@@ -1,6 +1,7 @@
 //! `preflight scan`: a source's files through the pipeline (`pipeline.rs`): each file
 //! read once, checked against each host, judged by the policy, into a report.
 
+mod hosts;
 mod pipeline;
 mod readers;
 

@@ -3,6 +3,7 @@
 //! file's facts and resolve each executable — and each library no scanned executable
 //! loads — as its loader would, then apply the policy.
 
+use super::hosts::{Candidate, Processes};
 use super::readers::Readers;
 use super::{Progress, ScanOptions};
 use crate::elf::OtherBinary;
@@ -14,7 +15,7 @@ use crate::policy::{
 };
 use crate::profile::{ProfileHost, WheelPolicy};
 use crate::report::{Dependency, FileReport, HostRequirement, Need, Outcome, ScanReport, Summary};
-use crate::resolve::{Resolution, ResolveOptions, Resolver};
+use crate::resolve::{HostProcess, Resolution, ResolveOptions, Resolver};
 use crate::rules::{Finding, Severity};
 use crate::source::{Entry, HostObject, IoProblem, LibraryHost, Probe, TreeFile, TreeHost, View};
 use rayon::prelude::*;
@@ -470,9 +471,16 @@ fn evaluate(
     let display = |path: &str| tree.display(path);
     // Each load is judged as soon as it is resolved, and dropped: kept until all were
     // resolved, the loads of a scan of /usr took 25 MB at once.
-    let judge = |o: &&TreeObject| {
-        let resolution = resolver.resolve_as(o.object.clone(), &o.view, &o.shown, unknown);
+    let judge_in = |o: &TreeObject, process: Option<&HostProcess>| {
+        let resolution = resolver.resolve_in(o.object.clone(), &o.view, &o.shown, unknown, process);
         let found = findings_from_resolution(&resolution, &resolution.path, &display, remedy);
+        // What the file itself leaves unbound: a program of the tree may export it.
+        let unbound: Vec<String> = resolution
+            .unbound_symbols
+            .iter()
+            .filter(|u| u.needed_by == o.view)
+            .map(|u| u.symbol.clone())
+            .collect();
         let loaded: Vec<String>;
         let kept = if keep {
             loaded = resolution
@@ -485,8 +493,9 @@ fn evaluate(
             loaded = resolution.loaded.into_iter().map(|l| l.real_path).collect();
             None
         };
-        (found, loaded, kept)
+        (found, loaded, kept, unbound)
     };
+    let judge = |o: &&TreeObject| judge_in(o, None);
     // Executables first: a library they load is judged in their context (its
     // inherited RPATH, its place in their scope), not alone.
     let executables: Vec<&TreeObject> = runnable
@@ -497,7 +506,7 @@ fn evaluate(
     let judged: Vec<_> = executables.par_iter().map(judge).collect();
     let loaded: HashSet<&str> = judged
         .iter()
-        .flat_map(|(_, loaded, _)| loaded.iter().map(String::as_str))
+        .flat_map(|(_, loaded, _, _)| loaded.iter().map(String::as_str))
         .collect();
     let standalone: Vec<&TreeObject> = runnable
         .iter()
@@ -507,7 +516,23 @@ fn evaluate(
         })
         .copied()
         .collect();
-    let mut alone: Vec<_> = standalone.par_iter().map(judge).collect();
+    // A library the tree's layout or a program of the tree opens is judged in that
+    // process (hosts.rs); the others alone.
+    let programs = executables.iter().map(|o| candidate(o)).collect();
+    let processes = Processes::new(&resolver, unknown, &display, programs);
+    let mut alone: Vec<_> = standalone
+        .par_iter()
+        .map(|o| {
+            if let Some(process) = processes.by_layout(&candidate(o)) {
+                return judge_in(o, Some(&process));
+            }
+            let judged = judge(o);
+            match processes.by_exports(&candidate(o), &judged.3) {
+                Some(process) => judge_in(o, Some(&process)),
+                None => judged,
+            }
+        })
+        .collect();
     // A library another one of them loads (a wheel's `pkg.libs/libgfortran` under its
     // extension module) is judged inside that load, with the RPATH chain it inherits
     // there: its findings alone are dropped. Libraries that load each other both stay.
@@ -531,7 +556,7 @@ fn evaluate(
         ));
     }
     let mut resolutions = Vec::new();
-    for (found, _, resolution) in judged.into_iter().chain(alone) {
+    for (found, _, resolution, _) in judged.into_iter().chain(alone) {
         findings.extend(found);
         resolutions.extend(resolution);
     }
@@ -540,7 +565,10 @@ fn evaluate(
 
 /// The indexes of the `libraries` that another one of them loads (`judged[j].1` is
 /// what library j's load holds, by real path), unless they load it in turn.
-fn inner_libraries<F, K>(libraries: &[&TreeObject], judged: &[(F, Vec<String>, K)]) -> Vec<usize> {
+fn inner_libraries<F, K, U>(
+    libraries: &[&TreeObject],
+    judged: &[(F, Vec<String>, K, U)],
+) -> Vec<usize> {
     let index: HashMap<&str, usize> = libraries
         .iter()
         .enumerate()
@@ -548,7 +576,7 @@ fn inner_libraries<F, K>(libraries: &[&TreeObject], judged: &[(F, Vec<String>, K
         .collect();
     let loads: Vec<HashSet<&str>> = judged
         .iter()
-        .map(|(_, loaded, _)| loaded.iter().map(String::as_str).collect())
+        .map(|(_, loaded, _, _)| loaded.iter().map(String::as_str).collect())
         .collect();
     let mut inner = vec![false; libraries.len()];
     for (j, loaded) in loads.iter().enumerate() {
@@ -661,6 +689,14 @@ fn declared_libc(reader: &dyn TreeHost, view: &str) -> Option<Libc> {
         ["musl"] => Some(Libc::Musl),
         ["glibc"] => Some(Libc::Glibc),
         _ => None,
+    }
+}
+
+fn candidate(o: &TreeObject) -> Candidate<'_> {
+    Candidate {
+        view: &o.view,
+        shown: &o.shown,
+        object: &o.object,
     }
 }
 

@@ -3,8 +3,9 @@
 
 use super::host::{HostObject, LibraryHost, Probe, ProbeCache, TreeHost};
 use super::identical::IdenticalFacts;
+use super::in_root::InRoot;
 use super::{FileBytes, LookupError, RootView};
-use crate::elf::{read_binary, Binary, Detail};
+use crate::elf::{read_binary, read_loader_facts, Binary, Detail};
 use std::collections::HashMap;
 use std::io;
 use std::path::Path;
@@ -63,12 +64,62 @@ impl FilesystemHost {
     }
 
     fn probe_uncached(&self, path: &str) -> Probe {
+        if self.detail == Detail::Links {
+            if let Some(probe) = self.probe_in_root(path) {
+                return probe;
+            }
+        }
         let real = match self.view.canonicalize(path) {
             Ok(real) => real,
             Err(err) => return lookup_probe(err),
         };
         let opened = self.view.open_resolved_elf(&real);
         self.object_at(real, opened)
+    }
+
+    /// A dependency tree's way, the loader's: one `openat2` inside the root for the
+    /// path and a few `pread`s of the file (`elf::read_loader_facts`). None where the
+    /// component walk is to answer (see `in_root`); a file the lean reader does not
+    /// take is read in full, as before.
+    fn probe_in_root(&self, path: &str) -> Option<Probe> {
+        let (opened, prefix) = self.view.open_in_root(path);
+        let (file, identity, len) = match opened {
+            InRoot::Absent => return Some(Probe::Absent),
+            InRoot::NotRegular => return Some(Probe::NotRegular),
+            InRoot::Walk => return None,
+            InRoot::File {
+                file,
+                identity,
+                len,
+            } => (file, identity, len),
+        };
+        // A file already read, under this name or another (a hard link).
+        if let Some(known) = self.by_identity.lock().expect("cache lock").get(&identity) {
+            return Some(known.clone());
+        }
+        let real = file.real_path(prefix)?;
+        if let Some(known) = self.objects.lock().expect("cache lock").get(&real) {
+            return Some(known.clone());
+        }
+        let Some(facts) = file.reopen().ok().and_then(|f| read_loader_facts(&f, len)) else {
+            let opened = self.view.open_resolved_elf(&real);
+            return Some(self.object_at(real, opened));
+        };
+        let probe = Probe::Found(Arc::new(HostObject::new(
+            real.clone(),
+            self.identical.share(facts),
+            None,
+            Some(identity),
+        )));
+        self.by_identity
+            .lock()
+            .expect("cache lock")
+            .insert(identity, probe.clone());
+        self.objects
+            .lock()
+            .expect("cache lock")
+            .insert(real, probe.clone());
+        Some(probe)
     }
 
     /// The object at `real` (a path with no link left in it), read once: later probes
@@ -135,6 +186,10 @@ impl LibraryHost for FilesystemHost {
 
     fn read_config(&self, path: &str, limit: u64) -> Option<String> {
         self.view.read_text(path, limit).ok()
+    }
+
+    fn read_data(&self, path: &str, limit: u64) -> Option<Vec<u8>> {
+        self.view.read_bytes(path, limit).ok()
     }
 
     fn list_dir(&self, path: &str) -> Vec<String> {

@@ -172,6 +172,11 @@ pub trait LibraryHost: Sync {
     fn probe(&self, path: &str) -> Probe;
     /// The text of a small configuration file (`/etc/ld.so.conf`, musl's path file).
     fn read_config(&self, path: &str, limit: u64) -> Option<String>;
+    /// The bytes of a small binary file the loader reads (`/etc/ld.so.cache`), at
+    /// most `limit`; None when there is no such regular file.
+    fn read_data(&self, _path: &str, _limit: u64) -> Option<Vec<u8>> {
+        None
+    }
     /// The names in a folder, sorted; empty when there is no such folder.
     fn list_dir(&self, path: &str) -> Vec<String>;
     fn is_dir(&self, path: &str) -> bool;

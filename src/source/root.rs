@@ -8,13 +8,15 @@
 //! --root /srv/rootfs` sees `./dist` at its own absolute path and the rest of the
 //! namespace in `/srv/rootfs`.
 
+use super::in_root::{self, InRoot};
 use super::namespace::{components, join, resolve, Node};
 use super::open::{read_regular_elf_bytes, FileBytes, OpenError};
 use std::collections::HashMap;
 use std::fs;
 use std::io;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 #[derive(Clone, Debug)]
 struct Mount {
@@ -32,6 +34,9 @@ pub struct RootView {
     /// candidate, an lstat per component. Files are not remembered (they are many,
     /// and the probe cache above has their answers).
     folders: Mutex<HashMap<String, Node>>,
+    /// The root folder's handle for `open_in_root` and its host path ("" for /),
+    /// opened on first use; None with mounts, which the kernel's lookup does not see.
+    root_handle: OnceLock<Option<(OwnedFd, String)>>,
 }
 
 impl Clone for RootView {
@@ -40,6 +45,7 @@ impl Clone for RootView {
         RootView {
             mounts: self.mounts.clone(),
             folders: Mutex::default(),
+            root_handle: OnceLock::new(),
         }
     }
 }
@@ -84,6 +90,7 @@ impl RootView {
                 host,
             }],
             folders: Mutex::default(),
+            root_handle: OnceLock::new(),
         })
     }
 
@@ -93,6 +100,7 @@ impl RootView {
         RootView {
             mounts: Vec::new(),
             folders: Mutex::default(),
+            root_handle: OnceLock::new(),
         }
     }
 
@@ -104,6 +112,7 @@ impl RootView {
         self.mounts.push(Mount { at, host });
         self.mounts.sort_by_key(|m| std::cmp::Reverse(m.at.len()));
         self.folders.get_mut().expect("folder cache lock").clear();
+        self.root_handle = OnceLock::new();
         Ok(())
     }
 
@@ -197,6 +206,25 @@ impl RootView {
         }
     }
 
+    /// `path` (absolute, inside the view) opened by the kernel inside the root in one
+    /// lookup (`in_root`), with the host path of the root to take off the file's real
+    /// path; `InRoot::Walk` when the view has mounts, or the kernel cannot.
+    pub(crate) fn open_in_root(&self, path: &str) -> (InRoot, &str) {
+        let handle = self
+            .root_handle
+            .get_or_init(|| match self.mounts.as_slice() {
+                [only] if only.at.is_empty() => {
+                    let prefix = only.host.to_str()?.trim_end_matches('/').to_string();
+                    Some((in_root::open_root(&only.host)?, prefix))
+                }
+                _ => None,
+            });
+        match handle {
+            Some((fd, prefix)) => (in_root::open_in_root(fd, path), prefix),
+            None => (InRoot::Walk, ""),
+        }
+    }
+
     /// The kind of what `path` names after resolving links: Some(true) for a folder,
     /// Some(false) for anything else, None when it does not resolve.
     pub fn is_dir(&self, path: &str) -> Option<bool> {
@@ -219,6 +247,13 @@ impl RootView {
 
     /// Reads a small text file (a loader configuration file), at most `limit` bytes.
     pub fn read_text(&self, path: &str, limit: u64) -> Result<String, LookupError> {
+        let bytes = self.read_bytes(path, limit)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Reads a small regular file (the loader cache), at most `limit` bytes; never a
+    /// device or a FIFO, never through a link out of the view.
+    pub fn read_bytes(&self, path: &str, limit: u64) -> Result<Vec<u8>, LookupError> {
         use std::io::Read;
         use std::os::unix::fs::OpenOptionsExt;
         let real = self.canonicalize(path)?;
@@ -233,11 +268,9 @@ impl RootView {
         if !file.metadata()?.is_file() {
             return Err(LookupError::NotRegular);
         }
-        let mut text = String::new();
         let mut bytes = Vec::new();
         file.take(limit).read_to_end(&mut bytes)?;
-        text.push_str(&String::from_utf8_lossy(&bytes));
-        Ok(text)
+        Ok(bytes)
     }
 
     /// The names in a folder inside the view, sorted.

@@ -60,6 +60,15 @@ impl LibraryHost for ArchiveHost<'_> {
         self.outside.as_ref()?.read_config(path, limit)
     }
 
+    fn read_data(&self, path: &str, limit: u64) -> Option<Vec<u8>> {
+        if self.inside(path) {
+            if let Some(bytes) = self.tree.read_data(path, limit) {
+                return Some(bytes);
+            }
+        }
+        self.outside.as_ref()?.read_data(path, limit)
+    }
+
     fn list_dir(&self, path: &str) -> Vec<String> {
         let mut names = if self.inside(path) {
             self.tree.list_dir(path)

@@ -113,6 +113,16 @@ impl LibraryHost for ImageHost {
         }
     }
 
+    fn read_data(&self, path: &str, limit: u64) -> Option<Vec<u8>> {
+        let real = self.canonicalize(path).ok()?;
+        match self.content(&real).ok()? {
+            (_, TreeEntry::File(FileContent::Data(bytes))) => {
+                Some(bytes.iter().take(limit as usize).copied().collect())
+            }
+            _ => None,
+        }
+    }
+
     fn list_dir(&self, path: &str) -> Vec<String> {
         self.canonicalize(path)
             .map(|real| self.image.tree.children(&real))

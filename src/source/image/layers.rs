@@ -345,7 +345,24 @@ fn is_config(path: &str) -> bool {
         || path == "/etc/os-release"
         || path == "/usr/lib/os-release"
         || path == "/lib/apk/db/installed"
+        // A JDK's default VM (resolve/process.rs, `JdkHome`).
+        || path.ends_with("/lib/jvm.cfg")
 }
+
+/// Package metadata the scan reads a declared libc from (pipeline.rs `declared_libc`),
+/// as it does in a folder: a wheel's `NAME.dist-info/WHEEL` (its tags) and an npm
+/// package's `package.json` (its `libc` field).
+fn is_package_metadata(path: &str) -> bool {
+    let mut parts = path.rsplit('/');
+    match (parts.next(), parts.next()) {
+        (Some("WHEEL"), Some(info)) => info.ends_with(".dist-info"),
+        (Some("package.json"), _) => true,
+        _ => false,
+    }
+}
+
+/// The largest package metadata file read (the folder source reads as much).
+const MAX_METADATA: u64 = 256 << 10;
 
 /// Reads what the checks need of a file: an ELF file's facts (from memory, or from a
 /// temporary file for a large one), a configuration file's text, nothing of the rest.
@@ -355,6 +372,15 @@ pub(crate) fn read_content(
     size: u64,
     spill: &mut Spill,
 ) -> io::Result<FileContent> {
+    // glibc's loader cache, kept as bytes.
+    if path == crate::source::LD_SO_CACHE {
+        let mut bytes = Vec::new();
+        entry
+            .by_ref()
+            .take(crate::source::MAX_LD_CACHE_BYTES + 1)
+            .read_to_end(&mut bytes)?;
+        return Ok(FileContent::Data(bytes.into()));
+    }
     let mut magic = Vec::with_capacity(4);
     entry.by_ref().take(4).read_to_end(&mut magic)?;
     if may_be_binary(&magic) {
@@ -383,6 +409,16 @@ pub(crate) fn read_content(
         let mut bytes = magic;
         entry.read_to_end(&mut bytes)?;
         return Ok(FileContent::Text(String::from_utf8_lossy(&bytes).into()));
+    }
+    if is_package_metadata(path) && size <= MAX_METADATA {
+        let mut bytes = magic;
+        entry.read_to_end(&mut bytes)?;
+        let text = String::from_utf8_lossy(&bytes);
+        // An image of a Node app holds thousands of package.json files: only those
+        // that declare a libc are kept.
+        if path.ends_with("/WHEEL") || text.contains("\"libc\"") {
+            return Ok(FileContent::Text(text.into()));
+        }
     }
     Ok(FileContent::Other)
 }
@@ -472,6 +508,18 @@ impl Spill {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn package_metadata_is_a_wheels_wheel_file_or_a_package_json() {
+        assert!(is_package_metadata(
+            "/usr/lib/python3/site-packages/numpy-2.2.6.dist-info/WHEEL"
+        ));
+        assert!(is_package_metadata(
+            "/app/node_modules/@img/sharp-linuxmusl-x64/package.json"
+        ));
+        assert!(!is_package_metadata("/usr/share/doc/WHEEL"));
+        assert!(!is_package_metadata("/app/package.json.bak"));
+    }
 
     /// A layer tar built in memory: (name, kind, data or link target).
     fn layer(entries: &[(&str, char, &str)]) -> Box<dyn Read + Send> {

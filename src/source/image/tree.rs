@@ -13,6 +13,9 @@ pub enum FileContent {
     Binary(Result<Arc<crate::elf::OtherBinary>, String>),
     /// A configuration file the loader reads (ld.so.conf, musl's path file, ...).
     Text(Arc<str>),
+    /// A binary file the loader reads: `/etc/ld.so.cache` (at most the cache limit
+    /// and one byte, so that a larger one is known as such).
+    Data(Arc<[u8]>),
     /// Anything else: not kept.
     Other,
 }

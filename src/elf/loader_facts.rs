@@ -1,0 +1,500 @@
+//! A dependency tree's reader: only what the dynamic loader itself reads, with
+//! `pread`, as libtree does. The ELF header, the program headers, PT_INTERP,
+//! PT_DYNAMIC, the strings DT_STRTAB holds for it, DT_VERNEED and DT_VERDEF (found
+//! through their DT_* addresses, as ld.so finds them: glibc elf/get-dynamic-info.h,
+//! elf/dl-version.c) and the note segments (for `.note.dlopen`). No section header
+//! is parsed, no file is mapped, nothing past what the loader needs is touched.
+//!
+//! It reads the files an ordinary tree is made of: executables and shared
+//! libraries. Anything else, and any file it cannot read cleanly, is `None`, and the
+//! caller reads the file with `read_facts_with` instead, whose error messages then
+//! name what is wrong. Where both succeed they give the same loader facts (the
+//! fixtures and /usr/bin are checked against it): the facts a tree never looks at
+//! (hardening, notes beyond dlopen, `.comment`, Go build information, the symbol
+//! table) are left empty, as `Detail::Links` leaves the symbols.
+
+use super::facts::{ElfFacts, Kind};
+use super::layout::DynamicTags;
+use super::limits::{TextBudget, MAX_VERSION_ENTRIES};
+use super::machine::machine_name;
+use super::notes::{dlopen_dependencies, walk_notes};
+use super::read::{classify, read_dynamic, read_header, read_program_headers};
+use super::symbol_table::SymbolTable;
+use super::version_name::{sort_version_names, VersionName};
+use super::ElfError;
+use goblin::elf::dynamic::{
+    DT_NULL, DT_STRSZ, DT_STRTAB, DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM, DT_VERSYM,
+};
+use goblin::elf::program_header::{PT_DYNAMIC, PT_GNU_PROPERTY, PT_INTERP, PT_LOAD, PT_NOTE};
+use goblin::elf::{Dyn, ProgramHeader, SectionHeader};
+use scroll::ctx::SizeWith;
+use scroll::Pread;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+/// Bytes are read a block at a time and kept for the rest of the file's reading: the
+/// headers, the interpreter and the notes share the first block, the NEEDED names
+/// and version names a few of the string table's.
+const BLOCK: u64 = 4096;
+/// At most this many blocks (1 MiB) per file: real files need 3 to 8. A hostile
+/// file's chains of version entries or endless strings stop here, and the file is
+/// left to the full reader, which bounds them its own way.
+const MAX_BLOCKS: usize = 256;
+/// The header and program headers are read whole: 64 KiB at most, as the kernel
+/// (fs/binfmt_elf.c, `load_elf_phdrs`).
+const VERDEF_SIZE: u64 = 20;
+const VERDAUX_SIZE: u64 = 8;
+const VERNEED_SIZE: u64 = 16;
+const VERNAUX_SIZE: u64 = 16;
+/// VER_FLG_BASE: the entry that names the file itself (glibc's elf.h).
+const VER_FLG_BASE: u16 = 1;
+
+/// The file read through `pread`, a block at a time.
+struct Blocks<'f> {
+    file: &'f File,
+    len: u64,
+    blocks: RefCell<Vec<(u64, Box<[u8]>)>>,
+}
+
+impl<'f> Blocks<'f> {
+    /// The block `index` (shorter at the end of the file), read on first use.
+    fn with_block<T>(&self, index: u64, f: impl FnOnce(&[u8]) -> T) -> Option<T> {
+        let mut blocks = self.blocks.borrow_mut();
+        if let Some((_, data)) = blocks.iter().find(|(i, _)| *i == index) {
+            return Some(f(data));
+        }
+        if blocks.len() >= MAX_BLOCKS {
+            return None;
+        }
+        let start = index.checked_mul(BLOCK)?;
+        let size = usize::try_from(self.len.checked_sub(start)?.min(BLOCK)).ok()?;
+        let mut data = vec![0u8; size].into_boxed_slice();
+        // A short read is a file cut short since its size was taken: not read here.
+        self.file.read_exact_at(&mut data, start).ok()?;
+        let answer = f(&data);
+        blocks.push((index, data));
+        Some(answer)
+    }
+
+    /// `len` bytes at `offset`; None past the end of the file.
+    fn read(&self, offset: u64, len: u64) -> Option<Vec<u8>> {
+        let end = offset.checked_add(len)?;
+        if end > self.len {
+            return None;
+        }
+        let mut out = Vec::with_capacity(usize::try_from(len).ok()?);
+        let mut at = offset;
+        while at < end {
+            let from = (at % BLOCK) as usize;
+            let want = (end - at).min(BLOCK - at % BLOCK) as usize;
+            self.with_block(at / BLOCK, |b| {
+                out.extend_from_slice(b.get(from..from + want)?);
+                Some(())
+            })??;
+            at += want as u64;
+        }
+        Some(out)
+    }
+
+    /// The NUL-terminated string at `offset`, which must end before `limit`.
+    fn c_string(&self, offset: u64, limit: u64) -> Option<Vec<u8>> {
+        let limit = limit.min(self.len);
+        let mut out = Vec::new();
+        let mut at = offset;
+        while at < limit {
+            let from = (at % BLOCK) as usize;
+            let want = (limit - at).min(BLOCK - at % BLOCK) as usize;
+            let done = self.with_block(at / BLOCK, |b| {
+                let part = b.get(from..from + want)?;
+                match memchr::memchr(0, part) {
+                    Some(end) => {
+                        out.extend_from_slice(&part[..end]);
+                        Some(true)
+                    }
+                    None => {
+                        out.extend_from_slice(part);
+                        Some(false)
+                    }
+                }
+            })??;
+            if done {
+                return Some(out);
+            }
+            at += want as u64;
+        }
+        None
+    }
+
+    fn u16_at(&self, offset: u64, le: scroll::Endian) -> Option<u16> {
+        self.read(offset, 2)?.pread_with(0, le).ok()
+    }
+
+    fn u32_at(&self, offset: u64, le: scroll::Endian) -> Option<u32> {
+        self.read(offset, 4)?.pread_with(0, le).ok()
+    }
+}
+
+/// The loader facts of the ELF file `file` (`len` bytes long), or None when the full
+/// reader must read it (not an executable or shared library, or not read cleanly).
+pub fn read_loader_facts(file: &File, len: u64) -> Option<ElfFacts> {
+    let blocks = Blocks {
+        file,
+        len,
+        blocks: RefCell::new(Vec::new()),
+    };
+    read(&blocks).ok().flatten()
+}
+
+/// Ok(None) where the full reader is to decide; an error is only a shortcut to it.
+fn read(file: &Blocks<'_>) -> Result<Option<ElfFacts>, ElfError> {
+    let Some(start) = file.read(0, file.len.min(64)) else {
+        return Ok(None);
+    };
+    let (header, class, endian, ctx) = read_header(&start)?;
+    let le = ctx.le;
+    let table_end = header
+        .e_phoff
+        .checked_add(u64::from(header.e_phnum) * u64::from(header.e_phentsize));
+    let Some(head) = table_end.and_then(|end| file.read(0, end.min(64 << 10))) else {
+        return Ok(None);
+    };
+    let phdrs = read_program_headers(&head, &header, ctx)?;
+    // Without program headers the full reader takes the notes from the sections.
+    if phdrs.is_empty() {
+        return Ok(None);
+    }
+    // What the full reader refuses, refused here too: section headers of another
+    // size or past the end of the file, and segments cut short.
+    if header.e_shoff != 0 {
+        let size = SectionHeader::size(ctx) as u64;
+        let end = u64::from(header.e_shnum)
+            .checked_mul(size)
+            .and_then(|n| n.checked_add(header.e_shoff));
+        if header.e_shnum == 0
+            || u64::from(header.e_shentsize) != size
+            || end.is_none_or(|end| end > file.len)
+        {
+            return Ok(None);
+        }
+    }
+    for p in &phdrs {
+        let fits = p
+            .p_offset
+            .checked_add(p.p_filesz)
+            .is_some_and(|end| end <= file.len && usize::try_from(end).is_ok());
+        if matches!(p.p_type, PT_LOAD | PT_DYNAMIC | PT_INTERP) && !fits {
+            return Ok(None);
+        }
+        // A separate debug-info file (see `read::is_debug_companion`).
+        if matches!(p.p_type, PT_DYNAMIC | PT_INTERP) && p.p_filesz == 0 && p.p_memsz > 0 {
+            return Ok(None);
+        }
+    }
+    let interpreter = match phdrs
+        .iter()
+        .find(|p| p.p_type == PT_INTERP && p.p_filesz > 0)
+    {
+        Some(p) => {
+            let Some(data) = file.read(p.p_offset, p.p_filesz) else {
+                return Ok(None);
+            };
+            let end = memchr::memchr(0, &data).unwrap_or(data.len());
+            Some(String::from_utf8_lossy(&data[..end]).into_owned())
+        }
+        None => None,
+    };
+    let Some(dyns) = dynamic_tags(file, &phdrs, ctx) else {
+        return Ok(None);
+    };
+    let text = TextBudget::for_file(usize::try_from(file.len).unwrap_or(usize::MAX));
+    let Some(strings) = StringsAt::locate(file, &phdrs, &dyns) else {
+        return Ok(None);
+    };
+    let facts = read_dynamic(&dyns, &|val, what| strings.get(file, val, what), &text)?;
+    let kind = classify(
+        header.e_type,
+        interpreter.is_some(),
+        facts.pie,
+        facts.soname.is_some(),
+    );
+    if !matches!(
+        kind,
+        Kind::Executable | Kind::PieExecutable | Kind::SharedLibrary
+    ) {
+        return Ok(None);
+    }
+    // The full reader's DT_* path checks DT_VERSYM's address.
+    if dyns
+        .get(DT_VERSYM)
+        .is_some_and(|addr| vaddr_to_offset(&phdrs, addr).is_none())
+    {
+        return Ok(None);
+    }
+    let Some((version_needs, version_defs)) = versions(file, &phdrs, &dyns, &strings, le, &text)?
+    else {
+        return Ok(None);
+    };
+    let Some(dlopen) = dlopen(file, &phdrs, le) else {
+        return Ok(None);
+    };
+    Ok(Some(ElfFacts {
+        class,
+        endian,
+        machine: machine_name(header.e_machine, class, endian),
+        e_machine: header.e_machine,
+        kind,
+        interpreter,
+        soname: facts.soname,
+        needed: facts.needed,
+        rpath: facts.rpath,
+        runpath: facts.runpath,
+        textrel: facts.textrel,
+        nodeflib: facts.nodeflib,
+        executable_stack: false,
+        x86_isa_level: None,
+        x86_isa_used: None,
+        version_needs,
+        version_defs,
+        foreign_os: None,
+        hardening: None,
+        text_relocations: Vec::new(),
+        text_relocation_count: 0,
+        relocations: None,
+        go: None,
+        compilers: Vec::new(),
+        static_runtime: None,
+        dlopen,
+        symbols: SymbolTable::default(),
+    }))
+}
+
+/// The entries of the first PT_DYNAMIC up to DT_NULL (included), as goblin's
+/// `Dynamic::parse` reads them.
+fn dynamic_tags(
+    file: &Blocks<'_>,
+    phdrs: &[ProgramHeader],
+    ctx: goblin::container::Ctx,
+) -> Option<DynamicTags> {
+    let Some(p) = phdrs.iter().find(|p| p.p_type == PT_DYNAMIC) else {
+        return Some(DynamicTags::default());
+    };
+    let data = file.read(p.p_offset, p.p_filesz)?;
+    let size = Dyn::size_with(&ctx);
+    let mut tags = Vec::with_capacity(data.len() / size);
+    for entry in data.chunks_exact(size) {
+        let d: Dyn = entry.pread_with(0, ctx).ok()?;
+        tags.push((d.d_tag, d.d_val));
+        if d.d_tag == DT_NULL {
+            break;
+        }
+    }
+    Some(DynamicTags(tags))
+}
+
+/// A virtual address as a file offset, and the bytes from there to the end of its
+/// PT_LOAD segment's file image (`Layout::vaddr_to_offset`).
+fn vaddr_to_offset(phdrs: &[ProgramHeader], addr: u64) -> Option<(u64, u64)> {
+    phdrs
+        .iter()
+        .filter(|p| p.p_type == PT_LOAD)
+        .find(|p| addr >= p.p_vaddr && addr - p.p_vaddr < p.p_filesz)
+        .map(|p| {
+            let delta = addr - p.p_vaddr;
+            (p.p_offset + delta, p.p_filesz - delta)
+        })
+}
+
+/// The dynamic string table: where it is in the file, read a string at a time.
+struct StringsAt {
+    offset: u64,
+    size: u64,
+}
+
+impl StringsAt {
+    fn locate(file: &Blocks<'_>, phdrs: &[ProgramHeader], dyns: &DynamicTags) -> Option<Self> {
+        let Some(addr) = dyns.get(DT_STRTAB) else {
+            return Some(StringsAt { offset: 0, size: 0 });
+        };
+        let (offset, available) = vaddr_to_offset(phdrs, addr)?;
+        let size = dyns.get(DT_STRSZ).unwrap_or(available);
+        let end = offset.checked_add(size)?;
+        (end <= file.len && usize::try_from(end).is_ok()).then_some(StringsAt { offset, size })
+    }
+
+    fn get<'s>(&self, file: &Blocks<'_>, at: u64, what: &str) -> Result<Cow<'s, str>, ElfError> {
+        let found = (at < self.size)
+            .then(|| file.c_string(self.offset + at, self.offset + self.size))
+            .flatten();
+        match found {
+            Some(bytes) => Ok(match String::from_utf8(bytes) {
+                Ok(text) => Cow::Owned(text),
+                Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            }),
+            None => Err(ElfError::Malformed(format!(
+                "{what}: string offset {at:#x} is outside the string table"
+            ))),
+        }
+    }
+}
+
+type Needs = BTreeMap<String, Vec<VersionName>>;
+
+/// DT_VERNEED and DT_VERDEF as `symbols::read_symbols_and_versions` reads them
+/// (goblin's iterators: an entry that does not fit in its segment ends the walk).
+fn versions(
+    file: &Blocks<'_>,
+    phdrs: &[ProgramHeader],
+    dyns: &DynamicTags,
+    strings: &StringsAt,
+    le: scroll::Endian,
+    text: &TextBudget,
+) -> Result<Option<(Needs, Vec<VersionName>)>, ElfError> {
+    let mut entries = 0usize;
+    let mut count_entry = || {
+        entries += 1;
+        match entries > MAX_VERSION_ENTRIES {
+            true => Err(ElfError::Malformed("too many version entries".into())),
+            false => Ok(()),
+        }
+    };
+    let string = |at: u32, what: &str| -> Result<String, ElfError> {
+        let name = strings.get(file, u64::from(at), what)?;
+        text.take(name.len(), what)?;
+        Ok(name.into_owned())
+    };
+    // (file offset, bytes to the end of the segment, entry count)
+    let table = |addr: u64, num: u64| -> Option<(u64, u64, u32)> {
+        let (offset, available) = vaddr_to_offset(phdrs, addr)?;
+        Some((offset, available, num as u32))
+    };
+    let mut needs = Needs::new();
+    if let (Some(addr), Some(num)) = (dyns.get(DT_VERNEED), dyns.get(DT_VERNEEDNUM)) {
+        let Some((base, size, count)) = table(addr, num) else {
+            return Ok(None);
+        };
+        let mut at = 0u64;
+        for _ in 0..count {
+            if at.saturating_add(VERNEED_SIZE) > size {
+                break;
+            }
+            let (Some(cnt), Some(vn_file), Some(vn_aux), Some(vn_next)) = (
+                file.u16_at(base + at + 2, le),
+                file.u32_at(base + at + 4, le),
+                file.u32_at(base + at + 8, le),
+                file.u32_at(base + at + 12, le),
+            ) else {
+                return Ok(None);
+            };
+            let aux_start = at + u64::from(vn_aux);
+            if aux_start >= size {
+                break;
+            }
+            count_entry()?;
+            let name = string(vn_file, "version need file")?;
+            let list = needs.entry(name).or_default();
+            let mut aux = aux_start;
+            for _ in 0..cnt {
+                if aux.saturating_add(VERNAUX_SIZE) > size {
+                    break;
+                }
+                let (Some(vna_name), Some(vna_next)) = (
+                    file.u32_at(base + aux + 8, le),
+                    file.u32_at(base + aux + 12, le),
+                ) else {
+                    return Ok(None);
+                };
+                count_entry()?;
+                list.push(VersionName::new(
+                    string(vna_name, "version need name")?.as_str(),
+                ));
+                if vna_next == 0 {
+                    break;
+                }
+                aux += u64::from(vna_next);
+            }
+            if vn_next == 0 {
+                break;
+            }
+            at += u64::from(vn_next);
+        }
+    }
+    let mut defs = Vec::new();
+    if let (Some(addr), Some(num)) = (dyns.get(DT_VERDEF), dyns.get(DT_VERDEFNUM)) {
+        let Some((base, size, count)) = table(addr, num) else {
+            return Ok(None);
+        };
+        let mut at = 0u64;
+        for _ in 0..count {
+            if at.saturating_add(VERDEF_SIZE) > size {
+                break;
+            }
+            let (Some(flags), Some(cnt), Some(vd_aux), Some(vd_next)) = (
+                file.u16_at(base + at + 2, le),
+                file.u16_at(base + at + 6, le),
+                file.u32_at(base + at + 12, le),
+                file.u32_at(base + at + 16, le),
+            ) else {
+                return Ok(None);
+            };
+            let aux = at + u64::from(vd_aux);
+            if aux >= size {
+                break;
+            }
+            count_entry()?;
+            // Only the first auxiliary entry names the version.
+            if cnt > 0 && aux.saturating_add(VERDAUX_SIZE) <= size {
+                let Some(vda_name) = file.u32_at(base + aux, le) else {
+                    return Ok(None);
+                };
+                let name = VersionName::new(string(vda_name, "version definition name")?.as_str());
+                if flags & VER_FLG_BASE == 0 {
+                    defs.push(name);
+                }
+            }
+            if vd_next == 0 {
+                break;
+            }
+            at += u64::from(vd_next);
+        }
+    }
+    for list in needs.values_mut() {
+        sort_version_names(list);
+        list.dedup();
+    }
+    sort_version_names(&mut defs);
+    defs.dedup();
+    Ok(Some((needs, defs)))
+}
+
+/// The `.note.dlopen` libraries, from the note segments in the full reader's order
+/// (PT_GNU_PROPERTY first, then PT_NOTE).
+fn dlopen(
+    file: &Blocks<'_>,
+    phdrs: &[ProgramHeader],
+    le: scroll::Endian,
+) -> Option<Vec<super::facts::DlopenDependency>> {
+    let segments: Vec<&ProgramHeader> = phdrs
+        .iter()
+        .filter(|p| p.p_type == PT_GNU_PROPERTY)
+        .chain(phdrs.iter().filter(|p| p.p_type == PT_NOTE))
+        .collect();
+    let mut data = Vec::with_capacity(segments.len());
+    for p in &segments {
+        // One past the end of the file is skipped, as `notes::notes` skips it.
+        let fits = p
+            .p_offset
+            .checked_add(p.p_filesz)
+            .is_some_and(|end| end <= file.len);
+        if fits {
+            data.push((file.read(p.p_offset, p.p_filesz)?, p.p_align));
+        }
+    }
+    let mut notes = Vec::new();
+    for (bytes, align) in &data {
+        walk_notes(bytes, *align, le, &mut notes);
+    }
+    Some(dlopen_dependencies(&notes))
+}
