@@ -127,13 +127,18 @@ def parse_musl(text):
 # ---- wheels -------------------------------------------------------------------------------------
 
 def venv(path, packages=()):
+    """A venv without a pip of its own (ensurepip takes a minute on a loaded machine):
+    this Python's pip installs into it (`pip --python`, pip >= 22.3)."""
     py = path / "bin" / "python"
     if not py.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
-        pass  # the venv's own pip is enough; upgrading it costs a download per venv
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
     if packages:
-        subprocess.run([str(py), "-m", "pip", "install", "-q", *packages], check=True)
+        subprocess.run(pip_into(py) + ["-q", *packages], check=True)
     return py
+
+
+def pip_into(py):
+    return [sys.executable, "-m", "pip", "--python", str(py), "install"]
 
 
 def module_name(rel):
@@ -150,7 +155,8 @@ def wheel_platform(fn):
 def oracle_wheel(a, dest, tools):
     out = {"kind": "wheel", "file": a["file"]}
     whl = dest / "downloads" / a["file"]
-    r = run([str(tools["auditwheel"]), "show", "--json", str(whl)])
+    # auditwheel reads every ELF file in Python: minutes for pyarrow or scipy on a busy machine.
+    r = run([str(tools["auditwheel"]), "show", "--json", str(whl)], timeout=1800)
     try:
         out["auditwheel"] = json.loads(r.stdout)
     except json.JSONDecodeError:
@@ -207,7 +213,7 @@ print(json.dumps(out))
 def import_wheel(a, dest, unpacked):
     env_dir = dest / "oracle-venvs" / artifact_id(a)
     py = venv(env_dir)
-    r = run([str(py), "-m", "pip", "install", "-q", str(dest / "downloads" / a["file"])], timeout=900)
+    r = run(pip_into(py) + ["-q", str(dest / "downloads" / a["file"])], timeout=900)
     if r.returncode != 0:
         return {"install_error": r.stderr.strip()[-2000:]}
     site = Path(run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['platlib'])"]).stdout.strip())
