@@ -11,6 +11,9 @@
 # that take milliseconds), so the tools alternate and share whatever the machine is
 # doing. The median of all runs is shown, with the load average before and after.
 #
+# COLD_ROUNDS=N (default ROUNDS; 0 skips the row: dropping the page cache slows
+# everything else on the machine) for the cold row.
+#
 # PF_BEFORE=/path/to/old/preflight puts an older binary in the same rounds: each row
 # then shows before, after, the peer, after/peer and the goal. Never pass --output
 # /dev/null to preflight here: releases before the fix replaced /dev/null (run as
@@ -39,8 +42,12 @@ command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-cargo build --release --quiet
-pf=$PWD/target/release/preflight
+# PF=/path/to/preflight times that binary instead of building this checkout's.
+pf=${PF:-}
+if [ -z "$pf" ]; then
+  cargo build --release --quiet
+  pf=$PWD/target/release/preflight
+fi
 before=${PF_BEFORE:-}
 if [ -n "$before" ] && [ ! -x "$before" ]; then
   echo "PF_BEFORE=$before is not an executable" >&2
@@ -95,7 +102,7 @@ row() {
   [ -n "$before" ] && cmds+=("$before$quoted")
   cmds+=("$pf$quoted")
   [ -n "$peer" ] && cmds+=("$peer")
-  local opts=(--style none --runs "$runs" -i)
+  local opts=(--style none --runs "$runs" -i "${no_shell[@]}")
   [ -n "$prepare" ] && opts+=(--prepare "$prepare")
   [ -z "$prepare" ] && opts+=(--warmup 1)
   echo "== $name (load before: $(load))"
@@ -115,13 +122,17 @@ row() {
 }
 
 scan_args=(--format json --quiet --fail-on never)
-elf_count=$(scanelf -RBq -F '%F' /usr 2>/dev/null | wc -l)
+no_shell=()
+elf_count=$(scanelf -RB -F '%F' /usr 2>/dev/null | wc -l)
 
 row "\`scan /usr --root /\` warm ($elf_count ELF files)" "≤ 0.5" scanelf 1 "" \
   -- scan /usr --root / "${scan_args[@]}" -- "scanelf -RBq -F '%F %n %r %t %i' /usr"
 
-if [ -w /proc/sys/vm/drop_caches ] && (sync && echo 3 >/proc/sys/vm/drop_caches) 2>/dev/null; then
-  cold_rounds=${COLD_ROUNDS:-$rounds}
+cold_rounds=${COLD_ROUNDS:-$rounds}
+if [ "$cold_rounds" = 0 ]; then
+  echo "== same, cold cache: skipped (COLD_ROUNDS=0)"
+  echo "| same, cold cache | | | | skipped (COLD_ROUNDS=0) | ≤ 0.35 |" >>"$table"
+elif [ -w /proc/sys/vm/drop_caches ] && (sync && echo 3 >/proc/sys/vm/drop_caches) 2>/dev/null; then
   saved=$rounds
   rounds=$cold_rounds
   row "same, cold cache" "≤ 0.35" scanelf 1 "sync; echo 3 > /proc/sys/vm/drop_caches" \
@@ -148,10 +159,14 @@ for path in sys.stdin.read().split():
         print(path); n += 1')
 one=/usr/bin/ls
 [ -x "$one" ] || one=${bins[0]}
+# Milliseconds each: run without a shell, whose start-up hyperfine cannot subtract
+# precisely enough at that scale.
+no_shell=(-N)
 row "\`tree\` of ${#bins[@]} binaries, one process" "≤ 1.0" libtree 20 "" \
   -- tree --root / --format json "${bins[@]}" -- "libtree ${bins[*]}"
 row "\`tree\` of one binary ($one)" "≤ 1.0" libtree 20 "" \
   -- tree --root / --format json "$one" -- "libtree $one"
+no_shell=()
 
 # The image of bench/image.sh (built once, kept in BENCH_DIR); the peer decompresses
 # each layer and lists its tar, what any image scan must at least do.

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v umoci >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq umoci; }
-cargo build --release --quiet
+[ -n "${IMAGE_BUILD_ONLY:-}" ] || cargo build --release --quiet
 work=${BENCH_DIR:-/tmp/preflight-bench-image}
 if [ ! -f "$work/done" ]; then
   rm -rf "$work" && mkdir -p "$work"

@@ -380,9 +380,8 @@ fn dynamic_string_table<'a>(
     }
 }
 
-/// Looks a string up by its offset in the dynamic string table; the `&str` names what
-/// is looked up, for the error.
-pub(super) type StringAt<'a, 's> = &'a dyn Fn(u64, &str) -> Result<Cow<'s, str>, ElfError>;
+/// Looks an offset up in the dynamic string table, naming what it is for in errors.
+pub(super) type StringAt<'f, 's> = &'f dyn Fn(u64, &str) -> Result<Cow<'s, str>, ElfError>;
 
 /// The dynamic entries' facts; `string_at` looks an offset up in the dynamic string
 /// table (the file's bytes, or `loader_facts`' reads of them).
