@@ -91,7 +91,7 @@ shopt -s nullglob
 sample_workflows=(samples/workflows/*.yml samples/workflows/*.yaml)
 own_workflows=(.github/workflows/*.yml .github/workflows/*.yaml)
 workflows=("${sample_workflows[@]}" "${own_workflows[@]}")
-shell_scripts=(scripts/*.sh)
+shell_scripts=(scripts/*.sh bench/*.sh)
 shopt -u nullglob
 
 failed=0

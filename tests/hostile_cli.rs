@@ -326,13 +326,15 @@ fn output_into_a_fifo_keeps_the_fifo() {
         .arg(s.dist.join("app"))
         .output()
         .unwrap();
-    let report = reader.join().unwrap();
+    // Checked before the reader is waited for: a FIFO replaced by a file is never
+    // written, and its reader would wait forever.
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
     assert!(
         out.status.code() == Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let report = reader.join().unwrap();
     let written: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert!(written["path"].as_str().unwrap().ends_with("app"));
-    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
 }

@@ -250,3 +250,92 @@ fn cpu_levels_are_checked_when_parsed() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("x86-64-v3") && err.contains("host"), "{err}");
 }
+
+/// `root` as a one-layer image, as `docker save` writes it.
+fn docker_archive_of(root: &Path, out: &Path) {
+    let mut layer = tar::Builder::new(Vec::new());
+    layer.follow_symlinks(false);
+    layer.append_dir_all(".", root).unwrap();
+    let layer = layer.into_inner().unwrap();
+    let digest: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&layer)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["sha256:{digest}"]}}}}"#
+    );
+    let manifest = r#"[{"Config":"config.json","RepoTags":["stale:1"],"Layers":["layer.tar"]}]"#;
+    let mut image = tar::Builder::new(fs::File::create(out).unwrap());
+    for (name, data) in [
+        ("config.json", config.as_bytes()),
+        ("layer.tar", &layer[..]),
+        ("manifest.json", manifest.as_bytes()),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        image.append_data(&mut header, name, data).unwrap();
+    }
+    image.finish().unwrap();
+}
+
+#[test]
+fn an_image_is_judged_by_its_own_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("image.tar");
+    docker_archive_of(&roots().join("stale"), &image);
+    let spec = format!("docker-archive:{}", image.display());
+    let report = common::scan_json(&[&spec]);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(
+        of_rule(findings, "ld-cache-stale").len(),
+        1,
+        "{findings:#?}"
+    );
+    assert_eq!(of_rule(findings, "missing-library").len(), 1);
+    // The same files with a cache that has the library: nothing to report.
+    let fresh = tempfile::tempdir().unwrap();
+    copy_tree(&roots().join("stale"), fresh.path());
+    fs::copy(
+        roots().join("new/etc/ld.so.cache"),
+        fresh.path().join("etc/ld.so.cache"),
+    )
+    .unwrap();
+    let image = dir.path().join("fresh.tar");
+    docker_archive_of(fresh.path(), &image);
+    let spec = format!("docker-archive:{}", image.display());
+    let report = common::scan_json(&[&spec]);
+    let findings = report["findings"].as_array().unwrap();
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+/// A FIFO or a link out of the root where the cache should be is never opened
+/// through: the root counts as having no cache (ld.so could not map either).
+#[test]
+fn a_fifo_or_an_escaping_link_as_the_cache_is_not_followed() {
+    let root = root_with_cache(b"");
+    let cache = root.path().join("etc/ld.so.cache");
+    fs::remove_file(&cache).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(&cache)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // No cache: the one ldconfig would write, which has the library.
+    let found = greet(&tree(root.path(), "app", &[])).unwrap();
+    assert_eq!(
+        found,
+        (
+            "/opt/greet/lib/libgreet-ldc.so.1".into(),
+            "ld.so.conf".into()
+        )
+    );
+    fs::remove_file(&cache).unwrap();
+    std::os::unix::fs::symlink("../../../../../../../../etc/ld.so.cache", &cache).unwrap();
+    let found = greet(&tree(root.path(), "app", &[])).unwrap();
+    assert_eq!(found.1, "ld.so.conf");
+}

@@ -2,9 +2,10 @@
 //! in, read member by member with goblin's archive reader. What matters for a link is
 //! the members together: their non-PIC relocations, and the GOT entries they share.
 
-use super::read::read_object;
+use super::read::{read_object, ObjectFile};
 use super::relocations::{ObjectRelocations, LISTED};
 use super::ElfError;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// `!<arch>\n`, the first eight bytes of an archive; `!<thin>\n` for a thin one,
@@ -143,51 +144,72 @@ pub fn read_archive(bytes: &[u8]) -> Result<ArchiveFacts, ElfError> {
         ));
     }
     let mut facts = ArchiveFacts::default();
-    for member in members(bytes)?.into_iter().take(MAX_MEMBERS) {
-        facts.members += 1;
-        let name = member.name;
-        let Some(data) = member.data else {
-            facts.unreadable_members.push(MemberProblem {
+    let members = members(bytes)?;
+    // A large archive's members are read in parallel (libLLVM*.a has thousands, and
+    // its reader was the last one left at the end of a scan), a chunk at a time so
+    // that few members' facts are held at once, and added up in member order.
+    for chunk in members.chunks(MEMBERS_AT_ONCE) {
+        let read: Vec<Option<Result<ObjectFile, ElfError>>> = chunk
+            .par_iter()
+            .map(|member| member.data.map(read_object))
+            .collect();
+        for (member, object) in chunk.iter().zip(read) {
+            facts.add(member.name.clone(), object);
+        }
+    }
+    Ok(facts)
+}
+
+/// Members read in parallel at most (their facts are held until added).
+const MEMBERS_AT_ONCE: usize = 256;
+
+impl ArchiveFacts {
+    /// One member, in archive order: what reading it found (None: its bytes extend
+    /// past the end of the archive).
+    fn add(&mut self, name: String, object: Option<Result<ObjectFile, ElfError>>) {
+        self.members += 1;
+        let Some(object) = object else {
+            self.unreadable_members.push(MemberProblem {
                 member: name,
                 reason: "extends past the end of the archive".into(),
             });
-            continue;
+            return;
         };
-        match read_object(data) {
+        match object {
             Ok(object) if object.relocations.is_some() => {
-                facts.objects += 1;
-                if facts.objects == 1 {
-                    facts.e_machine = object.e_machine;
-                    facts.elf64 = object.class == super::Class::Elf64;
+                self.objects += 1;
+                if self.objects == 1 {
+                    self.e_machine = object.e_machine;
+                    self.elf64 = object.class == super::Class::Elf64;
                 }
-                if !facts.machines.contains(&object.machine) {
-                    facts.machines.push(object.machine.clone());
+                if !self.machines.contains(&object.machine) {
+                    self.machines.push(object.machine.clone());
                 }
                 let Some(relocations) = object.relocations else {
-                    continue;
+                    return;
                 };
                 if relocations.non_pic_total > 0 {
-                    facts.non_pic_member_count += 1;
-                    if facts.non_pic_members.len() < LISTED {
-                        facts.non_pic_members.push(name.clone());
+                    self.non_pic_member_count += 1;
+                    if self.non_pic_members.len() < LISTED {
+                        self.non_pic_members.push(name.clone());
                     }
                 }
                 if relocations.small_got.is_some() {
-                    facts.small_got_member_count += 1;
-                    if facts.small_got_members.len() < LISTED {
-                        facts.small_got_members.push(name.clone());
+                    self.small_got_member_count += 1;
+                    if self.small_got_members.len() < LISTED {
+                        self.small_got_members.push(name.clone());
                     }
                 }
-                facts.relocations.absorb(&name, relocations);
+                self.relocations.absorb(&name, relocations);
             }
             Ok(_) | Err(ElfError::NotElf) => {
-                if facts.other_members.len() < LISTED {
-                    facts.other_members.push(name);
+                if self.other_members.len() < LISTED {
+                    self.other_members.push(name);
                 }
             }
             Err(ElfError::Malformed(reason)) => {
-                if facts.unreadable_members.len() < LISTED {
-                    facts.unreadable_members.push(MemberProblem {
+                if self.unreadable_members.len() < LISTED {
+                    self.unreadable_members.push(MemberProblem {
                         member: name,
                         reason,
                     });
@@ -195,5 +217,4 @@ pub fn read_archive(bytes: &[u8]) -> Result<ArchiveFacts, ElfError> {
             }
         }
     }
-    Ok(facts)
 }

@@ -15,25 +15,21 @@
 
 use super::facts::{ElfFacts, Kind};
 use super::layout::DynamicTags;
-use super::limits::{TextBudget, MAX_VERSION_ENTRIES};
+use super::limits::TextBudget;
 use super::machine::machine_name;
 use super::notes::{dlopen_dependencies, walk_notes};
 use super::read::{classify, read_dynamic, read_header, read_program_headers};
 use super::symbol_table::SymbolTable;
-use super::version_name::{sort_version_names, VersionName};
 use super::ElfError;
-use goblin::elf::dynamic::{
-    DT_NULL, DT_STRSZ, DT_STRTAB, DT_VERDEF, DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM, DT_VERSYM,
-};
+use goblin::elf::dynamic::{DT_NULL, DT_STRSZ, DT_STRTAB, DT_VERSYM};
 use goblin::elf::program_header::{PT_DYNAMIC, PT_GNU_PROPERTY, PT_INTERP, PT_LOAD, PT_NOTE};
 use goblin::elf::{Dyn, ProgramHeader, SectionHeader};
 use scroll::ctx::SizeWith;
 use scroll::Pread;
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
+use std::os::fd::AsRawFd;
 
 /// Bytes are read a block at a time and kept for the rest of the file's reading: the
 /// headers, the interpreter and the notes share the first block, the NEEDED names
@@ -43,14 +39,6 @@ const BLOCK: u64 = 4096;
 /// file's chains of version entries or endless strings stop here, and the file is
 /// left to the full reader, which bounds them its own way.
 const MAX_BLOCKS: usize = 256;
-/// The header and program headers are read whole: 64 KiB at most, as the kernel
-/// (fs/binfmt_elf.c, `load_elf_phdrs`).
-const VERDEF_SIZE: u64 = 20;
-const VERDAUX_SIZE: u64 = 8;
-const VERNEED_SIZE: u64 = 16;
-const VERNAUX_SIZE: u64 = 16;
-/// VER_FLG_BASE: the entry that names the file itself (glibc's elf.h).
-const VER_FLG_BASE: u16 = 1;
 
 /// The file read through `pread`, a block at a time.
 struct Blocks<'f> {
@@ -63,7 +51,8 @@ impl<'f> Blocks<'f> {
     /// The block `index` (shorter at the end of the file), read on first use.
     fn with_block<T>(&self, index: u64, f: impl FnOnce(&[u8]) -> T) -> Option<T> {
         let mut blocks = self.blocks.borrow_mut();
-        if let Some((_, data)) = blocks.iter().find(|(i, _)| *i == index) {
+        // The block used last is looked at first: reads come in runs.
+        if let Some((_, data)) = blocks.iter().rev().find(|(i, _)| *i == index) {
             return Some(f(data));
         }
         if blocks.len() >= MAX_BLOCKS {
@@ -71,12 +60,36 @@ impl<'f> Blocks<'f> {
         }
         let start = index.checked_mul(BLOCK)?;
         let size = usize::try_from(self.len.checked_sub(start)?.min(BLOCK)).ok()?;
-        let mut data = vec![0u8; size].into_boxed_slice();
+        let mut data: Vec<u8> = Vec::with_capacity(size);
+        // SAFETY: pread writes at most `size` bytes into the vector's spare capacity,
+        // of which exactly the `n` it reports are then taken as initialized. (Zeroing
+        // 4 KiB first cost as much as the rest of the file's reading.)
+        let n = unsafe {
+            libc::pread(
+                self.file.as_raw_fd(),
+                data.as_mut_ptr().cast(),
+                size,
+                libc::off_t::try_from(start).ok()?,
+            )
+        };
         // A short read is a file cut short since its size was taken: not read here.
-        self.file.read_exact_at(&mut data, start).ok()?;
+        if usize::try_from(n).ok()? != size {
+            return None;
+        }
+        // SAFETY: the first `size` bytes were just written by pread.
+        unsafe { data.set_len(size) };
         let answer = f(&data);
-        blocks.push((index, data));
+        blocks.push((index, data.into_boxed_slice()));
         Some(answer)
+    }
+
+    /// `N` bytes at `offset` without a copy when they lie in one block.
+    fn array<const N: usize>(&self, offset: u64) -> Option<[u8; N]> {
+        let from = (offset % BLOCK) as usize;
+        if from + N <= BLOCK as usize {
+            return self.with_block(offset / BLOCK, |b| b.get(from..from + N)?.try_into().ok())?;
+        }
+        self.read(offset, N as u64)?.try_into().ok()
     }
 
     /// `len` bytes at `offset`; None past the end of the file.
@@ -129,11 +142,19 @@ impl<'f> Blocks<'f> {
     }
 
     fn u16_at(&self, offset: u64, le: scroll::Endian) -> Option<u16> {
-        self.read(offset, 2)?.pread_with(0, le).ok()
+        let bytes = self.array::<2>(offset)?;
+        Some(match le.is_little() {
+            true => u16::from_le_bytes(bytes),
+            false => u16::from_be_bytes(bytes),
+        })
     }
 
     fn u32_at(&self, offset: u64, le: scroll::Endian) -> Option<u32> {
-        self.read(offset, 4)?.pread_with(0, le).ok()
+        let bytes = self.array::<4>(offset)?;
+        Some(match le.is_little() {
+            true => u32::from_le_bytes(bytes),
+            false => u32::from_be_bytes(bytes),
+        })
     }
 }
 
@@ -233,7 +254,8 @@ fn read(file: &Blocks<'_>) -> Result<Option<ElfFacts>, ElfError> {
     {
         return Ok(None);
     }
-    let Some((version_needs, version_defs)) = versions(file, &phdrs, &dyns, &strings, le, &text)?
+    let Some((version_needs, version_defs)) =
+        versions::read(file, &phdrs, &dyns, &strings, le, &text)?
     else {
         return Ok(None);
     };
@@ -340,135 +362,6 @@ impl StringsAt {
     }
 }
 
-type Needs = BTreeMap<String, Vec<VersionName>>;
-
-/// DT_VERNEED and DT_VERDEF as `symbols::read_symbols_and_versions` reads them
-/// (goblin's iterators: an entry that does not fit in its segment ends the walk).
-fn versions(
-    file: &Blocks<'_>,
-    phdrs: &[ProgramHeader],
-    dyns: &DynamicTags,
-    strings: &StringsAt,
-    le: scroll::Endian,
-    text: &TextBudget,
-) -> Result<Option<(Needs, Vec<VersionName>)>, ElfError> {
-    let mut entries = 0usize;
-    let mut count_entry = || {
-        entries += 1;
-        match entries > MAX_VERSION_ENTRIES {
-            true => Err(ElfError::Malformed("too many version entries".into())),
-            false => Ok(()),
-        }
-    };
-    let string = |at: u32, what: &str| -> Result<String, ElfError> {
-        let name = strings.get(file, u64::from(at), what)?;
-        text.take(name.len(), what)?;
-        Ok(name.into_owned())
-    };
-    // (file offset, bytes to the end of the segment, entry count)
-    let table = |addr: u64, num: u64| -> Option<(u64, u64, u32)> {
-        let (offset, available) = vaddr_to_offset(phdrs, addr)?;
-        Some((offset, available, num as u32))
-    };
-    let mut needs = Needs::new();
-    if let (Some(addr), Some(num)) = (dyns.get(DT_VERNEED), dyns.get(DT_VERNEEDNUM)) {
-        let Some((base, size, count)) = table(addr, num) else {
-            return Ok(None);
-        };
-        let mut at = 0u64;
-        for _ in 0..count {
-            if at.saturating_add(VERNEED_SIZE) > size {
-                break;
-            }
-            let (Some(cnt), Some(vn_file), Some(vn_aux), Some(vn_next)) = (
-                file.u16_at(base + at + 2, le),
-                file.u32_at(base + at + 4, le),
-                file.u32_at(base + at + 8, le),
-                file.u32_at(base + at + 12, le),
-            ) else {
-                return Ok(None);
-            };
-            let aux_start = at + u64::from(vn_aux);
-            if aux_start >= size {
-                break;
-            }
-            count_entry()?;
-            let name = string(vn_file, "version need file")?;
-            let list = needs.entry(name).or_default();
-            let mut aux = aux_start;
-            for _ in 0..cnt {
-                if aux.saturating_add(VERNAUX_SIZE) > size {
-                    break;
-                }
-                let (Some(vna_name), Some(vna_next)) = (
-                    file.u32_at(base + aux + 8, le),
-                    file.u32_at(base + aux + 12, le),
-                ) else {
-                    return Ok(None);
-                };
-                count_entry()?;
-                list.push(VersionName::new(
-                    string(vna_name, "version need name")?.as_str(),
-                ));
-                if vna_next == 0 {
-                    break;
-                }
-                aux += u64::from(vna_next);
-            }
-            if vn_next == 0 {
-                break;
-            }
-            at += u64::from(vn_next);
-        }
-    }
-    let mut defs = Vec::new();
-    if let (Some(addr), Some(num)) = (dyns.get(DT_VERDEF), dyns.get(DT_VERDEFNUM)) {
-        let Some((base, size, count)) = table(addr, num) else {
-            return Ok(None);
-        };
-        let mut at = 0u64;
-        for _ in 0..count {
-            if at.saturating_add(VERDEF_SIZE) > size {
-                break;
-            }
-            let (Some(flags), Some(cnt), Some(vd_aux), Some(vd_next)) = (
-                file.u16_at(base + at + 2, le),
-                file.u16_at(base + at + 6, le),
-                file.u32_at(base + at + 12, le),
-                file.u32_at(base + at + 16, le),
-            ) else {
-                return Ok(None);
-            };
-            let aux = at + u64::from(vd_aux);
-            if aux >= size {
-                break;
-            }
-            count_entry()?;
-            // Only the first auxiliary entry names the version.
-            if cnt > 0 && aux.saturating_add(VERDAUX_SIZE) <= size {
-                let Some(vda_name) = file.u32_at(base + aux, le) else {
-                    return Ok(None);
-                };
-                let name = VersionName::new(string(vda_name, "version definition name")?.as_str());
-                if flags & VER_FLG_BASE == 0 {
-                    defs.push(name);
-                }
-            }
-            if vd_next == 0 {
-                break;
-            }
-            at += u64::from(vd_next);
-        }
-    }
-    for list in needs.values_mut() {
-        sort_version_names(list);
-        list.dedup();
-    }
-    sort_version_names(&mut defs);
-    defs.dedup();
-    Ok(Some((needs, defs)))
-}
-
 /// The `.note.dlopen` libraries, from the note segments in the full reader's order
 /// (PT_GNU_PROPERTY first, then PT_NOTE).
 fn dlopen(
@@ -498,3 +391,8 @@ fn dlopen(
     }
     Some(dlopen_dependencies(&notes))
 }
+
+mod versions;
+
+#[cfg(test)]
+mod tests;

@@ -380,11 +380,14 @@ fn dynamic_string_table<'a>(
     }
 }
 
+/// Looks an offset up in the dynamic string table, naming what it is for in errors.
+pub(super) type StringAt<'f, 's> = &'f dyn Fn(u64, &str) -> Result<Cow<'s, str>, ElfError>;
+
 /// The dynamic entries' facts; `string_at` looks an offset up in the dynamic string
 /// table (the file's bytes, or `loader_facts`' reads of them).
 pub(super) fn read_dynamic<'s>(
     dyns: &DynamicTags,
-    string_at: &dyn Fn(u64, &str) -> Result<Cow<'s, str>, ElfError>,
+    string_at: StringAt<'_, 's>,
     text: &TextBudget,
 ) -> Result<DynamicFacts, ElfError> {
     let entries = || dyns.iter().take_while(|&&(tag, _)| tag != DT_NULL);

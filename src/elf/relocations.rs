@@ -12,7 +12,7 @@
 use super::layout::{Layout, SectionSymbols};
 use super::machine::Machine;
 use super::ElfError;
-use goblin::elf::reloc::{r_to_str, RelocSection};
+use goblin::elf::reloc::r_to_str;
 use goblin::elf::section_header::{SHT_REL, SHT_RELA};
 use goblin::elf::sym;
 use serde::{Deserialize, Serialize};
@@ -131,10 +131,15 @@ enum Class {
     Other,
 }
 
+#[cfg(test)]
 fn classify(machine: u16, r_type: u32) -> Class {
+    classify_for(Machine::from(machine), r_type)
+}
+
+fn classify_for(machine: Machine, r_type: u32) -> Class {
     use Class::*;
     use Machine::{Aarch64, Arm, M68k, Ppc, Sparc, Sparc32Plus, SparcV9, I386, X86_64};
-    match (Machine::from(machine), r_type) {
+    match (machine, r_type) {
         // R_X86_64_32, _32S, _16, _8; R_X86_64_64; PC32/PC16/PC8; TPOFF32;
         // GOT32, GOTPCREL, GOTPCRELX, REX_GOTPCRELX, GOTTPOFF.
         (X86_64, 10 | 11 | 12 | 14) => Absolute,
@@ -241,6 +246,7 @@ pub(crate) fn object_relocations(
     // GOT entries matter only where a code model caps them; elsewhere (x86) counting
     // them would cost a string per GOT relocation for nothing.
     let count_got = small_got_limit(machine, elf64) != usize::MAX;
+    let kind = Machine::from(machine);
     for shdr in &layout.shdrs {
         if shdr.sh_type != SHT_RELA && shdr.sh_type != SHT_REL {
             continue;
@@ -263,24 +269,26 @@ pub(crate) fn object_relocations(
         ) else {
             continue;
         };
-        let Ok(relocs) = RelocSection::parse(
-            layout.bytes,
-            offset,
-            size,
-            shdr.sh_type == SHT_RELA,
-            layout.ctx,
-        ) else {
+        let Some(entries) = offset
+            .checked_add(size)
+            .and_then(|end| layout.bytes.get(offset..end))
+        else {
             continue;
         };
+        let format = EntryFormat {
+            rela: shdr.sh_type == SHT_RELA,
+            elf64,
+            little: layout.ctx.le.is_little(),
+        };
         let writable = target.sh_flags & SHF_WRITE != 0;
-        for reloc in relocs.iter() {
+        for reloc in format.entries(entries) {
             out.total += 1;
             // A handful of types per object: a short list beats a map.
             match by_type.iter_mut().find(|(t, _)| *t == reloc.r_type) {
                 Some((_, n)) => *n += 1,
                 None => by_type.push((reloc.r_type, 1)),
             }
-            let class = classify(machine, reloc.r_type);
+            let class = classify_for(kind, reloc.r_type);
             // Most relocations (calls through the PLT, PC-relative data of PIC code)
             // need no symbol: skip reading it for them.
             let needs_symbol = match class {
@@ -320,7 +328,7 @@ pub(crate) fn object_relocations(
                             got_globals.insert((shdr.sh_link as usize, reloc.r_sym));
                         }
                         _ => {
-                            got_locals.insert((reloc.r_sym, reloc.r_addend.unwrap_or(0)));
+                            got_locals.insert((reloc.r_sym, reloc.r_addend));
                         }
                     }
                     None
@@ -365,6 +373,91 @@ pub(crate) fn object_relocations(
     out.got_local = got_locals.len();
     out.got_entries = out.got_symbols.len() + out.got_local;
     Ok(out)
+}
+
+/// How the entries of one SHT_REL or SHT_RELA section are laid out (ELF gABI,
+/// "Relocation Entries"): `Elf32_Rel{,a}` or `Elf64_Rel{,a}`, in the file's byte order.
+/// They are decoded here directly: goblin's reader went through scroll's context
+/// dispatch for every field, most of the time spent on the 4 million relocations of
+/// the static libraries under /usr.
+#[derive(Clone, Copy)]
+struct EntryFormat {
+    rela: bool,
+    elf64: bool,
+    little: bool,
+}
+
+/// One relocation entry; `r_addend` is 0 for SHT_REL (its addend is in the bytes it
+/// relocates).
+struct Entry {
+    r_offset: u64,
+    r_sym: usize,
+    r_type: u32,
+    r_addend: i64,
+}
+
+impl EntryFormat {
+    fn size(self) -> usize {
+        match (self.elf64, self.rela) {
+            (true, true) => 24,
+            (true, false) => 16,
+            (false, true) => 12,
+            (false, false) => 8,
+        }
+    }
+
+    /// The entries `section` holds whole (a trailing partial entry is not one).
+    fn entries(self, section: &[u8]) -> impl Iterator<Item = Entry> + '_ {
+        section.chunks_exact(self.size()).map(move |e| {
+            if self.elf64 {
+                let info = self.u64_at(e, 8);
+                Entry {
+                    r_offset: self.u64_at(e, 0),
+                    r_sym: (info >> 32) as usize,
+                    r_type: info as u32,
+                    r_addend: if self.rela {
+                        self.u64_at(e, 16) as i64
+                    } else {
+                        0
+                    },
+                }
+            } else {
+                let info = self.u32_at(e, 4);
+                Entry {
+                    r_offset: u64::from(self.u32_at(e, 0)),
+                    r_sym: (info >> 8) as usize,
+                    r_type: info & 0xff,
+                    r_addend: if self.rela {
+                        i64::from(self.u32_at(e, 8) as i32)
+                    } else {
+                        0
+                    },
+                }
+            }
+        })
+    }
+
+    fn u64_at(self, entry: &[u8], at: usize) -> u64 {
+        let bytes: [u8; 8] = entry
+            .get(at..at + 8)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or_default();
+        match self.little {
+            true => u64::from_le_bytes(bytes),
+            false => u64::from_be_bytes(bytes),
+        }
+    }
+
+    fn u32_at(self, entry: &[u8], at: usize) -> u32 {
+        let bytes: [u8; 4] = entry
+            .get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or_default();
+        match self.little {
+            true => u32::from_le_bytes(bytes),
+            false => u32::from_be_bytes(bytes),
+        }
+    }
 }
 
 /// `R_X86_64_32`: goblin's names, with the `R_` prefix readelf shows; for the
@@ -435,6 +528,48 @@ mod tests {
         assert_eq!(type_name(11, EM_68K), "R_68K_GOT16O");
         assert_eq!(type_name(14, EM_PPC), "R_PPC_GOT16");
         assert_eq!(type_name(999, EM_68K), "type 999");
+    }
+
+    #[test]
+    fn entries_decode_as_goblin_reads_them() {
+        use goblin::container::{Container, Ctx};
+        use goblin::elf::reloc::RelocSection;
+        // Bytes that make every field differ by width and byte order, with a
+        // trailing partial entry.
+        let bytes: Vec<u8> = (0..100u8)
+            .map(|b| b.wrapping_mul(37).wrapping_add(0x81))
+            .collect();
+        for elf64 in [false, true] {
+            for rela in [false, true] {
+                for little in [false, true] {
+                    let format = EntryFormat {
+                        rela,
+                        elf64,
+                        little,
+                    };
+                    let container = if elf64 {
+                        Container::Big
+                    } else {
+                        Container::Little
+                    };
+                    let le = if little {
+                        scroll::Endian::Little
+                    } else {
+                        scroll::Endian::Big
+                    };
+                    let ctx = Ctx::new(container, le);
+                    let goblin = RelocSection::parse(&bytes, 0, bytes.len(), rela, ctx).unwrap();
+                    let ours: Vec<Entry> = format.entries(&bytes).collect();
+                    assert_eq!(ours.len(), goblin.len());
+                    for (a, b) in ours.iter().zip(goblin.iter()) {
+                        assert_eq!(
+                            (a.r_offset, a.r_sym, a.r_type, a.r_addend),
+                            (b.r_offset, b.r_sym, b.r_type, b.r_addend.unwrap_or(0))
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -97,7 +97,11 @@ fn make_group<'a>(
     merge: bool,
 ) -> Group<'a> {
     let (severity, rule, target) = key;
-    let single = members.len() == 1;
+    let mut files: Vec<&str> = members.iter().map(|f| f.path.as_str()).collect();
+    files.sort_unstable();
+    files.dedup();
+    // All about one file: each text as it stands.
+    let single = files.len() == 1;
     let templated = |f: &Finding, text: &str| {
         if single {
             text.to_string()
@@ -110,7 +114,6 @@ fn make_group<'a>(
     let same_fix = members.iter().all(|f| f.fix == members[0].fix);
     let mut parts: Vec<Part<'a>> = Vec::new();
     let mut index: HashMap<(String, Option<String>, Option<&str>), usize> = HashMap::new();
-    let mut files: Vec<&str> = Vec::new();
     for (f, why) in members.iter().zip(whys) {
         let why = (!same_why).then_some(why);
         let fix = (!same_fix).then_some(f.fix.as_str());
@@ -136,7 +139,6 @@ fn make_group<'a>(
                 });
             }
         }
-        files.push(&f.path);
     }
     // A part of one file reads as that file's own finding.
     for part in &mut parts {
@@ -152,8 +154,6 @@ fn make_group<'a>(
             }
         }
     }
-    files.sort_unstable();
-    files.dedup();
     Group {
         severity,
         rule,

@@ -1,6 +1,6 @@
 //! A Markdown summary, fit for `$GITHUB_STEP_SUMMARY`.
 
-use super::groups::group;
+use super::groups::{group, listed, Caps, Listed};
 use super::text::{code, count, markdown};
 use super::ScanReport;
 use crate::rules::Severity;
@@ -71,28 +71,30 @@ pub fn write_markdown(
         writeln!(out, "✅ No findings: every file loads there.")?;
         return super::requirements::write_requirement_list(out, report);
     }
+    // A row per thing said: the files that share a message share its row (folded by
+    // folder, the first few named; the JSON report lists every one).
     writeln!(out, "| severity | file | rule | target | finding |")?;
     writeln!(out, "|---|---|---|---|---|")?;
-    for f in &report.findings {
-        writeln!(
-            out,
-            "| {} | {} | `{}` | {} | {} |",
-            icon(f.severity),
-            code(&f.path),
-            f.rule.id(),
-            f.target
-                .as_deref()
-                .map(markdown)
-                .unwrap_or_else(|| "-".into()),
-            markdown(&f.message)
-        )?;
+    let groups = group(&report.findings, true);
+    for g in &groups {
+        let target = g.target.map(markdown).unwrap_or_else(|| "-".into());
+        for part in &g.parts {
+            writeln!(
+                out,
+                "| {} | {} | `{}` | {target} | {} |",
+                icon(g.severity),
+                files_cell(&part.paths),
+                g.rule.id(),
+                markdown(&part.message)
+            )?;
+        }
     }
     writeln!(
         out,
         "\n<details><summary>Why it matters and how to fix it</summary>\n"
     )?;
     // Each rule's why and fix once per target, not once per file (see `groups`).
-    for g in group(&report.findings, true) {
+    for g in &groups {
         let on = g
             .target
             .map(|t| format!(" on {}", markdown(t)))
@@ -127,4 +129,30 @@ pub fn write_markdown(
     }
     writeln!(out, "\n</details>")?;
     super::requirements::write_requirement_list(out, report)
+}
+
+/// Files named in a table cell: one as itself; several counted, the first lines of
+/// their list (folded by folder) named.
+fn files_cell(paths: &[&str]) -> String {
+    const NAMED: usize = 5;
+    if let [one] = paths {
+        return code(one);
+    }
+    let lines = listed(paths, Caps::DEFAULT.fold_at, NAMED);
+    let mut named: Vec<String> = lines
+        .iter()
+        .take(NAMED)
+        .map(|l| match l {
+            Listed::File(p) => code(p),
+            Listed::Folder(dir, n) => format!("{} ({n})", code(dir)),
+        })
+        .collect();
+    if lines.len() > NAMED {
+        named.push("...".into());
+    }
+    format!(
+        "{}: {}",
+        count(paths.len(), "file", "files"),
+        named.join(", ")
+    )
 }

@@ -8,13 +8,15 @@ use super::table::{list, or_dash, table_of_width};
 use super::text::{count, esc, join_escaped, severity_counts};
 use super::{FileReport, Outcome, ScanReport};
 use crate::rules::Severity;
-use comfy_table::ColumnConstraint;
+use comfy_table::{ColumnConstraint, ContentArrangement};
 use std::io::{self, Write};
 
 /// Up to this many files, the table shows every column.
 const FEW_ROWS: usize = 5;
 /// Rows of the file table the default layout shows.
 const MAX_ROWS: usize = 30;
+/// A column of a table that fits a terminal is wrapped no narrower than this.
+const MIN_COLUMN: usize = 10;
 
 /// What to write after a list shortened for the default layout.
 const FOR_ALL: &str = "--verbose or --format json lists every one";
@@ -150,9 +152,27 @@ fn write_files(out: &mut dyn Write, files: &[FileReport], layout: &Layout) -> io
     for row in &rows[..shown] {
         table.add_row(keep.iter().map(|&c| row[c].as_str()).collect::<Vec<_>>());
     }
-    // A path is never wrapped: the other columns give way.
-    if layout.width != Width::Unlimited {
-        if let Some(column) = table.column_mut(0) {
+    // A path is never wrapped: the other columns give way, down to a few characters;
+    // where even that does not fit, no line is wrapped (the terminal folds them).
+    if let Some(width) = table.width().filter(|_| layout.width != Width::Unlimited) {
+        let widest = |c: usize| {
+            let cells = rows[..shown].iter().map(|r| r[c].as_str());
+            cells
+                .chain([COLUMNS[c]])
+                .map(|t| t.chars().count())
+                .max()
+                .unwrap_or(0)
+        };
+        let needed: usize = widest(0)
+            + keep[1..]
+                .iter()
+                .map(|&c| widest(c).min(MIN_COLUMN))
+                .sum::<usize>()
+            + 3 * keep.len()
+            + 1;
+        if needed > usize::from(width) {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        } else if let Some(column) = table.column_mut(0) {
             column.set_constraint(ColumnConstraint::ContentWidth);
         }
     }
@@ -429,5 +449,68 @@ fn noun(n: usize, one: &'static str, many: &'static str) -> &'static str {
         one
     } else {
         many
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Summary;
+
+    fn report(paths: &[&str]) -> ScanReport {
+        ScanReport {
+            root: "dist".into(),
+            hosts: vec!["this machine (/)".into()],
+            files: paths
+                .iter()
+                .map(|p| FileReport {
+                    path: p.to_string(),
+                    sha256: None,
+                    layer: None,
+                    outcome: Outcome::Unreadable {
+                        reason: "truncated: the section headers lie past the end of the file"
+                            .into(),
+                    },
+                })
+                .collect(),
+            findings: Vec::new(),
+            problems: Vec::new(),
+            summary: Summary::default(),
+            dependencies: Vec::new(),
+            root_abs: "/dist".into(),
+            host_requirements: Vec::new(),
+            baselined: Vec::new(),
+            waived: Vec::new(),
+        }
+    }
+
+    fn table(report: &ScanReport, width: Width) -> String {
+        let mut out = Vec::new();
+        let layout = Layout {
+            width,
+            ..Layout::default()
+        };
+        write_scan_table(&mut out, report, &layout).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn at_any_terminal_width_a_path_stays_on_one_line() {
+        let long = "site-packages/averyveryverylongpackagename/core/_multiarray.so";
+        let r = report(&[long, "lib/a.so"]);
+        for width in [Width::Columns(40), Width::Columns(140), Width::Unlimited] {
+            let text = table(&r, width);
+            assert!(text.lines().any(|l| l.contains(long)), "{width:?}:\n{text}");
+        }
+        // Wide enough for the path: the other columns wrap, the table fits.
+        let text = table(&r, Width::Columns(140));
+        assert!(text.lines().all(|l| l.chars().count() <= 140), "{text}");
+        assert!(text.contains("truncated: the"), "{text}");
+    }
+
+    #[test]
+    fn the_verdict_comes_first_and_follows_fail_on() {
+        let r = report(&["a"]);
+        assert!(table(&r, Width::Unlimited).starts_with("PASS this machine (/): 0 errors"));
     }
 }

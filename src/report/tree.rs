@@ -31,7 +31,7 @@ impl<'a> From<&'a TreeResult> for EntryJson<'a> {
 
 /// JSON: one object for one file, an array for several (README, "tree JSON"). Written
 /// as it is serialized, not built as a `Value` first.
-pub fn write_tree_json(out: &mut dyn Write, entries: &[TreeResult]) -> io::Result<()> {
+pub fn write_tree_json<W: Write + ?Sized>(out: &mut W, entries: &[TreeResult]) -> io::Result<()> {
     match entries {
         [one] => serde_json::to_writer_pretty(&mut *out, &EntryJson::from(one))?,
         _ => {

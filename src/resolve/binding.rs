@@ -13,6 +13,7 @@ use super::plugin::PluginHost;
 use crate::elf::{ElfFacts, SymbolIndex, SymbolVersion, VersionName};
 use crate::source::HostObject;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Weak};
 
 /// The process a plugin is opened in: what to call it, and its objects (they define
 /// symbols and versions for the plugin's load, but are not checked themselves).
@@ -21,19 +22,28 @@ pub type InHost<'a> = Option<(&'a str, &'a [(&'a str, &'a HostObject)])>;
 /// Symbols are checked even when a library is missing, as `ldd -r` does: an
 /// unversioned reference cannot say which library should have defined it, so the
 /// findings say it may be the missing one.
-pub fn check_binding(scope: &[(&str, &HostObject)], host: InHost<'_>, resolution: &mut Resolution) {
+pub fn check_binding(
+    scope: &[(&str, &Arc<HostObject>)],
+    host: InHost<'_>,
+    resolution: &mut Resolution,
+) {
     check_versions(scope, host, resolution);
     check_symbols(scope, host, resolution);
 }
 
-fn check_versions(scope: &[(&str, &HostObject)], host: InHost<'_>, resolution: &mut Resolution) {
+fn check_versions(
+    scope: &[(&str, &Arc<HostObject>)],
+    host: InHost<'_>,
+    resolution: &mut Resolution,
+) {
     let by_path: HashMap<&str, &HostObject> = scope
         .iter()
-        .chain(host.map_or(&[][..], |(_, objects)| objects))
-        .copied()
+        .map(|&(path, object)| (path, &**object))
+        .chain(host.map_or(&[][..], |(_, objects)| objects).iter().copied())
         .collect();
     let mut gaps = Vec::new();
     for &(path, object) in scope {
+        let object: &HostObject = object;
         for (file, versions) in &object.facts.version_needs {
             let Some(target) = resolution
                 .edges
@@ -103,7 +113,11 @@ fn newest_of_family<'a>(defs: &'a [VersionName], wanted: &VersionName) -> Option
         .max()
 }
 
-fn check_symbols(scope: &[(&str, &HostObject)], host: InHost<'_>, resolution: &mut Resolution) {
+fn check_symbols(
+    scope: &[(&str, &Arc<HostObject>)],
+    host: InHost<'_>,
+    resolution: &mut Resolution,
+) {
     let indexes: Vec<(&SymbolIndex, &ElfFacts)> = scope
         .iter()
         .map(|(_, o)| (o.symbol_index(), &*o.facts))
@@ -113,11 +127,12 @@ fn check_symbols(scope: &[(&str, &HostObject)], host: InHost<'_>, resolution: &m
         .iter()
         .map(|(_, o)| (o.symbol_index(), &*o.facts))
         .collect();
+    // The first of `indexes` that exports a name: the object it binds to.
     let defined_in = |indexes: &[(&SymbolIndex, &ElfFacts)],
                       name: &str,
                       hash: u32,
                       wanted: Option<&SymbolVersion>| {
-        indexes.iter().any(|(index, facts)| {
+        indexes.iter().position(|(index, facts)| {
             index
                 .exported_versions(facts, name, hash)
                 .any(|d| match wanted {
@@ -126,9 +141,9 @@ fn check_symbols(scope: &[(&str, &HostObject)], host: InHost<'_>, resolution: &m
                 })
         })
     };
-    let bound = |name: &str, hash: u32, wanted: Option<&SymbolVersion>| {
-        defined_in(&indexes, name, hash, wanted)
-    };
+    let in_scope = ScopeSet::of(scope);
+    // Scope objects that bound a reference of the object being checked.
+    let mut binders = vec![false; scope.len()];
     // A described library has no symbol table: a reference it might satisfy (an
     // unversioned one, or one versioned from it) cannot be judged.
     let described: BTreeSet<&str> = scope
@@ -139,18 +154,42 @@ fn check_symbols(scope: &[(&str, &HostObject)], host: InHost<'_>, resolution: &m
     let mut unbound = Vec::new();
     let mut seen = BTreeSet::new();
     // The process the load's root is a plugin of provides its API to every object
-    // of the load; a library that is a plugin itself, to itself.
-    let root_host = scope
-        .first()
-        .and_then(|(path, o)| PluginHost::of(&o.facts, path));
+    // of the load; a library that is a plugin itself, to itself. Asked only once a
+    // reference is found unbound: telling a plugin reads every symbol of the object,
+    // and most loads bind everything (asked for every object of every load, it was
+    // 60 % of the instructions of a scan of /usr/bin).
+    let root_host = std::cell::OnceCell::new();
+    let root_host = || {
+        *root_host.get_or_init(|| {
+            scope
+                .first()
+                .and_then(|(path, o)| PluginHost::of(&o.facts, path))
+        })
+    };
     let mut hosted: Vec<HostSymbols> = Vec::new();
-    for (&(path, _), (index, facts)) in scope.iter().zip(&indexes) {
-        let plugin_host = root_host.or_else(|| PluginHost::of(facts, path));
+    for (&(path, object), (index, facts)) in scope.iter().zip(&indexes) {
+        if in_scope.bound_before(object) {
+            continue;
+        }
+        let own_host = std::cell::OnceCell::new();
+        let plugin_host =
+            || *own_host.get_or_init(|| root_host().or_else(|| PluginHost::of(facts, path)));
+        binders.fill(false);
+        let mut all_bound = true;
         for &(hash, i) in index.references() {
             let Some(symbol) = facts.symbols.get(i as usize) else {
                 continue;
             };
-            let bound = bound(symbol.name, hash, symbol.version);
+            let bound = match defined_in(&indexes, symbol.name, hash, symbol.version) {
+                Some(j) => {
+                    binders[j] = true;
+                    true
+                }
+                None => {
+                    all_bound = false;
+                    false
+                }
+            };
             // A reference to a version the library lacks is already a version gap:
             // the same cause, reported once.
             let explained = symbol.version.as_ref().is_some_and(|v| {
@@ -173,13 +212,14 @@ fn check_symbols(scope: &[(&str, &HostObject)], host: InHost<'_>, resolution: &m
             if !bound && !explained && !unknowable && seen.insert((path, symbol.name)) {
                 // The process the plugin is opened in binds it first (its global
                 // scope), else the interpreter it is a module of provides it.
-                let provider = if defined_in(&host_indexes, symbol.name, hash, symbol.version) {
-                    host.map(|(describe, _)| describe)
-                } else {
-                    plugin_host
-                        .filter(|h| h.provides(symbol.name))
-                        .map(PluginHost::describe)
-                };
+                let provider =
+                    if defined_in(&host_indexes, symbol.name, hash, symbol.version).is_some() {
+                        host.map(|(describe, _)| describe)
+                    } else {
+                        plugin_host()
+                            .filter(|h| h.provides(symbol.name))
+                            .map(PluginHost::describe)
+                    };
                 if let Some(provider) = provider {
                     match hosted
                         .iter_mut()
@@ -205,7 +245,60 @@ fn check_symbols(scope: &[(&str, &HostObject)], host: InHost<'_>, resolution: &m
                 });
             }
         }
+        if all_bound {
+            remember_binders(object, scope, &binders);
+        }
     }
     resolution.unbound_symbols = unbound;
     resolution.host_symbols = hosted;
+}
+
+/// An object whose references all bound in one load binds them all again in any load
+/// whose scope holds the objects that bound them (what an object exports does not
+/// change from one load to the next, and binding only asks whether some object of the
+/// scope exports the name). So those objects are remembered with it, and a later load
+/// that holds them all skips its references: a library is in the scope of every
+/// program that needs it (libstdc++'s thousands of references were looked up again
+/// for each of them). A few sets are kept per object: a scan against several targets
+/// binds it among each target's libraries.
+const REMEMBERED_BINDER_SETS: usize = 4;
+
+fn remember_binders(
+    object: &Arc<HostObject>,
+    scope: &[(&str, &Arc<HostObject>)],
+    binders: &[bool],
+) {
+    let set: Box<[Weak<HostObject>]> = scope
+        .iter()
+        .zip(binders)
+        .filter(|(_, &bound)| bound)
+        .map(|((_, o), _)| Arc::downgrade(o))
+        .collect();
+    let mut known = object.bound_by.lock().expect("binding memo lock");
+    if known.len() < REMEMBERED_BINDER_SETS {
+        known.push(set);
+    }
+}
+
+/// The objects of a scope by address, for `bound_before`.
+struct ScopeSet(Vec<*const HostObject>);
+
+impl ScopeSet {
+    fn of(scope: &[(&str, &Arc<HostObject>)]) -> ScopeSet {
+        let mut objects: Vec<*const HostObject> =
+            scope.iter().map(|(_, o)| Arc::as_ptr(o)).collect();
+        objects.sort_unstable();
+        ScopeSet(objects)
+    }
+
+    /// Whether `object`'s references all bound in an earlier load by objects this
+    /// scope holds. A remembered object is compared by address, which no other object
+    /// can take while the remembered `Weak` keeps its allocation.
+    fn bound_before(&self, object: &HostObject) -> bool {
+        let known = object.bound_by.lock().expect("binding memo lock");
+        known.iter().any(|set| {
+            set.iter()
+                .all(|binder| self.0.binary_search(&binder.as_ptr()).is_ok())
+        })
+    }
 }

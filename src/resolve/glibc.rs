@@ -9,6 +9,7 @@ use super::ldconf::ld_so_conf_dirs;
 use super::load::{expand_all, Node, Resolver, Search};
 use super::model::{Attempt, AttemptOutcome, FoundBy, StaleCacheEntry};
 use super::search::{candidate, expand_tokens, judge_cache, judge_glibc, Tokens};
+use crate::source::LD_SO_CACHE;
 use crate::source::{HostObject, LibraryHost, Probe};
 use std::sync::Arc;
 
@@ -34,8 +35,6 @@ pub(super) enum CacheState {
     /// ld.so ignores it (and so searches no ld.so.conf folder): why.
     Invalid(String),
 }
-
-const LD_SO_CACHE: &str = "/etc/ld.so.cache";
 
 impl Resolver<'_> {
     fn tokens_for<'a>(&self, node: &'a Node, setup: &'a GlibcSetup) -> Tokens<'a> {

@@ -316,9 +316,9 @@ impl<'h> Resolver<'h> {
                 object: Some(n.object.clone()),
             });
         }
-        let scope_objects: Vec<(&str, &HostObject)> = scope
+        let scope_objects: Vec<(&str, &Arc<HostObject>)> = scope
             .iter()
-            .map(|&i| (nodes[i].path.as_str(), &*nodes[i].object))
+            .map(|&i| (nodes[i].path.as_str(), &nodes[i].object))
             .collect();
         let host_objects: Vec<(&str, &HostObject)> = (0..nodes.len())
             .filter(|&i| nodes[i].in_host)

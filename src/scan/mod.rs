@@ -3,6 +3,7 @@
 
 mod hosts;
 mod pipeline;
+mod readers;
 
 use crate::platform::Platform;
 use crate::policy::PolicyConfig;

@@ -4,6 +4,7 @@
 //! loads — as its loader would, then apply the policy.
 
 use super::hosts::{Candidate, Processes};
+use super::readers::Readers;
 use super::{Progress, ScanOptions};
 use crate::elf::OtherBinary;
 use crate::elf::{ElfFacts, Kind, Libc};
@@ -279,7 +280,8 @@ struct Read {
     declared: Vec<Libc>,
 }
 
-/// Reads every file of the source, a batch at a time in parallel. The source is
+/// Reads every file of the source, a batch at a time in parallel (by as many readers
+/// as `Readers` calls for). The source is
 /// walked on a thread of its own, a batch or two ahead of the reading: listing
 /// folders and reading files overlap. Its listing problems go to `problems`.
 fn read_all(
@@ -289,6 +291,7 @@ fn read_all(
     read: &mut Read,
     problems: &mut Vec<IoProblem>,
 ) {
+    let mut readers = Readers::new();
     std::thread::scope(|scope| {
         let (send, batches) = std::sync::mpsc::sync_channel::<Vec<Entry>>(2);
         scope.spawn(move || {
@@ -309,19 +312,21 @@ fn read_all(
                 }
             }
             read.summary.files_seen += batch.len();
-            let probes: Vec<Probe> = batch
-                .par_iter()
-                .map(|f| {
-                    let probe = match &f.disk {
-                        Some(disk) => reader.probe_walked(&f.view, disk),
-                        None => reader.probe(&f.view),
-                    };
-                    if let Some(Progress(tick)) = &options.progress {
-                        tick();
-                    }
-                    probe
-                })
-                .collect();
+            let probes: Vec<Probe> = readers.read(|| {
+                batch
+                    .par_iter()
+                    .map(|f| {
+                        let probe = match &f.disk {
+                            Some(disk) => reader.probe_walked(&f.view, disk),
+                            None => reader.probe(&f.view),
+                        };
+                        if let Some(Progress(tick)) = &options.progress {
+                            tick();
+                        }
+                        probe
+                    })
+                    .collect()
+            });
             for (file, probe) in batch.into_iter().zip(probes) {
                 if matches!(probe, Probe::NotElf) {
                     read.declared.extend(declared_libc(reader, &file.view));

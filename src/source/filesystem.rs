@@ -65,9 +65,7 @@ impl FilesystemHost {
 
     fn probe_uncached(&self, path: &str) -> Probe {
         if self.detail == Detail::Links {
-            if let Some(probe) = self.probe_in_root(path) {
-                return probe;
-            }
+            return self.probe_lean(path);
         }
         let real = match self.view.canonicalize(path) {
             Ok(real) => real,
@@ -78,32 +76,56 @@ impl FilesystemHost {
     }
 
     /// A dependency tree's way, the loader's: one `openat2` inside the root for the
-    /// path and a few `pread`s of the file (`elf::read_loader_facts`). None where the
-    /// component walk is to answer (see `in_root`); a file the lean reader does not
-    /// take is read in full, as before.
-    fn probe_in_root(&self, path: &str) -> Option<Probe> {
+    /// path (the component walk where the kernel cannot, see `in_root`), then a few
+    /// `pread`s of the file (`elf::read_loader_facts`). A file the lean reader does
+    /// not take, and any error, is left to the full reader, as before.
+    fn probe_lean(&self, path: &str) -> Probe {
         let (opened, prefix) = self.view.open_in_root(path);
-        let (file, identity, len) = match opened {
-            InRoot::Absent => return Some(Probe::Absent),
-            InRoot::NotRegular => return Some(Probe::NotRegular),
-            InRoot::Walk => return None,
+        let kernel = match opened {
+            InRoot::Absent => return Probe::Absent,
+            InRoot::NotRegular => return Probe::NotRegular,
+            InRoot::Walk => None,
             InRoot::File {
                 file,
                 identity,
                 len,
-            } => (file, identity, len),
+            } => {
+                // A file already read, under this name or another (a hard link).
+                if let Some(known) = self.known(None, identity) {
+                    return known;
+                }
+                file.real_path(prefix)
+                    .map(|real| (real, file, identity, len))
+            }
         };
-        // A file already read, under this name or another (a hard link).
-        if let Some(known) = self.by_identity.lock().expect("cache lock").get(&identity) {
-            return Some(known.clone());
-        }
-        let real = file.real_path(prefix)?;
-        if let Some(known) = self.objects.lock().expect("cache lock").get(&real) {
-            return Some(known.clone());
-        }
-        let Some(facts) = file.reopen().ok().and_then(|f| read_loader_facts(&f, len)) else {
-            let opened = self.view.open_resolved_elf(&real);
-            return Some(self.object_at(real, opened));
+        let (real, file, identity, len) = match kernel {
+            Some((real, file, identity, len)) => {
+                if let Some(known) = self.known(Some(&real), identity) {
+                    return known;
+                }
+                match file.reopen() {
+                    Ok(file) => (real, file, identity, len),
+                    Err(_) => return self.read_in_full(real),
+                }
+            }
+            None => {
+                let real = match self.view.canonicalize(path) {
+                    Ok(real) => real,
+                    Err(err) => return lookup_probe(err),
+                };
+                match self.view.open_resolved_file(&real) {
+                    Some((file, identity, len)) => {
+                        if let Some(known) = self.known(Some(&real), identity) {
+                            return known;
+                        }
+                        (real, file, identity, len)
+                    }
+                    None => return self.read_in_full(real),
+                }
+            }
+        };
+        let Some(facts) = read_loader_facts(&file, len) else {
+            return self.read_in_full(real);
         };
         let probe = Probe::Found(Arc::new(HostObject::new(
             real.clone(),
@@ -119,7 +141,27 @@ impl FilesystemHost {
             .lock()
             .expect("cache lock")
             .insert(real, probe.clone());
-        Some(probe)
+        probe
+    }
+
+    /// What was read before at `real`, or of the file `identity` under another name.
+    fn known(&self, real: Option<&str>, identity: (u64, u64)) -> Option<Probe> {
+        if let Some(known) =
+            real.and_then(|r| self.objects.lock().expect("cache lock").get(r).cloned())
+        {
+            return Some(known);
+        }
+        self.by_identity
+            .lock()
+            .expect("cache lock")
+            .get(&identity)
+            .cloned()
+    }
+
+    /// `real` read by the full reader, its errors named as always.
+    fn read_in_full(&self, real: String) -> Probe {
+        let opened = self.view.open_resolved_elf(&real);
+        self.object_at(real, opened)
     }
 
     /// The object at `real` (a path with no link left in it), read once: later probes

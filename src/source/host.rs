@@ -22,6 +22,9 @@ pub struct HostObject {
     pub identity: Option<(u64, u64)>,
     /// Its symbols indexed for binding, built the first time a load needs them.
     symbol_index: std::sync::OnceLock<crate::elf::SymbolIndex>,
+    /// Sets of objects that bound all its references in a load (resolve/binding.rs):
+    /// a later load that holds one of these sets binds them all again.
+    pub(crate) bound_by: Mutex<Vec<Box<[std::sync::Weak<HostObject>]>>>,
 }
 
 impl HostObject {
@@ -37,6 +40,7 @@ impl HostObject {
             described,
             identity,
             symbol_index: std::sync::OnceLock::new(),
+            bound_by: Mutex::new(Vec::new()),
         }
     }
 

@@ -71,6 +71,25 @@ impl Opened {
     }
 }
 
+/// A regular file opened for reading, with (device, inode) and size; None for
+/// anything else, or an error, which the full reader's open then reports.
+pub(crate) fn open_regular(host: &std::path::Path) -> Option<(File, (u64, u64), u64)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // Never open a device or a FIFO: opening alone can act on it.
+    if !std::fs::symlink_metadata(host).ok()?.file_type().is_file() {
+        return None;
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(host)
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    meta.file_type()
+        .is_file()
+        .then(|| (file, (meta.dev(), meta.ino()), meta.len()))
+}
+
 /// Opens `path` (absolute, inside the root) below the root folder `root`.
 pub(crate) fn open_in_root(root: &OwnedFd, path: &str) -> InRoot {
     if UNSUPPORTED.load(Ordering::Relaxed) {

@@ -34,6 +34,12 @@ pub use host::{DescribedVersions, HostObject, LibraryHost, Probe, ProbeCache, Tr
 pub use image::{ImageHost, ImageSource, RegistryAccess};
 pub(crate) use namespace::{resolve, Node};
 pub use open::{read_elf_bytes, FileBytes, FileKind, OpenError};
+
+/// glibc's loader cache (elf/dl-cache.c), which a host reads as data.
+pub const LD_SO_CACHE: &str = "/etc/ld.so.cache";
+/// A cache larger than this is not one (real ones hold a few thousand entries, under
+/// 1 MiB); it is refused rather than read.
+pub const MAX_LD_CACHE_BYTES: u64 = 64 << 20;
 pub(crate) use open::{read_regular_elf_bytes, size_text};
 pub use regular::{open_folder, open_regular, read_capped, read_regular, Limits, Within};
 pub use root::{LookupError, RootView};

@@ -207,6 +207,12 @@ fn open_for_reading(path: &Path) -> std::io::Result<File> {
     )
 }
 
+/// Files up to this size are read whole with pread rather than mapped: for them a
+/// mapping (mmap, the guard's registration, the page faults, munmap and its TLB
+/// shootdown on every core) costs more than copying the bytes, and most of the ELF
+/// files of /usr/bin are this small.
+const READ_WHOLE_UP_TO: u64 = 64 * 1024;
+
 /// The bytes of the open `file` if it starts like a binary; `meta`, when given, is
 /// its fstat already.
 fn elf_bytes_of(mut file: File, meta: Option<Metadata>) -> Result<Option<FileBytes>, OpenError> {
@@ -237,6 +243,15 @@ fn elf_bytes_of(mut file: File, meta: Option<Metadata>) -> Result<Option<FileByt
         return Err(OpenError::NotRegular(FileKind::of(meta.file_type())));
     }
     let opened = Stamp::of(&meta);
+    if opened.len <= READ_WHOLE_UP_TO {
+        return Ok(Some(FileBytes {
+            guard: None,
+            data: Data::Read(read_whole(&file, opened.len)?),
+            file,
+            opened,
+            identity: (meta.dev(), meta.ino()),
+        }));
+    }
     // SAFETY: the map is read-only and private to this process. Another process may
     // still truncate the file while we read it: the guard registered right after
     // turns the SIGBUS that would follow into zeros and a "changed" answer. The length

@@ -245,6 +245,16 @@ impl RootView {
         Ok(read_regular_elf_bytes(&host)?)
     }
 
+    /// A regular file at a path `canonicalize` returned, opened for `pread` (the
+    /// loader-facts reader), with (device, inode) and size; None for anything else or
+    /// an error (`open_resolved_elf` then says which).
+    pub(crate) fn open_resolved_file(
+        &self,
+        real: &str,
+    ) -> Option<(std::fs::File, (u64, u64), u64)> {
+        in_root::open_regular(&self.host_path(real)?)
+    }
+
     /// Reads a small text file (a loader configuration file), at most `limit` bytes.
     pub fn read_text(&self, path: &str, limit: u64) -> Result<String, LookupError> {
         let bytes = self.read_bytes(path, limit)?;
@@ -381,5 +391,84 @@ mod tests {
         );
         assert_eq!(view.view_path_of(&dir.path().join("usr")).unwrap(), "/usr");
         assert!(view.is_dir("/usr/lib").unwrap());
+    }
+
+    /// The kernel's lookup inside the root (`openat2`, RESOLVE_IN_ROOT) and the
+    /// component walk it stands in for agree on every path: links re-rooted, `..`
+    /// clamped at the root, loops and folders refused, a FIFO never opened.
+    #[test]
+    fn the_kernels_lookup_agrees_with_the_walk() {
+        let (dir, view) = tree();
+        let root = dir.path();
+        fs::create_dir_all(root.join("usr/lib/sub")).unwrap();
+        symlink("..", root.join("usr/lib/sub/up")).unwrap();
+        symlink(
+            "/usr/lib/../../../../lib/libz.so.1",
+            root.join("libdeep.so"),
+        )
+        .unwrap();
+        symlink("/nowhere/libx.so", root.join("usr/lib/libdangling.so")).unwrap();
+        let fifo =
+            std::ffi::CString::new(root.join("usr/lib/libfifo.so").to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let paths = [
+            "/lib/libz.so.1",
+            "/lib/libpasswd.so",
+            "/usr/lib/libclimb.so",
+            "/usr/lib/sub/up/sub/up/libz.so.1",
+            "/libdeep.so",
+            "/usr/lib/libdangling.so",
+            "/usr/lib/libfifo.so",
+            "/usr/lib",
+            "/loop1",
+            "/no/such/file",
+            "/",
+        ];
+        for path in paths {
+            let walked = match view.canonicalize(path) {
+                Ok(real) => match fs::symlink_metadata(root.join(real.trim_start_matches('/'))) {
+                    Ok(m) if m.is_file() => format!("file {real}"),
+                    _ => "not regular".to_string(),
+                },
+                Err(LookupError::NotFound) => "absent".to_string(),
+                Err(e) => format!("walk: {e}"),
+            };
+            let (opened, prefix) = view.open_in_root(path);
+            let kernel = match opened {
+                InRoot::File { file, .. } => format!("file {}", file.real_path(prefix).unwrap()),
+                InRoot::Absent => "absent".to_string(),
+                InRoot::NotRegular => "not regular".to_string(),
+                // Loops are left to the walk, and so is everything on a kernel
+                // without openat2.
+                InRoot::Walk => walked.clone(),
+            };
+            assert_eq!(kernel, walked, "{path}");
+        }
+        // Not left to the walk on a kernel that has openat2 (5.6 and later).
+        let release = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        let version: Vec<u32> = release
+            .split(|c: char| !c.is_ascii_digit())
+            .take(2)
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        if version >= vec![5, 6] {
+            assert!(matches!(
+                view.open_in_root("/lib/libz.so.1").0,
+                InRoot::File { .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn a_view_with_mounts_leaves_lookups_to_the_walk() {
+        let (dir, mut view) = tree();
+        let dist = dir.path().join("elsewhere/dist");
+        fs::create_dir_all(&dist).unwrap();
+        view.mount("/opt/app", &dist).unwrap();
+        assert!(matches!(
+            view.open_in_root("/lib/libz.so.1").0,
+            InRoot::Walk
+        ));
     }
 }

@@ -3,6 +3,7 @@
 //! below, `.wh..wh..opq` empties its folder of what the layers below put there, a
 //! later entry replaces an earlier one, a non-folder replaces a whole folder.
 
+use super::pipeline::{Pipe, Sizes};
 use super::tree::{FileContent, ImageNote, MergedTree, TreeEntry, TreeNode};
 use super::{invalid, ImageError};
 use crate::elf::{has_elf_magic, may_be_binary, read_binary, Binary, Detail};
@@ -10,12 +11,22 @@ use crate::source::size_text;
 use crate::text::excerpt;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Configuration files larger than this are not configuration files.
 const MAX_TEXT: u64 = 4 << 20;
 
 type Raw = BufReader<Box<dyn Read + Send>>;
+
+/// A layer is decompressed on a thread of its own (`pipeline`), which also reads and
+/// hashes the blob (a thread of its own for that was measured: it shortened nothing),
+/// while this one walks the tar and reads the ELF files. The decompressed bytes are
+/// handed over in chunks of 256 KiB, at most 8 waiting (2 MiB in flight: room for the
+/// decompression to go on while a large ELF file is parsed).
+const DECOMPRESSED: Sizes = Sizes {
+    chunk: 256 << 10,
+    depth: 8,
+};
 
 /// The decompressor for a layer, kept typed so that the compressed stream can be read
 /// to its end afterwards (the digest is checked there).
@@ -55,15 +66,19 @@ pub(crate) fn apply_layer(
 ) -> Result<(), ImageError> {
     tree.layers.push(label.to_string());
     let limits = tree.spill.limits;
-    let compressed = Arc::new(AtomicU64::new(0));
-    let raw: Box<dyn Read + Send> = Box::new(CountedShared {
-        inner: raw,
-        read: compressed.clone(),
-    });
     // What the tar or decompression libraries say may quote the layer's bytes (a
     // header field that is not a number): cut short and escaped.
     let layer_error =
         |e: io::Error| invalid(format!("layer {label}: {}", excerpt(&e.to_string(), 200)));
+    let compressed = Arc::new(AtomicU64::new(0));
+    let raw_failed = Arc::new(Mutex::new(None));
+    let raw: Box<dyn Read + Send> = Box::new(CountedShared {
+        inner: FirstError {
+            inner: raw,
+            failed: raw_failed.clone(),
+        },
+        read: compressed.clone(),
+    });
     let mut raw = BufReader::with_capacity(1 << 16, raw);
     let magic = raw.fill_buf().map_err(layer_error)?;
     let decoder = if magic.starts_with(&[0x1f, 0x8b]) {
@@ -75,12 +90,25 @@ pub(crate) fn apply_layer(
     } else {
         Decoder::Plain(raw)
     };
-    let mut archive = tar::Archive::new(Expansion {
+    // Once the decompressed stream is over (or this thread stops reading it), its
+    // thread reads the compressed one to its end: the digest is checked there. It may
+    // have been checked already, and have failed, ahead of a tar walk that stopped
+    // short of that for an error of its own: the digest's error is still the answer.
+    let expansion = Expansion {
         inner: decoder,
         out: 0,
         compressed,
         limits,
-    });
+    };
+    let pipe = Pipe::spawn("layer-inflate", DECOMPRESSED, expansion, move |expansion| {
+        io::copy(&mut expansion.inner.into_raw(), &mut io::sink())?;
+        match raw_failed.lock().map(|mut failed| failed.take()) {
+            Ok(Some((kind, message))) => Err(io::Error::new(kind, message)),
+            _ => Ok(()),
+        }
+    })
+    .map_err(layer_error)?;
+    let mut archive = tar::Archive::new(pipe);
     let mut applied = 0usize;
     let mut ended_early = None;
     let walked = (|| -> io::Result<()> {
@@ -109,26 +137,46 @@ pub(crate) fn apply_layer(
     // digest. When reading stopped on an error, the digest decides what is said: a
     // blob that is not the one its digest names is reported as such, whatever its
     // bytes made the tar reader say.
-    let mut decoder = archive.into_inner();
-    let fail = |decoder: Expansion, error: io::Error| -> ImageError {
-        match io::copy(&mut decoder.inner.into_raw(), &mut io::sink()) {
+    let mut pipe = archive.into_inner();
+    let fail = |pipe: Pipe, error: io::Error| -> ImageError {
+        match pipe.finish() {
             Err(digest) => layer_error(digest),
-            Ok(_) => layer_error(error),
+            Ok(()) => layer_error(error),
         }
     };
     if let Err(e) = walked {
-        return Err(fail(decoder, e));
+        return Err(fail(pipe, e));
     }
     if let Some(early) = ended_early {
-        if io::copy(&mut decoder, &mut io::sink()).is_err() {
-            return Err(fail(decoder, early));
+        if io::copy(&mut pipe, &mut io::sink()).is_err() {
+            return Err(fail(pipe, early));
         }
     }
-    if let Err(e) = io::copy(&mut decoder, &mut io::sink()) {
-        return Err(fail(decoder, e));
+    if let Err(e) = io::copy(&mut pipe, &mut io::sink()) {
+        return Err(fail(pipe, e));
     }
-    io::copy(&mut decoder.inner.into_raw(), &mut io::sink()).map_err(layer_error)?;
+    pipe.finish().map_err(layer_error)?;
     Ok(())
+}
+
+/// A reader that remembers its first error where another reader sees it (the
+/// compressed stream's, after the decompressor met it).
+struct FirstError {
+    inner: Box<dyn Read + Send>,
+    failed: Arc<Mutex<Option<(io::ErrorKind, String)>>>,
+}
+
+impl Read for FirstError {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf);
+        match (&read, self.failed.lock()) {
+            (Err(e), Ok(mut failed)) if e.kind() != io::ErrorKind::Interrupted => {
+                failed.get_or_insert_with(|| (e.kind(), e.to_string()));
+            }
+            _ => {}
+        }
+        read
+    }
 }
 
 /// A reader that counts what it passed on where another reader sees it (the
@@ -338,9 +386,6 @@ fn safe_path(tree: &mut MergedTree, label: &str, raw: &str) -> Option<String> {
     (!parts.is_empty()).then(|| format!("/{}", parts.join("/")))
 }
 
-/// glibc's loader cache, kept as bytes.
-const LD_SO_CACHE: &str = "/etc/ld.so.cache";
-
 fn is_config(path: &str) -> bool {
     path == "/etc/ld.so.conf"
         || path.starts_with("/etc/ld.so.conf.d/")
@@ -375,11 +420,12 @@ pub(crate) fn read_content(
     size: u64,
     spill: &mut Spill,
 ) -> io::Result<FileContent> {
-    if path == LD_SO_CACHE {
+    // glibc's loader cache, kept as bytes.
+    if path == crate::source::LD_SO_CACHE {
         let mut bytes = Vec::new();
         entry
             .by_ref()
-            .take(crate::resolve::MAX_CACHE_BYTES + 1)
+            .take(crate::source::MAX_LD_CACHE_BYTES + 1)
             .read_to_end(&mut bytes)?;
         return Ok(FileContent::Data(bytes.into()));
     }

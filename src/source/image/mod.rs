@@ -10,6 +10,7 @@ mod blobs;
 mod host;
 mod layers;
 mod manifest;
+mod pipeline;
 mod reference;
 pub mod registry;
 mod source;
