@@ -378,7 +378,8 @@ def judge(art, dest, pf, results, direct):
             if how in ("architecture", "libc"):
                 # derived verdicts (no loader ran): they confirm only the rule that names the cause
                 if derived_confirms(how, f, art, p):
-                    item["oracle"] = verdict[p][:1]
+                    # --direct names an npm package's files package/...: not the folder's paths
+                    item["oracle"] = verdict.get(p, [how])[:1]
                     m["confirmed"].append(item)
                 elif how == "architecture":
                     item["oracle"] = f"{art['arch']} file: the failure is the architecture"
