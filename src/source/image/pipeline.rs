@@ -47,9 +47,9 @@ impl Pipe {
         F: FnOnce(R) -> io::Result<()> + Send + 'static,
     {
         let (pieces, received) = sync_channel(sizes.depth);
-        // Every chunk there will be: in the channel, being filled, being read. They
-        // are allocated here, not by the thread: glibc would give the thread an
-        // allocation arena of its own, which measured 6 MB more at peak.
+        // Every chunk there will be (in the channel, being filled, being read),
+        // allocated here: the thread waits for one to come back rather than
+        // allocating more, so the bound holds whatever the two threads do.
         let (spare, spares) = sync_channel(sizes.depth + 2);
         for _ in 0..sizes.depth + 2 {
             let _ = spare.try_send(Vec::with_capacity(sizes.chunk));
