@@ -302,3 +302,86 @@ impl ScopeSet {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::elf::{Binding, Class, Endian, Kind, SymbolType};
+
+    fn library(path: &str, exports: &[&str], imports: &[&str]) -> Arc<HostObject> {
+        let mut facts = ElfFacts::bare(
+            Class::Elf64,
+            Endian::Little,
+            "x86_64",
+            62,
+            Kind::SharedLibrary,
+        );
+        for name in exports {
+            facts
+                .symbols
+                .push(name, true, Binding::Global, SymbolType::Func, None);
+        }
+        for name in imports {
+            facts
+                .symbols
+                .push(name, false, Binding::Global, SymbolType::Func, None);
+        }
+        Arc::new(HostObject::new(
+            path.to_string(),
+            Arc::new(facts),
+            None,
+            None,
+        ))
+    }
+
+    /// The unbound symbols of a load whose scope is `scope`, as (symbol, needed by).
+    fn unbound(scope: &[&Arc<HostObject>]) -> Vec<(String, String)> {
+        let scope: Vec<(&str, &Arc<HostObject>)> =
+            scope.iter().map(|o| (o.real_path.as_str(), *o)).collect();
+        let mut resolution = Resolution {
+            path: "app".into(),
+            view_path: "/app".into(),
+            root: "/".into(),
+            kind: Kind::PieExecutable,
+            loader: None,
+            interpreter: None,
+            interpreter_missing: false,
+            loaded: Vec::new(),
+            missing: Vec::new(),
+            edges: Vec::new(),
+            version_gaps: Vec::new(),
+            unbound_symbols: Vec::new(),
+            host_symbols: Vec::new(),
+            opened_in: None,
+            module_of: None,
+            dlopen: Vec::new(),
+            stale_cache: Vec::new(),
+        };
+        check_binding(&scope, None, &mut resolution);
+        resolution
+            .unbound_symbols
+            .into_iter()
+            .map(|u| (u.symbol, u.needed_by))
+            .collect()
+    }
+
+    #[test]
+    fn a_library_bound_in_one_load_is_checked_again_where_its_binders_are_missing() {
+        // libx.so leaves `helper` to whatever the program loads (it does not need
+        // liby.so itself): bound where the program loads liby.so, not elsewhere.
+        let libx = library("/lib/libx.so", &["x"], &["helper", "y"]);
+        let liby = library("/lib/liby.so", &["helper", "y"], &[]);
+        let other = library("/lib/other.so", &["y"], &[]);
+        let app = library("/app", &[], &["x"]);
+        assert!(unbound(&[&app, &libx, &liby]).is_empty());
+        // Remembered: libx bound by liby. A load without liby must not skip libx.
+        assert_eq!(
+            unbound(&[&app, &libx, &other]),
+            [("helper".to_string(), "/lib/libx.so".to_string())]
+        );
+        // And one with liby again (in another place) binds everything.
+        assert!(unbound(&[&app, &other, &liby, &libx]).is_empty());
+        // A load where libx is unbound remembers nothing that would hide it later.
+        assert_eq!(unbound(&[&app, &libx]).len(), 2);
+    }
+}
