@@ -19,7 +19,6 @@ use super::limits::TextBudget;
 use super::machine::machine_name;
 use super::notes::{dlopen_dependencies, walk_notes};
 use super::read::{classify, read_dynamic, read_header, read_program_headers};
-use super::symbol_table::SymbolTable;
 use super::ElfError;
 use goblin::elf::dynamic::{DT_NULL, DT_STRSZ, DT_STRTAB, DT_VERSYM};
 use goblin::elf::program_header::{PT_DYNAMIC, PT_GNU_PROPERTY, PT_INTERP, PT_LOAD, PT_NOTE};
@@ -262,12 +261,10 @@ fn read(file: &Blocks<'_>) -> Result<Option<ElfFacts>, ElfError> {
     let Some(dlopen) = dlopen(file, &phdrs, le) else {
         return Ok(None);
     };
+    let machine = machine_name(header.e_machine, class, endian);
+    // What the loader does not read (notes but .note.dlopen, section headers,
+    // symbols) stays as `bare` leaves it.
     Ok(Some(ElfFacts {
-        class,
-        endian,
-        machine: machine_name(header.e_machine, class, endian),
-        e_machine: header.e_machine,
-        kind,
         interpreter,
         soname: facts.soname,
         needed: facts.needed,
@@ -275,21 +272,10 @@ fn read(file: &Blocks<'_>) -> Result<Option<ElfFacts>, ElfError> {
         runpath: facts.runpath,
         textrel: facts.textrel,
         nodeflib: facts.nodeflib,
-        executable_stack: false,
-        x86_isa_level: None,
-        x86_isa_used: None,
         version_needs,
         version_defs,
-        foreign_os: None,
-        hardening: None,
-        text_relocations: Vec::new(),
-        text_relocation_count: 0,
-        relocations: None,
-        go: None,
-        compilers: Vec::new(),
-        static_runtime: None,
         dlopen,
-        symbols: SymbolTable::default(),
+        ..ElfFacts::bare(class, endian, &machine, header.e_machine, kind)
     }))
 }
 
