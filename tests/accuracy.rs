@@ -127,6 +127,38 @@ fn runs_on_json(args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
+/// The loader `tree` uses for a library that shows no libc, in a root laid out as
+/// `loaders` (empty files standing for the loaders) holding the musl wheel's _ext.so.
+fn loader_for_no_libc_library(loaders: &[&str]) -> String {
+    let root = tempfile::tempdir().unwrap();
+    for loader in loaders {
+        let path = root.path().join(loader.trim_start_matches('/'));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, b"").unwrap();
+    }
+    let lib = root.path().join("opt/pkg/_ext.so");
+    std::fs::create_dir_all(lib.parent().unwrap()).unwrap();
+    std::fs::copy(tree("musl-wheel").join("pkg/_ext.so"), &lib).unwrap();
+    let out = common::preflight()
+        .args(["tree", "--format", "json", "--root"])
+        .arg(root.path())
+        .arg(&lib)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["loader"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_glibc_host_with_musl_installed_loads_a_library_without_libc_the_glibc_way() {
+    // Debian with its musl package has /lib/ld-musl-x86_64.so.1 beside glibc's loader:
+    // the host is still glibc (it was called musl, and libstdc++ was "not found").
+    let both = ["/lib/ld-musl-x86_64.so.1", "/lib64/ld-linux-x86-64.so.2"];
+    assert_eq!(loader_for_no_libc_library(&both), "glibc");
+    // Alpine: musl's loader alone.
+    assert_eq!(loader_for_no_libc_library(&both[..1]), "musl");
+}
+
 #[test]
 fn a_file_of_another_architecture_gets_one_arch_mismatch_on_a_root() {
     // An aarch64 wheel checked against this (x86_64) machine: the kernel refuses it,

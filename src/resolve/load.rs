@@ -438,15 +438,19 @@ impl<'h> Resolver<'h> {
     }
 
     /// The host's libc family: musl when its /lib has musl's loader
-    /// (`ld-musl-ARCH.so.1`), else glibc.
+    /// (`ld-musl-ARCH.so.1`) and no glibc loader (`ld-linux*` in /lib or /lib64), else
+    /// glibc. A glibc system with Debian's musl package installed has both loaders:
+    /// its own libraries are glibc's (musl's live apart, in /usr/lib/musl), so a
+    /// library that shows no libc is loaded the glibc way there.
     pub fn host_libc(&self) -> Libc {
         *self.host_libc.get_or_init(|| {
-            let musl = self
-                .host
-                .list_dir("/lib")
-                .iter()
-                .any(|n| n.starts_with("ld-musl-") && n.ends_with(".so.1"));
-            if musl {
+            let has = |dir: &str, prefix: &str| {
+                self.host
+                    .list_dir(dir)
+                    .iter()
+                    .any(|n| n.starts_with(prefix) && n.contains(".so."))
+            };
+            if has("/lib", "ld-musl-") && !has("/lib", "ld-linux") && !has("/lib64", "ld-linux") {
                 Libc::Musl
             } else {
                 Libc::Glibc
