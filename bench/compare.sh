@@ -110,12 +110,15 @@ row() {
     hyperfine "${opts[@]}" --export-json "$out/r$r.json" "${cmds[@]}" >/dev/null
     files+=("$out/r$r.json")
   done
-  local i=0 b="" a p="" line
+  local i=0 b="" a p="" line shown_line
   if [ -n "$before" ]; then b=$(median $i "${files[@]}"); i=$((i + 1)); fi
   a=$(median $i "${files[@]}"); i=$((i + 1))
   [ -n "$peer" ] && p=$(median $i "${files[@]}")
   line="| $name | ${b:+$(shown "$b")} | $(shown "$a") | ${p:+$peer_name $(shown "$p")} | ${p:+$(ratio "$a" "$p")} | $goal |"
-  echo "   before: ${b:+$(shown "$b")}  preflight: $(shown "$a")  ${peer_name}: ${p:+$(shown "$p")}  ratio: ${p:+$(ratio "$a" "$p")} (goal $goal)"
+  shown_line="   before: ${b:+$(shown "$b")}  preflight: $(shown "$a")"
+  # A row without a peer (growth, inspect) has no ratio and no goal to print.
+  [ -n "$p" ] && shown_line+="  ${peer_name}: $(shown "$p")  ratio: $(ratio "$a" "$p") (goal $goal)"
+  echo "$shown_line"
   echo "   (medians of $((rounds * runs)) runs each, $rounds alternating rounds; load after: $(load))"
   echo "$line" >>"$table"
   rm -f "${files[@]}"
