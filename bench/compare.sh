@@ -115,7 +115,9 @@ row() {
   a=$(median $i "${files[@]}"); i=$((i + 1))
   [ -n "$peer" ] && p=$(median $i "${files[@]}")
   line="| $name | ${b:+$(shown "$b")} | $(shown "$a") | ${p:+$peer_name $(shown "$p")} | ${p:+$(ratio "$a" "$p")} | $goal |"
-  shown_line="   before: ${b:+$(shown "$b")}  preflight: $(shown "$a")"
+  shown_line="  "
+  [ -n "$b" ] && shown_line+=" before: $(shown "$b") "
+  shown_line+=" preflight: $(shown "$a")"
   # A row without a peer (growth, inspect) has no ratio and no goal to print.
   [ -n "$p" ] && shown_line+="  ${peer_name}: $(shown "$p")  ratio: $(ratio "$a" "$p") (goal $goal)"
   echo "$shown_line"
@@ -197,7 +199,7 @@ rss() { # binary → median peak RSS in MB of 3 runs
 rb=""
 [ -n "$before" ] && rb=$(rss "$before")
 ra=$(rss "$pf")
-echo "   before: ${rb:+$rb MB}  preflight: $ra MB  (goal < 150 MB; load after: $(load))"
+echo "  ${rb:+ before: $rb MB } preflight: $ra MB  (goal < 150 MB; load after: $(load))"
 echo "| peak RSS, \`scan /usr\` | ${rb:+$rb MB} | $ra MB | | | < 150 MB |" >>"$table"
 
 # Growth: /usr/bin's ELF files copied once, then 10 times (copies, not hard links:
