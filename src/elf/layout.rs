@@ -44,14 +44,7 @@ impl<'a> Layout<'a> {
     /// there to the end of its PT_LOAD segment's file image, as ld.so does when it
     /// reads the dynamic tables of a mapped object.
     pub fn vaddr_to_offset(&self, addr: u64) -> Option<(u64, u64)> {
-        self.phdrs
-            .iter()
-            .filter(|p| p.p_type == PT_LOAD)
-            .find(|p| addr >= p.p_vaddr && addr - p.p_vaddr < p.p_filesz)
-            .map(|p| {
-                let delta = addr - p.p_vaddr;
-                (p.p_offset + delta, p.p_filesz - delta)
-            })
+        vaddr_to_offset(&self.phdrs, addr)
     }
 
     /// The bytes at virtual address `addr`: `len` of them when given, else up to the end
@@ -239,6 +232,19 @@ impl DynamicTags {
     pub fn iter(&self) -> impl Iterator<Item = &(u64, u64)> {
         self.0.iter()
     }
+}
+
+/// `Layout::vaddr_to_offset` over program headers alone (the lean loader-facts reader
+/// has no `Layout`).
+pub(super) fn vaddr_to_offset(phdrs: &[ProgramHeader], addr: u64) -> Option<(u64, u64)> {
+    phdrs
+        .iter()
+        .filter(|p| p.p_type == PT_LOAD)
+        .find(|p| addr >= p.p_vaddr && addr - p.p_vaddr < p.p_filesz)
+        .map(|p| {
+            let delta = addr - p.p_vaddr;
+            (p.p_offset + delta, p.p_filesz - delta)
+        })
 }
 
 #[cfg(test)]

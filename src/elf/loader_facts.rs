@@ -14,6 +14,7 @@
 //! table) are left empty, as `Detail::Links` leaves the symbols.
 
 use super::facts::{ElfFacts, Kind};
+pub(super) use super::layout::vaddr_to_offset;
 use super::layout::DynamicTags;
 use super::limits::TextBudget;
 use super::machine::machine_name;
@@ -300,19 +301,6 @@ fn dynamic_tags(
         }
     }
     Some(DynamicTags(tags))
-}
-
-/// A virtual address as a file offset, and the bytes from there to the end of its
-/// PT_LOAD segment's file image (`Layout::vaddr_to_offset`).
-fn vaddr_to_offset(phdrs: &[ProgramHeader], addr: u64) -> Option<(u64, u64)> {
-    phdrs
-        .iter()
-        .filter(|p| p.p_type == PT_LOAD)
-        .find(|p| addr >= p.p_vaddr && addr - p.p_vaddr < p.p_filesz)
-        .map(|p| {
-            let delta = addr - p.p_vaddr;
-            (p.p_offset + delta, p.p_filesz - delta)
-        })
 }
 
 /// The dynamic string table: where it is in the file, read a string at a time.
