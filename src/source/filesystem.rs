@@ -133,29 +133,40 @@ impl FilesystemHost {
             None,
             Some(identity),
         )));
-        self.by_identity
-            .lock()
-            .expect("cache lock")
-            .insert(identity, probe.clone());
-        self.objects
-            .lock()
-            .expect("cache lock")
-            .insert(real, probe.clone());
-        probe
+        self.remember(real, probe)
     }
 
     /// What was read before at `real`, or of the file `identity` under another name.
-    fn known(&self, real: Option<&str>, identity: (u64, u64)) -> Option<Probe> {
+    fn known(&self, real: Option<&str>, identity: impl Into<Option<(u64, u64)>>) -> Option<Probe> {
         if let Some(known) =
             real.and_then(|r| self.objects.lock().expect("cache lock").get(r).cloned())
         {
             return Some(known);
         }
+        let identity = identity.into()?;
         self.by_identity
             .lock()
             .expect("cache lock")
             .get(&identity)
             .cloned()
+    }
+
+    /// `probe`, kept as what is at `real` and, for an object, as what its file is under
+    /// any other name.
+    fn remember(&self, real: String, probe: Probe) -> Probe {
+        if let Probe::Found(object) = &probe {
+            if let Some(identity) = object.identity {
+                self.by_identity
+                    .lock()
+                    .expect("cache lock")
+                    .insert(identity, probe.clone());
+            }
+        }
+        self.objects
+            .lock()
+            .expect("cache lock")
+            .insert(real, probe.clone());
+        probe
     }
 
     /// `real` read by the full reader, its errors named as always.
@@ -167,19 +178,15 @@ impl FilesystemHost {
     /// The object at `real` (a path with no link left in it), read once: later probes
     /// of the same file, under any name, share it.
     fn object_at(&self, real: String, opened: Result<Option<FileBytes>, LookupError>) -> Probe {
-        if let Some(known) = self.objects.lock().expect("cache lock").get(&real) {
-            return known.clone();
-        }
-        // Another name for a file already read (a hard link): the same object.
-        if let Ok(Some(bytes)) = &opened {
-            if let Some(known) = self
-                .by_identity
-                .lock()
-                .expect("cache lock")
-                .get(&bytes.identity)
-            {
-                return known.clone();
-            }
+        // Read before, or another name for a file already read (a hard link): the
+        // same object.
+        let identity = opened
+            .as_ref()
+            .ok()
+            .and_then(|b| b.as_ref())
+            .map(|b| b.identity);
+        if let Some(known) = self.known(Some(&real), identity) {
+            return known;
         }
         let probe = match opened {
             Err(err) => lookup_probe(err),
@@ -196,19 +203,7 @@ impl FilesystemHost {
                 Binary::Unreadable(reason) => Probe::Unreadable(reason),
             },
         };
-        if let Probe::Found(object) = &probe {
-            if let Some(identity) = object.identity {
-                self.by_identity
-                    .lock()
-                    .expect("cache lock")
-                    .insert(identity, probe.clone());
-            }
-        }
-        self.objects
-            .lock()
-            .expect("cache lock")
-            .insert(real, probe.clone());
-        probe
+        self.remember(real, probe)
     }
 }
 
