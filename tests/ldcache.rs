@@ -129,6 +129,22 @@ fn the_classic_dockerfile_bug_a_conf_file_without_ldconfig() {
         .unwrap()
         .contains("/etc/ld.so.cache"));
     assert!(missing[0]["fix"].as_str().unwrap().contains("ldconfig"));
+    // `greet` is unbound because its library is not loaded: the fix sends the user to
+    // that library, not after a host library "built differently".
+    let undefined = of_rule(&findings, "undefined-symbol");
+    assert_eq!(undefined.len(), 1, "{findings:#?}");
+    let (why, fix) = (
+        undefined[0]["why"].as_str().unwrap(),
+        undefined[0]["fix"].as_str().unwrap(),
+    );
+    assert!(
+        why.contains("stops at the missing libgreet-ldc.so.1"),
+        "{why}"
+    );
+    assert!(
+        fix.starts_with("Make libgreet-ldc.so.1 load first"),
+        "{fix}"
+    );
 }
 
 #[test]

@@ -279,6 +279,13 @@ fn undefined_symbol_findings(
     // A module of a program that is not in the scanned tree: the program provides them.
     let module_of = resolution.module_of.as_deref().filter(|_| alone);
     let in_host = !resolution.kind.is_executable() && resolution.opened_in.is_some();
+    let mut missing: Vec<&str> = Vec::new();
+    for miss in &resolution.missing {
+        if !missing.contains(&miss.soname.as_str()) {
+            missing.push(&miss.soname);
+        }
+    }
+    let missing = missing.join(", ");
     for (needed_by, symbols) in by_object {
         let listed = symbol_list(&symbols);
         let plural = if symbols.len() == 1 { "" } else { "s" };
@@ -299,6 +306,7 @@ fn undefined_symbol_findings(
                 .case_if(alone, "alone")
                 .case_if(in_host, "in-host")
                 .case_if(module_of.is_some(), "program-absent")
+                .arg("missing", &missing)
                 .arg("program", module_of.unwrap_or_default())
                 .arg("host", resolution.opened_in.as_deref().unwrap_or_default())
                 .needed_by((who != shown).then_some(who))

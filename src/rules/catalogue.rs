@@ -189,9 +189,15 @@ rules! {
         fix: "A library on the host is an older or different build than the one linked against: ship \
               the library the program was built with, or build against the host's version.",
         cases: &[
+            // A NEEDED library is missing too: ld.so stops at it ("cannot open shared object
+            // file", glibc elf/dl-load.c _dl_map_object) before relocation binds a symbol, so
+            // the older-build fix would send the user after the wrong cause.
             case("library-missing", None, Some(
-                "The program fails with \"undefined symbol\" when it starts (with BIND_NOW) or when a \
-                 symbol is first used; they may be the missing library's, reported beside."), None),
+                "The loader stops at the missing {missing} before it binds any symbol; no loaded \
+                 object defines these, and they are most likely the missing library's own."), Some(
+                "Make {missing} load first (the missing-library finding says how), then check again: \
+                 only symbols still undefined then point at a host library built differently from the \
+                 one linked against.")),
             // A library no scanned program loads, checked with its own NEEDED only.
             case("alone", Some(Warning), Some(
                 "Checked alone, this library's NEEDED libraries do not define these symbols. That is fine \
