@@ -268,21 +268,31 @@ impl ElfFacts {
     /// read from the symbol table (kept once, not copied for this), so empty when the
     /// table was not read (`Detail::Links`).
     pub fn symbols_by_version(&self) -> BTreeMap<&VersionName, Vec<&str>> {
-        // Grouped by name first (a few versions, thousands of symbols): ordering
-        // version names is the costly comparison.
+        // Grouped by the table's version slots first (a few versions, thousands of
+        // symbols): comparing version names per symbol was most of the cost. Slots
+        // with one name (another file, or hidden) share a group.
         let mut groups: Vec<(&VersionName, Vec<&str>)> = Vec::new();
-        for (version, name) in self.symbols.undefined_versioned() {
-            if version.file.is_none() {
-                continue;
-            }
-            match groups
-                .iter_mut()
-                .find(|(v, _)| v.as_str() == version.name.as_str())
-            {
-                Some((_, names)) => names.push(name),
-                None => groups.push((&version.name, vec![name])),
+        let group_of: Vec<Option<usize>> = self
+            .symbols
+            .versions()
+            .iter()
+            .map(|version| {
+                version.file.as_ref()?;
+                let known = groups
+                    .iter()
+                    .position(|(v, _)| v.as_str() == version.name.as_str());
+                Some(known.unwrap_or_else(|| {
+                    groups.push((&version.name, Vec::new()));
+                    groups.len() - 1
+                }))
+            })
+            .collect();
+        for (slot, name) in self.symbols.undefined_versioned_slots() {
+            if let Some(group) = group_of[slot] {
+                groups[group].1.push(name);
             }
         }
+        groups.retain(|(_, names)| !names.is_empty());
         groups
             .into_iter()
             .map(|(version, mut names)| {

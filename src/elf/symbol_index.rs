@@ -1,18 +1,24 @@
-//! A file's dynamic symbol table indexed for symbol binding: its exports by name
-//! hash, and the references binding must satisfy. Derived from the facts alone, built
+//! A file's dynamic symbol table indexed for symbol binding: the references binding
+//! must satisfy, and its exports by name hash. Derived from the facts alone, built
 //! once per object (resolve/binding.rs uses it for every load that has the object in
 //! its scope).
+//!
+//! Exports are looked up through the file's own DT_GNU_HASH table when it has a sound
+//! one, as ld.so does (elf/export_hash.rs); only an object without one (a profile's,
+//! a malformed or a foreign one) has its exports indexed here.
 
-use super::facts::{Binding, ElfFacts, SymbolType, SymbolVersion};
+use super::export_hash::gnu_hash;
+use super::facts::{ElfFacts, SymbolVersion};
 
 /// One object's symbols indexed for binding, built once per object and shared by every
 /// load that has it in its scope (a scan of /usr checks libc's exports for each of a
 /// thousand programs).
 #[derive(Debug)]
 pub struct SymbolIndex {
-    exports: Exports,
+    /// None when the symbol table carries its DT_GNU_HASH.
+    exports: Option<Exports>,
     /// The references binding must satisfy (undefined, global, named), as
-    /// (name hash, symbol index) in symbol table order.
+    /// (`gnu_hash` of the name, symbol index) in symbol table order.
     references: Box<[(u32, u32)]>,
 }
 
@@ -20,33 +26,86 @@ impl SymbolIndex {
     pub fn of(facts: &ElfFacts) -> SymbolIndex {
         let references = facts
             .symbols
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| !s.defined && s.binding == Binding::Global && !s.name.is_empty())
-            .map(|(i, s)| (name_hash(s.name), i as u32))
+            .references()
+            .map(|(i, name)| (gnu_hash(name.as_bytes()), i as u32))
             .collect();
+        let exports = match facts.symbols.export_hash() {
+            Some(_) => None,
+            None => Some(Exports::of(facts)),
+        };
         SymbolIndex {
-            exports: Exports::of(facts),
+            exports,
             references,
         }
     }
-}
 
-impl SymbolIndex {
-    /// The references binding must satisfy, as (name hash, symbol index).
+    /// The index built from the symbols alone, as for an object without a sound
+    /// DT_GNU_HASH (tests compare lookups through the file's table with it).
+    pub fn indexed(facts: &ElfFacts) -> SymbolIndex {
+        SymbolIndex {
+            exports: Some(Exports::of(facts)),
+            ..SymbolIndex::of(facts)
+        }
+    }
+
+    /// Whether exports are looked up through the file's own DT_GNU_HASH.
+    pub fn uses_export_hash(&self) -> bool {
+        self.exports.is_none()
+    }
+
+    /// The references binding must satisfy, as (`gnu_hash` of the name, symbol index).
     pub fn references(&self) -> &[(u32, u32)] {
         &self.references
     }
 
-    /// The versions `name` (whose `name_hash` is `hash`) is exported with by the
-    /// object whose facts are `facts` (None: unversioned).
-    pub fn exported_versions<'a>(
-        &'a self,
-        facts: &'a ElfFacts,
-        name: &'a str,
+    /// Whether the object whose facts are `facts` exports `name` (whose `gnu_hash`
+    /// is `hash`) with a version `accept` takes (None: unversioned).
+    #[inline]
+    pub fn exports(
+        &self,
+        facts: &ElfFacts,
+        name: &str,
         hash: u32,
-    ) -> impl Iterator<Item = Option<&'a SymbolVersion>> + 'a {
-        self.exports.versions(facts, name, hash)
+        mut accept: impl FnMut(Option<&SymbolVersion>) -> bool,
+    ) -> bool {
+        let symbols = &facts.symbols;
+        let mut matches = |i: usize| {
+            symbols.is_export(i) && symbols.is_named(i, name) && accept(symbols.version_of(i))
+        };
+        match (&self.exports, symbols.export_hash()) {
+            // Dynamic symbol `i` is table entry `i - 1` (no null entry).
+            (None, Some(table)) => table.any(hash, |i| matches(i - 1)),
+            (Some(exports), _) => exports.candidates(hash).any(matches),
+            (None, None) => false,
+        }
+    }
+
+    /// The versions `name` (whose `gnu_hash` is `hash`) is exported with by the
+    /// object whose facts are `facts` (None: unversioned), in lookup order.
+    pub fn exported_versions<'a>(
+        &self,
+        facts: &'a ElfFacts,
+        name: &str,
+        hash: u32,
+    ) -> Vec<Option<&'a SymbolVersion>> {
+        let mut found = Vec::new();
+        let symbols = &facts.symbols;
+        let mut take = |i: usize| {
+            if symbols.is_export(i) && symbols.is_named(i, name) {
+                found.push(symbols.version_of(i));
+            }
+            false
+        };
+        match (&self.exports, symbols.export_hash()) {
+            (None, Some(table)) => {
+                table.any(hash, |i| take(i - 1));
+            }
+            (Some(exports), _) => {
+                exports.candidates(hash).any(take);
+            }
+            (None, None) => {}
+        }
+        found
     }
 }
 
@@ -62,29 +121,15 @@ struct Exports {
     starts: Box<[u32]>,
 }
 
-/// A 32-bit hash of a symbol name; a collision costs a name comparison, not a wrong
-/// answer.
-fn name_hash(name: &str) -> u32 {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-    let h = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(name);
-    (h ^ (h >> 32)) as u32
-}
-
 impl Exports {
     fn of(facts: &ElfFacts) -> Exports {
-        let exported: Vec<(u32, u32)> = facts
-            .symbols
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| {
-                s.defined
-                    && matches!(
-                        s.binding,
-                        Binding::Global | Binding::Weak | Binding::GnuUnique
-                    )
-                    && !matches!(s.kind, SymbolType::Section | SymbolType::File)
+        let symbols = &facts.symbols;
+        let exported: Vec<(u32, u32)> = (0..symbols.len())
+            .filter(|&i| symbols.is_export(i))
+            .map(|i| {
+                let name = symbols.name(i).unwrap_or("");
+                (gnu_hash(name.as_bytes()), i as u32)
             })
-            .map(|(i, s)| (name_hash(s.name), i as u32))
             .collect();
         // Placed bucket by bucket (a counting sort): a lookup compares every hash of
         // its bucket, so the order inside one does not matter.
@@ -109,25 +154,18 @@ impl Exports {
         }
     }
 
-    /// The versions `name` is exported with (None: unversioned).
-    fn versions<'a>(
-        &'a self,
-        facts: &'a ElfFacts,
-        name: &'a str,
-        hash: u32,
-    ) -> impl Iterator<Item = Option<&'a SymbolVersion>> + 'a {
+    /// The symbol indexes whose name hash is `hash`.
+    fn candidates(&self, hash: u32) -> impl Iterator<Item = usize> + '_ {
         let b = bucket(hash, self.starts.len() - 1);
-        let bucket = &self.entries[self.starts[b] as usize..self.starts[b + 1] as usize];
-        bucket
+        self.entries[self.starts[b] as usize..self.starts[b + 1] as usize]
             .iter()
             .filter(move |(h, _)| *h == hash)
-            .filter_map(move |(_, i)| facts.symbols.get(*i as usize))
-            .filter(move |s| s.name == name)
-            .map(|s| s.version)
+            .map(|&(_, i)| i as usize)
     }
 }
 
-/// The bucket of `hash` among `buckets`.
+/// The bucket of `hash` among `buckets` (`gnu_hash` mixes its low bits well; its
+/// high ones stay alike for short names).
 fn bucket(hash: u32, buckets: usize) -> usize {
-    ((u64::from(hash) * buckets as u64) >> 32) as usize
+    hash as usize % buckets
 }

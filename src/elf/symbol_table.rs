@@ -3,6 +3,7 @@
 //! bytes plus its name in one shared buffer, and each distinct version is stored once.
 //! It serializes as the list of `DynSymbol` objects the JSON contract describes.
 
+use super::export_hash::ExportHash;
 use super::facts::{Binding, DynSymbol, SymbolType, SymbolVersion};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -53,11 +54,24 @@ impl Entry {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SymbolTable {
     names: String,
     entries: Vec<Entry>,
     versions: Vec<SymbolVersion>,
+    /// The file's own DT_GNU_HASH over these symbols (index `i` here is dynamic
+    /// symbol `i + 1`: the null entry is left out), when it had a sound one.
+    export_hash: Option<Box<ExportHash>>,
+}
+
+/// Hashed without the export hash table, which is derived from what is hashed (equal
+/// tables still compare it).
+impl std::hash::Hash for SymbolTable {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.names.hash(state);
+        self.entries.hash(state);
+        self.versions.hash(state);
+    }
 }
 
 /// One symbol, borrowed from its table.
@@ -78,7 +92,63 @@ impl SymbolTable {
             names: String::with_capacity(name_bytes),
             entries: Vec::with_capacity(symbols),
             versions: Vec::new(),
+            export_hash: None,
         }
+    }
+
+    /// Keeps the file's DT_GNU_HASH table for binding's lookups.
+    pub(crate) fn set_export_hash(&mut self, hash: ExportHash) {
+        self.export_hash = Some(Box::new(hash));
+    }
+
+    /// The file's DT_GNU_HASH table, when it had a sound one.
+    pub fn export_hash(&self) -> Option<&ExportHash> {
+        self.export_hash.as_deref()
+    }
+
+    /// The name of symbol `index`.
+    pub fn name(&self, index: usize) -> Option<&str> {
+        let e = self.entries.get(index)?;
+        let end = self
+            .entries
+            .get(index + 1)
+            .map_or(self.names.len(), |next| next.name_start as usize);
+        Some(self.names.get(e.name_start as usize..end).unwrap_or(""))
+    }
+
+    /// Whether symbol `index` is named `name`, compared without building the symbol.
+    pub fn is_named(&self, index: usize, name: &str) -> bool {
+        self.name(index) == Some(name)
+    }
+
+    /// Whether symbol `index` is one binding may bind to: defined, global, weak or
+    /// unique, not a section or file symbol.
+    pub fn is_export(&self, index: usize) -> bool {
+        self.entries.get(index).is_some_and(|&e| {
+            e.defined()
+                && matches!(
+                    e.binding(),
+                    Binding::Global | Binding::Weak | Binding::GnuUnique
+                )
+                && !matches!(e.kind(), SymbolType::Section | SymbolType::File)
+        })
+    }
+
+    /// The version of symbol `index` (None: unversioned or no such symbol).
+    pub fn version_of(&self, index: usize) -> Option<&SymbolVersion> {
+        let v = self.entries.get(index)?.version();
+        (v > 0).then(|| &self.versions[v - 1])
+    }
+
+    /// The symbols binding must bind (undefined, global, named), as (index, name).
+    pub fn references(&self) -> impl Iterator<Item = (usize, &str)> + '_ {
+        self.entries.iter().enumerate().filter_map(|(i, e)| {
+            if e.defined() || e.binding() != Binding::Global {
+                return None;
+            }
+            let name = self.name(i)?;
+            (!name.is_empty()).then_some((i, name))
+        })
     }
 
     pub fn push(
@@ -151,9 +221,11 @@ impl SymbolTable {
         })
     }
 
-    /// The undefined symbols that carry a version, with it, read from the packed
-    /// entries without building every symbol (most are defined or unversioned).
-    pub fn undefined_versioned(&self) -> impl Iterator<Item = (&SymbolVersion, &str)> + '_ {
+    /// The undefined symbols that carry a version, as (the version's place in
+    /// `versions()`, name), read from the packed entries without building every
+    /// symbol (most are defined or unversioned); grouping by place needs no name
+    /// comparison per symbol.
+    pub fn undefined_versioned_slots(&self) -> impl Iterator<Item = (usize, &str)> + '_ {
         self.entries.iter().enumerate().filter_map(|(i, e)| {
             if e.defined() || e.version() == 0 {
                 return None;
@@ -163,8 +235,13 @@ impl SymbolTable {
                 .get(i + 1)
                 .map_or(self.names.len(), |next| next.name_start as usize);
             let name = self.names.get(e.name_start as usize..end).unwrap_or("");
-            Some((&self.versions[e.version() - 1], name))
+            Some((e.version() - 1, name))
         })
+    }
+
+    /// The distinct versions of its symbols, each stored once.
+    pub fn versions(&self) -> &[SymbolVersion] {
+        &self.versions
     }
 
     pub fn iter(&self) -> impl Iterator<Item = SymbolRef<'_>> + '_ {

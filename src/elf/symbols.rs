@@ -7,6 +7,7 @@
 //! `.gnu.version_d` (a version this object defines). Indexes 0 and 1 mean local and
 //! global-unversioned; bit 15 marks a hidden (non-default) version.
 
+use super::export_hash::ExportHash;
 use super::facts::{Binding, SymbolType, SymbolVersion};
 use super::layout::Layout;
 use super::limits::MAX_VERSION_ENTRIES;
@@ -166,6 +167,13 @@ pub(crate) fn read_symbols_and_versions(
             );
         }
         symbols.shrink();
+        // Only over a complete table: the hash's symbol indexes are `.dynsym`'s.
+        if let Some(hash) = tables.gnu_hash.filter(|_| symbols.len() + 1 == count) {
+            let big_endian = !ctx.le.is_little();
+            if let Some(hash) = ExportHash::read(hash, big_endian, ctx.container.is_big(), count) {
+                symbols.set_export_hash(hash);
+            }
+        }
     }
     Ok(Versions {
         needs,

@@ -26,6 +26,9 @@ pub(crate) struct SymbolTables<'a> {
     pub versym: Option<SectionHeader>,
     pub verneed: Option<Table<'a>>,
     pub verdef: Option<Table<'a>>,
+    /// The bytes at DT_GNU_HASH (to the end of their segment), when the table it
+    /// indexes is the `.dynsym` read here (DT_SYMTAB is its address).
+    pub gnu_hash: Option<&'a [u8]>,
 }
 
 impl<'a> SymbolTables<'a> {
@@ -35,8 +38,19 @@ impl<'a> SymbolTables<'a> {
         dynstr: StringTable<'a>,
         e_machine: u16,
     ) -> Result<Self, ElfError> {
+        let gnu_hash = |dynsym_addr: Option<u64>| {
+            let addr = dyns.get(DT_GNU_HASH)?;
+            let symtab = dyns.get(DT_SYMTAB)?;
+            if dynsym_addr.is_some_and(|a| a != symtab) {
+                return None;
+            }
+            layout.at_vaddr(addr, None, "DT_GNU_HASH").ok()
+        };
         if !layout.shdrs.is_empty() {
-            return Self::from_sections(layout);
+            let mut tables = Self::from_sections(layout)?;
+            let dynsym_addr = tables.dynsym.as_ref().map(|(t, _)| t.shdr.sh_addr);
+            tables.gnu_hash = dynsym_addr.and_then(|a| gnu_hash(Some(a)));
+            return Ok(tables);
         }
         let tag = |t: u64| dyns.get(t);
         let synth = |addr: u64, len: Option<u64>, sh_type: u32, info: u64, what: &str| {
@@ -98,6 +112,7 @@ impl<'a> SymbolTables<'a> {
             versym,
             verneed,
             verdef,
+            gnu_hash: gnu_hash(None),
         })
     }
 
@@ -128,6 +143,7 @@ impl<'a> SymbolTables<'a> {
             versym,
             verneed: table(SHT_GNU_VERNEED, ".gnu.version_r")?,
             verdef: table(SHT_GNU_VERDEF, ".gnu.version_d")?,
+            gnu_hash: None,
         })
     }
 }

@@ -133,12 +133,10 @@ fn check_symbols(
                       hash: u32,
                       wanted: Option<&SymbolVersion>| {
         indexes.iter().position(|(index, facts)| {
-            index
-                .exported_versions(facts, name, hash)
-                .any(|d| match wanted {
-                    Some(w) => d.is_none_or(|d| d.name == w.name),
-                    None => d.is_none_or(|d| !d.hidden),
-                })
+            index.exports(facts, name, hash, |d| match wanted {
+                Some(w) => d.is_none_or(|d| d.name == w.name),
+                None => d.is_none_or(|d| !d.hidden),
+            })
         })
     };
     let in_scope = ScopeSet::of(scope);
@@ -177,10 +175,13 @@ fn check_symbols(
         binders.fill(false);
         let mut all_bound = true;
         for &(hash, i) in index.references() {
-            let Some(symbol) = facts.symbols.get(i as usize) else {
+            // Read field by field: building the whole symbol cost more than the lookup.
+            let i = i as usize;
+            let Some(name) = facts.symbols.name(i) else {
                 continue;
             };
-            let bound = match defined_in(&indexes, symbol.name, hash, symbol.version) {
+            let version = facts.symbols.version_of(i);
+            let bound = match defined_in(&indexes, name, hash, version) {
                 Some(j) => {
                     binders[j] = true;
                     true
@@ -192,7 +193,7 @@ fn check_symbols(
             };
             // A reference to a version the library lacks is already a version gap:
             // the same cause, reported once.
-            let explained = symbol.version.as_ref().is_some_and(|v| {
+            let explained = version.as_ref().is_some_and(|v| {
                 resolution.version_gaps.iter().any(|g| {
                     g.needed_by == path
                         && g.version == v.name.as_str()
@@ -200,7 +201,7 @@ fn check_symbols(
                 })
             });
             let unknowable = !described.is_empty()
-                && match symbol.version.as_ref().and_then(|v| v.file.as_ref()) {
+                && match version.as_ref().and_then(|v| v.file.as_ref()) {
                     None => true,
                     Some(file) => resolution
                         .edges
@@ -209,17 +210,16 @@ fn check_symbols(
                         .and_then(|e| e.to.as_deref())
                         .is_none_or(|to| described.contains(to)),
                 };
-            if !bound && !explained && !unknowable && seen.insert((path, symbol.name)) {
+            if !bound && !explained && !unknowable && seen.insert((path, name)) {
                 // The process the plugin is opened in binds it first (its global
                 // scope), else the interpreter it is a module of provides it.
-                let provider =
-                    if defined_in(&host_indexes, symbol.name, hash, symbol.version).is_some() {
-                        host.map(|(describe, _)| describe)
-                    } else {
-                        plugin_host()
-                            .filter(|h| h.provides(symbol.name))
-                            .map(PluginHost::describe)
-                    };
+                let provider = if defined_in(&host_indexes, name, hash, version).is_some() {
+                    host.map(|(describe, _)| describe)
+                } else {
+                    plugin_host()
+                        .filter(|h| h.provides(name))
+                        .map(PluginHost::describe)
+                };
                 if let Some(provider) = provider {
                     match hosted
                         .iter_mut()
@@ -227,20 +227,20 @@ fn check_symbols(
                     {
                         Some(h) => {
                             h.count += 1;
-                            h.symbols.push(symbol.name.to_string());
+                            h.symbols.push(name.to_string());
                         }
                         None => hosted.push(HostSymbols {
                             host: provider.to_string(),
                             needed_by: path.to_string(),
                             count: 1,
-                            symbols: vec![symbol.name.to_string()],
+                            symbols: vec![name.to_string()],
                         }),
                     }
                     continue;
                 }
                 unbound.push(UnboundSymbol {
-                    symbol: symbol.name.to_string(),
-                    version: symbol.version.map(|v| v.name.to_string()),
+                    symbol: name.to_string(),
+                    version: version.map(|v| v.name.to_string()),
                     needed_by: path.to_string(),
                 });
             }

@@ -309,6 +309,22 @@ impl LdCache {
             .collect()
     }
 
+    /// Every name the cache has an entry for, with the path ld.so takes for it
+    /// (`lookup` with `query`): what the cache provides. A name whose entries `query`
+    /// refuses all (another ABI's) is left out.
+    pub fn provided(&self, query: &CacheQuery<'_>) -> Vec<(String, String)> {
+        let mut names: Vec<String> = self.entries().into_iter().map(|(name, _)| name).collect();
+        // ldconfig sorts the entries by name: the entries of a name are together.
+        names.dedup();
+        names
+            .into_iter()
+            .filter_map(|name| {
+                let path = self.lookup(&name, query)?;
+                Some((name, path))
+            })
+            .collect()
+    }
+
     /// The path ld.so takes from the cache for `name`, or None: glibc's
     /// `search_cache`, a binary search over entries ldconfig sorted by
     /// `_dl_cache_libcmp` (descending), then the first acceptable entry of that
