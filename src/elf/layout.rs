@@ -171,10 +171,9 @@ impl<'a> StringTable<'a> {
     pub fn get_borrowed(&self, offset: u64) -> Option<std::borrow::Cow<'a, str>> {
         let start = usize::try_from(offset).ok()?;
         let rest = self.data.get(start..)?;
-        let len = std::ffi::CStr::from_bytes_until_nul(rest)
-            .ok()?
-            .to_bytes()
-            .len();
+        // memchr's vector search: core's CStr scan was half the cost of reading a
+        // library's symbols.
+        let len = memchr::memchr(0, rest)?;
         // A valid table's slice is valid text unless it starts inside a character.
         if let Some(name) = self.text.and_then(|text| text.get(start..start + len)) {
             return Some(std::borrow::Cow::Borrowed(name));
