@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::{symlink, PermissionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// A folder `dist` with one program whose loader the empty `root` lacks (an error
@@ -226,6 +226,49 @@ fn a_closed_pipe_keeps_the_exit_status_of_the_findings() {
     );
     let status = Command::new("bash").args(["-c", &script]).status().unwrap();
     assert_eq!(status.code(), Some(1));
+}
+
+/// A report that cannot be written (a full disk: /dev/full) is an error naming where
+/// it was going, exit status 2, whether through `--output` or standard output: the
+/// buffered writers hold the failure until they flush, and it still surfaces.
+#[test]
+fn a_report_that_cannot_be_written_is_an_error_naming_where_it_went() {
+    let s = setup();
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    for format in ["json", "table", "sarif"] {
+        let out = common::preflight()
+            .args(scan_args(&s))
+            .args(["--format", format, "--output", "/dev/full"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--format {format}: {stderr}");
+        assert!(
+            stderr
+                .contains("--output /dev/full: writing the report failed: No space left on device"),
+            "--format {format}: {stderr}"
+        );
+        let out = common::preflight()
+            .args(scan_args(&s))
+            .args(["--format", format])
+            .stdout(
+                fs::OpenOptions::new()
+                    .write(true)
+                    .open("/dev/full")
+                    .unwrap(),
+            )
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--format {format}: {stderr}");
+        assert!(
+            stderr
+                .contains("writing the report to standard output failed: No space left on device"),
+            "--format {format}: {stderr}"
+        );
+    }
 }
 
 /// Messages that were Rust debug dumps or named nothing become sentences naming the

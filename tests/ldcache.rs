@@ -355,3 +355,54 @@ fn a_fifo_or_an_escaping_link_as_the_cache_is_not_followed() {
     let found = greet(&tree(root.path(), "app", &[])).unwrap();
     assert_eq!(found.1, "ld.so.conf");
 }
+
+/// `profiles capture` records what ld.so would load on the root: what its cache
+/// provides and its default folders hold, not what ld.so.conf names now. In
+/// capture/ the two disagree both ways (expected.txt has the real loader's verdicts):
+/// the cache has libgreet-ldc.so.1 from a folder ld.so.conf no longer names, and
+/// ld.so.conf names the folder of libgreet-conf.so.1, added after ldconfig ran.
+#[test]
+fn a_captured_profile_has_what_the_cache_provides() {
+    let root = roots().join("capture");
+    let out = common::preflight()
+        .args(["profiles", "capture"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let profile = preflight::profile::parse_profile(&text, "captured.yaml").unwrap();
+    let facts = profile
+        .platform(preflight::platform::Platform::LinuxAmd64)
+        .expect("linux/amd64 captured");
+    let recorded = fs::read_to_string(roots().join("expected.txt")).unwrap();
+    let loads = |case: &str, soname: &str| {
+        let line = recorded
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{case}: ")))
+            .unwrap_or_else(|| panic!("expected.txt has no line for {case}"));
+        line.starts_with(&format!("{soname} => "))
+    };
+    let (cached, conf) = ("libgreet-ldc.so.1", "libgreet-conf.so.1");
+    // The fixture is the one intended: the real loader finds one and not the other.
+    assert!(loads("capture", cached) && !loads("capture-conf", conf));
+    assert!(facts.libraries.contains_key(cached), "{text}");
+    assert!(!facts.libraries.contains_key(conf), "{text}");
+
+    // Checked against the captured profile, each program gets the real loader's
+    // verdict: app runs, app-conf misses its library.
+    let dir = tempfile::tempdir().unwrap();
+    let captured = dir.path().join("captured.yaml");
+    fs::write(&captured, &text).unwrap();
+    let bin = root.join("usr/bin");
+    let report = common::scan_json(&[
+        bin.to_str().unwrap(),
+        "--target",
+        captured.to_str().unwrap(),
+    ]);
+    let missing: Vec<&str> = of_rule(report["findings"].as_array().unwrap(), "missing-library")
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(missing, ["app-conf"], "{report}");
+}

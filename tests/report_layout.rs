@@ -199,3 +199,130 @@ fn tree_folds_what_the_load_already_holds_and_json_keeps_it() {
         "{json}"
     );
 }
+
+/// `preflight ARGS` at a terminal `cols` wide (`script` gives it one), its screen as
+/// lines; None without script(1).
+fn at_terminal(cols: u16, args: &[String]) -> Option<String> {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no script(1)");
+        return None;
+    }
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let command = format!(
+        "stty cols {cols}; '{}' {}",
+        env!("CARGO_BIN_EXE_preflight"),
+        quoted.join(" ")
+    );
+    let run = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .unwrap();
+    Some(String::from_utf8(run.stdout).unwrap().replace("\r\n", "\n"))
+}
+
+fn piped(args: &[String]) -> String {
+    let out = common::preflight().args(args).output().unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
+}
+
+/// The first cells of a table's rows (the profiles table's names).
+fn profile_names(table: &str) -> Vec<String> {
+    table
+        .lines()
+        .skip(3) // the top border, the header, the rule under it
+        .filter_map(|l| l.strip_prefix("│ "))
+        .map(|l| l.split(" ┆").next().unwrap().trim().to_string())
+        .collect()
+}
+
+#[test]
+fn profiles_and_runs_on_tables_never_wrap_in_a_pipe_or_a_file() {
+    // In a pipe: a row is one line (the footer counts the profiles).
+    let list = piped(&strings(&["profiles"]));
+    let count: usize = list
+        .lines()
+        .find_map(|l| l.strip_suffix(" built-in profiles; `preflight profiles show NAME` prints one with its sources, `--libraries` what it knows of each library."))
+        .expect(&list)
+        .parse()
+        .unwrap();
+    assert!(count > 10, "{list}");
+    assert_eq!(
+        list.lines().filter(|l| l.starts_with("│ ")).count(),
+        count + 1,
+        "a line per profile and the header:\n{list}"
+    );
+    assert_eq!(profile_names(&list).len(), count, "{list}");
+
+    // Written with --output from a terminal 40 columns wide: the same whole lines.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("profiles.txt");
+    let file_arg = file.to_str().unwrap();
+    if at_terminal(40, &strings(&["profiles", "--output", file_arg])).is_none() {
+        return;
+    }
+    assert_eq!(fs::read_to_string(&file).unwrap(), list);
+
+    // The runs-on matrix of a deep package: each path whole, piped and in a file.
+    let package = tempfile::tempdir().unwrap();
+    let paths = long_paths(package.path());
+    let scan = strings(&["scan", package.path().to_str().unwrap(), "--runs-on"]);
+    let matrix = piped(&scan);
+    for path in &paths {
+        assert!(matrix.contains(&format!("│ {path} ┆")), "{matrix}");
+    }
+    let file = dir.path().join("runs-on.txt");
+    let mut to_file = scan.clone();
+    to_file.extend(strings(&["--output", file.to_str().unwrap()]));
+    at_terminal(40, &to_file).unwrap();
+    assert_eq!(fs::read_to_string(&file).unwrap(), matrix);
+}
+
+#[test]
+fn at_a_terminal_the_key_column_of_profiles_and_runs_on_is_never_wrapped() {
+    let names = profile_names(&piped(&strings(&["profiles"])));
+    let package = tempfile::tempdir().unwrap();
+    let paths = long_paths(package.path());
+    let scan = strings(&["scan", package.path().to_str().unwrap(), "--runs-on"]);
+    // Too narrow for the other columns to give way (no line is wrapped then), and wide
+    // enough that they do and the table fits.
+    for (cols, fits) in [(40, false), (130, true)] {
+        let Some(screen) = at_terminal(cols, &strings(&["profiles"])) else {
+            return;
+        };
+        for name in &names {
+            assert!(
+                screen.contains(&format!("│ {name} ")),
+                "{cols} columns: {name} whole:\n{screen}"
+            );
+        }
+        if fits {
+            assert!(
+                screen
+                    .lines()
+                    .all(|l| l.chars().count() <= usize::from(cols)),
+                "{cols} columns:\n{screen}"
+            );
+        }
+    }
+    for (cols, fits) in [(40, false), (150, true)] {
+        let screen = at_terminal(cols, &scan).unwrap();
+        for path in &paths {
+            assert!(
+                screen.contains(&format!("│ {path} ")),
+                "{cols} columns: {path} whole:\n{screen}"
+            );
+        }
+        if fits {
+            assert!(
+                screen
+                    .lines()
+                    .all(|l| l.chars().count() <= usize::from(cols)),
+                "{cols} columns:\n{screen}"
+            );
+        }
+    }
+}

@@ -107,6 +107,44 @@ def norm(path):
     return path.lstrip("/")
 
 
+def npm_folder(pkg):
+    """Where fetch.py's unpack_npm lays an npm package out in its group's tree."""
+    return f"node_modules/{pkg['name']}/"
+
+
+def in_tree(art, path, direct):
+    """A finding's path as the unpacked tree and the oracles name the file. Scanned
+    directly, an npm .tgz holds its files under `package/`; the group's tree (which the
+    oracles ran on) lays the package out as node_modules/NAME/ (fetch.py)."""
+    p = norm(path)
+    if direct and art["kind"] == "npm" and p.startswith("package/"):
+        return npm_folder(art["src"]["packages"][0]) + p[len("package/"):]
+    return p
+
+
+def held_elsewhere(art, f, direct):
+    """Scanned directly, an npm group's .tgz holds its first package only, while the
+    oracles ran on the whole group: a library the finding names that only another
+    package of the group holds (sharp's addon and libvips) is that package's name, or
+    None. Such an error is right for the .tgz alone and no oracle covers it."""
+    lib = f.get("library")
+    if not (direct and art["kind"] == "npm" and lib):
+        return None
+    for pkg in art["src"]["packages"][1:]:
+        folder = npm_folder(pkg)
+        if any(p.startswith(folder) and os.path.basename(p) == lib for p in art["files"]):
+            return pkg["name"]
+    return None
+
+
+def scanned(art, path, direct):
+    """Whether `path` (the oracle's) is among the files the scan read: scanned directly,
+    an npm group's .tgz holds its first package only."""
+    if direct and art["kind"] == "npm":
+        return path.startswith(npm_folder(art["src"]["packages"][0]))
+    return True
+
+
 # ---- oracles per mode: file -> list of failures ('' = loads) ------------------------------------
 
 def ldd_failures(res, rel=None, hosted=frozenset()):
@@ -369,16 +407,19 @@ def judge(art, dest, pf, results, direct):
              "problems": rep.get("problems", []), "stderr": rep.get("_stderr")}
         by_file = collections.defaultdict(list)
         for f in rep.get("findings", []):
-            by_file[norm(f["path"])].append(f)
+            by_file[in_tree(art, f["path"], direct)].append(f)
         for f in errors:
-            p = norm(f["path"])
+            p = in_tree(art, f["path"], direct)
             item = {"file": p, "rule": f["rule"], "message": f["message"], "target": f.get("target"),
                     **{k: f[k] for k in ("library", "symbol", "version", "needed_by") if k in f}}
             how = how or ""
-            if how in ("architecture", "libc"):
+            elsewhere = held_elsewhere(art, f, direct)
+            if elsewhere:
+                item["why_unjudged"] = f"{f['library']} is in {elsewhere}, which the .tgz does not hold"
+                m["unjudged"].append(item)
+            elif how in ("architecture", "libc"):
                 # derived verdicts (no loader ran): they confirm only the rule that names the cause
                 if derived_confirms(how, f, art, p):
-                    # --direct names an npm package's files package/...: not the folder's paths
                     item["oracle"] = verdict.get(p, [how])[:1]
                     m["confirmed"].append(item)
                 elif how == "architecture":
@@ -403,7 +444,7 @@ def judge(art, dest, pf, results, direct):
             if fails:
                 (m["caught"] if errors else m["missed"]).append({"file": "(wheel)", "oracle": fails[:1]})
         for p, fails in (verdict or {}).items() if how not in ("architecture", "libc") and not how.startswith("auditwheel") else ():
-            if not fails:
+            if not fails or not scanned(art, p, direct):
                 continue
             sev = {f["severity"] for f in by_file.get(p, [])}
             item = {"file": p, "oracle": fails[:5]}
@@ -443,7 +484,7 @@ def summarize(records):
             for f in m["false"]:
                 classes[f["class"]].append({"artifact": r["id"], "mode": mode, **f})
             for f in m["unjudged"]:
-                unjudged[(r["kind"], mode, f["rule"])] += 1
+                unjudged[(r["kind"], mode, f["rule"], f.get("why_unjudged", ""))] += 1
             for f in m["missed"] + m["warned"]:
                 missed.append({"artifact": r["id"], "mode": mode, **f})
     return tot, classes, unjudged, missed
@@ -480,7 +521,8 @@ def main():
     report = {"preflight": version, "binary": pf, "direct": args.direct,
               "totals": {k: dict(v) for k, v in tot.items()},
               "classes": {k: v for k, v in sorted(classes.items(), key=lambda kv: -len(kv[1]))},
-              "unjudged": [{"kind": k[0], "mode": k[1], "rule": k[2], "count": n} for k, n in unjudged.most_common()],
+              "unjudged": [{"kind": k[0], "mode": k[1], "rule": k[2], "count": n, **({"why": k[3]} if k[3] else {})}
+                           for k, n in unjudged.most_common()],
               "missed": missed, "runs_on_manylinux": runs, "images": images, "records": records}
     out = results / "report.json"
     out.write_text(json.dumps(report, indent=1))
@@ -526,7 +568,7 @@ def render_md(rep):
         L.append(f"- `{i['artifact']}` [{i['mode']}] `{i['file']}`: {i['oracle']}")
     L.append("\n## Errors no oracle covers (counted apart)\n")
     for u in rep["unjudged"]:
-        L.append(f"- {u['kind']} [{u['mode']}] {u['rule']}: {u['count']}")
+        L.append(f"- {u['kind']} [{u['mode']}] {u['rule']}: {u['count']}" + (f" ({u['why']})" if u.get("why") else ""))
     return "\n".join(L) + "\n"
 
 

@@ -15,6 +15,16 @@ use crate::source::{open_host, read_binary_file, LibraryHost, Probe};
 use std::io::Write;
 use std::path::PathBuf;
 
+/// How wide a table may be: the terminal's when the report goes to one; else (a pipe,
+/// `--output FILE` even typed at a terminal) no line is wrapped.
+pub(super) fn width(terminal: bool) -> report::Width {
+    if terminal {
+        report::Width::Terminal
+    } else {
+        report::Width::Unlimited
+    }
+}
+
 /// `preflight scan`: the plan's source through the pipeline, then the report in the
 /// plan's format.
 pub(super) fn scan(
@@ -76,7 +86,7 @@ pub(super) fn scan(
                     if i > 0 {
                         writeln!(out)?;
                     }
-                    report::write_runs_on_table(out, matrix)?;
+                    report::write_runs_on_table(out, matrix, width(terminal))?;
                 }
             }
         }
@@ -85,11 +95,7 @@ pub(super) fn scan(
             Format::Table => {
                 let layout = report::Layout {
                     color: terminal && std::env::var_os("NO_COLOR").is_none(),
-                    width: if terminal {
-                        report::Width::Terminal
-                    } else {
-                        report::Width::Unlimited
-                    },
+                    width: width(terminal),
                     verbose: plan.verbose,
                     show_waived: plan.show_waived,
                     fail_at: plan.fail_on.threshold(),
@@ -186,6 +192,7 @@ pub(super) fn inspect(
     files: &[PathBuf],
     format: Format,
     symbols: bool,
+    width: report::Width,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<RunOutcome> {
@@ -209,7 +216,7 @@ pub(super) fn inspect(
     }
     match format {
         Format::Json => report::write_inspect_json(out, &reports, symbols)?,
-        _ => report::write_inspect_table(out, &reports)?,
+        _ => report::write_inspect_table(out, &reports, width)?,
     }
     Ok(outcome)
 }
@@ -284,11 +291,12 @@ pub(super) fn tree(
 
 pub(super) fn profiles(
     action: ProfileAction,
+    width: report::Width,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<RunOutcome> {
     match action {
-        ProfileAction::List => report::write_profiles_table(out, &builtin_summaries())?,
+        ProfileAction::List => report::write_profiles_table(out, &builtin_summaries(), width)?,
         ProfileAction::Show {
             name,
             libraries: false,

@@ -46,15 +46,25 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result
             files,
             format,
             symbols,
-        } => commands::inspect(&files, format.into(), symbols, out, err),
+        } => commands::inspect(
+            &files,
+            format.into(),
+            symbols,
+            commands::width(terminal),
+            out,
+            err,
+        ),
         Command::Scan(args) => {
             let plan = ScanPlan::new(args)?;
             commands::scan(plan, terminal, quiet, out, err)
         }
         Command::Diff(args) => commands::diff(&args, out, err),
-        Command::Profiles { action } => {
-            commands::profiles(action.unwrap_or(ProfileAction::List), out, err)
-        }
+        Command::Profiles { action } => commands::profiles(
+            action.unwrap_or(ProfileAction::List),
+            commands::width(terminal),
+            out,
+            err,
+        ),
         Command::Completions { shell } => {
             // Generated into memory: clap_complete panics when its writer fails, and
             // `preflight completions bash | head` must end quietly (a broken pipe).

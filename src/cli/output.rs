@@ -27,24 +27,55 @@ pub enum ReportOutput {
     /// `/dev/stdout`): written in place, as a shell redirection would. Renaming a
     /// file over it replaced the device: run as root, `--output /dev/null` turned
     /// the machine's /dev/null into a regular file.
-    Device(BufWriter<fs::File>),
+    Device {
+        writer: BufWriter<fs::File>,
+        path: PathBuf,
+    },
+}
+
+impl ReportOutput {
+    /// A failed write, saying where the report was going: a full disk or a closed
+    /// device said "No space left on device" and nothing more.
+    fn failed(&self, error: io::Error) -> io::Error {
+        let message = match self {
+            ReportOutput::Stdout(_) => {
+                format!("writing the report to standard output failed: {error}")
+            }
+            ReportOutput::File { path, .. } | ReportOutput::Device { path, .. } => format!(
+                "--output {}: writing the report failed: {error}",
+                escape(&path.display().to_string())
+            ),
+        };
+        io::Error::new(error.kind(), message)
+    }
 }
 
 impl Write for ReportOutput {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
+        let result = match self {
             ReportOutput::Stdout(w) => w.write(buf),
             ReportOutput::File { writer, .. } => writer.write(buf),
-            ReportOutput::Device(writer) => writer.write(buf),
-        }
+            ReportOutput::Device { writer, .. } => writer.write(buf),
+        };
+        result.map_err(|e| self.failed(e))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        let result = match self {
+            ReportOutput::Stdout(w) => w.write_all(buf),
+            ReportOutput::File { writer, .. } => writer.write_all(buf),
+            ReportOutput::Device { writer, .. } => writer.write_all(buf),
+        };
+        result.map_err(|e| self.failed(e))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match self {
+        let result = match self {
             ReportOutput::Stdout(w) => w.flush(),
             ReportOutput::File { writer, .. } => writer.flush(),
-            ReportOutput::Device(writer) => writer.flush(),
-        }
+            ReportOutput::Device { writer, .. } => writer.flush(),
+        };
+        result.map_err(|e| self.failed(e))
     }
 }
 
@@ -162,7 +193,10 @@ pub fn open_output(cli: &Cli) -> anyhow::Result<ReportOutput> {
             .write(true)
             .open(path)
             .map_err(|e| anyhow::anyhow!("--output {shown}: {e}"))?;
-        return Ok(ReportOutput::Device(BufWriter::new(device)));
+        return Ok(ReportOutput::Device {
+            writer: BufWriter::new(device),
+            path: path.clone(),
+        });
     }
     let mut temporary = tempfile::Builder::new()
         .prefix(&format!(".{}.", name.to_string_lossy()))
@@ -189,8 +223,9 @@ impl ReportOutput {
     /// Flushes the report and, for `--output FILE`, renames it over FILE.
     pub fn finish(self) -> anyhow::Result<()> {
         match self {
-            ReportOutput::Stdout(mut w) => Ok(w.flush()?),
-            ReportOutput::Device(mut w) => Ok(w.flush()?),
+            mut output @ (ReportOutput::Stdout(_) | ReportOutput::Device { .. }) => {
+                Ok(output.flush()?)
+            }
             ReportOutput::File { writer, path } => {
                 let shown = escape(&path.display().to_string()).into_owned();
                 let temporary = writer.into_inner().map_err(|e| {

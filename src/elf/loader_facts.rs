@@ -320,6 +320,38 @@ impl StringsAt {
         (end <= file.len && usize::try_from(end).is_ok()).then_some(StringsAt { offset, size })
     }
 
+    /// The string at `at` handed to `f` where it lies in one block read before, as
+    /// valid UTF-8 (most names): no copy is made for a name that is copied again
+    /// anyway (a version name becomes a shared string). Otherwise `get`'s answer.
+    fn with<T>(
+        &self,
+        file: &Blocks<'_>,
+        at: u64,
+        what: &str,
+        f: impl FnOnce(&str) -> T,
+    ) -> Result<T, ElfError> {
+        let mut f = Some(f);
+        if at < self.size {
+            let start = self.offset + at;
+            let limit = (self.offset + self.size).min(file.len);
+            let from = (start % BLOCK) as usize;
+            let want = limit.saturating_sub(start).min(BLOCK - start % BLOCK) as usize;
+            let done = file
+                .with_block(start / BLOCK, |b| {
+                    let part = b.get(from..from + want)?;
+                    let end = memchr::memchr(0, part)?;
+                    let text = std::str::from_utf8(&part[..end]).ok()?;
+                    f.take().map(|f| f(text))
+                })
+                .flatten();
+            if let Some(answer) = done {
+                return Ok(answer);
+            }
+        }
+        let text = self.get(file, at, what)?;
+        Ok(f.take().expect("called only here")(&text))
+    }
+
     fn get<'s>(&self, file: &Blocks<'_>, at: u64, what: &str) -> Result<Cow<'s, str>, ElfError> {
         let found = (at < self.size)
             .then(|| file.c_string(self.offset + at, self.offset + self.size))

@@ -52,8 +52,72 @@ fn parse_numbers(text: &str) -> Option<Vec<u64>> {
 }
 
 /// Sorts `names` as `sort` would (by `Ord`), parsing each name once rather than at
-/// every comparison: libc defines some sixty versions.
+/// every comparison: libc defines some sixty versions. Names of at most four numbers
+/// (nearly all) are keyed without an allocation each; a list with a longer one is
+/// keyed the general way.
 pub fn sort_version_names(names: &mut Vec<VersionName>) {
+    if names.len() < 2 {
+        return;
+    }
+    let Some(keys) = names
+        .iter()
+        .map(|name| inline_key(name.as_str()))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return sort_by_parsed_keys(names);
+    };
+    let mut keyed: Vec<(InlineKey, VersionName)> = keys.into_iter().zip(names.drain(..)).collect();
+    keyed.sort_by(|((fa, na, ca), a), ((fb, nb, cb), b)| {
+        a.as_str()[..*fa]
+            .cmp(&b.as_str()[..*fb])
+            .then_with(|| na[..*ca].cmp(&nb[..*cb]))
+            .then_with(|| a.as_str().cmp(b.as_str()))
+    });
+    names.extend(keyed.into_iter().map(|(_, name)| name));
+}
+
+/// (family length, numbers, how many): `split_family`'s answer held inline.
+type InlineKey = (usize, [u64; 4], usize);
+
+/// `split_family` of `name` without allocating, or None when its tail has more than
+/// four numbers. The bytes are walked by hand (`rfind` and `split` cost more than the
+/// rest for names this short); a part is a number as `u64::from_str` takes one.
+fn inline_key(name: &str) -> Option<InlineKey> {
+    let bytes = name.as_bytes();
+    let whole = Some((name.len(), [0; 4], 0));
+    let Some(pos) = bytes.iter().rposition(|&b| b == b'_') else {
+        return whole;
+    };
+    let tail = &bytes[pos + 1..];
+    if tail.is_empty() {
+        return whole;
+    }
+    let mut numbers = [0u64; 4];
+    let mut count = 0;
+    for part in tail.split(|&b| b == b'.') {
+        let Some(n) = parse_u64(part) else {
+            return whole;
+        };
+        *numbers.get_mut(count)? = n;
+        count += 1;
+    }
+    Some((pos, numbers, count))
+}
+
+/// `str::parse::<u64>` on ASCII bytes: an optional '+', then at least one digit, no
+/// overflow.
+fn parse_u64(part: &[u8]) -> Option<u64> {
+    let digits = part.strip_prefix(b"+").unwrap_or(part);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d < 10)?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+fn sort_by_parsed_keys(names: &mut Vec<VersionName>) {
     let mut keyed: Vec<(usize, Vec<u64>, VersionName)> = std::mem::take(names)
         .into_iter()
         .map(|name| {
@@ -169,6 +233,14 @@ mod tests {
             "GLIBC_01",
             "GLIBC_1",
             "",
+            "GLIBC_1.2.3.4",
+            "GLIBC_1.2.3.4.5",
+            "GLIBC_1.2.3.5",
+            "GLIBC_+1",
+            "GLIBC_1..2",
+            "GLIBC_99999999999999999999",
+            "GLIBC_",
+            "_1",
         ]
         .into_iter()
         .map(VersionName::from)
@@ -177,6 +249,52 @@ mod tests {
         expected.sort();
         sort_version_names(&mut names);
         assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn inline_keys_sort_as_sort_does() {
+        let mut names: Vec<VersionName> = [
+            "GLIBC_2.34",
+            "GLIBC_PRIVATE",
+            "GLIBC_2.2.5",
+            "GLIBC_2.2.5.1",
+            "GLIBC_2.2.5.0",
+            "GLIBC_2.17",
+            "GLIBC_+2",
+            "GLIBC_1..2",
+            "GLIBC_2",
+            "GLIBC_",
+            "GLIBCXX_3.4.30",
+            "GLIBC_99999999999999999999",
+        ]
+        .into_iter()
+        .map(VersionName::from)
+        .collect();
+        assert!(names.iter().all(|n| inline_key(n.as_str()).is_some()));
+        let mut expected = names.clone();
+        expected.sort();
+        sort_version_names(&mut names);
+        assert_eq!(names, expected);
+        assert_eq!(inline_key("GLIBC_1.2.3.4.5"), None);
+        // Five parts of which one is no number: the whole name is the family.
+        assert_eq!(inline_key("GLIBC_1.2.3.4.x"), Some((15, [0; 4], 0)));
+        for part in [
+            "",
+            "+",
+            "+1",
+            "1+",
+            "-1",
+            "01",
+            "18446744073709551615",
+            "18446744073709551616",
+            "١",
+        ] {
+            assert_eq!(
+                parse_u64(part.as_bytes()),
+                part.parse::<u64>().ok(),
+                "{part:?}"
+            );
+        }
     }
 
     #[test]

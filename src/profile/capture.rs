@@ -1,14 +1,16 @@
 //! `preflight profile capture ROOT`: a profile read off a real root filesystem — its
-//! loader, its libc, and every library on the loader's search path with its exact
-//! version definitions. Capture a production image once, check every build against it.
+//! loader, its libc, and every library the loader finds by name (its cache, then its
+//! default folders) with its exact version definitions. Capture a production image
+//! once, check every build against it.
 
 use super::model::{dotted_numbers, Library, PlatformFacts, Profile};
 use crate::elf::{Kind, Libc};
 use crate::platform::Platform;
 use crate::resolve::{
-    ld_so_conf_dirs, musl_arch, musl_system_path, standard_glibc_interpreters, GlibcLayout,
+    cache_flags, ld_so_conf_dirs, musl_arch, musl_system_path, standard_glibc_interpreters,
+    CacheQuery, GlibcLayout, LdCache, MAX_CACHE_BYTES,
 };
-use crate::source::{LibraryHost, Probe};
+use crate::source::{LibraryHost, Probe, LD_SO_CACHE};
 use std::collections::BTreeMap;
 
 /// A profile of whatever `host` is (a root folder, an image), named after `origin`.
@@ -33,22 +35,46 @@ pub fn capture(
         .into_iter()
         .find(|p| matches!(host.probe(p), Probe::Found(o) if o.facts.e_machine == e_machine));
     let musl_loader = format!("/lib/ld-musl-{}.so.1", musl_arch(None, &wanted));
-    let (libc, interpreter, dirs) = if let Some(interp) = glibc_loader {
+    // What ld.so loads by name: glibc's `_dl_map_object` looks in the cache, then in
+    // the default folders; the ld.so.conf folders reach it only through the cache
+    // ldconfig wrote from them. `cached`: what the cache provides, None without one.
+    let (libc, interpreter, dirs, searched, cached) = if let Some(interp) = glibc_loader {
         // The default folders first: a profile places its libraries in its first
         // folder, and that is where most of them are.
         let layout = GlibcLayout::detect(&wanted, |d| host.is_dir(d));
         let mut dirs = layout.default_dirs;
+        let defaults = dirs.len();
         for d in ld_so_conf_dirs(host) {
             if !dirs.contains(&d) {
                 dirs.push(d);
             }
         }
-        (Libc::Glibc, interp, dirs)
+        let cached = host
+            .read_data(LD_SO_CACHE, MAX_CACHE_BYTES + 1)
+            .map(|bytes| match LdCache::parse(bytes, platform.endian()) {
+                Ok(cache) => cache.provided(&CacheQuery {
+                    flags: cache_flags(&wanted),
+                    // The baseline CPU: the libraries outside glibc-hwcaps folders.
+                    hwcaps: &[],
+                    legacy_hwcap: 0,
+                }),
+                // ld.so ignores a cache it cannot read: the default folders only.
+                Err(_) => Vec::new(),
+            });
+        // Without a cache, the one ldconfig would write from ld.so.conf (as the
+        // loader simulation assumes for such a root): its folders are searched too.
+        let searched = if cached.is_some() {
+            defaults
+        } else {
+            dirs.len()
+        };
+        (Libc::Glibc, interp, dirs, searched, cached)
     } else if matches!(host.probe(&musl_loader), Probe::Found(o) if o.facts.e_machine == e_machine)
     {
         // The same search path the loader simulation uses.
         let (dirs, _) = musl_system_path(host, &musl_arch(None, &wanted));
-        (Libc::Musl, musl_loader, dirs)
+        let searched = dirs.len();
+        (Libc::Musl, musl_loader, dirs, searched, None)
     } else {
         return Err(format!(
             "{}: no {machine} dynamic loader found (looked for glibc's and musl's)",
@@ -56,25 +82,36 @@ pub fn capture(
         ));
     };
 
+    // A library of the platform at `path`: its SONAME and versions.
+    let library_at = |path: &str| -> Option<(Option<String>, Library)> {
+        let Probe::Found(object) = host.probe(path) else {
+            return None;
+        };
+        let f = &object.facts;
+        if f.e_machine != e_machine || f.class != platform.class() || f.kind != Kind::SharedLibrary
+        {
+            return None;
+        }
+        let library = Library {
+            versions: f.version_defs.iter().map(|v| v.to_string()).collect(),
+            ..Library::default()
+        };
+        Some((f.soname.clone(), library))
+    };
     let mut libraries: BTreeMap<String, Library> = BTreeMap::new();
-    for dir in &dirs {
+    // The cache first, under the names it is looked up by; an entry whose file is
+    // gone sends ld.so on to the default folders.
+    for (name, path) in cached.iter().flatten() {
+        if let Some((_, library)) = library_at(path) {
+            libraries.entry(name.clone()).or_insert(library);
+        }
+    }
+    for dir in &dirs[..searched] {
         for entry in host.list_dir(dir) {
             let path = format!("{}/{entry}", dir.trim_end_matches('/'));
-            let Probe::Found(object) = host.probe(&path) else {
-                continue;
-            };
-            let f = &object.facts;
-            if f.e_machine != e_machine
-                || f.class != platform.class()
-                || f.kind != Kind::SharedLibrary
-            {
-                continue;
+            if let Some((soname, library)) = library_at(&path) {
+                libraries.entry(soname.unwrap_or(entry)).or_insert(library);
             }
-            let soname = f.soname.clone().unwrap_or_else(|| entry.clone());
-            libraries.entry(soname).or_insert_with(|| Library {
-                versions: f.version_defs.iter().map(|v| v.to_string()).collect(),
-                ..Library::default()
-            });
         }
     }
     let mut libc_soname = None;

@@ -1,18 +1,20 @@
 //! The runs-on matrix.
 
-use super::table::new_table;
+use super::layout::Width;
+use super::table::{keep_key_whole, table_of_width};
 use super::text::count;
 use crate::policy::RunsOn;
 use std::io::{self, Write};
 
-pub fn write_runs_on_table(out: &mut dyn Write, matrix: &RunsOn) -> io::Result<()> {
+/// `width`: as for the scan table (`Layout::width`); a file's path is never wrapped.
+pub fn write_runs_on_table(out: &mut dyn Write, matrix: &RunsOn, width: Width) -> io::Result<()> {
     writeln!(
         out,
         "Runs on ({}; {} checked):",
         matrix.platform,
         count(matrix.targets.len(), "target", "targets")
     )?;
-    let mut table = new_table();
+    let mut table = table_of_width(width);
     table.set_header(vec!["file", "needs", "runs on"]);
     for file in &matrix.files {
         let needs = if file.needs.is_empty() {
@@ -30,6 +32,7 @@ pub fn write_runs_on_table(out: &mut dyn Write, matrix: &RunsOn) -> io::Result<(
         };
         table.add_row(vec![file.path.clone(), needs, verdict]);
     }
+    keep_key_whole(&mut table, width);
     writeln!(out, "{table}")?;
     if let Some(note) = &matrix.note {
         writeln!(out, "note: {note}")?;

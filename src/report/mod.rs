@@ -19,6 +19,7 @@ mod scan;
 mod table;
 pub mod text;
 mod tree;
+mod tree_json;
 
 pub use baseline::{fingerprint_of_json, Baseline};
 pub use cyclonedx::write_cyclonedx;

@@ -1,7 +1,8 @@
 //! `preflight profiles`: the list of built-in profiles with the date, confidence and
 //! sources of their data, and what one profile knows about each library.
 
-use super::table::new_table;
+use super::layout::Width;
+use super::table::{keep_key_whole, table_of_width};
 use crate::platform::Platform;
 use crate::profile::{LoadedProfile, ProfileSummary};
 use std::io::{self, Write};
@@ -11,8 +12,13 @@ fn short(platform: Platform) -> &'static str {
     platform.as_str().trim_start_matches("linux/")
 }
 
-pub fn write_profiles_table(out: &mut dyn Write, profiles: &[ProfileSummary]) -> io::Result<()> {
-    let mut table = new_table();
+/// `width`: as for the scan table (`Layout::width`); a profile's name is never wrapped.
+pub fn write_profiles_table(
+    out: &mut dyn Write,
+    profiles: &[ProfileSummary],
+    width: Width,
+) -> io::Result<()> {
+    let mut table = table_of_width(width);
     table.set_header(vec![
         "name",
         "aliases",
@@ -51,6 +57,7 @@ pub fn write_profiles_table(out: &mut dyn Write, profiles: &[ProfileSummary]) ->
             p.sources.join(", "),
         ]);
     }
+    keep_key_whole(&mut table, width);
     writeln!(out, "{table}")?;
     writeln!(
         out,

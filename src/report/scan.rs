@@ -3,20 +3,17 @@
 //! and fix once (`groups`), then the summary line.
 
 use super::groups::{group, listed, Caps, Group, Listed};
-use super::layout::{Layout, Width};
-use super::table::{list, or_dash, table_of_width};
+use super::layout::Layout;
+use super::table::{keep_key_whole, list, or_dash, table_of_width};
 use super::text::{count, esc, join_escaped, severity_counts};
 use super::{FileReport, Outcome, ScanReport};
 use crate::rules::Severity;
-use comfy_table::{ColumnConstraint, ContentArrangement};
 use std::io::{self, Write};
 
 /// Up to this many files, the table shows every column.
 const FEW_ROWS: usize = 5;
 /// Rows of the file table the default layout shows.
 const MAX_ROWS: usize = 30;
-/// A column of a table that fits a terminal is wrapped no narrower than this.
-const MIN_COLUMN: usize = 10;
 
 /// What to write after a list shortened for the default layout.
 const FOR_ALL: &str = "--verbose or --format json lists every one";
@@ -152,30 +149,7 @@ fn write_files(out: &mut dyn Write, files: &[FileReport], layout: &Layout) -> io
     for row in &rows[..shown] {
         table.add_row(keep.iter().map(|&c| row[c].as_str()).collect::<Vec<_>>());
     }
-    // A path is never wrapped: the other columns give way, down to a few characters;
-    // where even that does not fit, no line is wrapped (the terminal folds them).
-    if let Some(width) = table.width().filter(|_| layout.width != Width::Unlimited) {
-        let widest = |c: usize| {
-            let cells = rows[..shown].iter().map(|r| r[c].as_str());
-            cells
-                .chain([COLUMNS[c]])
-                .map(|t| t.chars().count())
-                .max()
-                .unwrap_or(0)
-        };
-        let needed: usize = widest(0)
-            + keep[1..]
-                .iter()
-                .map(|&c| widest(c).min(MIN_COLUMN))
-                .sum::<usize>()
-            + 3 * keep.len()
-            + 1;
-        if needed > usize::from(width) {
-            table.set_content_arrangement(ContentArrangement::Disabled);
-        } else if let Some(column) = table.column_mut(0) {
-            column.set_constraint(ColumnConstraint::ContentWidth);
-        }
-    }
+    keep_key_whole(&mut table, layout.width);
     writeln!(out, "{table}")?;
     let left = rows.len() - shown;
     if left > 0 {
@@ -455,7 +429,7 @@ fn noun(n: usize, one: &'static str, many: &'static str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Summary;
+    use crate::report::{Summary, Width};
 
     fn report(paths: &[&str]) -> ScanReport {
         ScanReport {

@@ -4,11 +4,16 @@ use super::layout::Width;
 use super::text::{esc, join_escaped};
 use super::{FileReport, Outcome};
 use crate::elf::{ArchiveFacts, ElfFacts, ObjectRelocations};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
+use comfy_table::{
+    presets::UTF8_FULL_CONDENSED, Cell, ColumnConstraint, ContentArrangement, Table,
+};
 use std::io::{self, Write};
 
+/// A column of a table that fits a terminal is wrapped no narrower than this.
+const MIN_COLUMN: u16 = 10;
+
 /// Fits the terminal when there is one; in a pipe or a CI log, lines stay whole.
-pub(super) fn new_table() -> Table {
+fn new_table() -> Table {
     let mut table = Table::new();
     table
         .load_style(UTF8_FULL_CONDENSED)
@@ -36,6 +41,33 @@ pub(super) fn table_of_width(width: Width) -> Table {
     table
 }
 
+/// Once every row is in: at a terminal (or a given width), the first column, the
+/// table's key (a path, a profile's name), is never wrapped. The other columns give
+/// way, down to `MIN_COLUMN` characters; where even that does not fit, no line is
+/// wrapped (the terminal folds them). comfy-table alone wraps every column alike and
+/// breaks a path in the middle.
+pub(super) fn keep_key_whole(table: &mut Table, width: Width) {
+    let Some(limit) = table.width().filter(|_| width != Width::Unlimited) else {
+        return;
+    };
+    let widest = table.column_max_content_widths();
+    let Some((&key, others)) = widest.split_first() else {
+        return;
+    };
+    let needed: usize = usize::from(key)
+        + others
+            .iter()
+            .map(|&w| usize::from(w.min(MIN_COLUMN)))
+            .sum::<usize>()
+        + 3 * widest.len()
+        + 1;
+    if needed > usize::from(limit) {
+        table.set_content_arrangement(ContentArrangement::Disabled);
+    } else if let Some(column) = table.column_mut(0) {
+        column.set_constraint(ColumnConstraint::ContentWidth);
+    }
+}
+
 // Every value from a file (its name, strings read from inside it) is escaped where
 // it enters a cell or a line: see `text`.
 
@@ -52,12 +84,16 @@ pub(super) fn list<S: AsRef<str>>(items: &[S]) -> String {
 }
 
 /// `inspect`: one key/value table per file.
-pub fn write_inspect_table(out: &mut dyn Write, files: &[FileReport]) -> io::Result<()> {
+pub fn write_inspect_table(
+    out: &mut dyn Write,
+    files: &[FileReport],
+    width: Width,
+) -> io::Result<()> {
     for (i, file) in files.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
-        let mut table = new_table();
+        let mut table = table_of_width(width);
         table.set_header(vec![Cell::new("file"), Cell::new(esc(&file.path))]);
         match &file.outcome {
             Outcome::Unreadable { reason } => {
@@ -73,6 +109,7 @@ pub fn write_inspect_table(out: &mut dyn Write, files: &[FileReport]) -> io::Res
                 table.add_row(vec!["kind".to_string(), esc(&foreign.kind)]);
             }
         }
+        keep_key_whole(&mut table, width);
         writeln!(out, "{table}")?;
     }
     Ok(())

@@ -52,6 +52,9 @@ pub struct LdCache {
     strings_at: usize,
     /// The glibc-hwcaps subfolder names of the extension section, by index.
     hwcaps: Vec<Option<String>>,
+    /// Where the file's last NUL is: every string that starts before it ends at a
+    /// NUL (a cache ends with ldconfig's generator text, which has none).
+    last_nul: Option<usize>,
 }
 
 /// What a lookup may accept: glibc's `_dl_cache_check_flags` and
@@ -138,7 +141,7 @@ impl<'a> Bytes<'a> {
     /// The NUL-terminated string at `at`; None when it runs off the file.
     fn c_str_at(&self, at: usize) -> Option<&'a [u8]> {
         let rest = self.data.get(at..)?;
-        let end = rest.iter().position(|&b| b == 0)?;
+        let end = memchr::memchr(0, rest)?;
         Some(&rest[..end])
     }
 }
@@ -206,6 +209,7 @@ impl LdCache {
                 entry_size: ENTRY_OLD,
                 strings_at: HEADER_OLD + nlibs * ENTRY_OLD,
                 hwcaps: Vec::new(),
+                last_nul: memchr::memrchr(0, &bytes),
                 bytes,
             });
         }
@@ -230,6 +234,7 @@ impl LdCache {
             entry_size: ENTRY_NEW,
             strings_at: at,
             hwcaps,
+            last_nul: memchr::memrchr(0, &bytes),
             bytes,
         })
     }
@@ -275,6 +280,17 @@ impl LdCache {
         Some((flags, key, value, hwcap))
     }
 
+    /// The string at `index` and the bytes after it, for `libcmp`, which stops at the
+    /// string's NUL as glibc's `_dl_cache_libcmp` does: the binary search does not look
+    /// for each key's end first. A string with no NUL after it is None, as in `string`.
+    fn key(&self, index: u32) -> Option<&[u8]> {
+        let at = self.strings_at.checked_add(index as usize)?;
+        match self.last_nul {
+            Some(nul) if at <= nul => self.bytes.get(at..),
+            _ => None,
+        }
+    }
+
     fn string(&self, index: u32) -> Option<&[u8]> {
         self.reader()
             .c_str_at(self.strings_at.checked_add(index as usize)?)
@@ -293,6 +309,22 @@ impl LdCache {
             .collect()
     }
 
+    /// Every name the cache has an entry for, with the path ld.so takes for it
+    /// (`lookup` with `query`): what the cache provides. A name whose entries `query`
+    /// refuses all (another ABI's) is left out.
+    pub fn provided(&self, query: &CacheQuery<'_>) -> Vec<(String, String)> {
+        let mut names: Vec<String> = self.entries().into_iter().map(|(name, _)| name).collect();
+        // ldconfig sorts the entries by name: the entries of a name are together.
+        names.dedup();
+        names
+            .into_iter()
+            .filter_map(|name| {
+                let path = self.lookup(&name, query)?;
+                Some((name, path))
+            })
+            .collect()
+    }
+
     /// The path ld.so takes from the cache for `name`, or None: glibc's
     /// `search_cache`, a binary search over entries ldconfig sorted by
     /// `_dl_cache_libcmp` (descending), then the first acceptable entry of that
@@ -300,7 +332,7 @@ impl LdCache {
     /// supports wins.
     pub fn lookup(&self, name: &str, query: &CacheQuery<'_>) -> Option<String> {
         let name = name.as_bytes();
-        let key_of = |i: usize| -> Option<&[u8]> { self.string(self.entry(i)?.1) };
+        let key_of = |i: usize| -> Option<&[u8]> { self.key(self.entry(i)?.1) };
         let (mut left, mut right) = (0isize, self.nlibs as isize - 1);
         while left <= right {
             let middle = (left + right) / 2;
@@ -326,7 +358,7 @@ impl LdCache {
     ) -> Option<String> {
         let mut start = found;
         while start > 0 {
-            match self.string(self.entry(start - 1)?.1) {
+            match self.key(self.entry(start - 1)?.1) {
                 Some(key) if libcmp(name, key).is_eq() => start -= 1,
                 _ => break,
             }
@@ -337,7 +369,7 @@ impl LdCache {
         let mut best: Option<(u32, &[u8])> = None;
         for i in start..=right {
             let (flags, key, value, hwcap) = self.entry(i)?;
-            if i > found && !self.string(key).is_some_and(|k| libcmp(name, k).is_eq()) {
+            if i > found && !self.key(key).is_some_and(|k| libcmp(name, k).is_eq()) {
                 break;
             }
             let Some(path) = self.string(value) else {

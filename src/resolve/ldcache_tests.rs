@@ -88,3 +88,45 @@ fn refuses_what_is_not_a_cache() {
     let err = LdCache::parse(huge, Endian::Little).unwrap_err();
     assert!(err.contains("4294967295 entries"), "{err}");
 }
+
+/// The binary search compares keys in place, up to their NUL: a key the file cuts
+/// off before its NUL (a truncated cache) still ends the lookup with nothing, and
+/// keys followed by other strings compare as the strings they are.
+#[test]
+fn keys_compared_in_place_end_at_their_nul() {
+    let flags = CacheFlags {
+        default_id: 0x0303,
+        generic: false,
+    };
+    let mut bytes = old_cache(&[
+        (0x0303, "libz.so.1", "/usr/lib/libz.so.1"),
+        (0x0303, "libm.so.6", "/usr/lib/libm.so.6"),
+        (0x0303, "libc.so", "/usr/lib/libc.so"),
+    ]);
+    // A key that is a prefix of the string after it would match it if the NUL were
+    // not looked at; then the last key cut before its NUL.
+    let q = query(flags);
+    let cache = LdCache::parse(bytes.clone(), Endian::Little).unwrap();
+    assert_eq!(cache.lookup("libc.so/usr", &q), None);
+    assert_eq!(
+        cache.lookup("libc.so", &q).as_deref(),
+        Some("/usr/lib/libc.so")
+    );
+    let cut = bytes.len() - "/usr/lib/libc.so".len() - 2;
+    bytes.truncate(cut);
+    let cache = LdCache::parse(bytes, Endian::Little).unwrap();
+    for i in 0..3 {
+        let key = cache.entry(i).unwrap().1;
+        let whole = cache.string(key);
+        let in_place = cache.key(key);
+        assert_eq!(whole.is_some(), in_place.is_some(), "entry {i}");
+        if let (Some(whole), Some(in_place)) = (whole, in_place) {
+            assert_eq!(libcmp(whole, in_place), std::cmp::Ordering::Equal);
+        }
+    }
+    assert_eq!(cache.lookup("libc.so", &q), None);
+    assert_eq!(
+        cache.lookup("libz.so.1", &q).as_deref(),
+        Some("/usr/lib/libz.so.1")
+    );
+}

@@ -281,9 +281,15 @@ struct Read {
 }
 
 /// Reads every file of the source, a batch at a time in parallel (by as many readers
-/// as `Readers` calls for). The source is
-/// walked on a thread of its own, a batch or two ahead of the reading: listing
-/// folders and reading files overlap. Its listing problems go to `problems`.
+/// as `Readers` calls for). The source is walked on a thread of its own, a batch or
+/// two ahead of the reading: listing folders and reading files overlap. Its listing
+/// problems go to `problems`.
+///
+/// Two batches are read at once, and their files added in order as each is done: a
+/// reader done with its share of one batch goes on with the next. Read one after the
+/// other, each batch ended with a reader waiting for the other's last file (an
+/// archive takes milliseconds), spinning in `sched_yield` then asleep, 58 times on
+/// /usr.
 fn read_all(
     files: Box<dyn Iterator<Item = Entry> + Send + '_>,
     reader: &dyn TreeHost,
@@ -303,40 +309,133 @@ fn read_all(
                 }
             }
         });
-        for entries in batches {
-            let mut batch = Vec::with_capacity(entries.len());
-            for entry in entries {
-                match entry {
-                    Entry::File(file) => batch.push(file),
-                    Entry::Problem(problem) => problems.push(problem),
-                }
-            }
-            read.summary.files_seen += batch.len();
-            let probes: Vec<Probe> = readers.read(|| {
-                batch
-                    .par_iter()
-                    .map(|f| {
-                        let probe = match &f.disk {
-                            Some(disk) => reader.probe_walked(&f.view, disk),
-                            None => reader.probe(&f.view),
-                        };
-                        if let Some(Progress(tick)) = &options.progress {
-                            tick();
-                        }
-                        probe
-                    })
-                    .collect()
-            });
-            for (file, probe) in batch.into_iter().zip(probes) {
-                if matches!(probe, Probe::NotElf) {
-                    read.declared.extend(declared_libc(reader, &file.view));
-                }
-                read.add(file, probe);
+        let mut batches = batches.into_iter().peekable();
+        let mut reading = Reading {
+            reader,
+            options,
+            read,
+            problems,
+            readers: &mut readers,
+            numbered: 0,
+            added: 0,
+            done: BTreeMap::new(),
+        };
+        // The batches go to one pool until the disk says another is wanted.
+        while batches.peek().is_some() {
+            match reading.readers.pool() {
+                Some(pool) => pool.in_place_scope(|s| reading.some(s, &mut batches)),
+                None => rayon::in_place_scope(|s| reading.some(s, &mut batches)),
             }
         }
     });
 }
 
+/// Batches read at once.
+const BATCHES_AT_ONCE: usize = 2;
+
+/// A batch's files and what reading each one found.
+type ReadBatch = (Vec<TreeFile>, Vec<Probe>);
+
+/// The reading of `read_all`: batches numbered as they are handed out, added in that
+/// order as they are done.
+struct Reading<'a> {
+    reader: &'a dyn TreeHost,
+    options: &'a ScanOptions,
+    read: &'a mut Read,
+    problems: &'a mut Vec<IoProblem>,
+    readers: &'a mut Readers,
+    /// Batches handed out so far.
+    numbered: usize,
+    /// Batches added so far.
+    added: usize,
+    /// Batches done and not yet added (one that finished before the one before it).
+    done: BTreeMap<usize, ReadBatch>,
+}
+
+impl<'a> Reading<'a> {
+    /// Reads batches on `scope`'s pool until none are left or the last one done
+    /// calls for the other pool; each batch handed out is added before it returns.
+    fn some<'s>(
+        &mut self,
+        scope: &rayon::Scope<'s>,
+        batches: &mut std::iter::Peekable<impl Iterator<Item = Vec<Entry>>>,
+    ) where
+        'a: 's,
+    {
+        let cold = self.readers.cold();
+        let (send, done) = std::sync::mpsc::channel();
+        let mut reading = 0;
+        loop {
+            while reading < BATCHES_AT_ONCE && self.readers.cold() == cold {
+                let Some(entries) = batches.next() else {
+                    break;
+                };
+                let mut batch = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    match entry {
+                        Entry::File(file) => batch.push(file),
+                        Entry::Problem(problem) => self.problems.push(problem),
+                    }
+                }
+                self.read.summary.files_seen += batch.len();
+                let (number, send) = (self.numbered, send.clone());
+                let (reader, options) = (self.reader, self.options);
+                scope.spawn(move |_| {
+                    // A panic is sent on, and raised again where the batches are added:
+                    // a batch that never came would leave them waiting.
+                    let probes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        probe_all(reader, options, &batch)
+                    }));
+                    let _ = send.send((number, probes.map(|probes| (batch, probes))));
+                });
+                self.numbered += 1;
+                reading += 1;
+            }
+            // The next batch is handed out before these are added: the readers do
+            // not wait for the adding.
+            while let Some((files, probes)) = self.done.remove(&self.added) {
+                self.added += 1;
+                for (file, probe) in files.into_iter().zip(probes) {
+                    if matches!(probe, Probe::NotElf) {
+                        self.read
+                            .declared
+                            .extend(declared_libc(self.reader, &file.view));
+                    }
+                    self.read.add(file, probe);
+                }
+            }
+            if reading == 0 {
+                return;
+            }
+            let (number, batch) = done
+                .recv()
+                .expect("each batch handed out sends what it read");
+            reading -= 1;
+            self.readers.batch_done();
+            match batch {
+                Ok(batch) => self.done.insert(number, batch),
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+        }
+    }
+}
+
+/// Each of `batch`'s files read, in parallel.
+fn probe_all(reader: &dyn TreeHost, options: &ScanOptions, batch: &[TreeFile]) -> Vec<Probe> {
+    batch
+        .par_iter()
+        .map(|f| {
+            let probe = match &f.disk {
+                Some(disk) => reader.probe_walked(&f.view, disk),
+                None => reader.probe(&f.view),
+            };
+            if let Some(Progress(tick)) = &options.progress {
+                tick();
+            }
+            probe
+        })
+        .collect()
+}
 impl Read {
     /// One file and what reading it found.
     fn add(&mut self, file: TreeFile, probe: Probe) {

@@ -11,6 +11,7 @@
 //! not counted, and neither is other processes' load on the cores).
 
 use rayon::ThreadPool;
+use std::sync::Arc;
 
 /// Files read at once when they come from the disk: enough requests in flight to keep
 /// a disk's queue busy (the measurement above), whatever the number of cores.
@@ -23,9 +24,11 @@ const COLD_BLOCKS: u64 = 256;
 pub(super) struct Readers {
     /// The wide pool, made the first time a batch reads from the disk (None when it
     /// could not be made, or there are as many cores).
-    wide: Option<Option<ThreadPool>>,
+    wide: Option<Option<Arc<ThreadPool>>>,
     /// Whether the last batch read from the disk.
     cold: bool,
+    /// Blocks read from the disk when the last batch was done.
+    blocks: u64,
 }
 
 impl Readers {
@@ -33,28 +36,34 @@ impl Readers {
         Readers {
             wide: None,
             cold: false,
+            blocks: blocks_read(),
         }
     }
 
-    /// Runs `read` (a parallel read of one batch) on the readers the last batch
-    /// called for, and notes whether this one read from the disk.
-    pub(super) fn read<R: Send>(&mut self, read: impl FnOnce() -> R + Send) -> R {
-        let before = blocks_read();
-        let result = match self.cold.then(|| self.wide_pool()).flatten() {
-            Some(pool) => pool.install(read),
-            None => read(),
-        };
-        self.cold = blocks_read().saturating_sub(before) >= COLD_BLOCKS;
-        result
+    /// The pool the next batches are to be read by: the wide one after a batch that
+    /// read from the disk, else None (the cores' readers, rayon's global pool).
+    pub(super) fn pool(&mut self) -> Option<Arc<ThreadPool>> {
+        if self.cold {
+            self.wide_pool()
+        } else {
+            None
+        }
     }
 
-    /// Whether the last batch read from the disk (for tests).
-    #[cfg(test)]
-    fn cold(&self) -> bool {
+    /// Whether the last batch read from the disk.
+    pub(super) fn cold(&self) -> bool {
         self.cold
     }
 
-    fn wide_pool(&mut self) -> Option<&ThreadPool> {
+    /// A batch is done: whether it read from the disk is what the process read since
+    /// the batch before it was done (batches overlap; this counts each block once).
+    pub(super) fn batch_done(&mut self) {
+        let now = blocks_read();
+        self.cold = now.saturating_sub(self.blocks) >= COLD_BLOCKS;
+        self.blocks = now;
+    }
+
+    fn wide_pool(&mut self) -> Option<Arc<ThreadPool>> {
         self.wide
             .get_or_insert_with(|| {
                 if rayon::current_num_threads() >= READERS_FROM_DISK {
@@ -65,8 +74,9 @@ impl Readers {
                     .thread_name(|i| format!("preflight-reader-{i}"))
                     .build()
                     .ok()
+                    .map(Arc::new)
             })
-            .as_ref()
+            .clone()
     }
 }
 
@@ -91,12 +101,10 @@ mod tests {
     fn cached_reads_stay_on_the_cores_readers() {
         let mut readers = Readers::new();
         // Reading what is cached (memory) reads no block from the disk.
-        let sum: u64 = readers.read(|| {
-            use rayon::prelude::*;
-            (0..1000u64).into_par_iter().sum()
-        });
-        assert_eq!(sum, 499_500);
+        assert!(readers.pool().is_none());
+        readers.batch_done();
         assert!(!readers.cold());
+        assert!(readers.pool().is_none());
         assert!(
             readers.wide.is_none(),
             "the wide pool is made only when needed"
@@ -107,7 +115,9 @@ mod tests {
     fn a_batch_after_one_that_read_the_disk_gets_the_wide_pool() {
         let mut readers = Readers::new();
         readers.cold = true;
-        let threads = readers.read(rayon::current_num_threads);
+        let threads = readers
+            .pool()
+            .map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
         assert_eq!(threads, READERS_FROM_DISK.max(rayon::current_num_threads()));
     }
 }

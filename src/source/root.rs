@@ -275,10 +275,14 @@ impl RootView {
             .read(true)
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
             .open(host)?;
-        if !file.metadata()?.is_file() {
+        let meta = file.metadata()?;
+        if !meta.is_file() {
             return Err(LookupError::NotRegular);
         }
-        let mut bytes = Vec::new();
+        // Room for the whole file up front: one read takes it (ld.so.cache took
+        // twelve, doubling from 32 bytes), one more sees its end.
+        let expected = usize::try_from(meta.len().min(limit)).unwrap_or(0);
+        let mut bytes = Vec::with_capacity(expected.saturating_add(1));
         file.take(limit).read_to_end(&mut bytes)?;
         Ok(bytes)
     }

@@ -43,6 +43,14 @@ pub(super) fn read(
         text.take(name.len(), what)?;
         Ok(name.into_owned())
     };
+    // A version name goes from the block it lies in to its shared string, one copy.
+    let version = |at: u32, what: &str| -> Result<VersionName, ElfError> {
+        let (len, name) = strings.with(file, u64::from(at), what, |name| {
+            (name.len(), VersionName::new(name))
+        })?;
+        text.take(len, what)?;
+        Ok(name)
+    };
     // (file offset, bytes to the end of the segment, entry count)
     let table = |addr: u64, num: u64| -> Option<(u64, u64, u32)> {
         let (offset, available) = vaddr_to_offset(phdrs, addr)?;
@@ -85,9 +93,7 @@ pub(super) fn read(
                     return Ok(None);
                 };
                 count_entry()?;
-                list.push(VersionName::new(
-                    string(vna_name, "version need name")?.as_str(),
-                ));
+                list.push(version(vna_name, "version need name")?);
                 if vna_next == 0 {
                     break;
                 }
@@ -127,7 +133,7 @@ pub(super) fn read(
                 let Some(vda_name) = file.u32_at(base + aux, le) else {
                     return Ok(None);
                 };
-                let name = VersionName::new(string(vda_name, "version definition name")?.as_str());
+                let name = version(vda_name, "version definition name")?;
                 if flags & VER_FLG_BASE == 0 {
                     defs.push(name);
                 }

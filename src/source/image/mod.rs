@@ -7,8 +7,11 @@
 //! (`registry:`, `docker://`) is streamed the same way (`registry`).
 
 mod blobs;
+mod content;
+mod decompress;
 mod host;
 mod layers;
+mod limits;
 mod manifest;
 mod pipeline;
 mod reference;
@@ -16,9 +19,10 @@ pub mod registry;
 mod source;
 mod tree;
 
+pub(crate) use content::read_content;
+pub(crate) use decompress::CountedShared;
 pub use host::ImageHost;
-pub use layers::ImageLimits;
-pub(crate) use layers::{read_content, CountedShared};
+pub use limits::ImageLimits;
 pub use reference::{ImageKind, ImageRef};
 pub use registry::RegistryAccess;
 pub use source::ImageSource;

@@ -58,7 +58,7 @@ pub struct MergedTree {
     pub layers: Vec<String>,
     pub notes: Vec<ImageNote>,
     /// The temporary space used to read its large binaries.
-    pub(crate) spill: super::layers::Spill,
+    pub(crate) spill: super::limits::Spill,
 }
 
 impl MergedTree {

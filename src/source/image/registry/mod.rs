@@ -13,7 +13,8 @@ mod reference;
 pub use reference::{RegistryRef, Target, PREFIXES};
 
 use super::blobs::{Verifying, MAX_JSON};
-use super::layers::{apply_layer, ImageLimits};
+use super::layers::apply_layer;
+use super::limits::ImageLimits;
 use super::manifest::{
     choose_manifest, descriptor_digest, image_layers, platform_name, platform_of, INDEX_TYPES,
 };
