@@ -187,6 +187,17 @@ impl<'a> StringTable<'a> {
         })
     }
 
+    /// The string at `offset` when the table is checked text and `offset` starts a
+    /// character: `get_borrowed`'s common case, without its `Cow` (this runs for every
+    /// dynamic symbol). None means: ask `get_borrowed`.
+    #[inline]
+    pub fn text_at(&self, offset: u32) -> Option<&'a str> {
+        let text = self.text?;
+        let start = offset as usize;
+        let len = memchr::memchr(0, self.data.get(start..)?)?;
+        text.get(start..start + len)
+    }
+
     /// Whether the string at `offset` is `name` (compared as bytes, without decoding).
     pub fn is(&self, offset: u64, name: &str) -> bool {
         let Ok(at) = usize::try_from(offset) else {
@@ -263,6 +274,10 @@ mod tests {
                 });
                 let got = table.get_borrowed(offset).map(|s| s.into_owned());
                 assert_eq!(got, expected, "offset {offset}");
+                // The fast path answers only where it reads the same name.
+                if let Some(fast) = table.text_at(offset as u32) {
+                    assert_eq!(Some(fast.to_string()), expected, "text_at {offset}");
+                }
             }
         }
         // Inside "é": not a character boundary of the checked text.

@@ -173,7 +173,10 @@ pub(crate) fn read_symbols_and_versions(
             let st_name = u32_at(sym, 0);
             let st_info = sym[info_at];
             let st_shndx = u16_at(sym, shndx_at).unwrap_or(0);
-            let name = strings.require_borrowed(u64::from(st_name), "dynamic symbol name")?;
+            let name = match strings.text_at(st_name) {
+                Some(name) => std::borrow::Cow::Borrowed(name),
+                None => strings.require_borrowed(u64::from(st_name), "dynamic symbol name")?,
+            };
             layout.text.take(name.len(), "dynamic symbol names")?;
             let slot = match u16_at(versym_bytes, index * 2) {
                 None => 0,
