@@ -120,10 +120,13 @@ impl ExportHash {
     /// every object of a scope before the one that defines it).
     #[inline]
     fn chain_start(&self, hash: u32) -> Option<usize> {
-        let bits = self.word_bits;
-        let word = self.bloom[(hash / bits) as usize & (self.bloom.len() - 1)];
-        let bit1 = hash % bits;
-        let bit2 = (hash >> self.bloom_shift) % bits;
+        // Shifts and masks, not divisions: word_bits is 32 or 64 (this runs for
+        // every object a name is looked up in).
+        let mask = self.word_bits - 1;
+        let word =
+            self.bloom[(hash >> self.word_bits.trailing_zeros()) as usize & (self.bloom.len() - 1)];
+        let bit1 = hash & mask;
+        let bit2 = (hash >> self.bloom_shift) & mask;
         if (word >> bit1) & (word >> bit2) & 1 == 0 {
             return None;
         }

@@ -293,10 +293,25 @@ impl ElfFacts {
             }
         }
         groups.retain(|(_, names)| !names.is_empty());
+        // In version order before the map sorts them (which then compares each
+        // neighbour once): each name parsed once, not at each of a sort's comparisons.
+        let mut keyed: Vec<(&str, Vec<u64>, (&VersionName, Vec<&str>))> = groups
+            .into_iter()
+            .map(|group| {
+                let (family, numbers) = group.0.family_and_numbers();
+                (family, numbers, group)
+            })
+            .collect();
+        keyed.sort_by(|(fa, na, (a, _)), (fb, nb, (b, _))| {
+            fa.cmp(fb)
+                .then_with(|| na.cmp(nb))
+                .then_with(|| a.as_str().cmp(b.as_str()))
+        });
+        let groups = keyed.into_iter().map(|(_, _, group)| group);
         groups
             .into_iter()
             .map(|(version, mut names)| {
-                names.sort_unstable();
+                sort_names(&mut names);
                 names.dedup();
                 (version, names)
             })
@@ -319,6 +334,22 @@ impl ElfFacts {
         }
         best.into_values().collect()
     }
+}
+
+/// Sorts names as `sort_unstable` does, comparing their first eight bytes as one
+/// number first (zero-padded: a name holds no NUL, so a shorter prefix still sorts
+/// first): most comparisons end there without a `memcmp`.
+fn sort_names(names: &mut Vec<&str>) {
+    let key = |name: &str| {
+        let mut prefix = [0u8; 8];
+        let n = name.len().min(8);
+        prefix[..n].copy_from_slice(&name.as_bytes()[..n]);
+        u64::from_be_bytes(prefix)
+    };
+    let mut keyed: Vec<(u64, &str)> = names.iter().map(|&n| (key(n), n)).collect();
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+    names.clear();
+    names.extend(keyed.into_iter().map(|(_, n)| n));
 }
 
 impl ElfFacts {

@@ -139,6 +139,14 @@ const FORTIFIABLE: &[&str] = &[
 
 const LONGEST_FORTIFIABLE: usize = 15;
 
+/// Whether `name` is one of FORTIFIABLE, by hash: a binary search compared a dozen
+/// names for each of a program's imports.
+fn is_fortifiable(name: &str) -> bool {
+    static SET: std::sync::LazyLock<rustc_hash::FxHashSet<&'static str>> =
+        std::sync::LazyLock::new(|| FORTIFIABLE.iter().copied().collect());
+    SET.contains(name)
+}
+
 /// `functions`: the names the file imports (dynamic files) or defines (static ones,
 /// from `.symtab`); None when no symbol table is left to read them from.
 pub(crate) fn hardening<'s>(
@@ -179,13 +187,13 @@ pub(crate) fn hardening<'s>(
                 } else if let Some(base) = rest.strip_suffix("_chk") {
                     // `__fdelt_chk` checks FD_SET/FD_ISSET/FD_CLR's descriptor (glibc
                     // debug/fdelt_chk.c): a macro, so no plain function pairs with it.
-                    if FORTIFIABLE.binary_search(&base).is_ok() || base == "fdelt" {
+                    if is_fortifiable(base) || base == "fdelt" {
                         fortified.push(name.to_string());
                     }
                 }
             } else if name.len() <= LONGEST_FORTIFIABLE
                 && !name.starts_with('_')
-                && FORTIFIABLE.binary_search(&name).is_ok()
+                && is_fortifiable(name)
             {
                 fortifiable.push(name.to_string());
             }

@@ -171,10 +171,9 @@ impl<'a> StringTable<'a> {
     pub fn get_borrowed(&self, offset: u64) -> Option<std::borrow::Cow<'a, str>> {
         let start = usize::try_from(offset).ok()?;
         let rest = self.data.get(start..)?;
-        let len = std::ffi::CStr::from_bytes_until_nul(rest)
-            .ok()?
-            .to_bytes()
-            .len();
+        // memchr's vector search: core's CStr scan was half the cost of reading a
+        // library's symbols.
+        let len = memchr::memchr(0, rest)?;
         // A valid table's slice is valid text unless it starts inside a character.
         if let Some(name) = self.text.and_then(|text| text.get(start..start + len)) {
             return Some(std::borrow::Cow::Borrowed(name));
@@ -186,6 +185,17 @@ impl<'a> StringTable<'a> {
             Ok(name) => std::borrow::Cow::Borrowed(name),
             Err(_) => String::from_utf8_lossy(bytes),
         })
+    }
+
+    /// The string at `offset` when the table is checked text and `offset` starts a
+    /// character: `get_borrowed`'s common case, without its `Cow` (this runs for every
+    /// dynamic symbol). None means: ask `get_borrowed`.
+    #[inline]
+    pub fn text_at(&self, offset: u32) -> Option<&'a str> {
+        let text = self.text?;
+        let start = offset as usize;
+        let len = memchr::memchr(0, self.data.get(start..)?)?;
+        text.get(start..start + len)
     }
 
     /// Whether the string at `offset` is `name` (compared as bytes, without decoding).
@@ -264,6 +274,10 @@ mod tests {
                 });
                 let got = table.get_borrowed(offset).map(|s| s.into_owned());
                 assert_eq!(got, expected, "offset {offset}");
+                // The fast path answers only where it reads the same name.
+                if let Some(fast) = table.text_at(offset as u32) {
+                    assert_eq!(Some(fast.to_string()), expected, "text_at {offset}");
+                }
             }
         }
         // Inside "é": not a character boundary of the checked text.

@@ -108,11 +108,7 @@ pub fn read_facts_with(bytes: &[u8], detail: Detail) -> Result<ElfFacts, ElfErro
         false => None,
     };
     let hardening = (linked && detail == Detail::Full).then(|| {
-        let imports = versions
-            .symbols
-            .iter()
-            .filter(|s| !s.defined)
-            .map(|s| s.name);
+        let imports = versions.symbols.undefined_names();
         let functions: Option<Box<dyn Iterator<Item = &str>>> = match &statics {
             Some(names) => Some(Box::new(names.iter().map(String::as_str))),
             None if kind.is_static() => None,

@@ -118,7 +118,15 @@ impl SymbolTable {
 
     /// Whether symbol `index` is named `name`, compared without building the symbol.
     pub fn is_named(&self, index: usize, name: &str) -> bool {
-        self.name(index) == Some(name)
+        let Some(e) = self.entries.get(index) else {
+            return false;
+        };
+        let end = self
+            .entries
+            .get(index + 1)
+            .map_or(self.names.len(), |next| next.name_start as usize);
+        // As bytes: a name is whole characters, so no boundary checks are needed.
+        self.names.as_bytes().get(e.name_start as usize..end) == Some(name.as_bytes())
     }
 
     /// Whether symbol `index` is one binding may bind to: defined, global, weak or
@@ -138,6 +146,13 @@ impl SymbolTable {
     pub fn version_of(&self, index: usize) -> Option<&SymbolVersion> {
         let v = self.entries.get(index)?.version();
         (v > 0).then(|| &self.versions[v - 1])
+    }
+
+    /// The names of the undefined symbols, read from the packed entries.
+    pub fn undefined_names(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.entries.len())
+            .filter(|&i| !self.entries[i].defined())
+            .filter_map(|i| self.name(i))
     }
 
     /// The symbols binding must bind (undefined, global, named), as (index, name).
@@ -187,8 +202,25 @@ impl SymbolTable {
     ) {
         // At most 65,535 versions, as when the index was 16 bits wide.
         let version = u16::try_from(slot).unwrap_or(0) as u32;
-        let binding = BINDINGS.iter().position(|&b| b == binding).unwrap_or(4) as u32;
-        let kind = TYPES.iter().position(|&t| t == kind).unwrap_or(8) as u32;
+        // The places in BINDINGS and TYPES (matched: this runs for every symbol).
+        let binding = match binding {
+            Binding::Local => 0,
+            Binding::Global => 1,
+            Binding::Weak => 2,
+            Binding::GnuUnique => 3,
+            Binding::Other => 4,
+        };
+        let kind = match kind {
+            SymbolType::NoType => 0,
+            SymbolType::Object => 1,
+            SymbolType::Func => 2,
+            SymbolType::Section => 3,
+            SymbolType::File => 4,
+            SymbolType::Common => 5,
+            SymbolType::Tls => 6,
+            SymbolType::Ifunc => 7,
+            SymbolType::Other => 8,
+        };
         let name_start = self.names.len() as u32;
         self.names.push_str(name);
         self.entries.push(Entry {

@@ -116,12 +116,48 @@ pub(crate) fn read_symbols_and_versions(
             )));
         }
         let offset = usize::try_from(t.shdr.sh_offset).unwrap_or(usize::MAX);
-        let symtab = Symtab::parse(bytes, offset, count, ctx)
+        // goblin checks that the table is inside the file (and says where it is not);
+        // the entries are then read in place, field by field.
+        Symtab::parse(bytes, offset, count, ctx)
             .map_err(|e| ElfError::Malformed(format!(".dynsym: {e}")))?;
+        let entry_size = symbol_entry_size(layout) as usize;
+        let raw = &bytes[offset..offset + count * entry_size];
         let versym = match &tables.versym {
             Some(shdr) => VersymSection::parse(bytes, std::slice::from_ref(shdr), ctx)
                 .map_err(|e| ElfError::Malformed(format!(".gnu.version: {e}")))?,
             None => None,
+        };
+        // Each `.gnu.version` entry in place: goblin's reader parsed one per call.
+        let versym_bytes: &[u8] = match &tables.versym {
+            Some(shdr) if versym.is_some() => {
+                let at = shdr.sh_offset as usize;
+                &bytes[at..at + shdr.sh_size as usize]
+            }
+            _ => &[],
+        };
+        let little = ctx.le.is_little();
+        let u16_at = |data: &[u8], at: usize| -> Option<u16> {
+            let b: [u8; 2] = data.get(at..at + 2)?.try_into().ok()?;
+            Some(if little {
+                u16::from_le_bytes(b)
+            } else {
+                u16::from_be_bytes(b)
+            })
+        };
+        let u32_at = |data: &[u8], at: usize| -> u32 {
+            let b: [u8; 4] = data[at..at + 4].try_into().expect("4 bytes");
+            if little {
+                u32::from_le_bytes(b)
+            } else {
+                u32::from_be_bytes(b)
+            }
+        };
+        // Where st_info and st_shndx sit (ELF64: name, info, other, shndx, value,
+        // size; ELF32: name, value, size, info, other, shndx).
+        let (info_at, shndx_at) = if ctx.container.is_big() {
+            (4, 6)
+        } else {
+            (12, 14)
         };
         // The names are most of the string table (which also holds the NEEDED and
         // version names); a table far larger than its symbols' names is not reserved.
@@ -129,40 +165,54 @@ pub(crate) fn read_symbols_and_versions(
         symbols = SymbolTable::with_capacity(count.saturating_sub(1), name_bytes);
         let strings = t.strings.checked();
         // Raw `.gnu.version` value → the table's slot for it: a few distinct values
-        // for thousands of symbols (a hostile file may have 65,536).
-        let mut slots: rustc_hash::FxHashMap<u16, usize> = Default::default();
-        for index in 1..count {
-            let Some(sym) = symtab.get(index) else { break };
-            let name = strings.require_borrowed(sym.st_name as u64, "dynamic symbol name")?;
+        // for thousands of symbols (a hostile file may have 65,536); neighbours
+        // mostly share one, so the last one is tried first.
+        let mut slots: Vec<(u16, usize)> = Vec::new();
+        let mut last: Option<(u16, usize)> = None;
+        for (index, sym) in raw.chunks_exact(entry_size).enumerate().skip(1) {
+            let st_name = u32_at(sym, 0);
+            let st_info = sym[info_at];
+            let st_shndx = u16_at(sym, shndx_at).unwrap_or(0);
+            let name = match strings.text_at(st_name) {
+                Some(name) => std::borrow::Cow::Borrowed(name),
+                None => strings.require_borrowed(u64::from(st_name), "dynamic symbol name")?,
+            };
             layout.text.take(name.len(), "dynamic symbol names")?;
-            let slot = match versym.as_ref().and_then(|v| v.get_at(index)) {
+            let slot = match u16_at(versym_bytes, index * 2) {
                 None => 0,
-                Some(v) => match slots.get(&v.vs_val) {
-                    Some(&slot) => slot,
+                Some(raw) => match last.filter(|(r, _)| *r == raw) {
+                    Some((_, slot)) => slot,
                     None => {
-                        let known = by_index
-                            .get(usize::from(v.version()))
-                            .and_then(Option::as_ref);
-                        let slot = match known {
-                            Some((name, file)) if v.version() > 1 => {
-                                symbols.version_slot(SymbolVersion {
-                                    name: name.clone(),
-                                    file: file.clone(),
-                                    hidden: v.is_hidden(),
-                                })
+                        let slot = match slots.iter().find(|(r, _)| *r == raw) {
+                            Some(&(_, slot)) => slot,
+                            None => {
+                                let version = raw & 0x7fff;
+                                let known =
+                                    by_index.get(usize::from(version)).and_then(Option::as_ref);
+                                let slot = match known {
+                                    Some((name, file)) if version > 1 => {
+                                        symbols.version_slot(SymbolVersion {
+                                            name: name.clone(),
+                                            file: file.clone(),
+                                            hidden: raw & 0x8000 != 0,
+                                        })
+                                    }
+                                    _ => 0,
+                                };
+                                slots.push((raw, slot));
+                                slot
                             }
-                            _ => 0,
                         };
-                        slots.insert(v.vs_val, slot);
+                        last = Some((raw, slot));
                         slot
                     }
                 },
             };
             symbols.push_in_slot(
                 &name,
-                sym.st_shndx != 0,
-                binding(sym.st_bind()),
-                symbol_type(sym.st_type()),
+                st_shndx != 0,
+                binding(st_info >> 4),
+                symbol_type(st_info & 0xf),
                 slot,
             );
         }
