@@ -326,3 +326,21 @@ fn at_a_terminal_the_key_column_of_profiles_and_runs_on_is_never_wrapped() {
         }
     }
 }
+
+#[test]
+fn the_runs_on_table_escapes_a_file_name_as_the_scan_table_does() {
+    // A name with a terminal's escape sequence (clear the screen): shown, never run.
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(
+        common::fixture("pie-glibc234"),
+        dir.path().join("evil\x1b[2Jname"),
+    )
+    .unwrap();
+    let matrix = piped(&strings(&[
+        "scan",
+        dir.path().to_str().unwrap(),
+        "--runs-on",
+    ]));
+    assert!(!matrix.contains('\x1b'), "{matrix:?}");
+    assert!(matrix.contains("│ evil\\x1b[2Jname ┆"), "{matrix}");
+}

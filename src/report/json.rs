@@ -2,15 +2,9 @@
 //! (a scan of /usr describes thousands of files; nothing is built in memory first).
 
 use super::{FileReport, ScanReport};
-#[cfg(test)]
-use super::{HostRequirement, Summary};
 use crate::elf::SymbolTable;
-#[cfg(test)]
-use crate::policy::WaivedFinding;
 use crate::policy::WaiverRef;
 use crate::rules::Finding;
-#[cfg(test)]
-use crate::source::IoProblem;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::io::{self, Write};
@@ -66,72 +60,12 @@ struct FindingJson<'a> {
     fingerprint: String,
 }
 
-#[cfg(test)]
-fn findings(list: &[Finding]) -> impl Iterator<Item = FindingJson<'_>> {
-    list.iter().map(|finding| FindingJson {
-        finding,
-        fingerprint: finding.fingerprint(),
-    })
-}
-
 /// A waived finding: the finding, its fingerprint, and the waiver (reason, file, line).
 #[derive(Serialize)]
 struct WaivedJson<'a> {
     #[serde(flatten)]
     finding: FindingJson<'a>,
     waiver: &'a WaiverRef,
-}
-
-/// The scan report as one struct, as serde writes it: what `write_scan_json` writes,
-/// piece by piece (the tests hold the two to the same bytes).
-#[cfg(test)]
-#[derive(Serialize)]
-struct ScanJson<'a, F: Serialize, G: Serialize, H: Serialize, W: Serialize> {
-    schema_version: u32,
-    root: &'a str,
-    hosts: &'a [String],
-    files: F,
-    findings: G,
-    problems: &'a [IoProblem],
-    summary: &'a Summary,
-    host_requirements: &'a [HostRequirement],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    baselined: Option<H>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    waived: Option<W>,
-}
-
-#[cfg(test)]
-fn write_scan_json_whole(
-    out: &mut dyn Write,
-    report: &ScanReport,
-    with_symbols: bool,
-) -> io::Result<()> {
-    let value = ScanJson {
-        schema_version: SCHEMA_VERSION,
-        root: &report.root,
-        hosts: &report.hosts,
-        files: seq(files(&report.files, with_symbols)),
-        findings: seq(findings(&report.findings)),
-        problems: &report.problems,
-        summary: &report.summary,
-        host_requirements: &report.host_requirements,
-        baselined: (!report.baselined.is_empty()).then(|| seq(findings(&report.baselined))),
-        waived: (!report.waived.is_empty()).then(|| seq(waived(&report.waived))),
-    };
-    serde_json::to_writer_pretty(&mut *out, &value)?;
-    writeln!(out)
-}
-
-#[cfg(test)]
-fn waived(list: &[WaivedFinding]) -> impl Iterator<Item = WaivedJson<'_>> {
-    list.iter().map(|w| WaivedJson {
-        finding: FindingJson {
-            finding: &w.finding,
-            fingerprint: w.finding.fingerprint(),
-        },
-        waiver: &w.waiver,
-    })
 }
 
 /// The scan report: serde_json's pretty output of the report as one object, written
@@ -249,76 +183,4 @@ fn rendered<T: Serialize + ?Sized>(value: &T, depth: usize) -> io::Result<Vec<u8
         indented.extend_from_slice(line);
     }
     Ok(indented)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::policy::{PolicyConfig, WaivedFinding, WaiverRef};
-    use crate::scan::{scan, ScanOptions};
-    use crate::source::FolderSource;
-    use std::path::Path;
-
-    /// A scan of the artifact fixtures against a target (findings of many rules),
-    /// its files repeated past a few slices of RENDERED_AT_ONCE, with findings
-    /// baselined and waived.
-    fn report() -> ScanReport {
-        let options = ScanOptions {
-            targets: vec![crate::profile::find_profile("ubuntu-20.04").unwrap()],
-            policy: PolicyConfig::default(),
-            ..ScanOptions::default()
-        };
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/artifacts");
-        let mut report = scan(&FolderSource::new(&dir), &options).unwrap();
-        assert!(!report.files.is_empty() && !report.findings.is_empty());
-        let files = report.files.clone();
-        while report.files.len() <= 2 * RENDERED_AT_ONCE + 1 {
-            report.files.extend(files.iter().cloned());
-        }
-        report.baselined = report.findings.iter().step_by(2).cloned().collect();
-        report.waived = report
-            .findings
-            .iter()
-            .skip(1)
-            .step_by(3)
-            .map(|finding| WaivedFinding {
-                finding: finding.clone(),
-                waiver: WaiverRef {
-                    reason: "known\nand \"accepted\"".into(),
-                    file: "preflight.yaml".into(),
-                    line: Some(3),
-                },
-            })
-            .collect();
-        report
-    }
-
-    fn both(report: &ScanReport, with_symbols: bool) -> (String, String) {
-        let mut pieces = Vec::new();
-        write_scan_json(&mut pieces, report, with_symbols).unwrap();
-        let mut whole = Vec::new();
-        write_scan_json_whole(&mut whole, report, with_symbols).unwrap();
-        (
-            String::from_utf8(pieces).unwrap(),
-            String::from_utf8(whole).unwrap(),
-        )
-    }
-
-    #[test]
-    fn the_report_written_in_pieces_is_serdes_pretty_output_byte_for_byte() {
-        let full = report();
-        for with_symbols in [false, true] {
-            let (pieces, whole) = both(&full, with_symbols);
-            assert!(pieces == whole, "with_symbols {with_symbols}");
-        }
-        // Empty arrays, and the keys left out when there is nothing to list.
-        let mut empty = full;
-        empty.files.clear();
-        empty.findings.clear();
-        empty.baselined.clear();
-        empty.waived.clear();
-        let (pieces, whole) = both(&empty, false);
-        assert_eq!(pieces, whole);
-        assert!(pieces.contains("\"files\": [],\n"));
-    }
 }

@@ -2,7 +2,7 @@
 
 use super::layout::Width;
 use super::table::{keep_key_whole, table_of_width};
-use super::text::count;
+use super::text::{count, esc, join_escaped};
 use crate::policy::RunsOn;
 use std::io::{self, Write};
 
@@ -17,10 +17,12 @@ pub fn write_runs_on_table(out: &mut dyn Write, matrix: &RunsOn, width: Width) -
     let mut table = table_of_width(width);
     table.set_header(vec!["file", "needs", "runs on"]);
     for file in &matrix.files {
+        // The path and the versions come from the scanned files: escaped, as in the
+        // scan table (a name holding a terminal's escape sequence is shown, not run).
         let needs = if file.needs.is_empty() {
             "-".to_string()
         } else {
-            file.needs.join(", ")
+            join_escaped(&file.needs, ", ")
         };
         let verdict = if file.other_platform {
             format!(
@@ -30,7 +32,7 @@ pub fn write_runs_on_table(out: &mut dyn Write, matrix: &RunsOn, width: Width) -
         } else {
             file.verdict.sentence()
         };
-        table.add_row(vec![file.path.clone(), needs, verdict]);
+        table.add_row(vec![esc(&file.path), needs, verdict]);
     }
     keep_key_whole(&mut table, width);
     writeln!(out, "{table}")?;

@@ -260,8 +260,9 @@ pub fn open_host(
     let root_path = root.unwrap_or(Path::new("/"));
     let mut view = RootView::new(root_path).map_err(|e| named("the root ", root_path, e))?;
     let mut located = Vec::new();
+    let mut real = RealPaths::default();
     for path in paths {
-        let at = match view.view_path_of(path) {
+        let at = match real.of(path).ok().and_then(|p| view.view_path_of_real(&p)) {
             Some(at) => at,
             None => mount_at_own_path(&mut view, path).map_err(|e| named("", path, e))?,
         };
@@ -272,6 +273,45 @@ pub fn open_host(
         None => "this machine (/)".to_string(),
     };
     Ok((FilesystemHost::new(view, label), located))
+}
+
+/// `fs::canonicalize` for many paths in a few folders (a tree of 50 programs of
+/// /usr/bin): realpath reads every component's link (three `readlink`s per path), so
+/// each folder is resolved once and a file that is not a link, named plainly after
+/// it, is that folder's. Anything else (a link, a trailing '/' or '.', which make
+/// the last component resolve, a bare name) goes to `fs::canonicalize` itself.
+#[derive(Default)]
+struct RealPaths {
+    folders: HashMap<std::path::PathBuf, std::path::PathBuf>,
+}
+
+impl RealPaths {
+    fn of(&mut self, path: &Path) -> io::Result<std::path::PathBuf> {
+        use std::os::unix::ffi::OsStrExt;
+        let raw = path.as_os_str().as_bytes();
+        let plain_name = path.file_name().filter(|name| {
+            let name = name.as_bytes();
+            raw.len() > name.len()
+                && raw.ends_with(name)
+                && raw[..raw.len() - name.len()].ends_with(b"/")
+        });
+        let (Some(name), Some(folder)) = (plain_name, path.parent()) else {
+            return std::fs::canonicalize(path);
+        };
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if !meta.file_type().is_symlink() => {}
+            _ => return std::fs::canonicalize(path),
+        }
+        let real_folder = match self.folders.get(folder) {
+            Some(real) => real.clone(),
+            None => {
+                let real = std::fs::canonicalize(folder)?;
+                self.folders.insert(folder.to_path_buf(), real.clone());
+                real
+            }
+        };
+        Ok(real_folder.join(name))
+    }
 }
 
 /// Mounts `path` (a folder, or a file's folder) at its own absolute location.
@@ -305,4 +345,54 @@ pub fn open_trees(paths: &[&Path]) -> io::Result<(FilesystemHost, Vec<String>)> 
         FilesystemHost::new(view, format!("tree {}", shown.join(" "))),
         located,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RealPaths;
+    use std::path::Path;
+
+    /// Whatever the path's form, its real path is `fs::canonicalize`'s, links in the
+    /// last component, trailing '/' and '.' included (each resolves what a link names).
+    #[test]
+    fn real_paths_agree_with_canonicalize() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("d/sub")).unwrap();
+        std::fs::write(root.join("d/file"), b"x").unwrap();
+        std::os::unix::fs::symlink("file", root.join("d/to-file")).unwrap();
+        std::os::unix::fs::symlink("sub", root.join("d/to-sub")).unwrap();
+        std::os::unix::fs::symlink("nowhere", root.join("d/dangling")).unwrap();
+        std::os::unix::fs::symlink("d", root.join("link-to-d")).unwrap();
+        let names = [
+            "d/file",
+            "d/to-file",
+            "d/to-sub",
+            "d/to-sub/",
+            "d/to-sub/.",
+            "d/sub",
+            "d/sub/",
+            "d/dangling",
+            "d/missing",
+            "d/file/",
+            "d/file/.",
+            "d/sub/..",
+            "d//file",
+            "link-to-d/file",
+            "link-to-d/to-file",
+            "link-to-d/sub/../file",
+            "d/./file",
+        ];
+        let mut real = RealPaths::default();
+        // Twice: the second time every folder is known.
+        for _ in 0..2 {
+            for name in names {
+                let path = root.join(name);
+                let expected = std::fs::canonicalize(&path).ok();
+                assert_eq!(real.of(&path).ok(), expected, "{name}");
+            }
+        }
+        assert_eq!(real.of(Path::new("")).ok(), None);
+        assert!(real.folders.contains_key(&root.join("link-to-d")));
+    }
 }

@@ -57,6 +57,7 @@ pub fn walk(root: &Path) -> impl Iterator<Item = Walked> + '_ {
         started: false,
         pending: VecDeque::new(),
         stack: Vec::new(),
+        buffer: Vec::new(),
     }
 }
 
@@ -67,6 +68,10 @@ struct Walk<'a> {
     pending: VecDeque<Walked>,
     /// The folders being walked, innermost last.
     stack: Vec<Listing>,
+    /// Where `getdents64` writes a folder's entries: one for the walk, not one a
+    /// folder (a 32 KiB allocation for each of 15,000 folders made glibc's malloc
+    /// consolidate its free chunks each time).
+    buffer: Vec<u64>,
 }
 
 /// A folder's entries, sorted by name, not yet walked.
@@ -94,7 +99,7 @@ impl Walk<'_> {
     fn open(&mut self, handle: OwnedFd, disk: PathBuf, relative: String) {
         let mut entries = Vec::new();
         let mut unreadable = Vec::new();
-        let listed = list(&handle, &mut entries, &mut unreadable);
+        let listed = list(&handle, &mut self.buffer, &mut entries, &mut unreadable);
         for (name, err) in unreadable {
             self.pending.push_back(match name {
                 Some(name) => problem(self.root, Some(&disk.join(name)), &err),
@@ -245,11 +250,12 @@ fn open_folder_at(at: libc::c_int, name: &OsStr, flags: libc::c_int) -> io::Resu
 /// of the 15,000 folders of /usr.
 fn list(
     handle: &OwnedFd,
+    buffer: &mut Vec<u64>,
     entries: &mut Vec<(OsString, EntryKind)>,
     unreadable: &mut Vec<(Option<OsString>, io::Error)>,
 ) -> io::Result<()> {
     // As large as glibc's readdir buffer: a folder of 700 entries in one call.
-    let mut buffer = vec![0u64; LISTING_BUFFER / 8];
+    buffer.resize(LISTING_BUFFER / 8, 0);
     loop {
         // SAFETY: a valid descriptor and a writable buffer of the length given.
         let read = unsafe {

@@ -118,7 +118,11 @@ impl RootView {
 
     /// The path inside the view of a host path, when a mount contains it.
     pub fn view_path_of(&self, host_path: &Path) -> Option<String> {
-        let host_path = fs::canonicalize(host_path).ok()?;
+        self.view_path_of_real(&fs::canonicalize(host_path).ok()?)
+    }
+
+    /// `view_path_of` a host path with no link, `.` or `..` left in it.
+    pub fn view_path_of_real(&self, host_path: &Path) -> Option<String> {
         // The innermost host folder wins: search by the longest host prefix.
         let mut best: Option<(&Mount, usize)> = None;
         for m in &self.mounts {
