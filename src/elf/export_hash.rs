@@ -36,6 +36,29 @@ pub struct ExportHash {
     chain: Box<[u32]>,
 }
 
+/// A table's Bloom filter (glibc elf/dl-lookup.c, `do_lookup_x`): two bits of the
+/// hash in one word; both clear or either clear rules the name out.
+#[derive(Clone, Copy, Debug)]
+pub struct Bloom<'a> {
+    words: &'a [u64],
+    /// log2 of the bits per word (6 in ELF64, 5 in ELF32).
+    word_shift: u32,
+    bit_mask: u32,
+    shift: u32,
+}
+
+impl Bloom<'_> {
+    /// Whether a name whose `gnu_hash` is `hash` may be in the table. Shifts and
+    /// masks, not divisions: this runs for every object a name is looked up in.
+    #[inline]
+    pub fn may_contain(&self, hash: u32) -> bool {
+        let word = self.words[(hash >> self.word_shift) as usize & (self.words.len() - 1)];
+        let bit1 = hash & self.bit_mask;
+        let bit2 = (hash >> self.shift) & self.bit_mask;
+        (word >> bit1) & (word >> bit2) & 1 != 0
+    }
+}
+
 impl ExportHash {
     /// Reads the table from `data` (the bytes at DT_GNU_HASH to the end of its
     /// segment) for a `.dynsym` of `nsyms` entries; None when it is malformed.
@@ -115,6 +138,17 @@ impl ExportHash {
         })
     }
 
+    /// The Bloom filter alone, for a lookup that tests it in every object of a scope
+    /// before reading any of their tables.
+    pub fn bloom(&self) -> Bloom<'_> {
+        Bloom {
+            words: &self.bloom,
+            word_shift: self.word_bits.trailing_zeros(),
+            bit_mask: self.word_bits - 1,
+            shift: self.bloom_shift,
+        }
+    }
+
     /// Where the chain of `hash` starts in `chain`, unless the Bloom filter rules
     /// the name out or its bucket is empty (most lookups: a name is looked up in
     /// every object of a scope before the one that defines it).
@@ -122,12 +156,7 @@ impl ExportHash {
     fn chain_start(&self, hash: u32) -> Option<usize> {
         // Shifts and masks, not divisions: word_bits is 32 or 64 (this runs for
         // every object a name is looked up in).
-        let mask = self.word_bits - 1;
-        let word =
-            self.bloom[(hash >> self.word_bits.trailing_zeros()) as usize & (self.bloom.len() - 1)];
-        let bit1 = hash & mask;
-        let bit2 = (hash >> self.bloom_shift) & mask;
-        if (word >> bit1) & (word >> bit2) & 1 == 0 {
+        if !self.bloom().may_contain(hash) {
             return None;
         }
         match self.buckets[hash as usize % self.buckets.len()] {

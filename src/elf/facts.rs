@@ -271,7 +271,7 @@ impl ElfFacts {
         // Grouped by the table's version slots first (a few versions, thousands of
         // symbols): comparing version names per symbol was most of the cost. Slots
         // with one name (another file, or hidden) share a group.
-        let mut groups: Vec<(&VersionName, Vec<&str>)> = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         let group_of: Vec<Option<usize>> = self
             .symbols
             .versions()
@@ -295,7 +295,7 @@ impl ElfFacts {
         groups.retain(|(_, names)| !names.is_empty());
         // In version order before the map sorts them (which then compares each
         // neighbour once): each name parsed once, not at each of a sort's comparisons.
-        let mut keyed: Vec<(&str, Vec<u64>, (&VersionName, Vec<&str>))> = groups
+        let mut keyed: Vec<(&str, Vec<u64>, Group)> = groups
             .into_iter()
             .map(|group| {
                 let (family, numbers) = group.0.family_and_numbers();
@@ -335,6 +335,9 @@ impl ElfFacts {
         best.into_values().collect()
     }
 }
+
+/// A version and the undefined symbols that need it.
+type Group<'a> = (&'a VersionName, Vec<&'a str>);
 
 /// Sorts names as `sort_unstable` does, comparing their first eight bytes as one
 /// number first (zero-padded: a name holds no NUL, so a shorter prefix still sorts

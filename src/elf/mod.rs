@@ -34,7 +34,7 @@ pub mod version_name;
 
 pub use archive::{has_archive_magic, read_archive, ArchiveFacts, MemberProblem};
 pub use demangle::{demangle, readable};
-pub use export_hash::{gnu_hash, ExportHash};
+pub use export_hash::{gnu_hash, Bloom, ExportHash};
 pub use facts::{
     Binding, Class, DlopenDependency, DlopenPriority, DynSymbol, ElfFacts, Endian, Kind,
     OtherBinary, SymbolType, SymbolVersion,

@@ -7,7 +7,7 @@
 //! one, as ld.so does (elf/export_hash.rs); only an object without one (a profile's,
 //! a malformed or a foreign one) has its exports indexed here.
 
-use super::export_hash::gnu_hash;
+use super::export_hash::{gnu_hash, Bloom};
 use super::facts::{ElfFacts, SymbolVersion};
 
 /// One object's symbols indexed for binding, built once per object and shared by every
@@ -56,6 +56,15 @@ impl SymbolIndex {
     /// The references binding must satisfy, as (`gnu_hash` of the name, symbol index).
     pub fn references(&self) -> &[(u32, u32)] {
         &self.references
+    }
+
+    /// The file's Bloom filter, when its exports are looked up through its own
+    /// table: a name it rules out is not exported (None: ask `exports`).
+    pub fn bloom<'a>(&self, facts: &'a ElfFacts) -> Option<Bloom<'a>> {
+        match self.exports {
+            None => facts.symbols.export_hash().map(|table| table.bloom()),
+            Some(_) => None,
+        }
     }
 
     /// Whether the object whose facts are `facts` exports `name` (whose `gnu_hash`

@@ -10,7 +10,7 @@
 
 use super::model::{HostSymbols, Resolution, UnboundSymbol, VersionGap};
 use super::plugin::PluginHost;
-use crate::elf::{ElfFacts, SymbolIndex, SymbolVersion, VersionName};
+use crate::elf::{Bloom, ElfFacts, SymbolIndex, SymbolVersion, VersionName};
 use crate::source::HostObject;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Weak};
@@ -118,25 +118,30 @@ fn check_symbols(
     host: InHost<'_>,
     resolution: &mut Resolution,
 ) {
-    let indexes: Vec<(&SymbolIndex, &ElfFacts)> = scope
+    // Each object with its Bloom filter beside it: most lookups are misses that the
+    // filter settles without reading the object's tables.
+    let indexes: Vec<(&SymbolIndex, &ElfFacts, Option<Bloom>)> = scope
         .iter()
         .map(|(_, o)| (o.symbol_index(), &*o.facts))
+        .map(|(index, facts)| (index, facts, index.bloom(facts)))
         .collect();
-    let host_indexes: Vec<(&SymbolIndex, &ElfFacts)> = host
+    let host_indexes: Vec<(&SymbolIndex, &ElfFacts, Option<Bloom>)> = host
         .map_or(&[][..], |(_, objects)| objects)
         .iter()
         .map(|(_, o)| (o.symbol_index(), &*o.facts))
+        .map(|(index, facts)| (index, facts, index.bloom(facts)))
         .collect();
     // The first of `indexes` that exports a name: the object it binds to.
-    let defined_in = |indexes: &[(&SymbolIndex, &ElfFacts)],
+    let defined_in = |indexes: &[(&SymbolIndex, &ElfFacts, Option<Bloom>)],
                       name: &str,
                       hash: u32,
                       wanted: Option<&SymbolVersion>| {
-        indexes.iter().position(|(index, facts)| {
-            index.exports(facts, name, hash, |d| match wanted {
-                Some(w) => d.is_none_or(|d| d.name == w.name),
-                None => d.is_none_or(|d| !d.hidden),
-            })
+        indexes.iter().position(|(index, facts, bloom)| {
+            bloom.is_none_or(|b| b.may_contain(hash))
+                && index.exports(facts, name, hash, |d| match wanted {
+                    Some(w) => d.is_none_or(|d| d.name == w.name),
+                    None => d.is_none_or(|d| !d.hidden),
+                })
         })
     };
     let in_scope = ScopeSet::of(scope);
@@ -165,7 +170,7 @@ fn check_symbols(
         })
     };
     let mut hosted: Vec<HostSymbols> = Vec::new();
-    for (&(path, object), (index, facts)) in scope.iter().zip(&indexes) {
+    for (&(path, object), (index, facts, _)) in scope.iter().zip(&indexes) {
         if in_scope.bound_before(object) {
             continue;
         }
