@@ -243,12 +243,10 @@ fn a_report_that_cannot_be_written_is_an_error_naming_where_it_went() {
             .args(["--format", format, "--output", "/dev/full"])
             .output()
             .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "--format {format}: {stderr}");
-        assert!(
-            stderr
-                .contains("--output /dev/full: writing the report failed: No space left on device"),
-            "--format {format}: {stderr}"
+        fails_naming(
+            &out,
+            format,
+            "--output /dev/full: writing the report failed",
         );
         let out = common::preflight()
             .args(scan_args(&s))
@@ -261,14 +259,18 @@ fn a_report_that_cannot_be_written_is_an_error_naming_where_it_went() {
             )
             .output()
             .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "--format {format}: {stderr}");
-        assert!(
-            stderr
-                .contains("writing the report to standard output failed: No space left on device"),
-            "--format {format}: {stderr}"
-        );
+        fails_naming(&out, format, "writing the report to standard output failed");
     }
+}
+
+/// The scan exited 2 with an error that says where the report was going and why.
+fn fails_naming(out: &std::process::Output, format: &str, destination: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "--format {format}: {stderr}");
+    assert!(
+        stderr.contains(&format!("{destination}: No space left on device")),
+        "--format {format}: {stderr}"
+    );
 }
 
 /// Messages that were Rust debug dumps or named nothing become sentences naming the

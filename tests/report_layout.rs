@@ -293,37 +293,11 @@ fn at_a_terminal_the_key_column_of_profiles_and_runs_on_is_never_wrapped() {
         let Some(screen) = at_terminal(cols, &strings(&["profiles"])) else {
             return;
         };
-        for name in &names {
-            assert!(
-                screen.contains(&format!("│ {name} ")),
-                "{cols} columns: {name} whole:\n{screen}"
-            );
-        }
-        if fits {
-            assert!(
-                screen
-                    .lines()
-                    .all(|l| l.chars().count() <= usize::from(cols)),
-                "{cols} columns:\n{screen}"
-            );
-        }
+        keys_whole(&screen, cols, fits, &names);
     }
     for (cols, fits) in [(40, false), (150, true)] {
         let screen = at_terminal(cols, &scan).unwrap();
-        for path in &paths {
-            assert!(
-                screen.contains(&format!("│ {path} ")),
-                "{cols} columns: {path} whole:\n{screen}"
-            );
-        }
-        if fits {
-            assert!(
-                screen
-                    .lines()
-                    .all(|l| l.chars().count() <= usize::from(cols)),
-                "{cols} columns:\n{screen}"
-            );
-        }
+        keys_whole(&screen, cols, fits, &paths);
     }
 }
 
@@ -343,4 +317,23 @@ fn the_runs_on_table_escapes_a_file_name_as_the_scan_table_does() {
     ]));
     assert!(!matrix.contains('\x1b'), "{matrix:?}");
     assert!(matrix.contains("│ evil\\x1b[2Jname ┆"), "{matrix}");
+}
+
+/// Every key (a profile name, a path) stands whole in its cell on `screen`, and when
+/// the table `fits` no line is longer than the terminal's `cols`.
+fn keys_whole(screen: &str, cols: u16, fits: bool, keys: &[impl std::fmt::Display]) {
+    for key in keys {
+        assert!(
+            screen.contains(&format!("│ {key} ")),
+            "{cols} columns: {key} whole:\n{screen}"
+        );
+    }
+    if fits {
+        assert!(
+            screen
+                .lines()
+                .all(|l| l.chars().count() <= usize::from(cols)),
+            "{cols} columns:\n{screen}"
+        );
+    }
 }
