@@ -10,9 +10,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// mimalloc's defaults keep freed memory for a second and commit whole arenas: peak
 /// memory on /usr went from 90 to 185 MB. Freed pages are purged at once and arenas
-/// committed as used (91 MB, no slower). The numbers are the `mi_option_e` entries of
-/// the mimalloc v3 that libmimalloc-sys 0.1.49 builds (include/mimalloc.h); the
-/// crate's own constants follow v2's order.
+/// committed as used (89 MB, no slower). The numbers are the `mi_option_e` entries of
+/// the mimalloc v3 that libmimalloc-sys 0.1.49 (pinned in Cargo.toml) builds
+/// (include/mimalloc.h); the crate's own constants follow v2's order.
 #[cfg(target_env = "musl")]
 fn tune_allocator() {
     const ARENA_EAGER_COMMIT: libc::c_int = 4;
